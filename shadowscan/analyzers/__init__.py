@@ -1,0 +1,31 @@
+"""One analyzer per kind of artifact.
+
+Each module exposes ``analyze(path, fmt, limits) -> Analysis | None``: it reads the file
+(never writes, never executes it), and returns findings with evidence, or a failed
+Analysis with a status and a reason. ``None`` means "not an artifact after all"
+(an .xlsx without macros or connections). Analyzers run inside a worker process
+(:mod:`shadowscan.pool`), so a crash or a hang costs one file, not the crawl.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..model import Analysis, Kind, Limits
+
+Analyzer = Callable[[str, str, Limits], "Analysis | None"]
+
+
+def analyzer_for(kind: Kind) -> Analyzer:
+    if kind is Kind.EXCEL:
+        from . import excel
+
+        return excel.analyze
+    if kind is Kind.SCRIPT:
+        from . import scripts
+
+        return scripts.analyze
+    if kind is Kind.ACCESS:
+        from . import access
+
+        return access.analyze
+    raise ValueError(f"no analyzer for {kind}")

@@ -1,0 +1,340 @@
+"""Excel workbooks: VBA modules, Excel 4.0 macros, OOXML structure and connections.
+
+Order matters, each step guarding the next:
+1. container sniffing (OLE2 or zip; anything else is corrupt);
+2. encryption (``oletools.crypto.is_encrypted``); Excel's default password
+   ``VelvetSweatshop`` is tried in memory, an unknown password means ``encrypted``;
+3. zip pre-check (member sizes and compression ratios) before anything inflates parts,
+   because openpyxl has no zip-bomb guard;
+4. VBA modules through oletools, XLM macro sheets (BIFF via oletools, OOXML by reading
+   ``xl/macrosheets/`` ourselves, which oletools misses), structure through openpyxl.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+import zipfile
+from typing import Any
+from xml.etree import ElementTree
+
+from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
+from ..readfile import TooLarge, read_bytes
+from ..redact import redact
+from ..rules import merge_findings, scan_text
+from ..rules.engine import snippet
+from .vba import analyze_vba_modules
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+DEFAULT_PASSWORD = "VelvetSweatshop"
+MAX_FORMULA_CELLS = 20_000
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+for _name in ("olevba", "oletools", "msoffcrypto"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+class ZipRefused(Exception):
+    """The package would inflate beyond the limits (a zip bomb or just too big)."""
+
+
+def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse packages whose members inflate too far, before any part is parsed."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if info.file_size > limits.max_member:
+            raise ZipRefused(f"zip member {info.filename} inflates to {info.file_size:,} bytes "
+                             f"(cap {limits.max_member:,})")
+        if info.compress_size and info.file_size / info.compress_size > limits.max_ratio \
+                and info.file_size > 1 << 20:
+            raise ZipRefused(f"zip member {info.filename} has compression ratio "
+                             f"{info.file_size / info.compress_size:,.0f}:1 (cap {limits.max_ratio:,.0f}:1)")
+    if total > limits.max_unzipped:
+        raise ZipRefused(f"package inflates to {total:,} bytes (cap {limits.max_unzipped:,})")
+
+
+def is_macro_package(names: list[str]) -> bool:
+    """An .xlsx counts only with macro sheets, a VBA project, data connections or links."""
+    return any(n.startswith(("xl/macrosheets/", "xl/externalLinks/")) or n in ("xl/connections.xml", "xl/vbaProject.bin")
+               for n in names)
+
+
+def _decrypt(data: bytes) -> bytes | None:
+    """Decrypt with Excel's default password, in memory; None when that is not the password."""
+    import msoffcrypto
+
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=DEFAULT_PASSWORD)
+        out = io.BytesIO()
+        office.decrypt(out)
+        return out.getvalue()
+    except Exception:  # msoffcrypto raises many types for a wrong key
+        return None
+
+
+def _is_encrypted(data: bytes) -> bool:
+    from oletools import crypto
+
+    try:
+        return bool(crypto.is_encrypted(io.BytesIO(data)))
+    except Exception:
+        return False
+
+
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+    if data is None:
+        try:
+            data = read_bytes(path, limits.max_file_size)
+        except TooLarge as exc:
+            return Analysis.failed(Status.TOO_LARGE, str(exc))
+    if not data:
+        return Analysis.failed(Status.CORRUPT, "empty file (0 bytes): not a workbook")
+    findings: list[Finding] = []
+    facts: dict[str, Any] = {}
+    if data.startswith(OLE_MAGIC):
+        facts["container"] = "ole"
+        if _is_encrypted(data):
+            plain = _decrypt(data)
+            if plain is None:
+                return Analysis.failed(
+                    Status.ENCRYPTED,
+                    "encrypted with a password (not Excel's default): ask the owner for the password "
+                    "or an unencrypted copy to analyse it", container="ole")
+            facts["encryption"] = "Excel default password (VelvetSweatshop)"
+            findings.append(Finding(
+                "structure.default-encryption", Family.STRUCTURE,
+                "Encrypted with Excel's default password (opens without a prompt)", Severity.LOW,
+                (Evidence("EncryptionInfo", None, "decrypted with Excel's default password"),)))
+            data = plain
+            if data.startswith(ZIP_MAGIC):
+                facts["container"] = "zip"
+    elif data.startswith(ZIP_MAGIC):
+        facts["container"] = "zip"
+    else:
+        return Analysis.failed(Status.CORRUPT, f"not an Excel file: neither OLE2 nor zip (starts with {data[:8]!r})")
+
+    archive: zipfile.ZipFile | None = None
+    if facts["container"] == "zip":
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            check_zip(archive, limits)
+        except ZipRefused as exc:
+            return Analysis.failed(Status.TOO_LARGE, f"refused as a possible zip bomb: {exc}", container="zip")
+        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+            return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
+        names = archive.namelist()
+        if fmt == "xlsx" and not is_macro_package(names):
+            return None
+
+    try:
+        vba_findings, modules = _vba(path, data)
+    except _Corrupt as exc:
+        return Analysis.failed(Status.CORRUPT, str(exc), **facts)
+    findings.extend(vba_findings)
+    facts["modules"] = modules
+    facts["vba_lines"] = sum(m["lines"] for m in modules)
+    if archive is not None:
+        try:
+            findings.extend(_ooxml_macrosheets(archive, facts))
+            findings.extend(_ooxml_connections(archive, facts))
+            findings.extend(_ooxml_structure(archive, facts, fmt))
+        except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
+            return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
+    else:
+        findings.extend(_ole_xlm(path, data, facts))
+        facts["owner_hints"] = _ole_owner_hints(data)
+    if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
+            and not facts.get("external_links"):
+        facts["note"] = "no macros, connections or external links found"
+    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts)
+
+
+class _Corrupt(Exception):
+    pass
+
+
+def _vba(path: str, data: bytes) -> tuple[list[Finding], list[dict[str, Any]]]:
+    from oletools.olevba import OlevbaBaseException, VBA_Parser
+
+    try:
+        parser = VBA_Parser(path, data=data)
+    except OlevbaBaseException as exc:
+        raise _Corrupt(f"oletools cannot open it: {exc}") from exc
+    except Exception as exc:  # oletools raises AttributeError etc. on fuzzed OLE files
+        raise _Corrupt(f"damaged file: oletools failed with {type(exc).__name__}: {exc}") from exc
+    try:
+        if not parser.detect_vba_macros():
+            return [], []
+        modules = []
+        for _subfile, stream_path, vba_filename, code in parser.extract_macros():
+            name = vba_filename.rsplit(".", 1)[0] if vba_filename else stream_path.rsplit("/", 1)[-1]
+            if isinstance(code, bytes):
+                code = code.decode("latin-1")
+            modules.append((f"VBA/{name}", code))
+    except Exception as exc:
+        raise _Corrupt(f"damaged VBA project: {type(exc).__name__}: {exc}") from exc
+    finally:
+        parser.close()
+    return analyze_vba_modules(modules)
+
+
+def _ole_xlm(path: str, data: bytes, facts: dict[str, Any]) -> list[Finding]:
+    """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin."""
+    from oletools.olevba import VBA_Parser
+
+    parser = None
+    try:
+        parser = VBA_Parser(path, data=data)
+        if not parser.detect_xlm_macros():
+            return []
+        lines = [str(x) for x in (parser.xlm_macros or [])]
+    except Exception as exc:
+        facts["xlm_error"] = f"oletools BIFF plugin failed: {type(exc).__name__}"
+        return []
+    finally:
+        if parser is not None:
+            parser.close()
+    location = "XLM macro sheet (BIFF)"
+    facts["xlm_cells"] = len(lines)
+    found = [_xlm_present(location, lines[0] if lines else "macro sheet")]
+    found.extend(scan_text("\n".join(lines), "xlm", location))
+    return found
+
+
+def _xlm_present(location: str, sample: str) -> Finding:
+    return Finding("behaviour.xlm", Family.BEHAVIOUR, "Excel 4.0 (XLM) macro sheet", Severity.HIGH,
+                   (Evidence(location, None, snippet(sample)),))
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
+    return ElementTree.fromstring(archive.read(name))
+
+
+def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[Finding]:
+    """``xl/macrosheets/*.xml``: formulas of Excel 4.0 macro sheets (oletools' blind spot)."""
+    found: list[Finding] = []
+    cells = 0
+    for name in sorted(n for n in archive.namelist() if n.startswith("xl/macrosheets/")):
+        if not name.endswith(".xml"):
+            found.append(_xlm_present(name, "binary macro sheet"))
+            continue
+        formulas = []
+        for cell in _parse_part(archive, name).iterfind(".//m:sheetData/m:row/m:c", NS):
+            f = cell.find("m:f", NS)
+            if f is not None and f.text:
+                formulas.append(f"{cell.get('r', '?')}: ={f.text}")
+        cells += len(formulas)
+        found.append(_xlm_present(name, formulas[0] if formulas else "macro sheet"))
+        found.extend(scan_text("\n".join(formulas), "xlm", name))
+    if cells:
+        facts["xlm_cells"] = cells
+    return found
+
+
+def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[Finding]:
+    """``xl/connections.xml``: external data connections (ODBC/OLEDB) and their commands."""
+    if "xl/connections.xml" not in archive.namelist():
+        return []
+    found: list[Finding] = []
+    connections = []
+    for conn in _parse_part(archive, "xl/connections.xml").iterfind("m:connection", NS):
+        name = conn.get("name", "?")
+        db = conn.find("m:dbPr", NS)
+        conn_str = redact(db.get("connection", "")) if db is not None else ""
+        command = db.get("command", "") if db is not None else ""
+        location = f"xl/connections.xml:{name}"
+        connections.append({"name": name, "connection": conn_str, "command": redact(command)})
+        found.append(Finding("reach.data-connection", Family.REACH, "External data connection", Severity.MEDIUM,
+                             (Evidence(location, None, snippet(conn_str or name)),)))
+        found.extend(scan_text(conn_str, "text", location))
+        if command:
+            found.extend(scan_text(command, "sql", location))
+    facts["connections"] = connections
+    return found
+
+
+def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) -> list[Finding]:
+    """Sheets, defined names, external links, document properties and formulas via openpyxl."""
+    if fmt == "xlsb":
+        facts["structure"] = "xlsb: binary parts, sheet structure not read"
+        return []
+    import openpyxl
+
+    found: list[Finding] = []
+    archive.fp.seek(0)  # type: ignore[union-attr]
+    buffer = io.BytesIO(archive.fp.read())  # type: ignore[union-attr]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(buffer, read_only=True, keep_vba=False, keep_links=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types; the VBA analysis above still stands
+        facts["structure_error"] = f"openpyxl could not read the workbook: {type(exc).__name__}: {exc}"
+        return found
+    try:
+        props = wb.properties
+        facts["owner_hints"] = {k: v for k, v in (
+            ("author", props.creator), ("last_modified_by", props.lastModifiedBy),
+            ("title", props.title),
+            ("modified", props.modified.isoformat() if props.modified else None)) if v}
+        facts["sheets"] = list(wb.sheetnames)
+        facts["defined_names"] = sorted(wb.defined_names.keys())[:200]
+        links = []
+        for link in getattr(wb, "_external_links", []):
+            target = getattr(getattr(link, "file_link", None), "Target", None)
+            if target:
+                links.append(redact(target))
+        if links:
+            facts["external_links"] = links
+            found.append(Finding("reach.external-link", Family.REACH, "Links to other workbooks", Severity.LOW,
+                                 tuple(Evidence("xl/externalLinks", None, snippet(t)) for t in links[:20])))
+            found.extend(scan_text("\n".join(links), "text", "xl/externalLinks"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found.extend(_formula_findings(wb))
+    finally:
+        wb.close()
+    return found
+
+
+def _formula_findings(wb: Any) -> list[Finding]:
+    """Formulas that reach outside the workbook (other files, shares, web services)."""
+    found: list[Finding] = []
+    seen = 0
+    for ws in wb.worksheets:
+        if not hasattr(ws, "iter_rows"):
+            continue
+        for row in ws.iter_rows():
+            for cell in row:
+                value = getattr(cell, "value", None)
+                if not (isinstance(value, str) and value.startswith("=")):
+                    continue
+                seen += 1
+                if seen > MAX_FORMULA_CELLS:
+                    return found
+                upper = value.upper()
+                if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
+                    found.append(Finding(
+                        "reach.formula-link", Family.REACH, "Formulas reference other files or services",
+                        Severity.LOW, (Evidence(f"{ws.title}!{cell.coordinate}", None, snippet(value)),)))
+    return found
+
+
+def _ole_owner_hints(data: bytes) -> dict[str, str]:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            meta = ole.get_metadata()
+    except Exception:
+        return {}
+    hints = {}
+    for key, attr in (("author", "author"), ("last_modified_by", "last_saved_by"), ("title", "title")):
+        value = getattr(meta, attr, None)
+        if isinstance(value, bytes):
+            value = value.decode("cp1252", errors="replace")
+        if value:
+            hints[key] = str(value)
+    return hints

@@ -1,0 +1,88 @@
+"""Scripts: Python through ``ast`` (never imported or run), the others through rules.
+
+Python files are parsed for imports, calls and string literals; a SQL string is scanned
+as SQL with evidence at the literal's line. A file that does not parse (Python 2, a
+syntax error) is still scanned as text, and the fact says why. PowerShell, VBScript,
+batch, SQL and R go straight to the rule engine with their language's comment and
+continuation rules.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from ..model import Analysis, Finding, Limits, Status
+from ..readfile import TooLarge, read_bytes
+from ..rules import merge_findings, scan_text
+from ..textio import decode
+
+LANGUAGES = {
+    "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
+    "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
+}
+_SQL_HINT = re.compile(r"\b(?:select|insert|update|delete|merge|create|drop|alter|exec)\b", re.IGNORECASE)
+_MAX_NUL_RATIO = 0.01
+_FUNCTION = {
+    "powershell": re.compile(r"^\s*function\s+[\w-]+", re.IGNORECASE | re.MULTILINE),
+    "vbscript": re.compile(r"^\s*(?:(?:public|private)\s+)?(?:sub|function)\s+\w+", re.IGNORECASE | re.MULTILINE),
+    "batch": re.compile(r"^:\w+", re.MULTILINE),
+    "r": re.compile(r"^\s*[\w.]+\s*<-\s*function\s*\(", re.MULTILINE),
+    "sql": re.compile(r"^\s*create\s+(?:or\s+alter\s+)?(?:procedure|proc|function|view|trigger)\b",
+                      re.IGNORECASE | re.MULTILINE),
+}
+
+
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
+    language = LANGUAGES.get(fmt.lower())
+    if language is None:
+        return Analysis.failed(Status.UNSUPPORTED, f"no script analyzer for .{fmt} files")
+    if data is None:
+        try:
+            data = read_bytes(path, limits.max_file_size)
+        except TooLarge as exc:
+            return Analysis.failed(Status.TOO_LARGE, str(exc))
+    text, encoding = decode(data)
+    facts: dict[str, Any] = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
+    nuls = text.count("\x00")
+    if text and nuls / len(text) > _MAX_NUL_RATIO:
+        return Analysis.failed(
+            Status.CORRUPT, f"binary content in a .{fmt} file ({nuls} NUL characters after decoding as {encoding}): "
+            "not a text script", **facts)
+    text = text.replace("\x00", "")
+    findings: list[Finding] = []
+    if language == "python":
+        findings.extend(_python(text, path, facts))
+    else:
+        pattern = _FUNCTION.get(language)
+        if pattern:
+            facts["procedures"] = len(pattern.findall(text))
+    findings.extend(scan_text(text, language, "script"))
+    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts)
+
+
+def _python(text: str, path: str, facts: dict[str, Any]) -> list[Finding]:
+    """Imports, defined functions and SQL string literals from the AST."""
+    try:
+        tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        line = getattr(exc, "lineno", None)
+        facts["parse_error"] = (f"does not parse as Python 3 (line {line}: {getattr(exc, 'msg', exc)}); "
+                                "scanned as text (Python 2 or a syntax error)")
+        return []
+    imports: set[str] = set()
+    functions = 0
+    findings: list[Finding] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imports.add(node.module)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions += 1
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value \
+                and _SQL_HINT.search(node.value):
+            findings.extend(scan_text(node.value, "sql", "script", line_offset=node.lineno - 1))
+    facts["imports"] = sorted(imports)
+    facts["procedures"] = functions
+    return findings

@@ -1,0 +1,71 @@
+"""VBA source analysis shared by workbooks and Access databases.
+
+Module text comes from oletools (``VBA_Parser.extract_macros`` for Office files,
+``decompress_stream`` for Access storage). Each module is scanned with the project's
+rules and with oletools' own autoexec and suspicious-keyword detectors, so evidence
+points at ``VBA/<module>`` and the line an engineer sees in the VBA editor.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from oletools import olevba
+
+from ..model import Evidence, Family, Finding, Severity
+from ..rules import merge_findings, scan_text
+from ..rules.engine import snippet
+
+_ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
+_PROCEDURE = re.compile(
+    r"^\s*(?:(?:public|private|friend)\s+)?(?:static\s+)?(?:sub|function|property\s+(?:get|let|set))\s+\w+",
+    re.IGNORECASE)
+# oletools reports these on almost every file; they say nothing about the tool's purpose.
+_NOISE = frozenset({"Hex Strings", "Base64 Strings", "Dridex Strings", "VBA obfuscated Strings", "Chr"})
+
+
+def normalise(code: str) -> str:
+    """Module text as the VBA editor shows it: no Attribute lines, LF line ends."""
+    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line for line in lines if not _ATTRIBUTE.match(line)).strip("\n")
+
+
+def _line_of(code_lines: Sequence[str], keyword: str) -> tuple[int | None, str]:
+    needle = keyword.lower()
+    for number, line in enumerate(code_lines, 1):
+        if needle in line.lower():
+            return number, line
+    return None, ""
+
+
+def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Scan (location, code) pairs; returns merged findings and one fact dict per module."""
+    findings: list[Finding] = []
+    facts: list[dict[str, Any]] = []
+    for location, raw in modules:
+        code = normalise(raw)
+        lines = code.split("\n") if code else []
+        code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
+        autoexec = [kw for kw, _desc in olevba.detect_autoexec(code)] if code else []
+        suspicious = [kw for kw, _desc in olevba.detect_suspicious(code) if kw not in _NOISE] if code else []
+        facts.append({
+            "location": location,
+            "lines": len(code_lines),
+            "procedures": sum(1 for ln in lines if _PROCEDURE.match(ln)),
+            "autoexec": autoexec,
+            "suspicious": suspicious,
+        })
+        if not code:
+            continue
+        findings.extend(scan_text(code, "vba", location))
+        for keyword in autoexec:
+            number, line = _line_of(lines, keyword)
+            findings.append(Finding(
+                "behaviour.autoexec", Family.BEHAVIOUR, "Runs automatically when the file is opened",
+                Severity.MEDIUM, (Evidence(location, number, snippet(line or keyword)),)))
+        for keyword in suspicious:
+            number, line = _line_of(lines, keyword)
+            findings.append(Finding(
+                "behaviour.olevba-keyword", Family.BEHAVIOUR, "Keywords oletools marks as suspicious",
+                Severity.INFO, (Evidence(location, number, snippet(f"{keyword}: {line}" if line else keyword)),)))
+    return merge_findings(findings), facts

@@ -1,0 +1,157 @@
+"""The command line: a thin click group. It builds options, calls the engine, writes
+output and sets the exit code; it holds no analysis logic."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .model import Artifact, Limits
+from .pool import default_jobs
+from .reports import FORMATS
+from .reports.data import NoCrawl, build
+from .scan import CrawlOptions, CrawlResult, run_crawl
+from .store import Store
+
+DEFAULT_DB = "shadowscan.db"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str
+
+
+pass_config = click.make_pass_decorator(Config)
+
+
+def parse_size(text: str) -> int:
+    """'200MB', '1.5g', '4096' -> bytes."""
+    match = _SIZE.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size (use e.g. 200MB, 2GB, 4096)")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "bkmgt".index((unit or "b").lower()))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="shadowscan")
+@click.option("--db", envvar="SHADOWSCAN_DB", default=DEFAULT_DB, show_default=True,
+              help="Inventory database (SQLite). Also SHADOWSCAN_DB.")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """Find the shadow IT on a plant's file shares and say what to do about it."""
+    ctx.obj = Config(db=db)
+
+
+class _Progress:
+    """One updating line on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.count = 0
+
+    def __call__(self, artifact: Artifact) -> None:
+        self.count += 1
+        if self.enabled:
+            width = max(20, (os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 80) - 30)
+            name = artifact.candidate.relpath[-width:]
+            click.echo(f"\r\033[K[{self.count}] {artifact.verdict.classification.value:<19} {name}",
+                       err=True, nl=False)
+
+    def close(self) -> None:
+        if self.enabled and self.count:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
+def summary_line(result: CrawlResult, db: str) -> str:
+    classes = ", ".join(f"{n} {k}" for k, n in sorted(result.classifications.items())) or "nothing found"
+    statuses = ", ".join(f"{n} {k}" for k, n in sorted(result.statuses.items()))
+    state = "interrupted" if result.interrupted else "finished"
+    return (f"Crawl {result.crawl_id} {state}: {result.total} artifacts ({classes}); "
+            f"status: {statuses or 'none'}; {result.seconds:.1f} s. Inventory: {db}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
+              help="Skip files and folders matching GLOB (relative path or name). Repeatable.")
+@click.option("--max-size", default="200MB", show_default=True, help="Files larger than this are recorded as too-large.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=default_jobs, show_default="number of cores",
+              help="Analysis worker processes.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=120.0, show_default=True,
+              help="Seconds of analysis per file before it is recorded as timeout.")
+@click.option("--memory", type=click.IntRange(0), default=2048, show_default=True,
+              help="Memory cap per worker in MiB (0: none).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a report (format from the extension: .html, .json, .csv).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
+@pass_config
+def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
+          timeout: float, memory: int, report_path: str | None, quiet: bool) -> None:
+    """Crawl PATHS (folders or mounted shares) and classify every artifact found."""
+    if report_path:
+        _format_of(report_path)  # refuse a bad extension before crawling for an hour
+    limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
+    options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs)
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    with Store(config.db) as store:
+        try:
+            result = run_crawl(list(paths), store, options, progress)
+        except KeyboardInterrupt:
+            progress.close()
+            click.echo("Interrupted: everything finished so far is kept in the inventory.", err=True)
+            sys.exit(130)
+        progress.close()
+        if not quiet:
+            click.echo(summary_line(result, config.db))
+        if report_path:
+            _write(store, result.crawl_id, _format_of(report_path), report_path)
+
+
+def _format_of(path: str) -> str:
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"cannot tell the format of {path!r}: use one of "
+                                 + ", ".join(f".{f}" for f in FORMATS), param_hint="--report")
+    return fmt
+
+
+def _write(store: Store, crawl_id: int | None, fmt: str, output: str | None) -> None:
+    text = FORMATS[fmt](build(store, crawl_id))
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {fmt.upper()} report: {Path(output).resolve()}", err=True)
+
+
+@main.command()
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(sorted(FORMATS)), default=("html",),
+              show_default=True, help="Output format. Repeat for several; each goes to its own file.")
+@click.option("--output", "-o", default=None,
+              help="Output file (several formats: the extension is replaced per format). Default: stdout.")
+@click.option("--crawl", "crawl_id", type=int, default=None, help="Crawl id (default: the latest).")
+@pass_config
+def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None) -> None:
+    """Write a report of the latest crawl (or of --crawl ID)."""
+    if not Path(config.db).exists():
+        raise click.ClickException(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
+    if len(formats) > 1 and output in (None, "-"):
+        raise click.UsageError("several formats need --output (each format gets its own file)")
+    with Store(config.db) as store:
+        try:
+            for fmt in dict.fromkeys(formats):
+                target = output if len(formats) == 1 else str(Path(output).with_suffix("." + fmt))  # type: ignore[arg-type]
+                _write(store, crawl_id, fmt, target)
+        except NoCrawl as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,87 @@
+"""Correlations: where a keyword becomes evidence of *generating* data.
+
+POLICY.md: an artifact that computes and writes costs, postings, prices, limits,
+pass/fail, dispositions or lot releases is shadow IT; one that only reads and shows
+such data is not. So a unit (line or statement) counts as decisive only when a domain
+term meets an action in the same unit:
+
+* a persistent write (SQL, recordset, file, mail, web) naming financial/quality data;
+* an assignment of a quality decision value ("FAIL", "REJECT", "gesperrt", ...);
+* an assignment computing a limit (``usl = nominal + tol``);
+* an assignment computing a financial value (``scrapCost = qty * price``) — not decisive
+  alone: the classifier counts it only when the artifact also writes persistently.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator, Sequence
+
+from ..model import Family, Impact, Severity
+from . import vocab
+from .engine import Rule
+
+I = re.IGNORECASE
+
+_IF_CONDITION = re.compile(r"^\s*(?:else\s*)?if\b.*?\bthen\b", I)
+_WHERE = re.compile(r"\b(?:where|having)\b.*?(?=\"|$)", I)
+_DECISION = re.compile(
+    r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b|,)\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
+    r"|[\"']" + vocab.DECISION_LITERAL + r"[\"']\s+if\b"
+    r"|\biif\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
+    r"|\bifelse\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']",
+    I,
+)
+_ASSIGNMENT = re.compile(
+    r"(?P<lhs>[\w.$!\[\]]+(?:\([^()]*\))?(?:\.\w+)?)\s*(?:<-|(?<![=!<>:+\-*/])=(?!=))\s*(?P<rhs>(?:\"[^\"]*\"|'[^']*'|[^,;\"'])+)"
+)
+_ARITHMETIC = re.compile(r"[\w)\]]\s*[-+*/]\s*[\w(\[.]")
+_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+_STATEMENT_HEAD = re.compile(r"^\s*(?:if|elseif|while|until|for|case|select|where)\b", I)
+
+Correlation = tuple[str, Family, str, Severity, Impact | None]
+
+FIN_WRITES: Correlation = ("financial.writes", Family.FINANCIAL,
+                           "Writes financial data (costs, prices, postings)", Severity.HIGH, Impact.FINANCIAL)
+QUAL_WRITES: Correlation = ("quality.writes", Family.QUALITY,
+                            "Writes quality data (limits, results, dispositions)", Severity.HIGH, Impact.QUALITY)
+QUAL_DECISION: Correlation = ("quality.decision", Family.QUALITY,
+                              "Sets a quality decision (pass/fail, release, reject)", Severity.HIGH, Impact.QUALITY)
+QUAL_LIMITS: Correlation = ("quality.computes-limits", Family.QUALITY,
+                            "Computes test or specification limits", Severity.HIGH, Impact.QUALITY)
+FIN_COMPUTES: Correlation = ("financial.computes", Family.FINANCIAL,
+                             "Computes financial values (costs, prices, totals)", Severity.MEDIUM, None)
+
+
+def _action_part(code: str, language: str) -> str:
+    """Drop comparisons: an If condition and a WHERE clause read decisions, they don't set them."""
+    if language in ("vba", "vbscript", "xlm"):
+        code = _IF_CONDITION.sub(" ", code)
+    return _WHERE.sub(" ", code)
+
+
+def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correlation]:
+    split = vocab.split_identifiers(code)
+    financial = bool(vocab.FINANCIAL.search(split))
+    quality = bool(vocab.QUALITY.search(split))
+    if any(rule.persistent for rule in hits):
+        if financial:
+            yield FIN_WRITES
+        if quality:
+            yield QUAL_WRITES
+    action = _action_part(code, language)
+    if _DECISION.search(action):
+        yield QUAL_DECISION
+    computes_limit = computes_money = False
+    for match in _ASSIGNMENT.finditer(action):
+        lhs, rhs = match.group("lhs"), match.group("rhs")
+        if _STATEMENT_HEAD.match(lhs) or not _ARITHMETIC.search(_STRING.sub('""', rhs)):
+            continue
+        lhs_split = vocab.split_identifiers(lhs)
+        if vocab.LIMIT_NAME.search(lhs_split):
+            computes_limit = True
+        if vocab.FINANCIAL.search(lhs_split):
+            computes_money = True
+    if computes_limit:
+        yield QUAL_LIMITS
+    if computes_money:
+        yield FIN_COMPUTES

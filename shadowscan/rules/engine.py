@@ -1,0 +1,232 @@
+"""Run rules over text: split into units, strip comments, match, correlate, aggregate."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from ..model import Evidence, Family, Finding, Impact, Severity
+from ..redact import redact
+from . import vocab
+
+LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
+MAX_EVIDENCE = 20
+SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One signal. ``languages`` None means every language.
+
+    ``persistent`` marks writes that leave the program (databases, files, mail, web):
+    the ones that turn computed values into data others rely on.
+    """
+
+    id: str
+    family: Family
+    title: str
+    severity: Severity
+    pattern: re.Pattern[str]
+    languages: frozenset[str] | None = None
+    persistent: bool = False
+    in_comments: bool = False
+
+    def applies(self, language: str) -> bool:
+        return self.languages is None or language in self.languages
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A logical line (or SQL statement): where one piece of evidence points."""
+
+    line: int
+    text: str  # as written, for the snippet
+    code: str  # comments removed, for behaviour rules
+
+
+_COMMENT = {
+    "vba": ("'",),
+    "vbscript": ("'",),
+    "python": ("#",),
+    "powershell": ("#",),
+    "r": ("#",),
+    "sql": ("--",),
+    "batch": (),
+    "xlm": (),
+    "text": (),
+}
+_QUOTES = {"vba": '"', "vbscript": '"', "python": "\"'", "powershell": "\"'", "r": "\"'", "sql": "'"}
+_REM = re.compile(r"^\s*(?:@?rem\b|::)", re.IGNORECASE)
+_VBA_REM = re.compile(r"^\s*rem\b", re.IGNORECASE)
+
+
+def strip_comment(line: str, language: str) -> str:
+    """Remove a trailing comment, respecting string literals."""
+    if language == "batch":
+        return "" if _REM.match(line) else line
+    if language in ("vba", "vbscript") and _VBA_REM.match(line):
+        return ""
+    markers = _COMMENT.get(language, ())
+    if not markers:
+        return line
+    quotes = _QUOTES.get(language, "")
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in quotes:
+            quote = ch
+        else:
+            for marker in markers:
+                if line.startswith(marker, i):
+                    return line[:i]
+        i += 1
+    return line
+
+
+def units(text: str, language: str) -> Iterator[Unit]:
+    """Split text into units: VBA joins ``_`` continuations, SQL yields statements."""
+    lines = text.splitlines()
+    if language == "sql":
+        yield from _sql_units(lines)
+        return
+    i = 0
+    while i < len(lines):
+        start = i
+        parts = [lines[i]]
+        if language in ("vba", "vbscript"):
+            while parts[-1].rstrip().endswith(" _") and i + 1 < len(lines):
+                parts[-1] = parts[-1].rstrip()[:-1]
+                i += 1
+                parts.append(lines[i])
+        elif language == "powershell":
+            while parts[-1].rstrip().endswith("`") and i + 1 < len(lines):
+                parts[-1] = parts[-1].rstrip()[:-1]
+                i += 1
+                parts.append(lines[i])
+        raw = " ".join(p.strip() for p in parts)
+        code = " ".join(strip_comment(p, language).strip() for p in parts).strip()
+        if raw:
+            yield Unit(line=start + 1, text=raw, code=code)
+        i += 1
+
+
+_GO = re.compile(r"^\s*go\s*$", re.IGNORECASE)
+
+
+def _sql_units(lines: Sequence[str]) -> Iterator[Unit]:
+    start, raw, code = 0, [], []
+    for number, line in enumerate(lines, 1):
+        if _GO.match(line):
+            if raw:
+                yield Unit(start, " ".join(raw), " ".join(code))
+            raw, code = [], []
+            continue
+        if not raw:
+            start = number
+        if line.strip():
+            raw.append(line.strip())
+            stripped = strip_comment(line, "sql").strip()
+            if stripped:
+                code.append(stripped)
+        if stripped_ends_statement(line):
+            if raw:
+                yield Unit(start, " ".join(raw), " ".join(code))
+            raw, code = [], []
+    if raw:
+        yield Unit(start, " ".join(raw), " ".join(code))
+
+
+def stripped_ends_statement(line: str) -> bool:
+    return strip_comment(line, "sql").rstrip().endswith(";")
+
+
+def snippet(text: str) -> str:
+    """A short, redacted, single-line excerpt."""
+    flat = " ".join(text.split())
+    if len(flat) > SNIPPET_CHARS:
+        flat = flat[: SNIPPET_CHARS - 1] + "…"
+    return redact(flat)
+
+
+class _Collector:
+    """Aggregates matches into one Finding per rule id, evidence capped."""
+
+    def __init__(self) -> None:
+        self._meta: dict[str, tuple[Family, str, Severity, Impact | None]] = {}
+        self._evidence: dict[str, list[Evidence]] = {}
+
+    def add(self, rule_id: str, family: Family, title: str, severity: Severity,
+            evidence: Evidence, impact: Impact | None = None) -> None:
+        if rule_id not in self._meta:
+            self._meta[rule_id] = (family, title, severity, impact)
+            self._evidence[rule_id] = []
+        found = self._evidence[rule_id]
+        if len(found) < MAX_EVIDENCE and evidence not in found:
+            found.append(evidence)
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for rule_id, (family, title, severity, impact) in self._meta.items():
+            out.append(Finding(rule_id, family, title, severity, tuple(self._evidence[rule_id]), impact))
+        return out
+
+
+def _rules() -> tuple[Rule, ...]:
+    from . import all_rules
+
+    return all_rules()
+
+
+def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
+    """Run every rule for ``language`` over ``text``; evidence points at ``location``."""
+    from .correlate import correlate
+
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    rules = [r for r in _rules() if r.applies(language)]
+    collector = _Collector()
+    for unit in units(text, language):
+        hits: list[Rule] = []
+        for rule in rules:
+            subject = unit.text if rule.in_comments else unit.code
+            if not subject:
+                continue
+            if rule.family in (Family.FINANCIAL, Family.QUALITY):
+                subject = vocab.split_identifiers(subject)
+            if rule.pattern.search(subject):
+                hits.append(rule)
+                ev = Evidence(location, unit.line + line_offset, snippet(unit.text))
+                collector.add(rule.id, rule.family, rule.title, rule.severity, ev)
+        if unit.code:
+            for rule_id, family, title, severity, impact in correlate(unit.code, language, hits):
+                ev = Evidence(location, unit.line + line_offset, snippet(unit.text))
+                collector.add(rule_id, family, title, severity, ev, impact)
+    return collector.findings()
+
+
+def scan_names(items: Iterable[tuple[str, str]]) -> list[Finding]:
+    """Domain vocabulary in names: (location, name) pairs such as table and column names."""
+    from .financial import TERM as FIN_TERM
+    from .quality import TERM as QUAL_TERM
+
+    collector = _Collector()
+    for location, name in items:
+        split = vocab.split_identifiers(name)
+        for rule in (FIN_TERM, QUAL_TERM):
+            if rule.pattern.search(split):
+                collector.add(rule.id, rule.family, rule.title, rule.severity,
+                              Evidence(location, None, snippet(name)))
+    return collector.findings()
+
+
+def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """One Finding per rule id across modules/parts; evidence concatenated and capped."""
+    collector = _Collector()
+    for finding in findings:
+        for ev in finding.evidence:
+            collector.add(finding.rule, finding.family, finding.title, finding.severity, ev, finding.impact)
+    return collector.findings()

@@ -1,0 +1,124 @@
+"""The crawl engine: walk → analyse in workers → classify → store, one artifact at a time.
+
+Listing runs in the parent and feeds the worker pool lazily, so listing and analysis
+overlap and memory stays flat. Every candidate ends in the store with a status; an
+error in one file never stops the crawl.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+from . import crawl as crawling
+from .analyzers import analyzer_for
+from .classify import classify
+from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
+from .pool import Failure, Task, WorkerPool, default_jobs
+from .readfile import TooLarge, read_bytes, sha256_file
+from .store import Store
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    excludes: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    jobs: int = field(default_factory=default_jobs)
+
+
+@dataclass
+class CrawlResult:
+    crawl_id: int
+    seconds: float = 0.0
+    interrupted: bool = False
+    classifications: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+
+Progress = Callable[[Artifact], None]
+
+
+def analyze_file(candidate: Candidate, limits: Limits) -> tuple[str | None, Analysis | None]:
+    """Hash and analyse one file (runs inside a worker process)."""
+    analyzer = analyzer_for(candidate.kind)
+    try:
+        if candidate.kind in (Kind.EXCEL, Kind.SCRIPT):
+            data = read_bytes(candidate.path, limits.max_file_size)
+            return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
+        digest = sha256_file(candidate.path)
+        return digest, analyzer(candidate.path, candidate.format, limits)
+    except TooLarge as exc:
+        return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
+    except FileNotFoundError:
+        return None, Analysis.failed(Status.UNREADABLE, "the file vanished during the crawl (deleted or moved)")
+    except PermissionError as exc:
+        return None, Analysis.failed(Status.UNREADABLE, f"permission denied: {exc.strerror or exc}; "
+                                                        "grant the scanning account read access")
+    except OSError as exc:
+        return None, Analysis.failed(Status.UNREADABLE, f"cannot read the file: {exc.strerror or exc} "
+                                                        "(locked, offline or damaged storage)")
+
+
+def _failure_analysis(failure: Failure) -> Analysis:
+    status = Status.TIMEOUT if failure.kind == "timeout" else Status.ANALYZER_CRASHED
+    return Analysis.failed(status, failure.reason)
+
+
+def _problem_candidate(problem: crawling.Problem) -> Candidate:
+    found = crawling.kind_of(problem.relpath.rsplit("/", 1)[-1]) if problem.relpath else None
+    kind, fmt = found if found else (Kind.FOLDER, "")
+    return Candidate(problem.path, problem.root, problem.relpath, kind, fmt, 0, 0.0)
+
+
+def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
+              progress: Progress | None = None) -> CrawlResult:
+    """Crawl ``roots`` into ``store``; returns counts. Ctrl-C marks the crawl interrupted."""
+    started = time.monotonic()
+    crawl_id = store.begin_crawl(roots, {
+        "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
+        "timeout": options.limits.timeout, "jobs": options.jobs})
+    result = CrawlResult(crawl_id)
+
+    def record(candidate: Candidate, sha256: str | None, analysis: Analysis) -> None:
+        artifact = Artifact(candidate, sha256, analysis, classify(analysis))
+        store.add(crawl_id, artifact)
+        result.classifications[artifact.verdict.classification.value] += 1
+        result.statuses[analysis.status.value] += 1
+        if progress:
+            progress(artifact)
+
+    def tasks() -> Iterator[Task]:
+        for item in crawling.walk(roots, options.excludes):
+            if isinstance(item, crawling.Problem):
+                record(_problem_candidate(item), None, Analysis.failed(Status.UNREADABLE, item.reason))
+            elif item.size > options.limits.max_file_size:
+                record(item, None, Analysis.failed(
+                    Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte cap; "
+                                      "raise --max-size to analyse it"))
+            else:
+                yield item, analyze_file, (item, options.limits)
+
+    state = "finished"
+    try:
+        with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb) as pool:
+            for candidate, outcome in pool.map(tasks()):
+                if isinstance(outcome, Failure):
+                    record(candidate, None, _failure_analysis(outcome))
+                    continue
+                sha256, analysis = outcome
+                if analysis is not None:  # None: an .xlsx without macros, not an artifact
+                    record(candidate, sha256, analysis)
+    except KeyboardInterrupt:
+        state = "interrupted"
+        result.interrupted = True
+        raise
+    finally:
+        store.end_crawl(crawl_id, state, started)
+        result.seconds = time.monotonic() - started
+    return result

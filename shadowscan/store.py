@@ -1,0 +1,154 @@
+"""The inventory: one SQLite file holding crawls, artifacts, findings and verdicts.
+
+Each artifact is committed as soon as it is classified (WAL journal), so a crawl that
+is killed keeps everything it finished; the crawl row stays ``running`` until it ends.
+Paths are stored as text that SQLite can hold even when a file name is not valid UTF-8
+(undecodable bytes become ``\\xNN`` escapes).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator, Sequence
+
+from .model import Artifact, Candidate, Finding
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS crawls (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    state TEXT NOT NULL,             -- running | finished | interrupted
+    roots TEXT NOT NULL,             -- JSON list
+    options TEXT NOT NULL,           -- JSON
+    seconds REAL
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    id INTEGER PRIMARY KEY,
+    crawl_id INTEGER NOT NULL REFERENCES crawls(id),
+    path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    relpath TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size INTEGER,
+    mtime REAL,
+    sha256 TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL,
+    classification TEXT NOT NULL,
+    impacts TEXT NOT NULL,           -- JSON list
+    risk_score INTEGER NOT NULL,
+    factors TEXT NOT NULL,           -- JSON list of [name, points]
+    action TEXT NOT NULL,
+    reasons TEXT NOT NULL,           -- JSON list
+    facts TEXT NOT NULL,             -- JSON object
+    UNIQUE (crawl_id, path)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    family TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    impact TEXT,
+    evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
+);
+CREATE INDEX IF NOT EXISTS artifacts_crawl ON artifacts (crawl_id);
+CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
+"""
+
+
+def safe_text(text: str) -> str:
+    """Text SQLite and JSON can hold: undecodable file-name bytes become \\xNN escapes."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", errors="backslashreplace")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """The inventory database. Use as a context manager."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self.db.commit()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # crawls -------------------------------------------------------------------------
+    def begin_crawl(self, roots: Sequence[str], options: dict[str, Any]) -> int:
+        cur = self.db.execute(
+            "INSERT INTO crawls (started, state, roots, options) VALUES (?, 'running', ?, ?)",
+            (_now(), json.dumps([safe_text(r) for r in roots]), json.dumps(options)))
+        self.db.commit()
+        return int(cur.lastrowid)
+
+    def end_crawl(self, crawl_id: int, state: str, started_monotonic: float) -> None:
+        self.db.execute("UPDATE crawls SET finished = ?, state = ?, seconds = ? WHERE id = ?",
+                        (_now(), state, round(time.monotonic() - started_monotonic, 3), crawl_id))
+        self.db.commit()
+
+    def crawl(self, crawl_id: int | None = None) -> sqlite3.Row | None:
+        """One crawl; by default the latest one."""
+        if crawl_id is None:
+            return self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+        return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+
+    # artifacts ----------------------------------------------------------------------
+    def add(self, crawl_id: int, artifact: Artifact) -> int:
+        """Store one artifact with its findings and verdict, committed at once."""
+        c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
+        with self.db:
+            cur = self.db.execute(
+                "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
+                " status, status_reason, classification, impacts, risk_score, factors, action, reasons, facts)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
+                 c.size, c.mtime, artifact.sha256, a.status.value, a.reason, v.classification.value,
+                 json.dumps([i.value for i in v.impacts]), v.risk_score,
+                 json.dumps([[f.name, f.points] for f in v.factors]), v.action.value,
+                 json.dumps(list(v.reasons), ensure_ascii=False),
+                 json.dumps(a.facts, ensure_ascii=False, default=str)))
+            artifact_id = int(cur.lastrowid)
+            self.db.executemany(
+                "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(artifact_id, *self._finding_row(f)) for f in a.findings])
+        return artifact_id
+
+    @staticmethod
+    def _finding_row(f: Finding) -> tuple[Any, ...]:
+        return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
+                json.dumps([e.to_dict() for e in f.evidence], ensure_ascii=False))
+
+    def artifacts(self, crawl_id: int) -> Iterator[sqlite3.Row]:
+        yield from self.db.execute("SELECT * FROM artifacts WHERE crawl_id = ? ORDER BY relpath, path", (crawl_id,))
+
+    def findings(self, artifact_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
