@@ -11,7 +11,7 @@ import re
 
 MASK = "***"
 
-_KEY = r"(?:pwd|password|passwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|accountkey|sharedaccesskey|client[_-]?secret|auth[_-]?token)"
+_KEY = r"(?:pwd|password|passwd|passwort|kennwort|hasło|haslo|pass|secret|token|api[_-]?key|apikey|access[_-]?key|accountkey|sharedaccesskey|client[_-]?secret|auth[_-]?token)"
 
 # key=value inside connection strings and URLs: "PWD=abc;", "Password=abc", "password='x y'"
 _KV = re.compile(

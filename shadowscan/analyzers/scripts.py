@@ -22,7 +22,7 @@ LANGUAGES = {
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
 }
 _SQL_HINT = re.compile(r"\b(?:select|insert|update|delete|merge|create|drop|alter|exec)\b", re.IGNORECASE)
-_MAX_NUL_RATIO = 0.01
+_MAX_CONTROL_RATIO = 0.02
 _FUNCTION = {
     "powershell": re.compile(r"^\s*function\s+[\w-]+", re.IGNORECASE | re.MULTILINE),
     "vbscript": re.compile(r"^\s*(?:(?:public|private)\s+)?(?:sub|function)\s+\w+", re.IGNORECASE | re.MULTILINE),
@@ -44,11 +44,12 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
     facts: dict[str, Any] = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
-    nuls = text.count("\x00")
-    if text and nuls / len(text) > _MAX_NUL_RATIO:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
+    if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
         return Analysis.failed(
-            Status.CORRUPT, f"binary content in a .{fmt} file ({nuls} NUL characters after decoding as {encoding}): "
-            "not a text script", **facts)
+            Status.CORRUPT, f"binary content in a .{fmt} file ({controls} control or NUL characters in the first "
+            f"{len(sample)} after decoding as {encoding}): not a text script", **facts)
     text = text.replace("\x00", "")
     findings: list[Finding] = []
     if language == "python":

@@ -34,7 +34,7 @@ _DECISION = re.compile(
 _ASSIGNMENT = re.compile(
     r"(?P<lhs>[\w.$!\[\]]+(?:\([^()]*\))?(?:\.\w+)?)\s*(?:<-|(?<![=!<>:+\-*/])=(?!=))\s*(?P<rhs>(?:\"[^\"]*\"|'[^']*'|[^,;\"'])+)"
 )
-_ARITHMETIC = re.compile(r"[\w)\]]\s*[-+*/]\s*[\w(\[.]")
+_ARITHMETIC = re.compile(r"[\w)\]]\s*[-+*/]\s*[\w(\[.$]")
 _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 _STATEMENT_HEAD = re.compile(r"^\s*(?:if|elseif|while|until|for|case|select|where)\b", I)
 

@@ -118,30 +118,26 @@ _GO = re.compile(r"^\s*go\s*$", re.IGNORECASE)
 
 
 def _sql_units(lines: Sequence[str]) -> Iterator[Unit]:
+    """Statements end at ``;`` or a ``GO`` line; a statement starts at its first code line."""
     start, raw, code = 0, [], []
     for number, line in enumerate(lines, 1):
         if _GO.match(line):
-            if raw:
+            if code:
                 yield Unit(start, " ".join(raw), " ".join(code))
             raw, code = [], []
             continue
-        if not raw:
-            start = number
+        stripped = strip_comment(line, "sql").strip()
+        if stripped and not code:
+            start, raw = number, []
         if line.strip():
             raw.append(line.strip())
-            stripped = strip_comment(line, "sql").strip()
-            if stripped:
-                code.append(stripped)
-        if stripped_ends_statement(line):
-            if raw:
-                yield Unit(start, " ".join(raw), " ".join(code))
+        if stripped:
+            code.append(stripped)
+        if stripped.endswith(";"):
+            yield Unit(start, " ".join(raw), " ".join(code))
             raw, code = [], []
-    if raw:
+    if code:
         yield Unit(start, " ".join(raw), " ".join(code))
-
-
-def stripped_ends_statement(line: str) -> bool:
-    return strip_comment(line, "sql").rstrip().endswith(";")
 
 
 def snippet(text: str) -> str:

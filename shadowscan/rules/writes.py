@@ -18,7 +18,7 @@ RULES = (
         Severity.HIGH,
         re.compile(
             r"\b(?:insert\s+into|update\s+[\w\[\].\"` ]+?\s+set\b|delete\s+(?:\*\s+)?from|merge\s+into|"
-            r"select\b.+?\binto\s+[\w\[]|truncate\s+table|(?:create|drop|alter)\s+table)\b", I),
+            r"select\b.+?\binto\s+[\w\[]|truncate\s+table\b|(?:create|drop|alter)\s+table\b)", I),
         persistent=True,
     ),
     Rule(

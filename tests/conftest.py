@@ -1,0 +1,19 @@
+"""Shared fixtures: where the real-world corpus is, and small helpers."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("SHADOWSCAN_CORPUS", REPO.parent / "shared" / "corpus"))
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """../shared/corpus (present in CI); tests using it skip cleanly where it is absent."""
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"real-world corpus not found at {CORPUS}")
+    return CORPUS

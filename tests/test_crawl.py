@@ -1,0 +1,81 @@
+"""Discovery: what is a candidate, what is skipped, loops and excludes, no content read."""
+import os
+
+from shadowscan.crawl import Problem, kind_of, walk
+from shadowscan.model import Kind
+
+
+def make_tree(root):
+    files = {
+        "Quality/limits.xlsm": b"x", "Quality/~$limits.xlsm": b"lock", "Quality/db.ldb": b"lock",
+        "Finance/Kosten.accdb": b"x", "Finance/post.PS1": b"x", "Finance/notes.txt": b"x",
+        "Produktion/Übersicht.xlsx": b"x", "Produktion/łódź.sql": b"x", "Archive/old.vbs": b"x",
+        "noext": b"x", "R/spc.R": b"x",
+    }
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+def relpaths(items):
+    return sorted(i.relpath for i in items if not isinstance(i, Problem))
+
+
+def test_candidates_by_type(tmp_path):
+    make_tree(tmp_path)
+    items = list(walk([str(tmp_path)]))
+    assert relpaths(items) == sorted([
+        "Finance/Kosten.accdb", "Finance/post.PS1", "Produktion/Übersicht.xlsx", "Produktion/łódź.sql",
+        "Quality/limits.xlsm", "Archive/old.vbs", "R/spc.R"])
+    kinds = {i.relpath: i.kind for i in items}
+    assert kinds["Finance/Kosten.accdb"] is Kind.ACCESS and kinds["Finance/post.PS1"] is Kind.SCRIPT
+    assert all(i.root == str(tmp_path) and i.size == 1 for i in items)
+
+
+def test_excludes_match_paths_and_names(tmp_path):
+    make_tree(tmp_path)
+    items = list(walk([str(tmp_path)], excludes=("Archive", "*.sql")))
+    assert "Archive/old.vbs" not in relpaths(items)
+    assert "Produktion/łódź.sql" not in relpaths(items)
+
+
+def test_symlink_loop_ends(tmp_path):
+    make_tree(tmp_path)
+    os.symlink(tmp_path, tmp_path / "Quality" / "loop")
+    items = list(walk([str(tmp_path)]))
+    assert relpaths(items).count("Quality/limits.xlsm") == 1
+
+
+def test_listing_does_not_read_content(tmp_path):
+    make_tree(tmp_path)
+    target = tmp_path / "Quality/limits.xlsm"
+    os.chmod(target, 0)  # unreadable content still lists (stat needs no read permission)
+    assert "Quality/limits.xlsm" in relpaths(walk([str(tmp_path)]))
+
+
+def test_missing_root_is_a_problem_not_a_crash(tmp_path):
+    items = list(walk([str(tmp_path / "nope")]))
+    assert len(items) == 1 and isinstance(items[0], Problem) and "cannot open" in items[0].reason
+
+
+def test_single_file_root(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1")
+    items = list(walk([str(tmp_path / "a.py")]))
+    assert [i.relpath for i in items] == ["a.py"]
+
+
+def test_undecodable_file_name(tmp_path):
+    name = os.fsencode(str(tmp_path)) + b"/caf\xe9.bat"
+    with open(name, "wb") as f:
+        f.write(b"echo x")
+    items = list(walk([str(tmp_path)]))
+    assert len(items) == 1 and items[0].kind is Kind.SCRIPT
+
+
+def test_kind_of():
+    assert kind_of("Makro.XLSM") == (Kind.EXCEL, "xlsm")
+    assert kind_of("~$Makro.xlsm") is None
+    assert kind_of("db.laccdb") is None
+    assert kind_of("README") is None

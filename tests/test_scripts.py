@@ -1,0 +1,116 @@
+"""Script analyzers: every language, written by the test itself."""
+import codecs
+
+import pytest
+
+from shadowscan.analyzers.scripts import analyze
+from shadowscan.model import Limits, Status
+
+SCRIPTS = {
+    "limits.py": ("utf-8", '''
+import pyodbc
+conn = pyodbc.connect("DRIVER={SQL Server};SERVER=qms01;UID=qa;PWD=Geheim123")
+cur = conn.cursor()
+usl = nominal + 3 * sigma
+cur.execute("""
+    UPDATE TestLimits
+       SET USL = ?
+     WHERE Part = ?""", usl, part)
+''', {"quality.computes-limits", "quality.writes", "secrets.connection-password", "reach.database"}),
+    "post_scrap.ps1": ("utf-16", '''
+# Bucht Ausschusskosten ins ERP
+$kosten = $menge * $preis
+Invoke-RestMethod -Uri "https://erp01/api/postings" -Method Post -Body $kosten
+''', {"financial.computes", "writes.web", "reach.web"}),
+    "Kosten.psm1": ("utf-8-sig", '''function Export-Kosten { $rows | Export-Csv \\\\fin01\\Kosten\\buchung.csv }
+''', {"financial.writes", "reach.network-path"}),
+    "sperre.vbs": ("cp1252", '''
+' Sperrt Chargen bei Überschreitung
+Set cn = CreateObject("ADODB.Connection")
+cn.Open "DSN=QMS"
+If wert > grenzwert Then cn.Execute "UPDATE Chargen SET Status = 'gesperrt' WHERE Nr = " & nr
+''', {"quality.decision", "writes.recordset", "reach.database"}),
+    "nightly.bat": ("cp1252", '''@echo off
+REM copy the test results
+robocopy D:\\results \\\\qs01\\pruefung\\ergebnisse /E
+''', {"writes.file", "reach.network-path", "quality.term"}),
+    "release.cmd": ("utf-8", '''sqlcmd -S mes01 -Q "UPDATE Lots SET Release = 'RELEASED' WHERE Id = %1"
+''', {"quality.decision", "writes.sql", "reach.database"}),
+    "koszty.sql": ("cp1250", '''-- Księgowanie kosztów złomu
+INSERT INTO dbo.KosztyZlomu (Partia, Koszt)
+SELECT Partia, Ilosc * CenaJednostkowa FROM dbo.Zlom;
+''', {"financial.writes", "writes.sql"}),
+    "spc.R": ("utf-8", '''library(RODBC)
+con <- odbcConnect("historian")
+x <- sqlQuery(con, "SELECT value FROM pv")
+ucl <- mean(x$value) + 3 * sd(x$value)
+write.csv(data.frame(ucl), "//qs01/spc/limits.csv")
+''', {"quality.computes-limits", "writes.file", "reach.database"}),
+}
+
+
+def write(tmp_path, name, encoding, text):
+    path = tmp_path / name
+    if encoding == "utf-16":
+        path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    else:
+        path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_languages(tmp_path, name):
+    encoding, text, expected = SCRIPTS[name]
+    path = write(tmp_path, name, encoding, text)
+    analysis = analyze(str(path), name.rsplit(".", 1)[1].lower(), Limits())
+    assert analysis.status is Status.ANALYZED, analysis.reason
+    rules = {f.rule for f in analysis.findings}
+    assert expected <= rules, f"missing {expected - rules}"
+    for finding in analysis.findings:
+        for ev in finding.evidence:
+            assert ev.location == "script" and ev.line and ev.line >= 1
+            assert "Geheim123" not in ev.snippet
+
+
+def test_encoding_is_recorded(tmp_path):
+    path = write(tmp_path, "post_scrap.ps1", "utf-16", SCRIPTS["post_scrap.ps1"][1])
+    assert analyze(str(path), "ps1", Limits()).facts["encoding"] == "utf-16-le"
+
+
+def test_python_facts_and_sql_literal_evidence_line(tmp_path):
+    encoding, text, _ = SCRIPTS["limits.py"]
+    analysis = analyze(str(write(tmp_path, "limits.py", encoding, text)), "py", Limits())
+    assert analysis.facts["imports"] == ["pyodbc"]
+    writes = next(f for f in analysis.findings if f.rule == "quality.writes")
+    assert writes.evidence[0].line == 7  # the UPDATE line inside the triple-quoted string
+
+
+def test_python2_falls_back_to_text(tmp_path):
+    path = tmp_path / "old.py"
+    path.write_text('print "posting costs"\nimport os\nos.system("del x")\n')
+    analysis = analyze(str(path), "py", Limits())
+    assert analysis.status is Status.ANALYZED
+    assert "does not parse as Python 3" in analysis.facts["parse_error"]
+    assert "behaviour.shell" in {f.rule for f in analysis.findings}
+
+
+def test_binary_content_is_corrupt(tmp_path):
+    path = tmp_path / "x.ps1"
+    path.write_bytes(bytes(range(256)) * 50)
+    analysis = analyze(str(path), "ps1", Limits())
+    assert analysis.status is Status.CORRUPT and "binary content" in analysis.reason
+
+
+def test_too_large(tmp_path):
+    path = tmp_path / "big.sql"
+    path.write_text("SELECT 1;\n" * 1000)
+    analysis = analyze(str(path), "sql", Limits(max_file_size=100))
+    assert analysis.status is Status.TOO_LARGE
+
+
+def test_nothing_is_executed(tmp_path):
+    marker = tmp_path / "executed"
+    path = tmp_path / "evil.py"
+    path.write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    analyze(str(path), "py", Limits())
+    assert not marker.exists()
