@@ -29,7 +29,7 @@ Invoke-RestMethod -Uri "https://erp01/api/postings" -Method Post -Body $kosten
 Set cn = CreateObject("ADODB.Connection")
 cn.Open "DSN=QMS"
 If wert > grenzwert Then cn.Execute "UPDATE Chargen SET Status = 'gesperrt' WHERE Nr = " & nr
-''', {"quality.decision", "writes.recordset", "reach.database"}),
+''', {"quality.decision", "writes.sql", "reach.database"}),
     "nightly.bat": ("cp1252", '''@echo off
 REM copy the test results
 robocopy D:\\results \\\\qs01\\pruefung\\ergebnisse /E

@@ -25,7 +25,7 @@ I = re.IGNORECASE
 _IF_CONDITION = re.compile(r"^\s*(?:else\s*)?if\b.*?\bthen\b", I)
 _WHERE = re.compile(r"\b(?:where|having)\b.*?(?=\"|$)", I)
 _DECISION = re.compile(
-    r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b|,)\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
+    r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b)\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
     r"|[\"']" + vocab.DECISION_LITERAL + r"[\"']\s+if\b"
     r"|\biif\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
     r"|\bifelse\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']",
@@ -59,10 +59,20 @@ def _action_part(code: str, language: str) -> str:
     return _WHERE.sub(" ", code)
 
 
+_SCRAP = re.compile(r"scrap|ausschuss|złom", I)
+_SQL_LITERAL = re.compile(r"'[^'\n]*'")
+_SQL_LITERAL_LANGUAGES = frozenset({"vba", "vbscript", "sql", "batch"})
+
+
 def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correlation]:
-    split = vocab.split_identifiers(code)
+    # What a write is *about* is named by its tables and columns, not by the text values it
+    # stores: drop SQL string literals ('...') where they cannot be the program's own strings.
+    about = _SQL_LITERAL.sub("''", code) if language in _SQL_LITERAL_LANGUAGES else code
+    split = vocab.split_identifiers(about)
     financial = bool(vocab.FINANCIAL.search(split))
-    quality = bool(vocab.QUALITY.search(split))
+    quality_words = [m.group(0) for m in vocab.QUALITY.finditer(split)]
+    # "scrap cost", "Ausschusskosten", "koszt złomu": scrap next to money is a cost category
+    quality = bool(quality_words) and not (financial and all(_SCRAP.match(w) for w in quality_words))
     if any(rule.persistent for rule in hits):
         if financial:
             yield FIN_WRITES

@@ -37,12 +37,13 @@ QUALITY = re.compile(
     r"dispositions?\b|reject\w*|scrap\w*|ncr\b|non-?conformanc\w*|capa\b|inspection\w*|"
     r"calibrat\w*|(?:lot|batch)[ -]?release\w*|certificate[ -]of[ -]analysis|coa\b|"
     r"block(?:ed)?[ -]shipment|quarantin\w*|deviation\w*|defects?\b|final[ -]test\w*|gauge[ -]?r&r|"
+    r"test[ -]?results?\b|measurements?\b|"
     # German
     r"prüf\w*|pruef\w*|toleranz\w*|grenzwert\w*|ausschuss\w*|sperr\w*|gesperrt|freigabe\w*|"
-    r"chargenfreigabe\w*|kalibrier\w*|reklamation\w*|abweichung\w*|qualität\w*|n\.?i\.?o\b|"
+    r"chargenfreigabe\w*|kalibrier\w*|reklamation\w*|abweichung\w*|qualität\w*|n\.?i\.?o\b|messwert\w*|"
     # Polish
     r"tolerancj\w*|wad[ayę]\b|wadliw\w*|granic\w*|kontrol\w* jakości|jakoś\w*|zwolnieni\w* partii|"
-    r"odrzu[ct]\w*|złom\w*|kalibracj\w*|niezgodnoś\w*|reklamacj\w*|dyspozycj\w*"
+    r"odrzu[ct]\w*|złom\w*|kalibracj\w*|niezgodnoś\w*|reklamacj\w*|dyspozycj\w*|wynik\w* (?:badań|pomiar\w*)|pomiar\w*"
     r")",
     FLAGS,
 )

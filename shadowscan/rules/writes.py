@@ -22,10 +22,12 @@ RULES = (
         persistent=True,
     ),
     Rule(
-        "writes.recordset", Family.WRITES, "Edits records through ADO/DAO (AddNew/Edit/Update, Execute, RunSQL)",
+        "writes.recordset", Family.WRITES, "Edits records through ADO/DAO (AddNew/Edit/Update, RunSQL)",
         Severity.HIGH,
+        # ADO's cn.Execute also runs SELECTs, so it is not a write by itself: the SQL it runs
+        # is caught by writes.sql. DAO's CurrentDb.Execute and DoCmd.RunSQL only run action queries.
         re.compile(r"\.addnew\b|\.edit\s*$|\b\w*(?:rs|rst|recordset)\w*\.(?:update|delete)\b|"
-                   r"\bdocmd\.runsql\b|\b(?:currentdb|db|dbs|cn|conn|cnn|con|connection)\w*\.execute\b", I),
+                   r"\bdocmd\.runsql\b|\bcurrentdb(?:\(\))?\.execute\b", I),
         languages=VB, persistent=True,
     ),
     Rule(
