@@ -136,12 +136,14 @@ class Finding:
 @dataclass(frozen=True)
 class Analysis:
     """What an analyzer made of one file. ``facts`` holds structure for reports
-    (modules, sheets, connections, owner hints, tables, queries) as plain JSON data."""
+    (modules, sheets, connections, owner hints, tables, queries) as plain JSON data;
+    ``fingerprint`` identifies the logic across copies, moves and data edits."""
 
     status: Status
     reason: str = ""
     findings: tuple[Finding, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = None  # hash of the normalised logic (see fingerprint.py)
 
     @classmethod
     def failed(cls, status: Status, reason: str, **facts: Any) -> "Analysis":

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
     size INTEGER,
     mtime REAL,
     sha256 TEXT,
+    fingerprint TEXT,                -- logic fingerprint (fingerprint.py)
     status TEXT NOT NULL,
     status_reason TEXT NOT NULL,
     classification TEXT NOT NULL,
@@ -127,10 +128,10 @@ class Store:
         with self.db:
             cur = self.db.execute(
                 "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
-                " status, status_reason, classification, impacts, risk_score, factors, action, reasons, facts)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " fingerprint, status, status_reason, classification, impacts, risk_score, factors, action, reasons,"
+                " facts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
-                 c.size, c.mtime, artifact.sha256, a.status.value, a.reason, v.classification.value,
+                 c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
                  json.dumps([i.value for i in v.impacts]), v.risk_score,
                  json.dumps([[f.name, f.points] for f in v.factors]), v.action.value,
                  json.dumps(list(v.reasons), ensure_ascii=False),

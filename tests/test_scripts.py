@@ -114,3 +114,18 @@ def test_nothing_is_executed(tmp_path):
     path.write_text(f"open({str(marker)!r}, 'w').write('x')\n")
     analyze(str(path), "py", Limits())
     assert not marker.exists()
+
+
+def test_fingerprint_ignores_layout_and_comments_not_logic(tmp_path):
+    def fp(name, text):
+        path = tmp_path / name
+        path.write_text(text)
+        return analyze(str(path), name.rsplit(".", 1)[1], Limits()).fingerprint
+
+    base = fp("a.py", "x = 1\nif x:\n    print('FAIL')\n")
+    assert base and base.startswith("lf1:")
+    assert fp("b.py", "# a comment\nx = 1\n\nif x:\n        print('FAIL')  # why\n") == base
+    assert fp("c.py", "x = 2\nif x:\n    print('FAIL')\n") != base
+    sql = fp("a.sql", "UPDATE t SET a = 1; -- nightly\n")
+    assert fp("b.sql", "-- changed comment\nUPDATE t   SET a = 1;\n") == sql
+    assert fp("c.sql", "UPDATE t SET a = 2;\n") != sql

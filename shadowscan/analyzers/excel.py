@@ -18,12 +18,13 @@ import zipfile
 from typing import Any
 from xml.etree import ElementTree
 
+from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.engine import snippet
-from .vba import analyze_vba_modules
+from .vba import analyze_vba_modules, logic_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -129,8 +130,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         if fmt == "xlsx" and not is_macro_package(names):
             return None
 
+    logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint
     try:
-        vba_findings, modules = _vba(path, data)
+        vba_findings, modules = _vba(path, data, logic)
     except _Corrupt as exc:
         return Analysis.failed(Status.CORRUPT, str(exc), **facts)
     findings.extend(vba_findings)
@@ -138,25 +140,25 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     facts["vba_lines"] = sum(m["lines"] for m in modules)
     if archive is not None:
         try:
-            findings.extend(_ooxml_macrosheets(archive, facts))
-            findings.extend(_ooxml_connections(archive, facts))
+            findings.extend(_ooxml_macrosheets(archive, facts, logic))
+            findings.extend(_ooxml_connections(archive, facts, logic))
             findings.extend(_ooxml_structure(archive, facts, fmt))
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
-        findings.extend(_ole_xlm(path, data, facts))
+        findings.extend(_ole_xlm(path, data, facts, logic))
         facts["owner_hints"] = _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
             and not facts.get("external_links"):
         facts["note"] = "no macros, connections or external links found"
-    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts)
+    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
 
 
 class _Corrupt(Exception):
     pass
 
 
-def _vba(path: str, data: bytes) -> tuple[list[Finding], list[dict[str, Any]]]:
+def _vba(path: str, data: bytes, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
     from oletools.olevba import OlevbaBaseException, VBA_Parser
 
     try:
@@ -178,10 +180,11 @@ def _vba(path: str, data: bytes) -> tuple[list[Finding], list[dict[str, Any]]]:
         raise _Corrupt(f"damaged VBA project: {type(exc).__name__}: {exc}") from exc
     finally:
         parser.close()
+    logic.extend(logic_parts(modules))
     return analyze_vba_modules(modules)
 
 
-def _ole_xlm(path: str, data: bytes, facts: dict[str, Any]) -> list[Finding]:
+def _ole_xlm(path: str, data: bytes, facts: dict[str, Any], logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin."""
     from oletools.olevba import VBA_Parser
 
@@ -199,6 +202,7 @@ def _ole_xlm(path: str, data: bytes, facts: dict[str, Any]) -> list[Finding]:
             parser.close()
     location = "XLM macro sheet (BIFF)"
     facts["xlm_cells"] = len(lines)
+    logic.append((location, normalise_code("\n".join(lines), "xlm")))
     found = [_xlm_present(location, lines[0] if lines else "macro sheet")]
     found.extend(scan_text("\n".join(lines), "xlm", location))
     return found
@@ -213,7 +217,8 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     return ElementTree.fromstring(archive.read(name))
 
 
-def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[Finding]:
+def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
+                       logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/macrosheets/*.xml``: formulas of Excel 4.0 macro sheets (oletools' blind spot)."""
     found: list[Finding] = []
     cells = 0
@@ -227,6 +232,7 @@ def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[
             if f is not None and f.text:
                 formulas.append(f"{cell.get('r', '?')}: ={f.text}")
         cells += len(formulas)
+        logic.append((name, normalise_code("\n".join(formulas), "xlm")))
         found.append(_xlm_present(name, formulas[0] if formulas else "macro sheet"))
         found.extend(scan_text("\n".join(formulas), "xlm", name))
     if cells:
@@ -234,7 +240,8 @@ def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[
     return found
 
 
-def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[Finding]:
+def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
+                       logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/connections.xml``: external data connections (ODBC/OLEDB) and their commands."""
     if "xl/connections.xml" not in archive.namelist():
         return []
@@ -247,6 +254,7 @@ def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any]) -> list[
         command = db.get("command", "") if db is not None else ""
         location = f"xl/connections.xml:{name}"
         connections.append({"name": name, "connection": conn_str, "command": redact(command)})
+        logic.append((location, normalise_code(conn_str + "\n" + command, "sql")))
         found.append(Finding("reach.data-connection", Family.REACH, "External data connection", Severity.MEDIUM,
                              (Evidence(location, None, snippet(conn_str or name)),)))
         found.extend(scan_text(conn_str, "text", location))

@@ -12,6 +12,7 @@ import ast
 import re
 from typing import Any
 
+from ..fingerprint import combine, normalise_code, python_logic
 from ..model import Analysis, Finding, Limits, Status
 from ..readfile import TooLarge, read_bytes
 from ..rules import merge_findings, scan_text
@@ -59,7 +60,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         if pattern:
             facts["procedures"] = len(pattern.findall(text))
     findings.extend(scan_text(text, language, "script"))
-    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts)
+    logic = (python_logic(text) if language == "python" else None) or normalise_code(text, language)
+    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts,
+                    fingerprint=combine([("script", logic)]))
 
 
 def _python(text: str, path: str, facts: dict[str, Any]) -> list[Finding]:

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from oletools import olevba
 
+from ..fingerprint import normalise_code
 from ..model import Evidence, Family, Finding, Severity
 from ..rules import merge_findings, scan_text
 from ..rules.engine import snippet
@@ -36,6 +37,11 @@ def _line_of(code_lines: Sequence[str], keyword: str) -> tuple[int | None, str]:
         if needle in line.lower():
             return number, line
     return None, ""
+
+
+def logic_parts(modules: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(location, normalised code) per module, for the logic fingerprint."""
+    return [(location, normalise_code(code, "vba")) for location, code in modules]
 
 
 def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:

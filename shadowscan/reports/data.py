@@ -31,6 +31,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         artifacts.append({
             "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
             "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
+            "fingerprint": row["fingerprint"],
             "status": row["status"], "status_reason": row["status_reason"],
             "classification": row["classification"], "impacts": json.loads(row["impacts"]),
             "risk_score": row["risk_score"], "risk_factors": [
