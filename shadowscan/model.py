@@ -174,6 +174,7 @@ class Artifact:
     sha256: str | None
     analysis: Analysis
     verdict: Verdict
+    registry: Mapping[str, Any] = field(default_factory=dict)  # registered, registry_id, owner, signoff
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Callable, Iterator, Sequence
 
 from . import crawl as crawling
 from .analyzers import analyzer_for
-from .classify import classify
+from .classify import Registration, classify
+from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import TooLarge, read_bytes, sha256_file
+from .registry import Registry
 from .store import Store
 
 
@@ -65,6 +68,16 @@ def analyze_file(candidate: Candidate, limits: Limits) -> tuple[str | None, Anal
                                                         "(locked, offline or damaged storage)")
 
 
+def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,
+          now: datetime) -> Artifact:
+    """Classify one analysed file against the policy and the registry."""
+    match = registry.match(candidate.path, analysis.fingerprint)
+    verdict = classify(analysis, Registration(registered=match is not None))
+    governance, state = assess(match, analysis, verdict, now)
+    analysis = replace(analysis, findings=analysis.findings + tuple(governance))
+    return Artifact(candidate, sha256, analysis, verdict, state)
+
+
 def _failure_analysis(failure: Failure) -> Analysis:
     status = Status.TIMEOUT if failure.kind == "timeout" else Status.ANALYZER_CRASHED
     return Analysis.failed(status, failure.reason)
@@ -84,9 +97,11 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
         "timeout": options.limits.timeout, "jobs": options.jobs})
     result = CrawlResult(crawl_id)
+    registry = Registry(store.db)
+    now = datetime.now(timezone.utc)
 
     def record(candidate: Candidate, sha256: str | None, analysis: Analysis) -> None:
-        artifact = Artifact(candidate, sha256, analysis, classify(analysis))
+        artifact = judge(registry, candidate, sha256, analysis, now)
         store.add(crawl_id, artifact)
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1

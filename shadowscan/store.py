@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
     action TEXT NOT NULL,
     reasons TEXT NOT NULL,           -- JSON list
     facts TEXT NOT NULL,             -- JSON object
+    registry TEXT NOT NULL,          -- JSON: registered, registry_id, owner, signoff, registry_match
     UNIQUE (crawl_id, path)
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -129,13 +130,14 @@ class Store:
             cur = self.db.execute(
                 "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
                 " fingerprint, status, status_reason, classification, impacts, risk_score, factors, action, reasons,"
-                " facts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " facts, registry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
                  c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
                  json.dumps([i.value for i in v.impacts]), v.risk_score,
                  json.dumps([[f.name, f.points] for f in v.factors]), v.action.value,
                  json.dumps(list(v.reasons), ensure_ascii=False),
-                 json.dumps(a.facts, ensure_ascii=False, default=str)))
+                 json.dumps(a.facts, ensure_ascii=False, default=str),
+                 json.dumps(dict(artifact.registry), ensure_ascii=False)))
             artifact_id = int(cur.lastrowid)
             self.db.executemany(
                 "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"

@@ -38,6 +38,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
                 {"factor": name, "points": points} for name, points in json.loads(row["factors"])],
             "action": row["action"], "reasons": json.loads(row["reasons"]),
             "findings": findings, "facts": json.loads(row["facts"]),
+            **_registry_fields(json.loads(row["registry"])),
         })
     artifacts.sort(key=lambda a: (-a["risk_score"], a["relpath"]))
     return {
@@ -47,6 +48,12 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         "summary": summarize(artifacts),
         "artifacts": artifacts,
     }
+
+
+def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
+    return {"registered": bool(state.get("registered")), "registry_id": state.get("registry_id"),
+            "owner": state.get("owner"), "signoff": state.get("signoff", "missing"),
+            "registry_match": state.get("registry_match")}
 
 
 def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
