@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .model import Artifact, Limits
-from .pool import default_jobs
+from .crawl import kind_of
+from .model import Artifact, Candidate, Limits, Status
+from .pool import Failure, WorkerPool, default_jobs
+from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError, entries_as_rows, validate
 from .reports import FORMATS
 from .reports.data import NoCrawl, build
-from .scan import CrawlOptions, CrawlResult, run_crawl
+from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
 from .store import Store
 
 DEFAULT_DB = "shadowscan.db"
@@ -151,6 +153,169 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
                 _write(store, crawl_id, fmt, target)
         except NoCrawl as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+
+# registry ---------------------------------------------------------------------------------
+def _analyse_one(path: str) -> tuple[str | None, str]:
+    """(sha256, fingerprint) of the file at ``path`` now, analysed like a crawl would; refuses what is not an artifact."""
+    p = Path(path)
+    found = kind_of(p.name)
+    if not p.is_file() or found is None:
+        raise click.ClickException(f"{path} is not a known artifact (an Excel workbook, Access database or script "
+                                   "that exists): nothing registered")
+    limits = Limits()
+    candidate = Candidate(str(p.resolve()), str(p.resolve().parent), p.name, found[0], found[1],
+                          p.stat().st_size, p.stat().st_mtime)
+    with WorkerPool(1, limits.timeout, limits.memory_mb) as pool:
+        (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits))])))
+    if isinstance(outcome, Failure):
+        raise click.ClickException(f"cannot read {path}: {outcome.reason}")
+    sha256, analysis = outcome
+    if analysis is None:
+        raise click.ClickException(f"{path} holds no macros, connections or code: nothing to register")
+    if analysis.status is not Status.ANALYZED or not analysis.fingerprint:
+        raise click.ClickException(f"cannot register {path}: it could not be analysed "
+                                   f"({analysis.status.value}: {analysis.reason or 'no logic found'})")
+    return sha256, analysis.fingerprint
+
+
+def _registry(store: Store) -> Registry:
+    return Registry(store.db)
+
+
+@main.command()
+@click.argument("path")
+@click.option("--owner", required=True, help="The one accountable business owner (a named person, not IT).")
+@click.option("--function", "function", required=True, type=click.Choice(FUNCTIONS, case_sensitive=False),
+              help="The owner's function.")
+@click.option("--purpose", required=True, help="What the tool is for.")
+@click.option("--platform", required=True, type=click.Choice(PLATFORMS, case_sensitive=False))
+@click.option("--data-access", required=True, type=click.Choice(DATA_ACCESS, case_sensitive=False))
+@click.option("--product-owner", default=None, help="Who signs off changes for production.")
+@click.option("--contributors", default="", help="Contributing functions or people, comma-separated (IT may be one).")
+@click.option("--cost-center", default=None, help="The cost center that pays for it.")
+@click.option("--review-every", type=click.IntRange(1), default=None, help="Review cadence in days, e.g. 90.")
+@click.option("--scale-decision", default=None, help="Who decides whether it scales or is paused.")
+@pass_config
+def register(config: Config, path: str, **fields: object) -> None:
+    """Register PATH as a sanctioned app with its named business owner."""
+    contributors = [c for c in str(fields.pop("contributors") or "").split(",") if c.strip()]
+    try:
+        validate(dict(fields, contributors=contributors))  # refuse bad input before reading the file
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sha256, fingerprint = _analyse_one(path)
+    with Store(config.db) as store:
+        try:
+            entry = _registry(store).register(path=str(Path(path).resolve()), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
+                                              fingerprint=fingerprint, sha256=sha256, contributors=contributors,
+                                              **fields)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Registered {entry.path} as entry {entry.id} (owner {entry.owner}, {entry.function}). "
+               f"Next: the Product Owner signs off with `shadowscan signoff {path} --by NAME`.")
+
+
+@main.command()
+@click.argument("path")
+@click.option("--by", "by", required=True, help="The Product Owner signing off.")
+@click.option("--note", default=None)
+@pass_config
+def signoff(config: Config, path: str, by: str, note: str | None) -> None:
+    """Record the Product Owner's sign-off of exactly what PATH holds now."""
+    with Store(config.db) as store:
+        registry = _registry(store)
+        try:
+            entry = registry.find(path)
+            sha256, fingerprint = _analyse_one(entry.path)
+            done = registry.signoff(entry, by=by, sha256=sha256, fingerprint=fingerprint, note=note)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Signed off entry {entry.id} by {done.signed_by} at {done.signed_at} "
+               f"(content {str(sha256)[:12]}, logic {fingerprint[4:16]}).")
+
+
+@main.group("registry")
+def registry_group() -> None:
+    """List, show, remove, export and import registry entries."""
+
+
+@registry_group.command("list")
+@pass_config
+def registry_list(config: Config) -> None:
+    with Store(config.db) as store:
+        rows = entries_as_rows(_registry(store).entries())
+    if not rows:
+        click.echo("The registry is empty: `shadowscan register PATH --owner ...` adds an entry.")
+        return
+    for row in rows:
+        click.echo(f"{row['id']:>4}  {row['owner']:<22} {row['function']:<12} {row['data_access']:<10} "
+                   f"{row['signed_off'] or 'not signed off':<40} {row['path']}")
+
+
+@registry_group.command("show")
+@click.argument("ref")
+@pass_config
+def registry_show(config: Config, ref: str) -> None:
+    """Show an entry (by id or path) with its sign-offs, as JSON."""
+    import json
+
+    with Store(config.db) as store:
+        try:
+            entry = _registry(store).find(ref)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(entry.to_dict(), indent=2, ensure_ascii=False))
+
+
+@registry_group.command("remove")
+@click.argument("ref")
+@pass_config
+def registry_remove(config: Config, ref: str) -> None:
+    with Store(config.db) as store:
+        registry = _registry(store)
+        try:
+            entry = registry.find(ref)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from exc
+        registry.remove(entry)
+    click.echo(f"Removed entry {entry.id} ({entry.path}).")
+
+
+@registry_group.command("export")
+@click.option("--output", "-o", default="-", help="File to write (default: stdout).")
+@pass_config
+def registry_export(config: Config, output: str) -> None:
+    """Write the registry as JSON, to keep it in version control."""
+    import json
+
+    with Store(config.db) as store:
+        text = json.dumps(_registry(store).export(), indent=2, ensure_ascii=False) + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote registry: {Path(output).resolve()}", err=True)
+
+
+@registry_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_config
+def registry_import(config: Config, file: str) -> None:
+    """Replace the registry with FILE (an export). All or nothing."""
+    import json
+
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from exc
+    with Store(config.db) as store:
+        try:
+            count = _registry(store).import_(data)
+        except RegistryError as exc:
+            raise click.ClickException(f"{file}: {exc}; the registry was not changed") from exc
+    click.echo(f"Imported {count} registry entries from {file}.")
 
 
 if __name__ == "__main__":  # pragma: no cover
