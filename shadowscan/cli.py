@@ -18,9 +18,11 @@ from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError
 from .reports import FORMATS
 from .reports.data import NoCrawl, build
 from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
+from .sources import SourceOptions, is_smb
 from .store import Store
 
 DEFAULT_DB = "shadowscan.db"
+PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
 
@@ -71,12 +73,28 @@ class _Progress:
             click.echo("\r\033[K", err=True, nl=False)
 
 
+def _source_options(paths: tuple[str, ...], username: str | None, port: int) -> SourceOptions:
+    """SMB credentials: user from --username, password from the environment or a hidden prompt."""
+    if not username or not any(is_smb(p) for p in paths):
+        return SourceOptions(port=port)
+    domain, _, user = username.rpartition("\\")
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"no password for {username}: set {PASSWORD_ENV} (or run in a terminal to be asked)")
+        password = click.prompt(f"Password for {username}", hide_input=True)
+    return SourceOptions(username=user, password=password, port=port, domain=domain or None)
+
+
 def summary_line(result: CrawlResult, db: str) -> str:
     classes = ", ".join(f"{n} {k}" for k, n in sorted(result.classifications.items())) or "nothing found"
     statuses = ", ".join(f"{n} {k}" for k, n in sorted(result.statuses.items()))
     state = "interrupted" if result.interrupted else "finished"
+    changes = ", ".join(f"{result.changes[k]} {k}" for k in ("new", "changed", "unchanged", "removed")
+                        if result.changes.get(k))
     return (f"Crawl {result.crawl_id} {state}: {result.total} artifacts ({classes}); "
-            f"status: {statuses or 'none'}; {result.seconds:.1f} s. Inventory: {db}")
+            f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; "
+            f"{result.seconds:.1f} s. Inventory: {db}")
 
 
 @main.command()
@@ -92,15 +110,22 @@ def summary_line(result: CrawlResult, db: str) -> str:
               help="Memory cap per worker in MiB (0: none).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a report (format from the extension: .html, .json, .csv).")
+@click.option("--full", is_flag=True, help="Analyse every file again, even when size and mtime are unchanged.")
+@click.option("--username", "-U", default=None,
+              help=f"SMB user (DOMAIN\\user or user@realm) for //server/share paths; the password comes from "
+                   f"{PASSWORD_ENV} or a prompt, never from the command line.")
+@click.option("--port", type=click.IntRange(1, 65535), default=445, show_default=True, help="SMB port.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
-          timeout: float, memory: int, report_path: str | None, quiet: bool) -> None:
-    """Crawl PATHS (folders or mounted shares) and classify every artifact found."""
+          timeout: float, memory: int, report_path: str | None, full: bool, username: str | None, port: int,
+          quiet: bool) -> None:
+    """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     if report_path:
         _format_of(report_path)  # refuse a bad extension before crawling for an hour
     limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
-    options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs)
+    options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
+                           source=_source_options(paths, username, port))
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     with Store(config.db) as store:
         try:

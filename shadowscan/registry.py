@@ -13,7 +13,7 @@ import os
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 FUNCTIONS = ("operations", "production", "quality", "maintenance", "engineering", "finance", "logistics",
              "purchasing", "supply-chain", "ehs", "hr", "it")
@@ -177,7 +177,8 @@ class Registry:
                 return entry
         raise RegistryError(f"no registry entry for {ref!r} (see `shadowscan registry list`)")
 
-    def match(self, path: str, fingerprint: str | None) -> Match | None:
+    def match(self, path: str, fingerprint: str | None,
+              exists: Callable[[str], bool] = os.path.exists) -> Match | None:
         """The entry an artifact belongs to: by logic first, then by registered path."""
         if fingerprint:
             same_logic = [e for e in self.entries() if e.fingerprint == fingerprint
@@ -187,7 +188,7 @@ class Registry:
                     return Match(entry, "registered")
             if same_logic:
                 entry = same_logic[0]
-                return Match(entry, "copy" if os.path.exists(entry.path) else "moved")
+                return Match(entry, "copy" if exists(entry.path) else "moved")
         for entry in self.entries():
             if _same_path(path, entry.path):
                 return Match(entry, "changed")

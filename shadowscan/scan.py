@@ -11,17 +11,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
+from . import __version__
 from . import crawl as crawling
 from .analyzers import analyzer_for
 from .classify import Registration, classify
 from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
-from .readfile import TooLarge, read_bytes, sha256_file
+from .readfile import TooLarge
 from .registry import Registry
+from .sources import SourceOptions, source_for
 from .store import Store
+
+ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
+RETRY = frozenset({Status.TIMEOUT, Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class CrawlOptions:
     excludes: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     jobs: int = field(default_factory=default_jobs)
+    source: SourceOptions = field(default_factory=SourceOptions)
+    incremental: bool = True  # reuse the stored analysis of files whose size and mtime did not change
 
 
 @dataclass
@@ -38,6 +45,7 @@ class CrawlResult:
     interrupted: bool = False
     classifications: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
+    changes: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged / removed
 
     @property
     def total(self) -> int:
@@ -47,15 +55,17 @@ class CrawlResult:
 Progress = Callable[[Artifact], None]
 
 
-def analyze_file(candidate: Candidate, limits: Limits) -> tuple[str | None, Analysis | None]:
+def analyze_file(candidate: Candidate, limits: Limits,
+                 options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
     """Hash and analyse one file (runs inside a worker process)."""
     analyzer = analyzer_for(candidate.kind)
+    source = source_for(candidate.path, options)
     try:
         if candidate.kind in (Kind.EXCEL, Kind.SCRIPT):
-            data = read_bytes(candidate.path, limits.max_file_size)
+            data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
-        digest = sha256_file(candidate.path)
-        return digest, analyzer(candidate.path, candidate.format, limits)
+        with source.local_file(candidate.path, limits.max_file_size) as local:
+            return source.sha256(local), analyzer(local, candidate.format, limits)
     except TooLarge as exc:
         return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
     except FileNotFoundError:
@@ -71,7 +81,7 @@ def analyze_file(candidate: Candidate, limits: Limits) -> tuple[str | None, Anal
 def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,
           now: datetime) -> Artifact:
     """Classify one analysed file against the policy and the registry."""
-    match = registry.match(candidate.path, analysis.fingerprint)
+    match = registry.match(candidate.path, analysis.fingerprint, source_for(candidate.path).exists)
     verdict = classify(analysis, Registration(registered=match is not None))
     governance, state = assess(match, analysis, verdict, now)
     analysis = replace(analysis, findings=analysis.findings + tuple(governance))
@@ -100,35 +110,51 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
 
-    def record(candidate: Candidate, sha256: str | None, analysis: Analysis) -> None:
+    def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str) -> None:
         artifact = judge(registry, candidate, sha256, analysis, now)
-        store.add(crawl_id, artifact)
+        store.add(crawl_id, artifact, change, ENGINE)
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
+        result.changes[change] += 1
         if progress:
             progress(artifact)
 
+    def change_of(candidate: Candidate) -> tuple[str, Any]:
+        """new / changed / unchanged, and the stored row an unchanged file can reuse."""
+        prev = store.previous(candidate.path, crawl_id)
+        if prev is None:
+            return "new", None
+        same = prev["size"] == candidate.size and prev["mtime"] == candidate.mtime
+        reusable = same and options.incremental and prev["engine"] == ENGINE and Status(prev["status"]) not in RETRY
+        return ("unchanged" if same else "changed"), (prev if reusable else None)
+
     def tasks() -> Iterator[Task]:
-        for item in crawling.walk(roots, options.excludes):
+        for item in crawling.walk(roots, options.excludes, options.source):
             if isinstance(item, crawling.Problem):
-                record(_problem_candidate(item), None, Analysis.failed(Status.UNREADABLE, item.reason))
+                problem = _problem_candidate(item)
+                record(problem, None, Analysis.failed(Status.UNREADABLE, item.reason), change_of(problem)[0])
+                continue
+            change, reusable = change_of(item)
+            if reusable is not None:
+                record(item, reusable["sha256"], store.analysis_of(reusable), change)
             elif item.size > options.limits.max_file_size:
                 record(item, None, Analysis.failed(
                     Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte cap; "
-                                      "raise --max-size to analyse it"))
+                                      "raise --max-size to analyse it"), change)
             else:
-                yield item, analyze_file, (item, options.limits)
+                yield (item, change), analyze_file, (item, options.limits, options.source)
 
     state = "finished"
     try:
         with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb) as pool:
-            for candidate, outcome in pool.map(tasks()):
+            for (candidate, change), outcome in pool.map(tasks()):
                 if isinstance(outcome, Failure):
-                    record(candidate, None, _failure_analysis(outcome))
+                    record(candidate, None, _failure_analysis(outcome), change)
                     continue
                 sha256, analysis = outcome
                 if analysis is not None:  # None: an .xlsx without macros, not an artifact
-                    record(candidate, sha256, analysis)
+                    record(candidate, sha256, analysis, change)
+        result.changes["removed"] = len(store.removed(crawl_id, roots))
     except KeyboardInterrupt:
         state = "interrupted"
         result.interrupted = True

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from .model import Artifact, Candidate, Finding
+from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS artifacts (
     reasons TEXT NOT NULL,           -- JSON list
     facts TEXT NOT NULL,             -- JSON object
     registry TEXT NOT NULL,          -- JSON: registered, registry_id, owner, signoff, registry_match
+    change TEXT NOT NULL,            -- new | changed | unchanged, against the last earlier crawl of the path
+    engine TEXT NOT NULL,            -- analysis version that produced the row (reuse needs the same)
     UNIQUE (crawl_id, path)
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -63,6 +65,7 @@ CREATE TABLE IF NOT EXISTS findings (
     evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
 );
 CREATE INDEX IF NOT EXISTS artifacts_crawl ON artifacts (crawl_id);
+CREATE INDEX IF NOT EXISTS artifacts_path ON artifacts (path, crawl_id);
 CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
 """
 
@@ -123,21 +126,21 @@ class Store:
         return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
 
     # artifacts ----------------------------------------------------------------------
-    def add(self, crawl_id: int, artifact: Artifact) -> int:
+    def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "") -> int:
         """Store one artifact with its findings and verdict, committed at once."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
         with self.db:
             cur = self.db.execute(
                 "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
                 " fingerprint, status, status_reason, classification, impacts, risk_score, factors, action, reasons,"
-                " facts, registry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " facts, registry, change, engine) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
                  c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
                  json.dumps([i.value for i in v.impacts]), v.risk_score,
                  json.dumps([[f.name, f.points] for f in v.factors]), v.action.value,
                  json.dumps(list(v.reasons), ensure_ascii=False),
                  json.dumps(a.facts, ensure_ascii=False, default=str),
-                 json.dumps(dict(artifact.registry), ensure_ascii=False)))
+                 json.dumps(dict(artifact.registry), ensure_ascii=False), change, engine))
             artifact_id = int(cur.lastrowid)
             self.db.executemany(
                 "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
@@ -149,6 +152,34 @@ class Store:
     def _finding_row(f: Finding) -> tuple[Any, ...]:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 json.dumps([e.to_dict() for e in f.evidence], ensure_ascii=False))
+
+    def previous(self, path: str, crawl_id: int) -> sqlite3.Row | None:
+        """The latest row for ``path`` from a crawl before ``crawl_id`` (finished or interrupted)."""
+        return self.db.execute(
+            "SELECT * FROM artifacts WHERE path = ? AND crawl_id < ? ORDER BY crawl_id DESC LIMIT 1",
+            (safe_text(path), crawl_id)).fetchone()
+
+    def analysis_of(self, row: sqlite3.Row) -> Analysis:
+        """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
+        findings = tuple(
+            Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
+                    tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f["evidence"])),
+                    Impact(f["impact"]) if f["impact"] else None)
+            for f in self.findings(row["id"]) if f["family"] != Family.GOVERNANCE.value)
+        return Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
+                        row["fingerprint"])
+
+    def removed(self, crawl_id: int, roots: Sequence[str]) -> list[str]:
+        """Paths under ``roots`` seen by earlier crawls but not by this one."""
+        out = []
+        for root in map(safe_text, roots):
+            prev = self.db.execute("SELECT MAX(crawl_id) FROM artifacts WHERE root = ? AND crawl_id < ?",
+                                   (root, crawl_id)).fetchone()[0]
+            if prev is not None:
+                out += [r[0] for r in self.db.execute(
+                    "SELECT path FROM artifacts WHERE root = ? AND crawl_id = ?"
+                    " AND path NOT IN (SELECT path FROM artifacts WHERE crawl_id = ?)", (root, prev, crawl_id))]
+        return sorted(out)
 
     def artifacts(self, crawl_id: int) -> Iterator[sqlite3.Row]:
         yield from self.db.execute("SELECT * FROM artifacts WHERE crawl_id = ? ORDER BY relpath, path", (crawl_id,))

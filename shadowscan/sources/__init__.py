@@ -1,0 +1,83 @@
+"""Where files come from: local paths and mounted shares, or SMB shares without a mount.
+
+A :class:`Source` lists candidates (stat only) and reads files for analysis; the crawl
+engine and the analysis workers use nothing else to touch the share. Remote sources
+hand analyzers that need a real file (ODBC drivers) a private temporary copy, deleted
+afterwards, so nothing is ever opened for writing on the share.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol, Sequence
+
+from ..model import Candidate
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A folder or file the crawl could not list or stat, with the reason."""
+
+    path: str
+    root: str
+    relpath: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to reach remote shares. Picklable: analysis workers get a copy.
+
+    The password is never printed (``repr=False``), logged or stored."""
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    port: int = 445
+    domain: str | None = None
+
+
+class Source(Protocol):
+    def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]: ...
+
+    def read_bytes(self, path: str, cap: int) -> bytes: ...
+
+    def sha256(self, path: str) -> str: ...
+
+    def local_file(self, path: str, cap: int) -> AbstractContextManager[str]: ...
+
+    def exists(self, path: str) -> bool: ...
+
+
+def is_smb(path: str) -> bool:
+    """``//server/share`` or ``\\\\server\\share`` on a system without native UNC support."""
+    return path.startswith(("//", "\\\\")) and not sys.platform.startswith("win")
+
+
+_CACHE: dict[tuple[str, SourceOptions], Source] = {}
+
+
+def source_for(path: str, options: SourceOptions | None = None) -> Source:
+    """The source that can read ``path`` (one per server and options per process)."""
+    options = options or SourceOptions()
+    if not is_smb(path):
+        from .local import LocalSource
+
+        key = ("", SourceOptions())
+        if key not in _CACHE:
+            _CACHE[key] = LocalSource()
+        return _CACHE[key]
+    from .smb import SmbSource, server_of
+
+    key = (server_of(path), options)
+    if key not in _CACHE:
+        _CACHE[key] = SmbSource(server_of(path), options)
+    return _CACHE[key]
+
+
+def display_path(path: str) -> str:
+    """Paths as a user types them (``//server/share/x`` keeps its slashes)."""
+    return path.replace("\\", "/") if is_smb(path) else path
+
+
+__all__ = ["Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path"]

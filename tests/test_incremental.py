@@ -1,0 +1,84 @@
+"""Re-crawls read only what changed and record new / changed / unchanged / removed."""
+import json
+import os
+
+from click.testing import CliRunner
+
+from shadowscan.cli import main
+from shadowscan.store import Store
+
+
+def crawl(db, root, *extra):
+    result = CliRunner().invoke(main, ["--db", db, "crawl", str(root), "--jobs", "1", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def sneak_edit(path):
+    """Change the content but keep size and mtime."""
+    st = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data[::-1])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def rows(db):
+    with Store(db) as store:
+        crawl_id = store.crawl()["id"]
+        return {r["relpath"]: dict(r) for r in store.artifacts(crawl_id)}
+
+
+def test_recrawl_reuses_unchanged_and_records_changes(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "keep.py").write_text('cur.execute("UPDATE Lots SET Status = \'FAIL\'")\n')
+    (share / "edit.py").write_text("print('hello')\n")
+    (share / "gone.sql").write_text("SELECT 1;\n")
+    db = str(tmp_path / "inv.db")
+    first = crawl(db, share)
+    assert "3 new" in first
+    before = rows(db)
+
+    (share / "edit.py").write_text("import requests\nrequests.post(url)\n")
+    os.utime(share / "edit.py", (1, 1))  # mtime differs for sure
+    (share / "gone.sql").unlink()
+    (share / "new.bat").write_text("copy a b\n")
+    sneak_edit(share / "keep.py")  # same size and mtime: a re-crawl that reads it would see a new hash
+    second = crawl(db, share)
+    assert "1 new, 1 changed, 1 unchanged, 1 removed" in second
+    after = rows(db)
+    assert after["keep.py"]["change"] == "unchanged" and after["keep.py"]["status"] == "analyzed"
+    assert after["keep.py"]["classification"] == before["keep.py"]["classification"] == "shadow-it"
+    assert after["keep.py"]["sha256"] == before["keep.py"]["sha256"]
+    assert after["edit.py"]["change"] == "changed" and "writes.web" in json.dumps(
+        [dict(f) for f in Store(db).findings(after["edit.py"]["id"])])
+    assert after["new.bat"]["change"] == "new"
+    assert "gone.sql" not in after
+    with Store(db) as store:
+        assert store.removed(store.crawl()["id"], [str(share)]) == [str(share / "gone.sql")]
+
+
+def test_full_flag_reads_everything_again(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "keep.py").write_text("x = 1\n")
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    old = rows(db)["keep.py"]["sha256"]
+    sneak_edit(share / "keep.py")
+    crawl(db, share)
+    assert rows(db)["keep.py"]["sha256"] == old  # not read: size and mtime unchanged
+    crawl(db, share, "--full")
+    assert rows(db)["keep.py"]["sha256"] != old and rows(db)["keep.py"]["change"] == "unchanged"
+
+
+def test_reused_findings_keep_their_evidence(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "post.py").write_text('import requests\nrequests.post("https://erp01/api/postings", json=costs)\n')
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    report1 = json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)["artifacts"]
+    crawl(db, share)
+    report2 = json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)["artifacts"]
+    assert report1 == report2
