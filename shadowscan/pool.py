@@ -110,7 +110,6 @@ class WorkerPool:
         self._slots: list[_Slot] = []
 
     def __enter__(self) -> "WorkerPool":
-        self._slots = [_Slot(self._ctx, self._memory_mb) for _ in range(self._jobs)]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -128,16 +127,19 @@ class WorkerPool:
         pending = iter(tasks)
         exhausted = False
         while True:
-            for slot in self._slots:
-                if not slot.busy and not exhausted:
-                    try:
-                        key, function, args = next(pending)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    slot.conn.send((function, args))
-                    slot.key, slot.busy = key, True
-                    slot.deadline = time.monotonic() + self._timeout
+            while not exhausted and (len(self._slots) < self._jobs or any(not s.busy for s in self._slots)):
+                try:
+                    key, function, args = next(pending)
+                except StopIteration:
+                    exhausted = True
+                    break
+                slot = next((s for s in self._slots if not s.busy), None)
+                if slot is None:  # workers start with the first tasks: a re-crawl that reads nothing starts none
+                    slot = _Slot(self._ctx, self._memory_mb)
+                    self._slots.append(slot)
+                slot.conn.send((function, args))
+                slot.key, slot.busy = key, True
+                slot.deadline = time.monotonic() + self._timeout
             busy = [s for s in self._slots if s.busy]
             if not busy:
                 if exhausted:

@@ -78,8 +78,10 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
             yield FIN_WRITES
         if quality:
             yield QUAL_WRITES
+    if "=" not in code and "<-" not in code and "return" not in code.lower():
+        return  # no assignment: nothing is decided or computed here
     action = _action_part(code, language)
-    if _DECISION.search(action):
+    if ("\"" in action or "'" in action) and _DECISION.search(action):
         yield QUAL_DECISION
     computes_limit = computes_money = False
     for match in _ASSIGNMENT.finditer(action):

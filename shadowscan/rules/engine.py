@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
 from ..model import Evidence, Family, Finding, Impact, Severity
@@ -171,36 +172,60 @@ class _Collector:
         return out
 
 
-def _rules() -> tuple[Rule, ...]:
+@lru_cache(maxsize=None)
+def _rules_for(language: str) -> tuple[Rule, ...]:
     from . import all_rules
 
-    return all_rules()
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    return tuple(r for r in all_rules() if r.applies(language))
+
+
+_VOCABULARY = (Family.FINANCIAL, Family.QUALITY)
+View = tuple[bool, bool]  # (with comments, identifiers split)
+
+
+def _view(rule: Rule) -> View:
+    return rule.in_comments, rule.family in _VOCABULARY
+
+
+@lru_cache(maxsize=None)
+def _prefilters(language: str) -> dict[View, re.Pattern[str]]:
+    """One alternation of every rule's pattern per view: a unit it does not match needs no
+    rule run (search succeeds exactly when some alternative matches somewhere)."""
+    groups: dict[View, list[Rule]] = {}
+    for rule in _rules_for(language):
+        groups.setdefault(_view(rule), []).append(rule)
+    return {view: re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), re.IGNORECASE)
+            for view, rules in groups.items()}
 
 
 def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
     """Run every rule for ``language`` over ``text``; evidence points at ``location``."""
     from .correlate import correlate
 
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}")
-    rules = [r for r in _rules() if r.applies(language)]
+    rules = _rules_for(language)
+    prefilters = _prefilters(language)
     collector = _Collector()
     for unit in units(text, language):
         hits: list[Rule] = []
+        views: dict[View, str] = {}  # view -> the unit's text as that view sees it ("" when nothing can match)
+        evidence: Evidence | None = None
         for rule in rules:
-            subject = unit.text if rule.in_comments else unit.code
-            if not subject:
-                continue
-            if rule.family in (Family.FINANCIAL, Family.QUALITY):
-                subject = vocab.split_identifiers(subject)
-            if rule.pattern.search(subject):
+            key = _view(rule)
+            subject = views.get(key)
+            if subject is None:
+                subject = unit.text if rule.in_comments else unit.code
+                subject = vocab.split_identifiers(subject) if key[1] else subject
+                views[key] = subject = subject if subject and prefilters[key].search(subject) else ""
+            if subject and rule.pattern.search(subject):
                 hits.append(rule)
-                ev = Evidence(location, unit.line + line_offset, snippet(unit.text))
-                collector.add(rule.id, rule.family, rule.title, rule.severity, ev)
+                evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
+                collector.add(rule.id, rule.family, rule.title, rule.severity, evidence)
         if unit.code:
             for rule_id, family, title, severity, impact in correlate(unit.code, language, hits):
-                ev = Evidence(location, unit.line + line_offset, snippet(unit.text))
-                collector.add(rule_id, family, title, severity, ev, impact)
+                evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
+                collector.add(rule_id, family, title, severity, evidence, impact)
     return collector.findings()
 
 

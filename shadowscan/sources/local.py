@@ -5,7 +5,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
-from ..model import Candidate
+from ..model import Candidate, Kind
 from ..readfile import read_bytes, sha256_file
 from . import Problem
 
@@ -36,33 +36,58 @@ class LocalSource:
         while stack:
             folder, rel = stack.pop()
             try:
-                with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
+                dirs, files = self._list(folder)
             except OSError as exc:
                 yield Problem(folder, root, rel, f"cannot list folder: {exc.strerror or exc}")
                 continue
             subdirs = []
-            for entry in entries:
+            for entry in dirs:
                 relpath = _join(rel, entry.name)
-                if excluded(relpath, entry.name, excludes):
+                if excludes and excluded(relpath, entry.name, excludes):
                     continue
                 try:
-                    if entry.is_dir():
-                        st = entry.stat()
-                        key = (st.st_dev, st.st_ino)
-                        if key not in seen:
-                            seen.add(key)
-                            subdirs.append((entry.path, relpath))
-                        continue
-                    found = kind_of(entry.name)
-                    if not found or not entry.is_file():
+                    st = entry.stat()
+                except OSError as exc:
+                    yield Problem(entry.path, root, relpath, f"cannot stat folder: {exc.strerror or exc}")
+                    continue
+                if (st.st_dev, st.st_ino) not in seen:  # a symlink back up the tree is walked once
+                    seen.add((st.st_dev, st.st_ino))
+                    subdirs.append((entry.path, relpath))
+            for entry, (kind, fmt) in files:
+                relpath = _join(rel, entry.name)
+                if excludes and excluded(relpath, entry.name, excludes):
+                    continue
+                try:
+                    if not entry.is_file():
                         continue
                     st = entry.stat()
                 except OSError as exc:
                     yield Problem(entry.path, root, relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
-                yield Candidate(entry.path, root, relpath, found[0], found[1], st.st_size, st.st_mtime)
+                yield Candidate(entry.path, root, relpath, kind, fmt, st.st_size, st.st_mtime)
             stack.extend(reversed(subdirs))
+
+    @staticmethod
+    def _list(folder: str) -> tuple[list[os.DirEntry[str]], list[tuple[os.DirEntry[str], tuple[Kind, str]]]]:
+        """Folders and candidate files of one folder, by name; other files cost one name check."""
+        from ..crawl import kind_of
+
+        dirs, files = [], []
+        with os.scandir(folder) as it:
+            for entry in it:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    dirs.append(entry)
+                else:
+                    found = kind_of(entry.name)
+                    if found is not None:
+                        files.append((entry, found))
+        dirs.sort(key=lambda e: e.name)
+        files.sort(key=lambda pair: pair[0].name)
+        return dirs, files
 
     def read_bytes(self, path: str, cap: int) -> bytes:
         return read_bytes(path, cap)
