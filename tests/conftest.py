@@ -17,3 +17,12 @@ def corpus() -> Path:
     if not (CORPUS / "MANIFEST.tsv").is_file():
         pytest.skip(f"real-world corpus not found at {CORPUS}")
     return CORPUS
+
+
+def pytest_addoption(parser):
+    parser.addoption("--soak", action="store_true", help="run the long soak variants (more kills, bigger trees)")
+
+
+@pytest.fixture(scope="session")
+def soak(request) -> bool:
+    return bool(request.config.getoption("--soak"))

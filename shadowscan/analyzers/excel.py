@@ -62,6 +62,22 @@ def is_macro_package(names: list[str]) -> bool:
                for n in names)
 
 
+def ole_damage(data: bytes) -> str | None:
+    """Why an OLE2 container is structurally broken (truncated, bad FAT), or None.
+
+    oletools reads damaged containers "relaxed" and reports no macros; olefile in strict
+    mode, reading every stream, notices sectors that point past the end of the file."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+            for stream in ole.listdir(streams=True, storages=False):
+                ole.openstream(stream).read()
+    except Exception as exc:  # olefile raises OleFileError, OSError, struct.error, IndexError...
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def _decrypt(data: bytes) -> bytes | None:
     """Decrypt with Excel's default password, in memory; None when that is not the password."""
     import msoffcrypto
@@ -97,6 +113,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     facts: dict[str, Any] = {}
     if data.startswith(OLE_MAGIC):
         facts["container"] = "ole"
+        damage = ole_damage(data)
+        if damage:
+            return Analysis.failed(Status.CORRUPT, f"damaged or truncated OLE2 file: {damage}", container="ole")
         if _is_encrypted(data):
             plain = _decrypt(data)
             if plain is None:

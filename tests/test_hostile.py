@@ -1,0 +1,217 @@
+"""Hostile and broken inputs, generated here: each ends in the inventory with a status and a
+reason, the crawl finishes, nothing leaks. (Issue 7; the soak variant is behind --soak.)"""
+import io
+import os
+import random
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shadowscan.analyzers import excel, scripts
+from shadowscan.cli import main
+from shadowscan.fixtures.office import VbaModule, build_vba_project, write_workbook
+from shadowscan.model import Candidate, Kind, Limits, Status
+from shadowscan.rules import scan_text
+from shadowscan.scan import analyze_file
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def good_workbook(path, code='Sub Main()\n    MsgBox "hi"\nEnd Sub\n'):
+    write_workbook(path, sheets={"S": [["a"]]}, vba_modules=[VbaModule("Main", code)])
+    return path
+
+
+def bomb(path, member="xl/worksheets/sheet1.xml", size=300 * 1024 * 1024):
+    """A valid-looking package whose one member inflates to ``size`` bytes of zeros."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open(member, "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(size >> 20):
+                f.write(chunk)
+    return path
+
+
+def nested_xml(path, depth=30_000):
+    """XML nested ``depth`` levels, with varied tag names so it is not refused as a zip bomb first."""
+    rng = random.Random(7)
+    tags = [f"t{rng.getrandbits(40):x}" for _ in range(depth)]
+    doc = "".join(f"<{t}>" for t in tags) + "".join(f"</{t}>" for t in reversed(tags))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", doc)
+        z.writestr("xl/macrosheets/sheet1.xml", doc)
+    return path
+
+
+def corrupt_vba_project(path):
+    good = good_workbook(path.with_name("good.xlsm"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/vbaProject.bin":
+                data = data[:512] + bytes(range(256)) * 8 + data[2560:]
+            dst.writestr(item, data)
+    good.unlink()
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def make_hostile_share(root: Path) -> dict[str, set[str]]:
+    """Every bad case of issue 7, and the statuses each may end in."""
+    root.mkdir(parents=True)
+    expected: dict[str, set[str]] = {}
+
+    def add(name, statuses, data=None, maker=None):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if maker:
+            maker(path)
+        else:
+            path.write_bytes(data)
+        expected[name] = statuses
+
+    whole = good_workbook(root / "ok.xlsm").read_bytes()
+    expected["ok.xlsm"] = {"analyzed"}
+    project = build_vba_project([VbaModule("Main", "Sub A()\nEnd Sub\n")])
+    add("truncated.xlsm", {"corrupt"}, whole[: len(whole) // 3])
+    add("truncated_ole.xls", {"corrupt"}, project[: len(project) // 3])
+    add("random.xlsm", {"corrupt"}, os.urandom(4096))
+    add("random.xls", {"corrupt"}, os.urandom(4096))
+    add("empty.xlsm", {"corrupt"}, b"")
+    add("empty.py", {"analyzed"}, b"")
+    add("bomb_sheet.xlsx", {"too-large"}, maker=bomb)
+    add("bomb_strings.xlsm", {"too-large"}, maker=lambda p: bomb(p, "xl/sharedStrings.xml"))
+    add("nested.xlsm", {"corrupt", "analyzed"}, maker=nested_xml)
+    add("corrupt_vba.xlsm", {"corrupt", "analyzed"}, maker=corrupt_vba_project)
+    add("utf16.ps1", {"analyzed"}, "\ufeffInvoke-Sqlcmd -Query 'UPDATE Lots SET Status=1'".encode("utf-16-le"))
+    add("nuls.py", {"corrupt"}, b"import os\x00\x00\x00" * 200)
+    add("latin1.vbs", {"analyzed"}, "' Prüfung \xff\xfe\n".encode("latin-1"))
+    add("huge.sql", {"too-large"}, b"SELECT 1;\n" * 200_000)  # 2 MB, over the 1 MB cap used below
+    name = os.fsencode(str(root)) + b"/bad_\xff\xfename.bat"
+    with open(name, "wb") as f:
+        f.write(b"copy a b\n")
+    expected["bad_\\xff\\xfename.bat"] = {"analyzed"}
+    deep = "d" * 200 + "/" + "e" * 200
+    long_rel = "/".join([deep] * 8) + "/" + "x" * 200 + ".py"
+    add(long_rel, {"analyzed"}, b"x = 1\n")
+    (root / "loop").symlink_to(root)
+    return expected
+
+
+def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
+    share = tmp_path / "share"
+    expected = make_hostile_share(share)
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--max-size", "1MB", "--jobs", "2",
+                                       "--timeout", "60", "--memory", "1024"])
+    assert result.exit_code == 0, result.output
+    rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute("SELECT relpath, status, status_reason FROM artifacts")}
+    for name, statuses in expected.items():
+        assert name in rows, f"{name} missing from the inventory"
+        status, reason = rows[name]
+        assert status in statuses, f"{name}: {status} ({reason})"
+        if status != "analyzed":
+            assert len(reason) > 15, f"{name}: reason {reason!r} is not one a person can act on"
+    assert len(rows) == len(expected), sorted(set(rows) - set(expected))
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_vanished_file_is_unreadable_not_a_crash(tmp_path):
+    path = tmp_path / "gone.xlsm"
+    candidate = Candidate(str(path), str(tmp_path), "gone.xlsm", Kind.EXCEL, "xlsm", 10, 0.0)
+    _, analysis = analyze_file(candidate, Limits())
+    assert analysis.status is Status.UNREADABLE and "vanished" in analysis.reason
+
+
+NOBODY = 65534
+
+
+def crawl_as_nobody(share: Path, db: Path) -> int:
+    """Run the crawl in a forked child that dropped root privileges (modules already imported)."""
+    import shadowscan.analyzers.scripts  # noqa: F401  (imported before the privileges go)
+
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            main(["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet"], standalone_mode=False)
+            code = 0
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0, reason="needs root to drop privileges to nobody")
+def test_unreadable_files_and_folders_as_an_unprivileged_user():
+    with tempfile.TemporaryDirectory() as tmp:  # not under pytest's tmp (0700 for root)
+        base = Path(tmp)
+        base.chmod(0o777)
+        share = base / "share"
+        (share / "open").mkdir(parents=True)
+        (share / "closed").mkdir()
+        (share / "open" / "fine.py").write_text("x = 1\n")
+        (share / "open" / "secret.py").write_text("x = 2\n")
+        (share / "closed" / "hidden.py").write_text("x = 3\n")
+        (share / "open" / "secret.py").chmod(0)
+        (share / "closed").chmod(0)
+        db = base / "inv.db"
+        assert crawl_as_nobody(share, db) == 0
+        rows = {r[0]: (r[1], r[2], r[3]) for r in
+                sqlite3.connect(db).execute("SELECT relpath, kind, status, status_reason FROM artifacts")}
+        (share / "closed").chmod(0o755)
+    assert rows["open/fine.py"][1:] == ("analyzed", "")
+    assert rows["open/secret.py"][1] == "unreadable" and "permission denied" in rows["open/secret.py"][2]
+    assert rows["closed"][:2] == ("folder", "unreadable") and "Permission denied" in rows["closed"][2]
+    assert "closed/hidden.py" not in rows
+
+
+# fuzzing: arbitrary input never raises out of an analyzer or the rules ------------------------
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(data=st.binary(max_size=4096), fmt=st.sampled_from(sorted(scripts.LANGUAGES)))
+def test_fuzz_script_analyzer(tmp_path, data, fmt):
+    analysis = scripts.analyze(str(tmp_path / f"f.{fmt}"), fmt, Limits(), data=data)
+    assert analysis.status in (Status.ANALYZED, Status.CORRUPT)
+
+
+@FUZZ
+@given(text=st.text(max_size=2000), language=st.sampled_from(["vba", "python", "powershell", "batch", "sql", "r",
+                                                              "vbscript", "xlm", "text"]))
+def test_fuzz_rules(text, language):
+    for finding in scan_text(text, language, "x"):
+        assert finding.evidence
+
+
+@FUZZ
+@given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel.OLE_MAGIC]))
+def test_fuzz_excel_prechecks(tmp_path, data, prefix):
+    analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=prefix + data)
+    assert analysis is None or analysis.status in set(Status)
+
+
+@FUZZ
+@given(members=st.lists(st.tuples(st.sampled_from(["xl/workbook.xml", "xl/connections.xml", "xl/vbaProject.bin",
+                                                   "xl/macrosheets/sheet1.xml", "docProps/core.xml"]),
+                                  st.binary(max_size=512)), max_size=5, unique_by=lambda m: m[0]))
+def test_fuzz_zip_packages(tmp_path, members):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in members:
+            z.writestr(name, data)
+    analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=out.getvalue())
+    assert analysis is None or analysis.status in set(Status)
