@@ -15,7 +15,7 @@ _KEY = r"(?:pwd|password|passwd|passwort|kennwort|hasło|haslo|pass|secret|token
 
 # key=value inside connection strings and URLs: "PWD=abc;", "Password=abc", "password='x y'"
 _KV = re.compile(
-    r"(?P<key>\b\w*" + _KEY + r"\w*\s*=\s*)(?P<val>\"[^\"]*\"|'[^']*'|\{[^}]*\}|[^;\"'\s&,()\[\]]+(?![\w(\[.]))",
+    r"(?P<key>\b\w*" + _KEY + r"\w*\s*(?:=|<-)\s*)(?P<val>\"[^\"]*\"|'[^']*'|\{[^}]*\}|[^;\"'\s&,()\[\]]+(?![\w(\[.]))",
     re.IGNORECASE,
 )
 # VBA named argument / PowerShell parameter / Python keyword: Password:="x", -Password 'x'
@@ -23,6 +23,8 @@ _NAMED = re.compile(
     r"(?P<key>\b\w*" + _KEY + r"\w*\s*:=\s*|-" + _KEY + r"\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s;,)]+)",
     re.IGNORECASE,
 )
+# "password": "x" in dicts, JSON and YAML-ish config
+_MAPPING = re.compile(r"(?P<key>[\"']\w*" + _KEY + r"\w*[\"']\s*:\s*)(?P<val>\"[^\"]*\"|'[^']*')", re.IGNORECASE)
 # user:password@host in URLs
 _URL = re.compile(r"(?P<key>[a-z][a-z0-9+.-]*://[^/\s:@\"']+:)(?P<val>[^@/\s\"']+)(?=@)", re.IGNORECASE)
 # Authorization headers
@@ -46,7 +48,7 @@ def redact(text: str) -> str:
     """Return ``text`` with passwords, tokens and keys replaced by ``***``."""
     if not text:
         return text
-    for pattern in (_URL, _KV, _NAMED, _BEARER, _SECURESTRING):
+    for pattern in (_URL, _KV, _MAPPING, _NAMED, _BEARER, _SECURESTRING):
         text = pattern.sub(_mask, text)
     return text
 

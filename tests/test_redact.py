@@ -13,6 +13,8 @@ SECRETS = [
     ("Authorization: Bearer abcdefghijklmnop1234", "abcdefghijklmnop1234"),
     ("api_key='AKIA1234567890'", "AKIA1234567890"),
     ("haslo=Tajne123;", "Tajne123"),
+    ('api_key <- "AKIA1234567890"', "AKIA1234567890"),
+    ('{"password": "hunter2", "user": "sa"}', "hunter2"),
 ]
 
 
