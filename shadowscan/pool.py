@@ -39,7 +39,25 @@ def _limit_memory(memory_mb: int) -> None:
         pass  # Windows, or a hard limit below ours: run without our cap
 
 
-def _worker(conn: Connection, memory_mb: int) -> None:
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the crawl process dies (even by kill -9)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(conn: Connection, memory_mb: int, inherited: list[Connection]) -> None:
+    for other in inherited:  # siblings' pipe ends, inherited by fork: holding them would hide the parent's death
+        other.close()
+    _die_with_parent()
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _limit_memory(memory_mb)
     while True:
@@ -63,9 +81,10 @@ def _worker(conn: Connection, memory_mb: int) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx: Any, memory_mb: int) -> None:
+    def __init__(self, ctx: Any, memory_mb: int, siblings: list["_Slot"]) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, memory_mb), daemon=True)
+        inherited = [s.conn for s in siblings] if ctx.get_start_method() == "fork" else []
+        self.process = ctx.Process(target=_worker, args=(child, memory_mb, inherited), daemon=True)
         self.process.start()
         child.close()
         self.key: Any = None
@@ -119,7 +138,7 @@ class WorkerPool:
 
     def _replace(self, slot: _Slot) -> _Slot:
         slot.stop(force=True)
-        fresh = _Slot(self._ctx, self._memory_mb)
+        fresh = _Slot(self._ctx, self._memory_mb, [s for s in self._slots if s is not slot])
         self._slots[self._slots.index(slot)] = fresh
         return fresh
 
@@ -135,7 +154,7 @@ class WorkerPool:
                     break
                 slot = next((s for s in self._slots if not s.busy), None)
                 if slot is None:  # workers start with the first tasks: a re-crawl that reads nothing starts none
-                    slot = _Slot(self._ctx, self._memory_mb)
+                    slot = _Slot(self._ctx, self._memory_mb, self._slots)
                     self._slots.append(slot)
                 slot.conn.send((function, args))
                 slot.key, slot.busy = key, True

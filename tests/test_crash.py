@@ -40,6 +40,24 @@ def inventory(db: Path) -> dict[str, tuple]:
         (crawl_id,))}
 
 
+def no_process_uses(db: Path, wait: float = 5.0) -> bool:
+    """True once no process has ``db`` on its command line (orphaned workers would)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, str(db))]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _cmdline_has(proc: Path, needle: str) -> bool:
+    try:
+        return needle in (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
 def recorded(db: Path) -> dict[int, int]:
     con = sqlite3.connect(db)
     return dict(con.execute("SELECT crawl_id, COUNT(*) FROM artifacts GROUP BY crawl_id").fetchall())
@@ -65,6 +83,7 @@ def test_kill_dash_nine_repeatedly(tmp_path, soak):
         time.sleep(rng.uniform(0.3, 0.85) * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        assert no_process_uses(db), "analysis workers outlived the killed crawl"
         con = sqlite3.connect(db)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"after kill {attempt + 1}"
         # every artifact row is whole: its findings arrived in the same transaction
