@@ -15,6 +15,8 @@ def rules_in(text, language):
     ("python", 'cur.execute("INSERT INTO t VALUES (1)")', "writes.sql"),
     ("sql", "MERGE INTO dbo.Postings AS t USING s ON t.id = s.id", "writes.sql"),
     ("sql", "SELECT * INTO NewTable FROM Old", "writes.sql"),
+    ("vba", 'sql = "INSERT INTO " & tbl & " VALUES (1)"', "writes.sql"),
+    ("python", 'cur.execute("insert into lots values (?, ?)", a, b)', "writes.sql"),
     ("vba", "rs.AddNew", "writes.recordset"),
     ("vba", "DoCmd.RunSQL strSql", "writes.recordset"),
     ("vba", 'ActiveWorkbook.SaveAs "\\\\srv\\q\\out.xlsx"', "writes.file"),
@@ -65,6 +67,8 @@ def test_rule_fires(language, text, rule):
     ("sql", "SELECT * FROM Lots WHERE Disposition = 'REJECT'", "quality.decision"),
     ("vba", 'fmt = "#,##0.00_-;-#,##0.00"', "financial.computes"),
     ("vba", "eff_coins_spec = 1 - (a / b)", "quality.computes-limits"),
+    ("vba", 'MsgBox ("In the selection, please select which plan goes into the sheet")', "writes.sql"),
+    ("vba", 'MsgBox "Please insert into the form your name"', "writes.sql"),
 ])
 def test_rule_stays_quiet(language, text, rule):
     assert rule not in rules_in(text, language)

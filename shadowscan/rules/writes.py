@@ -17,8 +17,10 @@ RULES = (
         "writes.sql", Family.WRITES, "Changes database data (SQL INSERT/UPDATE/DELETE/MERGE, make-table, DDL)",
         Severity.HIGH,
         re.compile(
-            r"\b(?:insert\s+into|update\s+[\w\[\].\"` ]+?\s+set\b|delete\s+(?:\*\s+)?from|merge\s+into|"
-            r"select\b.+?\binto\s+[\w\[]|truncate\s+table\b|(?:create|drop|alter)\s+table\b)", I),
+            # shaped like SQL, not prose: INSERT INTO t (...)|VALUES|SELECT, SELECT ... INTO t FROM
+            r"\b(?:insert\s+into\s+[\w\[\].\"`]+\s*(?:\(|values\b|select\b|\"\s*&)|insert\s+into\s*\"\s*&|"
+            r"update\s+[\w\[\].\"` ]+?\s+set\b|delete\s+(?:\*\s+)?from\s+[\w\[\].\"`]+|merge\s+into|"
+            r"select\b.+?\binto\s+[\w\[\].]+\s+from\b|truncate\s+table\b|(?:create|drop|alter)\s+table\b)", I),
         persistent=True,
     ),
     Rule(
