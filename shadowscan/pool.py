@@ -52,6 +52,17 @@ def _die_with_parent() -> None:
         pass
 
 
+def _silence_native_stderr() -> None:
+    """Native libraries (the MDBTools driver) print to fd 2; their words would scramble the
+    progress line. Errors reach the parent as results, so the worker's stderr can go."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def _worker(conn: Connection, memory_mb: int, inherited: list[Connection]) -> None:
     for other in inherited:  # siblings' pipe ends, inherited by fork: holding them would hide the parent's death
         other.close()
@@ -59,6 +70,7 @@ def _worker(conn: Connection, memory_mb: int, inherited: list[Connection]) -> No
     if os.getppid() == 1:  # the parent died before the signal was armed
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _silence_native_stderr()
     _limit_memory(memory_mb)
     while True:
         try:

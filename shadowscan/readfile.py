@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Iterator
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -28,23 +29,26 @@ def open_readonly(path: str) -> int:
         return os.open(path, flags)  # O_NOATIME needs ownership (or root)
 
 
-def read_bytes(path: str, cap: int) -> bytes:
-    """The whole file, or :class:`TooLarge` when it holds more than ``cap`` bytes."""
+def iter_chunks(path: str, cap: int) -> Iterator[bytes]:
+    """The file in 1 MiB chunks; :class:`TooLarge` once more than ``cap`` bytes came."""
     fd = open_readonly(path)
     try:
-        chunks = []
         total = 0
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                break
+                return
             total += len(chunk)
             if total > cap:
                 raise TooLarge(f"file is larger than the {cap:,}-byte cap")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            yield chunk
     finally:
         os.close(fd)
+
+
+def read_bytes(path: str, cap: int) -> bytes:
+    """The whole file, or :class:`TooLarge` when it holds more than ``cap`` bytes."""
+    return b"".join(iter_chunks(path, cap))
 
 
 def sha256_file(path: str) -> str:

@@ -7,10 +7,13 @@ afterwards, so nothing is ever opened for writing on the share.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sys
-from contextlib import AbstractContextManager
+import tempfile
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 from ..model import Candidate
 
@@ -49,6 +52,20 @@ class Source(Protocol):
     def exists(self, path: str) -> bool: ...
 
 
+@contextmanager
+def private_copy(name: str, chunks: Iterable[bytes]) -> Iterator[str]:
+    """Write ``chunks`` to a file in a fresh 0700 temporary folder; both are removed afterwards."""
+    folder = tempfile.mkdtemp(prefix="shadowscan-")
+    target = os.path.join(folder, os.path.basename(name) or "file")
+    try:
+        with open(target, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def is_smb(path: str) -> bool:
     """``//server/share`` or ``\\\\server\\share`` on a system without native UNC support."""
     return path.startswith(("//", "\\\\")) and not sys.platform.startswith("win")
@@ -80,4 +97,4 @@ def display_path(path: str) -> str:
     return path.replace("\\", "/") if is_smb(path) else path
 
 
-__all__ = ["Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path"]
+__all__ = ["Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path", "private_copy"]

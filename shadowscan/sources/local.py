@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from ..model import Candidate, Kind
-from ..readfile import read_bytes, sha256_file
-from . import Problem
+from ..readfile import iter_chunks, read_bytes, sha256_file
+from . import Problem, private_copy
 
 
 def _join(rel: str, name: str) -> str:
@@ -97,7 +97,9 @@ class LocalSource:
 
     @contextmanager
     def local_file(self, path: str, cap: int) -> Iterator[str]:
-        yield path
+        """A private copy for drivers that need a file (ODBC): whatever they do, the share is untouched."""
+        with private_copy(os.path.basename(path), iter_chunks(path, cap)) as copy:
+            yield copy
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
