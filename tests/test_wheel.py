@@ -25,6 +25,11 @@ def test_wheel_contains_templates(wheel):
 
     names = zipfile.ZipFile(wheel).namelist()
     assert "shadowscan/templates/report.html.j2" in names
+    # Every module of the source tree is in the wheel (a subpackage missing from
+    # setup.cfg's list once broke the installed command).
+    source = {str(p.relative_to(REPO)) for p in (REPO / "shadowscan").rglob("*.py")}
+    missing = sorted(source - set(names))
+    assert not missing, f"not in the wheel: {missing}"
 
 
 def test_installed_wheel_renders_a_report(wheel, tmp_path):
