@@ -68,7 +68,7 @@ def test_demo_share_is_untouched(tmp_path):
     assert crawl_and_compare(tmp_path, share) > 10
 
 
-def test_corpus_workbooks_are_untouched(tmp_path, corpus):
+def test_corpus_workbooks_and_databases_are_untouched(tmp_path, corpus):
     share = tmp_path / "share"
-    prepare(share, [corpus / "excel"])
-    assert crawl_and_compare(tmp_path, share) > 20
+    prepare(share, [corpus / "excel", corpus / "access"])
+    assert crawl_and_compare(tmp_path, share) > 40  # no .ldb/.laccdb, no byte or timestamp changed

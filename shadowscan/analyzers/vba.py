@@ -56,7 +56,8 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
         suspicious = [kw for kw, _desc in olevba.detect_suspicious(code) if kw not in _NOISE] if code else []
         facts.append({
             "location": location,
-            "lines": len(code_lines),
+            "lines": len(code_lines),  # code, without blank and comment lines
+            "source_lines": len(lines),
             "procedures": sum(1 for ln in lines if _PROCEDURE.match(ln)),
             "autoexec": autoexec,
             "suspicious": suspicious,

@@ -1,0 +1,386 @@
+"""Access databases (.mdb .accdb .mde .accde) through pyodbc and a real ODBC driver.
+
+The engine hands this analyzer a private temporary copy of the database (see
+``sources``), so no lock file or timestamp on the share can change, whatever the
+driver does. Before any driver touches it, the header is read by hand: format and
+version, encryption (an encrypted ACE file "connects" and shows nothing through the
+MDBTools driver) and a JET4 database password. Each statement gets its own connection,
+because the MDBTools driver's ``COUNT(*)`` breaks a connection for every later statement;
+reserved column names are bracketed and ``SELECT *`` on MSysObjects is never sent (it
+crashed the driver on a real file). The engine runs this in a worker process, so a
+driver crash costs this one file (``analyzer-crashed``).
+"""
+from __future__ import annotations
+
+import re
+import struct
+from contextlib import closing
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from ..fingerprint import combine, normalise_code
+from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
+from ..redact import redact
+from ..rules import merge_findings, scan_names, scan_text
+from ..rules.engine import snippet
+from .vba import analyze_vba_modules, logic_parts
+
+LINUX_DRIVER = "MDBTools"
+WINDOWS_DRIVER = "Microsoft Access Driver (*.mdb, *.accdb)"
+VERSIONS = {0: "JET3", 1: "JET4", 2: "ACE12", 3: "ACE14", 4: "ACE15", 5: "ACE16", 6: "ACE17"}
+MAGIC = (b"Standard Jet DB", b"Standard ACE DB")
+# MSysObjects.Type, signed; the MDBTools driver returns them unsigned (form -32768 -> 32768)
+TABLE, QUERY, LINKED_JET, LINKED_ODBC = 1, 5, 6, 4
+FORM, REPORT, MACRO, MODULE = -32768, -32764, -32766, -32761
+# RC4 key that masks the JET4/ACE header (bytes 0x18..0x18+126), as mdbtools and Jackcess use it
+HEADER_KEY = bytes([0xC7, 0xDA, 0x39, 0x6B])
+_COMPLEX_TABLE = re.compile(r"^f_[0-9A-F]{32}_", re.IGNORECASE)
+
+
+class _Unreadable(Exception):
+    """The driver could not read the catalog: the file is damaged or truncated."""
+
+
+def analyze(path: str, fmt: str, limits: Limits) -> Analysis:
+    try:
+        with open(path, "rb") as f:
+            header = f.read(4096 * 3)
+            size = f.seek(0, 2)
+    except OSError as exc:
+        return Analysis.failed(Status.UNREADABLE, f"cannot read the database: {exc.strerror or exc}")
+    info = read_header(header, size)
+    if isinstance(info, str):
+        return Analysis.failed(Status.CORRUPT, info)
+    if info["encrypted"]:
+        return Analysis.failed(Status.ENCRYPTED, f"{info['format']} database encrypted with a password: ask the "
+                               "owner for the password or an unencrypted copy to analyse it", format=info["format"])
+    driver = pick_driver()
+    if driver is None:
+        return Analysis.failed(
+            Status.UNSUPPORTED, "no Access ODBC driver is installed: on Debian/Ubuntu `apt-get install unixodbc "
+            "odbc-mdbtools`, on Windows the Microsoft Access Database Engine (ACE) redistributable", **info)
+    try:
+        return _analyze(path, driver, info)
+    except _Unreadable as exc:
+        return Analysis.failed(Status.CORRUPT, f"damaged or truncated {info['format']} database: the system catalog "
+                               f"cannot be read ({exc})", **info)
+
+
+# header -------------------------------------------------------------------------------
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) & 0xFF
+        s[i], s[j] = s[j], s[i]
+    out = bytearray()
+    i = j = 0
+    for byte in data:
+        i = (i + 1) & 0xFF
+        j = (j + s[i]) & 0xFF
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) & 0xFF])
+    return bytes(out)
+
+
+def read_header(header: bytes, size: int) -> dict[str, Any] | str:
+    """Format, encryption and password facts from the first pages, or why the file is not a database."""
+    if len(header) < 0x80 or header[4:19] not in MAGIC:
+        return "not an Access database (no 'Standard Jet DB' / 'Standard ACE DB' header)"
+    version = header[0x14]
+    fmt = VERSIONS.get(version, f"unknown version {version}")
+    page = 2048 if version == 0 else 4096
+    if size < 3 * page or size % page:
+        return f"truncated {fmt} database: {size:,} bytes is not a whole number of {page}-byte pages (at least 3)"
+    info: dict[str, Any] = {"format": fmt, "page_size": page, "encrypted": False, "database_password": False}
+    if version == 0:
+        return info
+    # The MSysObjects definition sits on page 2 (0x02 0x01 = table definition page); an encrypted
+    # ACE database stores its pages enciphered, so that signature is missing.
+    if header[2 * page:2 * page + 2] != b"\x02\x01":
+        info["encrypted"] = True
+        return info
+    plain = _rc4(HEADER_KEY, header[0x18:0x18 + 126])
+    decoded = header[:0x18] + plain + header[0x18 + 126:]
+    password = bytearray(decoded[0x42:0x42 + 40])
+    date = struct.unpack("<d", decoded[0x72:0x7A])[0]
+    mask = struct.pack("<i", int(date)) if abs(date) < 2 ** 31 else b""
+    if mask:
+        for i in range(len(password)):
+            password[i] ^= mask[i % 4]
+    info["database_password"] = any(password)
+    return info
+
+
+# driver -------------------------------------------------------------------------------
+def pick_driver() -> str | None:
+    try:
+        import pyodbc
+    except ImportError:
+        return None
+    drivers = pyodbc.drivers()
+    for name in (WINDOWS_DRIVER, LINUX_DRIVER):
+        if name in drivers:
+            return name
+    return next((d for d in drivers if "access" in d.lower() or "mdb" in d.lower()), None)
+
+
+def _connection_string(driver: str, path: str) -> str:
+    if driver == LINUX_DRIVER:
+        return f"DRIVER={{{driver}}};DBQ={path}"
+    return f"DRIVER={{{driver}}};DBQ={path};ReadOnly=1;Exclusive=0"
+
+
+class _Db:
+    """One short-lived connection per statement (the MDBTools driver's COUNT(*) poisons connections)."""
+
+    def __init__(self, driver: str, path: str) -> None:
+        self.conn_str = _connection_string(driver, path)
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        import pyodbc
+
+        with closing(pyodbc.connect(self.conn_str, autocommit=True, readonly=True)) as cn:
+            cur = cn.cursor()
+            cur.execute(sql)
+            columns = [_clean(d[0]) for d in cur.description or ()]
+            return columns, [tuple(row) for row in cur.fetchall()]
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        columns, rows = self.query(sql)
+        return [dict(zip(columns, (_clean(v) if isinstance(v, str) else v for v in row))) for row in rows]
+
+    def tables(self) -> list[str]:
+        import pyodbc
+
+        with closing(pyodbc.connect(self.conn_str, autocommit=True, readonly=True)) as cn:
+            return [_clean(t.table_name) for t in cn.cursor().tables() if t.table_type == "TABLE"]
+
+
+def _clean(text: str) -> str:
+    """Non-ASCII names come back from the MDBTools driver with a trailing NUL."""
+    return text.rstrip("\x00")
+
+
+def _signed(value: Any) -> int:
+    number = int(value or 0)
+    return number - 65536 if 32767 < number < 65536 else number
+
+
+# analysis -----------------------------------------------------------------------------
+def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
+    import pyodbc
+
+    db = _Db(driver, path)
+    try:
+        objects = db.rows("SELECT Id, ParentId, Name, Type, Flags, DateCreate, DateUpdate, [Connect], [Database], "
+                          "ForeignName FROM MSysObjects")
+    except pyodbc.Error as exc:
+        raise _Unreadable(_driver_message(exc)) from exc
+    if not objects:
+        raise _Unreadable("MSysObjects is empty")
+    findings: list[Finding] = []
+    logic: list[tuple[str, str]] = []
+    facts: dict[str, Any] = dict(info)
+    by_type: dict[int, list[dict[str, Any]]] = {}
+    for obj in objects:
+        by_type.setdefault(_signed(obj["Type"]), []).append(obj)
+    facts["tables"] = _tables(db, findings, logic)
+    facts["queries"] = _queries(db, by_type.get(QUERY, []), findings, logic)
+    facts["linked_tables"] = _links(by_type, findings)
+    facts.update({"forms": len(by_type.get(FORM, [])), "reports": len(by_type.get(REPORT, [])),
+                  "macros": len(by_type.get(MACRO, [])), "module_objects": len(by_type.get(MODULE, []))})
+    modules = _vba_modules(db)
+    module_findings, module_facts = analyze_vba_modules(modules)
+    findings += module_findings
+    logic += logic_parts(modules)
+    facts["modules"] = module_facts
+    facts["vba_lines"] = sum(m["lines"] for m in module_facts)
+    for macro in by_type.get(MACRO, []):
+        if str(macro["Name"]).lower() == "autoexec":
+            findings.append(Finding("behaviour.autoexec", Family.BEHAVIOUR, "Runs automatically when the file is opened",
+                                    Severity.MEDIUM, (Evidence("macro AutoExec", None, "AutoExec macro"),)))
+    if info.get("database_password"):
+        findings.append(Finding("secrets.database-password", Family.SECRETS, "Protected by a database password",
+                                Severity.LOW, (Evidence("database header", None, "JET4 database password set"),)))
+    dates = [d for obj in objects for d in (obj.get("DateUpdate"), obj.get("DateCreate")) if isinstance(d, datetime)]
+    if dates:
+        facts["created"] = min(dates).isoformat()
+        facts["last_changed"] = max(dates).isoformat()
+    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
+
+
+def _driver_message(exc: Exception) -> str:
+    text = " ".join(str(a) for a in getattr(exc, "args", ()) if isinstance(a, str)) or str(exc)
+    return " ".join(text.split())[:200]
+
+
+def _tables(db: _Db, findings: list[Finding], logic: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """User tables with their columns and row counts (system and complex-column tables skipped)."""
+    import pyodbc
+
+    out = []
+    names: list[tuple[str, str]] = []
+    for name in db.tables():
+        if name.startswith(("MSys", "~TMP")) or _COMPLEX_TABLE.match(name):
+            continue
+        table: dict[str, Any] = {"name": name, "columns": [], "rows": None}
+        try:
+            table["columns"], _ = db.query(f"SELECT * FROM [{name}] WHERE 1=0")
+            _, count = db.query(f"SELECT COUNT(*) FROM [{name}]")
+            table["rows"] = int(count[0][0]) if count else 0
+        except (pyodbc.Error, ValueError, TypeError) as exc:
+            table["error"] = _driver_message(exc)
+        out.append(table)
+        names.append((f"table {name}", name))
+        names += [(f"table {name}.{column}", column) for column in table["columns"]]
+        logic.append((f"table {name}", ",".join(table["columns"])))
+    findings += scan_names(names)
+    return out
+
+
+def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding],
+             logic: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Saved queries rebuilt from MSysQueries; action queries are writes."""
+    import pyodbc
+
+    from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
+
+    if not objects:
+        return []
+    try:
+        rows = db.rows("SELECT Attribute, Expression, Flag, LvExtra, Name1, Name2, ObjectId FROM MSysQueries")
+    except pyodbc.Error as exc:
+        return [{"name": str(o["Name"]), "type": "unknown", "sql": "", "error": _driver_message(exc)} for o in objects]
+    grouped = group_rows(rows)
+    out = []
+    for obj in objects:
+        pieces = grouped.get(int(obj["Id"]), [])
+        query = rebuild(_clean(str(obj["Name"])), pieces, _signed(obj.get("Flags") or 0))
+        entry = {"name": query.name, "type": query.type, "sql": redact(query.sql), "hidden": query.hidden}
+        if query.error:
+            entry["error"] = query.error
+        location = f"query {query.name}"
+        if query.type == "pass-through":
+            connect = pass_through_connection(pieces)
+            if connect:
+                entry["connect"] = redact(connect)
+                findings += scan_text(connect, "text", f"{location} (connection)")
+        out.append(entry)
+        logic.append((location, normalise_code(query.sql, "sql")))
+        findings += scan_text(query.sql, "sql", location)
+        if query.type in WRITES:
+            findings.append(Finding("access.action-query", Family.WRITES,
+                                    "Action queries change data (append, update, delete, make-table, DDL)",
+                                    Severity.HIGH, (Evidence(location, None, snippet(f"{query.type}: {query.sql}")),)))
+    return out
+
+
+def _links(by_type: dict[int, list[dict[str, Any]]], findings: list[Finding]) -> list[dict[str, Any]]:
+    """Linked tables: where the database reaches (ODBC servers, other databases, workbooks)."""
+    out = []
+    for kind, objects in (("odbc", by_type.get(LINKED_ODBC, [])), ("file", by_type.get(LINKED_JET, []))):
+        for obj in objects:
+            target = redact(str(obj.get("Connect") or ""))
+            database = redact(str(obj.get("Database") or ""))
+            link = {"name": str(obj["Name"]), "kind": kind, "connect": target, "database": database,
+                    "foreign_name": str(obj.get("ForeignName") or "")}
+            out.append(link)
+            location = f"linked table {link['name']}"
+            shown = "; ".join(x for x in (target, database, link["foreign_name"]) if x)
+            findings.append(Finding("reach.linked-table", Family.REACH, "Linked tables reach other databases or files",
+                                    Severity.MEDIUM, (Evidence(location, None, snippet(shown)),)))
+            raw = f"{obj.get('Connect') or ''}\n{obj.get('Database') or ''}"
+            findings += scan_text(raw, "text", location)
+    return out
+
+
+# VBA in MSysAccessStorage ---------------------------------------------------------------
+def _vba_modules(db: _Db) -> list[tuple[str, str]]:
+    """(``VBA/<module>``, code) from the compressed VBA project in MSysAccessStorage (Access 2000+)."""
+    import pyodbc
+
+    try:
+        rows = db.rows("SELECT Id, ParentId, Name, Type, Lv FROM MSysAccessStorage")
+    except pyodbc.Error:
+        return []  # JET3 and files without a VBA project have no such table
+    children: dict[Any, dict[str, dict[str, Any]]] = {}
+    root = None
+    for row in rows:
+        if row["Name"] == "MSysAccessStorage_ROOT":
+            root = row["Id"]
+        children.setdefault(row["ParentId"], {})[str(row["Name"])] = row
+    node = root
+    for name in ("VBA", "VBAProject", "VBA"):
+        entry = children.get(node, {}).get(name)
+        if entry is None:
+            return []
+        node = entry["Id"]
+    streams = {name: row.get("Lv") for name, row in children.get(node, {}).items()}
+    return vba_from_streams(streams)
+
+
+def vba_from_streams(streams: dict[str, bytes | None]) -> list[tuple[str, str]]:
+    """Module source from a VBA storage's ``dir`` and module streams (MS-OVBA 2.3.4)."""
+    from oletools.olevba import decompress_stream
+
+    dir_stream = streams.get("dir")
+    if not dir_stream:
+        return []
+    try:
+        records = _dir_records(bytes(decompress_stream(bytearray(dir_stream))))
+    except Exception:  # a damaged dir stream: no modules rather than a crash
+        return []
+    codec = f"cp{records.codepage}" if records.codepage else "cp1252"
+    modules = []
+    for name, stream, offset in records.modules:
+        data = streams.get(stream)
+        if not data or offset >= len(data):
+            continue
+        try:
+            code = bytes(decompress_stream(bytearray(data[offset:]))).decode(codec, errors="replace")
+        except Exception:
+            continue
+        modules.append((f"VBA/{name}", code))
+    return modules
+
+
+class _DirRecords:
+    def __init__(self) -> None:
+        self.codepage = 0
+        self.modules: list[tuple[str, str, int]] = []
+
+
+def _dir_records(data: bytes) -> _DirRecords:
+    """Walk the dir stream's records: code page, then per module its name, stream name and text offset."""
+    out = _DirRecords()
+    pos = 0
+    name = stream = ""
+    while pos + 6 <= len(data):
+        record, size = struct.unpack_from("<HI", data, pos)
+        pos += 6
+        if record == 0x0009:  # PROJECTVERSION: its size field says 4, its data is 6 bytes
+            size = 6
+        value = data[pos:pos + size]
+        pos += size
+        if record == 0x0003 and size >= 2:
+            out.codepage = struct.unpack_from("<H", value)[0]
+        elif record == 0x0019:
+            name = stream = value.decode("latin-1")
+        elif record == 0x0047:
+            name = value.decode("utf-16-le", errors="replace")
+        elif record == 0x001A:
+            stream = value.decode("latin-1")
+        elif record == 0x0032:
+            stream = value.decode("utf-16-le", errors="replace")
+        elif record == 0x0031 and size >= 4:
+            out.modules.append((name, stream, struct.unpack_from("<I", value)[0]))
+    return out
+
+
+def object_counts(facts: dict[str, Any]) -> Iterable[tuple[str, int]]:
+    """For reports: what the database holds, by kind."""
+    for key in ("tables", "queries", "linked_tables", "modules"):
+        yield key, len(facts.get(key) or [])
+    for key in ("forms", "reports", "macros"):
+        yield key, int(facts.get(key) or 0)
