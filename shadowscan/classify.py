@@ -127,11 +127,14 @@ def _citizen_reason(analysis: Analysis) -> str:
 def _size_phrase(analysis: Analysis) -> str:
     facts = analysis.facts
     modules = facts.get("modules")
+    if "tables" in facts and "queries" in facts:  # an Access database
+        size = f"{len(facts['tables'])} tables, {len(facts['queries'])} queries"
+        links = len(facts.get("linked_tables") or [])
+        size += f", {links} linked tables" if links else ""
+        return size + (f", {len(modules)} VBA modules ({facts.get('vba_lines', 0)} code lines)" if modules else "")
     if modules is not None:
         return f"{len(modules)} VBA modules, {facts.get('vba_lines', 0)} code lines" + (
             f", {facts['xlm_cells']} XLM formulas" if facts.get("xlm_cells") else "")
     if "language" in facts:
         return f"{facts['language']} script, {facts.get('lines', 0)} lines"
-    if "tables" in facts:
-        return f"{len(facts['tables'])} tables, {len(facts.get('queries', []))} queries"
     return "structure only"
