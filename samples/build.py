@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb  # noqa: E402
 from shadowscan.fixtures.office import VbaModule, encrypt_workbook, write_workbook  # noqa: E402
 
 SRC = HERE / "src"
@@ -96,6 +97,81 @@ SCRIPTS = {  # share path -> (source file, encoding as the plant's tools wrote i
 }
 
 
+# Saved queries as Access stores them in MSysQueries (attribute 1 = type, 3 = select flags,
+# 5 = table, 6 = column, 7 = join, 8 = WHERE, 9 = GROUP BY, 11 = ORDER BY); MSysObjects
+# flags per type: select 0, update 48, append 64.
+def _select(name, tables, columns, where=None, group_by=(), joins=()):
+    rows = [QueryRow(0), QueryRow(1, flag=1)] + [QueryRow(5, name1=t) for t in tables]
+    rows += [QueryRow(6, expression=expr, name1=alias) for expr, alias in columns]
+    rows += [QueryRow(7, expression=cond, flag=1, name1=a, name2=b) for a, b, cond in joins]
+    rows += [QueryRow(8, expression=where)] if where else []
+    rows += [QueryRow(9, expression=g) for g in group_by] + [QueryRow(255)]
+    return Query(name, rows, flags=0)
+
+
+def _update(name, tables, assignments, where=None, joins=()):
+    rows = [QueryRow(0), QueryRow(1, flag=4)] + [QueryRow(5, name1=t) for t in tables]
+    rows += [QueryRow(6, expression=value, name2=target) for target, value in assignments]
+    rows += [QueryRow(7, expression=cond, flag=1, name1=a, name2=b) for a, b, cond in joins]
+    rows += ([QueryRow(8, expression=where)] if where else []) + [QueryRow(255)]
+    return Query(name, rows, flags=48)
+
+
+def _append(name, target, tables, columns, group_by=()):
+    rows = [QueryRow(0), QueryRow(1, flag=3, name1=target)] + [QueryRow(5, name1=t) for t in tables]
+    rows += [QueryRow(6, expression=expr, name2=column) for expr, column in columns]
+    rows += [QueryRow(9, expression=g) for g in group_by] + [QueryRow(255)]
+    return Query(name, rows, flags=64)
+
+
+DATABASES = {
+    # Quality: computes the final test limits and the PASS/FAIL disposition of every lot.
+    "Quality/Endprüfung_Grenzwerte.mdb": dict(
+        tables=[
+            Table("Merkmale", [Column("Merkmal", "text"), Column("Nominal", "double"), Column("Toleranz", "double"),
+                               Column("USL", "double"), Column("LSL", "double")],
+                  [("Bohrung D12", 12.0, 0.05, None, None), ("Länge L80", 80.0, 0.2, None, None)]),
+            Table("Messungen", [Column("Los", "text"), Column("Merkmal", "text"), Column("Messwert", "double"),
+                                Column("Gemessen", "datetime")],
+                  [("L24-0117", "Bohrung D12", 12.03, datetime(2024, 5, 6, 6, 12)),
+                   ("L24-0118", "Bohrung D12", 12.07, datetime(2024, 5, 6, 6, 40))]),
+            Table("Lose", [Column("Los", "text"), Column("Ergebnis", "text"), Column("Disposition", "text")],
+                  [("L24-0117", None, None), ("L24-0118", None, None)]),
+        ],
+        queries=[
+            _update("qryGrenzwerteBerechnen", ["Merkmale"],
+                    [("Merkmale.USL", "[Nominal]+[Toleranz]"), ("Merkmale.LSL", "[Nominal]-[Toleranz]")]),
+            _update("qryLosEntscheid", ["Lose", "Messungen", "Merkmale"],
+                    [("Lose.Ergebnis", 'IIf([Messwert]>[USL] Or [Messwert]<[LSL],"FAIL","PASS")')],
+                    joins=[("Lose", "Messungen", "Lose.Los = Messungen.Los"),
+                           ("Messungen", "Merkmale", "Messungen.Merkmal = Merkmale.Merkmal")]),
+            _select("qryOffeneLose", ["Lose"], [("Lose.Los", None), ("Lose.Ergebnis", None)],
+                    where="Lose.Disposition Is Null"),
+        ],
+        modules=[vba("modFreigabe", "Endpruefung_modFreigabe.bas")]),
+    # Finance: posts scrap costs per cost center straight into the ERP through a linked table.
+    "Finance/Ausschuss_Kosten_ERP.mdb": dict(
+        tables=[Table("Ausschuss", [Column("Charge", "text"), Column("Kostenstelle", "text"), Column("Menge", "long"),
+                                    Column("Preis", "currency")],
+                      [("C-4712", "K-310", 40, 3.75), ("C-4715", "K-320", 12, 18.4)])],
+        links=[LinkedTable("ERP_Buchungen", "dbo.FI_POSTINGS",
+                           connect="ODBC;DRIVER={SQL Server};SERVER=erp-db01;DATABASE=PRD;UID=fi_batch;"
+                                   "PWD=Buchung2024!;APP=Microsoft Office")],
+        queries=[_append("qryAusschussKostenBuchen", "ERP_Buchungen", ["Ausschuss"],
+                         [("Ausschuss.Kostenstelle", "Kostenstelle"), ("Sum([Menge]*[Preis])", "Betrag")],
+                         group_by=["Ausschuss.Kostenstelle"])]),
+    # Production: a read-only downtime report over its own table and a linked shift table.
+    "Production/Stillstand_Bericht.mdb": dict(
+        tables=[Table("Stillstaende", [Column("Linie", "text"), Column("Datum", "datetime"), Column("Minuten", "long"),
+                                       Column("Grund", "text")],
+                      [("L2", datetime(2024, 5, 6), 35, "Werkzeugwechsel"), ("L3", datetime(2024, 5, 6), 80, "Störung")])],
+        links=[LinkedTable("Schichten", "Schichten", database="Z:\\Produktion\\Schichtdaten.mdb")],
+        queries=[_select("qryStillstandProLinie", ["Stillstaende"],
+                         [("Stillstaende.Linie", None), ("Sum(Stillstaende.Minuten)", "Minuten")],
+                         group_by=["Stillstaende.Linie"])]),
+}
+
+
 def write_script(target: Path, source: str, encoding: str) -> None:
     text = (SRC / "scripts" / source).read_text(encoding="utf-8").replace("\n", "\r\n")
     if encoding == "utf-16":
@@ -117,6 +193,10 @@ def build(out: Path) -> None:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         write_script(target, source, encoding)
+    for rel, spec in DATABASES.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_mdb(target, created=CREATED, **spec)
     bad_inputs(out)
 
 

@@ -56,7 +56,11 @@ class Source(Protocol):
 def private_copy(name: str, chunks: Iterable[bytes]) -> Iterator[str]:
     """Write ``chunks`` to a file in a fresh 0700 temporary folder; both are removed afterwards."""
     folder = tempfile.mkdtemp(prefix="shadowscan-")
-    target = os.path.join(folder, os.path.basename(name) or "file")
+    # The copy keeps only the extension: drivers choke on odd names (the MDBTools ODBC
+    # driver cannot open a path with non-ASCII characters).
+    ext = os.path.splitext(os.path.basename(name))[1]
+    safe_ext = ext if ext.isascii() and ext[1:].isalnum() else ""
+    target = os.path.join(folder, "artifact" + safe_ext.lower())
     try:
         with open(target, "wb") as out:
             for chunk in chunks:
