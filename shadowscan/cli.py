@@ -7,6 +7,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import click
 
@@ -15,7 +16,7 @@ from .crawl import kind_of
 from .model import Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
 from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError, entries_as_rows, validate
-from .reports import FORMATS
+from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
 from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
 from .sources import SourceOptions, is_smb
@@ -109,7 +110,7 @@ def summary_line(result: CrawlResult, db: str) -> str:
 @click.option("--memory", type=click.IntRange(0), default=2048, show_default=True,
               help="Memory cap per worker in MiB (0: none).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write a report (format from the extension: .html, .json, .csv).")
+              help="Also write a report (format from the extension: .html, .json, .csv, .xlsx, .sarif).")
 @click.option("--full", is_flag=True, help="Analyse every file again, even when size and mtime are unchanged.")
 @click.option("--username", "-U", default=None,
               help=f"SMB user (DOMAIN\\user or user@realm) for //server/share paths; the password comes from "
@@ -142,42 +143,79 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
 
 
 def _format_of(path: str) -> str:
-    fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
+    fmt = BY_EXTENSION.get(Path(path).suffix.lower().lstrip("."))
+    if fmt is None:
         raise click.BadParameter(f"cannot tell the format of {path!r}: use one of "
-                                 + ", ".join(f".{f}" for f in FORMATS), param_hint="--report")
-    return fmt
+                                 + ", ".join(f".{ext}" for ext in BY_EXTENSION), param_hint="--report")
+    return fmt.name
+
+
+def _emit(report: dict, fmt: str, output: str | None) -> None:
+    """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
+    rendered = FORMATS[fmt].render(report)
+    if output is None or output == "-":
+        click.echo(rendered, nl=False)
+        return
+    target = Path(output)
+    if isinstance(rendered, Mapping):
+        if target.exists() and not target.is_dir():
+            raise click.ClickException(f"{output} is a file: the {fmt} report is a folder of pages")
+        for name, text in rendered.items():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {fmt} report ({len(rendered)} files): {target.resolve()}{os.sep}", err=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(rendered, bytes):
+        target.write_bytes(rendered)
+    else:
+        target.write_text(rendered, encoding="utf-8")
+    click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
 
 
 def _write(store: Store, crawl_id: int | None, fmt: str, output: str | None) -> None:
-    text = FORMATS[fmt](build(store, crawl_id))
-    if output is None or output == "-":
-        click.echo(text, nl=False)
-        return
-    Path(output).write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {fmt.upper()} report: {Path(output).resolve()}", err=True)
+    _emit(build(store, crawl_id), fmt, output)
+
+
+def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    """Where each format goes: ``-o`` itself for one format; for several, ``-o`` without its
+    extension plus each format's suffix (out/report -> out/report.html, out/report.xlsx,
+    out/report-migration/)."""
+    formats = tuple(dict.fromkeys(formats))
+    unfit = [f for f in formats if FORMATS[f].is_binary or FORMATS[f].is_directory]
+    if output in (None, "-") and (len(formats) > 1 or unfit):
+        raise click.UsageError("several formats need --output (each format gets its own file)" if len(formats) > 1
+                               else f"the {unfit[0]} format needs --output "
+                                    f"({'a folder' if FORMATS[unfit[0]].is_directory else 'a file'})")
+    if len(formats) == 1:
+        return [(formats[0], output)]
+    base = Path(output)  # type: ignore[arg-type]
+    stem = str(base.with_suffix("")) if base.suffix else str(base)
+    return [(f, stem + (FORMATS[f].suffix or f"-{f}")) for f in formats]
 
 
 @main.command()
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(sorted(FORMATS)), default=("html",),
-              show_default=True, help="Output format. Repeat for several; each goes to its own file.")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)), default=("html",),
+              show_default=True,
+              help="Output format: " + "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values())
+                   + ". Repeat for several; each goes to its own file.")
 @click.option("--output", "-o", default=None,
-              help="Output file (several formats: the extension is replaced per format). Default: stdout.")
+              help="Output file, or folder for migration (several formats: the extension is replaced per format). "
+                   "Default: stdout.")
 @click.option("--crawl", "crawl_id", type=int, default=None, help="Crawl id (default: the latest).")
 @pass_config
 def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None) -> None:
     """Write a report of the latest crawl (or of --crawl ID)."""
     if not Path(config.db).exists():
         raise click.ClickException(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
-    if len(formats) > 1 and output in (None, "-"):
-        raise click.UsageError("several formats need --output (each format gets its own file)")
+    targets = _targets(formats, output)
     with Store(config.db) as store:
         try:
-            for fmt in dict.fromkeys(formats):
-                target = output if len(formats) == 1 else str(Path(output).with_suffix("." + fmt))  # type: ignore[arg-type]
-                _write(store, crawl_id, fmt, target)
+            built = build(store, crawl_id)
         except NoCrawl as exc:
             raise click.ClickException(str(exc)) from exc
+    for fmt, target in targets:
+        _emit(built, fmt, target)
 
 
 

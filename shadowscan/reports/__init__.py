@@ -1,10 +1,46 @@
 """Output formats. Each module renders the same report dict (see :mod:`.data`) and runs
-no analysis; the CLI decides where the text goes."""
+no analysis; the CLI decides where the output goes.
+
+A renderer returns text, bytes (XLSX) or, for a format that is a set of files (the
+migration pages), a mapping of relative file names to text.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Union
 
-from . import csvfmt, html, jsonfmt
+from . import csvfmt, html, jsonfmt, migration, sarif, xlsx
 
-Renderer = Callable[[dict[str, Any]], str]
-FORMATS: dict[str, Renderer] = {"html": html.render, "json": jsonfmt.render, "csv": csvfmt.render}
+Output = Union[str, bytes, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: how it renders and how its file is named."""
+
+    name: str
+    suffix: str  # appended to the output stem when several formats share one -o; "" for a directory
+    render: Callable[[dict[str, Any]], Output]
+    description: str
+
+    @property
+    def is_directory(self) -> bool:
+        return not self.suffix
+
+    @property
+    def is_binary(self) -> bool:
+        return self.name == "xlsx"
+
+
+_ALL = (
+    Format("html", ".html", html.render, "leadership report: one self-contained page"),
+    Format("json", ".json", jsonfmt.render, "the shadowscan/report-v1 contract"),
+    Format("csv", ".csv", csvfmt.render, "one row per artifact"),
+    Format("csv-findings", ".findings.csv", csvfmt.render_findings, "one row per finding"),
+    Format("xlsx", ".xlsx", xlsx.render, "workbook: Summary, Inventory, Findings, Migration backlog, Registry"),
+    Format("sarif", ".sarif", sarif.render, "SARIF 2.1.0 for security dashboards"),
+    Format("migration", "", migration.render, "folder: backlog (index.html, backlog.csv) and one page per card"),
+)
+FORMATS: dict[str, Format] = {f.name: f for f in _ALL}
+BY_EXTENSION: dict[str, Format] = {f.suffix.rsplit(".", 1)[-1]: f for f in _ALL
+                                   if f.suffix and f.name != "csv-findings"}

@@ -1,12 +1,15 @@
-"""CSV: one row per artifact, safe to open in Excel (no formula injection)."""
+"""CSV: one row per artifact (``csv``) or per finding (``csv-findings``), safe to open in
+Excel: no cell that comes from a scanned file can start a formula."""
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 COLUMNS = ("relpath", "root", "kind", "format", "size", "status", "status_reason", "classification",
            "impacts", "risk_score", "action", "owner", "rules", "reasons", "sha256", "path")
+FINDING_COLUMNS = ("relpath", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
+                   "location", "line", "snippet", "evidence_count", "path")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -17,22 +20,47 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _row(a: dict[str, Any]) -> list[Any]:
+def owner_of(a: dict[str, Any]) -> str:
+    """The registered owner, else the document's last editor or author."""
+    if a.get("owner"):
+        return str(a["owner"])
     hints = a["facts"].get("owner_hints") or {}
-    values = {
+    return str(hints.get("last_modified_by") or hints.get("author") or "")
+
+
+def artifact_row(a: dict[str, Any]) -> dict[str, Any]:
+    return {
         **a,
         "impacts": ";".join(a["impacts"]),
-        "owner": hints.get("last_modified_by") or hints.get("author") or "",
+        "owner": owner_of(a),
         "rules": ";".join(f["rule"] for f in a["findings"]),
         "reasons": " | ".join(a["reasons"]),
     }
-    return [neutralise(values.get(c, "")) for c in COLUMNS]
+
+
+def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """One dict per finding, with its first piece of evidence and how many there are."""
+    for a in report["artifacts"]:
+        for f in a["findings"]:
+            first = f["evidence"][0] if f["evidence"] else {}
+            yield {"relpath": a["relpath"], "classification": a["classification"], "risk_score": a["risk_score"],
+                   "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
+                   "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
+                   "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
+
+
+def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise("" if row.get(c) is None else row.get(c)) for c in columns])
+    return out.getvalue()
 
 
 def render(report: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for artifact in report["artifacts"]:
-        writer.writerow(_row(artifact))
-    return out.getvalue()
+    return write_rows(COLUMNS, (artifact_row(a) for a in report["artifacts"]))
+
+
+def render_findings(report: dict[str, Any]) -> str:
+    return write_rows(FINDING_COLUMNS, finding_rows(report))

@@ -1,16 +1,30 @@
 """Build the report dict from the inventory: the one input every output format reads.
 
 Its shape is the public JSON contract ``shadowscan/report-v1`` (documented in README).
+Formats never query the store or look at findings to decide anything: what a report
+shows (headlines, governance gaps, changes since the previous crawl, the migration
+backlog) is worked out here, once, and every format renders the same answer.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from typing import Any
+from typing import Any, Iterable
 
+from ..registry import NOT_BUSINESS, Registry
 from ..store import Store
+from . import plan
 
 SCHEMA = "shadowscan/report-v1"
+CLASSES = ("shadow-it", "citizen-development", "unknown")
+CHECKLIST = (  # POLICY.md "Ownership and sign-off", in the order the reports show it
+    ("business_owner", "named business owner (not IT)"),
+    ("signoff", "Product Owner sign-off of the current logic"),
+    ("cost_center", "cost center that pays"),
+    ("review_cadence", "review cadence, not overdue"),
+)
+TOP_LEVEL = "(top level)"
 
 
 class NoCrawl(LookupError):
@@ -22,13 +36,15 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     if crawl is None:
         raise NoCrawl("no crawl in this inventory yet: run `shadowscan crawl PATH` first"
                       if crawl_id is None else f"no crawl with id {crawl_id} in this inventory")
+    entries = {e.id: e.to_dict() for e in Registry(store.db).entries()}
     artifacts = []
+    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
     for row in store.artifacts(crawl["id"]):
         findings = [{
             "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
             "impact": f["impact"], "evidence": json.loads(f["evidence"]),
         } for f in store.findings(row["id"])]
-        artifacts.append({
+        artifact = {
             "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
             "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
             "fingerprint": row["fingerprint"],
@@ -39,14 +55,30 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
             "action": row["action"], "reasons": json.loads(row["reasons"]),
             "findings": findings, "facts": json.loads(row["facts"]),
             **_registry_fields(json.loads(row["registry"])),
-        })
+            "department": department(row["relpath"]),
+        }
+        changed.setdefault(row["change"], []).append(row["path"])
+        artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
+        artifact["headline"] = headline(artifact)
+        artifact["structure"] = structure(artifact["facts"])
+        artifacts.append(artifact)
     artifacts.sort(key=lambda a: (-a["risk_score"], a["relpath"]))
+    roots = json.loads(crawl["roots"])
+    previous = store.db.execute("SELECT MAX(id) FROM crawls WHERE id < ?", (crawl["id"],)).fetchone()[0]
+    removed = _removed(store, crawl["id"], roots) if previous is not None else []
+    summary = summarize(artifacts)
+    summary["changes"] = changes(artifacts, changed, removed, previous)
     return {
         "schema": SCHEMA,
-        "crawl": {"id": crawl["id"], "roots": json.loads(crawl["roots"]), "started": crawl["started"],
-                  "finished": crawl["finished"], "state": crawl["state"], "seconds": crawl["seconds"]},
-        "summary": summarize(artifacts),
+        "crawl": {"id": crawl["id"], "roots": roots, "started": crawl["started"],
+                  "finished": crawl["finished"], "state": crawl["state"], "seconds": crawl["seconds"],
+                  "previous": previous},
+        "summary": summary,
         "artifacts": artifacts,
+        "changes": {"previous_crawl": previous, "new": changed["new"], "changed": changed["changed"],
+                    "removed": removed},
+        "registry": list(entries.values()),
+        "migration": plan.backlog(artifacts, crawl["started"]),
     }
 
 
@@ -56,8 +88,143 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
             "registry_match": state.get("registry_match")}
 
 
+def _removed(store: Store, crawl_id: int, roots: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for path in store.removed(crawl_id, roots):
+        last = store.previous(path, crawl_id)
+        out.append({"path": path, "relpath": last["relpath"] if last else path,
+                    "classification": last["classification"] if last else "unknown",
+                    "last_crawl": last["crawl_id"] if last else None})
+    return out
+
+
+def change_of(report: dict[str, Any]) -> dict[str, str]:
+    """Path -> new / changed (since the previous crawl); any other path is unchanged."""
+    return {**{p: "new" for p in report["changes"]["new"]}, **{p: "changed" for p in report["changes"]["changed"]}}
+
+
+def department(relpath: str) -> str:
+    """The top-level folder of an artifact: on a plant share, the department."""
+    head, sep, _ = relpath.partition("/")
+    return head if sep and head else TOP_LEVEL
+
+
+def checklist(artifact: dict[str, Any], entry: dict[str, Any] | None) -> tuple[dict[str, bool], list[str]]:
+    """POLICY.md's governance checklist for one artifact: which items hold, and the gaps in words."""
+    rules = {f["rule"] for f in artifact["findings"]}
+    if entry is None:
+        return {key: False for key, _ in CHECKLIST}, ["no registered business owner"]
+    it_owner = entry["function"] in NOT_BUSINESS or "governance.it-owner" in rules
+    state = {
+        "business_owner": not it_owner,
+        "signoff": artifact["signoff"] == "valid",
+        "cost_center": bool(entry.get("cost_center")),
+        "review_cadence": bool(entry.get("review_every")) and "governance.review-overdue" not in rules,
+    }
+    gaps = []
+    if it_owner:
+        gaps.append(f"owner {entry['owner']} is IT, not the business")
+    if artifact["signoff"] == "stale" or "governance.changed-without-signoff" in rules:
+        gaps.append("changed without sign-off")
+    elif not state["signoff"]:
+        gaps.append("no Product Owner sign-off")
+    if not state["cost_center"]:
+        gaps.append("no cost center")
+    if not entry.get("review_every"):
+        gaps.append("no review cadence")
+    elif "governance.review-overdue" in rules:
+        gaps.append("review overdue")
+    return state, gaps
+
+
+# one plain sentence per artifact ------------------------------------------------------------
+def _into(finding: dict[str, Any] | None) -> str:
+    names = plan.targets(finding["evidence"]) if finding else []
+    return " into " + ", ".join(names) if names else ""
+
+
+def headline(a: dict[str, Any]) -> str:
+    """What the artifact does that matters, and who answers for it, in one sentence."""
+    if a["status"] != "analyzed":
+        first = (a["status_reason"] or a["status"]).split(":")[0].split(";")[0].strip()
+        return f"Could not be analysed ({a['status']}: {first}); {_owner_phrase(a)}."
+    rules = {f["rule"]: f for f in a["findings"]}
+    parts = []
+    if "quality.computes-limits" in rules:
+        parts.append("calculates test or specification limits")
+    if "quality.decision" in rules:
+        parts.append("sets pass/fail or release decisions")
+    if "quality.writes" in rules:
+        parts.append("writes quality results" + _into(rules["quality.writes"]))
+    if "financial.computes" in rules and "financial" in a["impacts"]:
+        parts.append("computes costs or prices")
+    if "financial.writes" in rules:
+        parts.append("writes financial data" + _into(rules["financial.writes"]))
+    if "reach.erp" in rules and "financial" in a["impacts"]:
+        parts.append("talks to the ERP")
+    if not parts:
+        if a["classification"] == "shadow-it":
+            parts.append("generates " + " and ".join(a["impacts"]) + " data")
+        else:
+            reach = [f for f in a["findings"] if f["family"] in ("reach", "writes")]
+            parts.append("reads and shows data" + (f" ({reach[0]['title'].lower()})" if reach else ""))
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{text[0].upper()}{text[1:]}; {_owner_phrase(a)}."
+
+
+def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
+    """What the analyzer saw inside the file, one line per part (sheets, modules, connections, tables...)."""
+    def names(items: list[Any]) -> str:
+        shown = ", ".join(str(i) for i in items[:limit])
+        return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+    out = []
+    if facts.get("language"):
+        out.append(f"{facts['language']} script: {facts.get('lines', 0)} lines, {facts.get('procedures', 0)} procedures"
+                   + (f", imports {names(facts['imports'])}" if facts.get("imports") else ""))
+    if facts.get("sheets"):
+        out.append(f"sheets: {names(facts['sheets'])}")
+    modules = [m for m in facts.get("modules") or [] if m.get("lines")]
+    if modules:
+        out.append("VBA: " + names([f"{m['location'].rpartition('/')[2]} ({m['lines']} lines, {m.get('procedures', 0)} "
+                                    f"procedures{', runs on open' if m.get('autoexec') else ''})" for m in modules]))
+    if facts.get("xlm_cells"):
+        out.append(f"Excel 4.0 macro formulas: {facts['xlm_cells']}")
+    for key, label in (("connections", "data connections"), ("tables", "tables"), ("queries", "queries"),
+                       ("linked_tables", "linked tables")):
+        if facts.get(key):
+            out.append(f"{label}: " + names([i.get("name", "?") if isinstance(i, dict) else i for i in facts[key]]))
+    for key in ("forms", "reports", "macros"):
+        if facts.get(key):
+            out.append(f"{key}: {facts[key]}")
+    if facts.get("external_links"):
+        out.append(f"links to: {names(facts['external_links'])}")
+    return out
+
+
+def _owner_phrase(a: dict[str, Any]) -> str:
+    if not a["registered"]:
+        return "no registered owner"
+    if a["signoff"] == "stale":
+        return f"owner {a['owner']}, changed without sign-off"
+    return f"owner {a['owner']}, sign-off {a['signoff']}"
+
+
+# summaries ----------------------------------------------------------------------------------
+def _by_class(artifacts: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for a in artifacts:
+        row = out.setdefault(a[key], {"total": 0, **{c: 0 for c in CLASSES}})
+        row["total"] += 1
+        row[a["classification"]] += 1
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+
+
 def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
     classes = Counter(a["classification"] for a in artifacts)
+    governed = [a for a in artifacts if a["kind"] != "folder"]
+    registered = [a for a in governed if a["registered"]]
+    shadow = [a for a in artifacts if a["classification"] == "shadow-it"]
     return {
         "total": len(artifacts),
         "shadow-it": classes.get("shadow-it", 0),
@@ -65,5 +232,32 @@ def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
         "unknown": classes.get("unknown", 0),
         "by_status": dict(sorted(Counter(a["status"] for a in artifacts).items())),
         "by_impact": dict(sorted(Counter(i for a in artifacts for i in a["impacts"]).items())),
+        "by_impact_combined": dict(sorted(Counter(" + ".join(a["impacts"]) for a in shadow).items())),
         "by_kind": dict(sorted(Counter(a["kind"] for a in artifacts).items())),
+        "by_kind_class": _by_class(artifacts, "kind"),
+        "by_department": _by_class(artifacts, "department"),
+        "owners": {
+            "artifacts": len(governed),
+            "registered": len(registered),
+            "business_owner": sum(a["checklist"]["business_owner"] for a in governed),
+            "shadow_it_with_owner": sum(a["checklist"]["business_owner"] for a in shadow),
+            "owner_hints_only": sum(1 for a in governed if not a["registered"] and (a["facts"].get("owner_hints"))),
+        },
+        "governance": {
+            "population": len(governed),
+            **{key: sum(a["checklist"][key] for a in governed) for key, _ in CHECKLIST},
+            "complete": sum(all(a["checklist"].values()) for a in governed),
+            "with_gaps": sum(1 for a in governed if a["gaps"]),
+        },
+    }
+
+
+def changes(artifacts: list[dict[str, Any]], changed: dict[str, list[str]], removed: list[dict[str, Any]],
+            previous: int | None) -> dict[str, Any]:
+    """Counts of what moved since the previous crawl (``previous_crawl`` None: this is the first)."""
+    return {
+        "previous_crawl": previous,
+        "new": len(changed["new"]), "changed": len(changed["changed"]), "unchanged": len(changed["unchanged"]),
+        "removed": len(removed),
+        "changed_without_signoff": sum(1 for a in artifacts if "changed without sign-off" in a["gaps"]),
     }

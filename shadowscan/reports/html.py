@@ -1,6 +1,17 @@
-"""HTML: the leadership report, rendered by Jinja2 from ``templates/`` with autoescape on."""
+"""HTML: the leadership report, rendered by Jinja2 from ``templates/`` with autoescape on.
+
+One self-contained page: inline CSS, inline SVG charts, a small inline script, no network
+(the Content-Security-Policy forbids any). The summary, top risks and governance gaps are
+HTML; the full inventory travels as a JSON blob that the script pages, sorts, filters and
+searches, so 20,000 artifacts cost one parse, not 20,000 table rows. The blob is escaped
+for a ``<script>`` element (no ``<``, ``>`` or ``&`` survive), and the script builds every
+element with ``textContent``: nothing from a scanned file is ever parsed as markup.
+"""
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -8,6 +19,17 @@ from typing import Any
 import jinja2
 
 from .. import __version__
+from .data import CHECKLIST, CLASSES, change_of
+
+TOP_RISKS = 10
+TOP_GAPS = 15
+TOP_DEPARTMENTS = 10
+SNIPPET = 200  # characters of an evidence snippet carried into the page
+EVIDENCE = 2  # pieces of evidence per finding carried into the page (the JSON/XLSX exports have all)
+REASON = 300
+COMPRESS_OVER = 1 << 20  # a larger inventory blob travels gzip-compressed (base64), unpacked by the browser
+SEVERITY = {"info": 0, "low": 1, "medium": 2, "high": 3}
+_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def template_dir() -> Path:
@@ -29,6 +51,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["when"] = lambda ts: datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d") if ts else ""
     env.filters["size"] = _human_size
+    env.filters["pct"] = lambda n, d: f"{100 * n / d:.0f}%" if d else "–"
+    env.filters["cut"] = _cut
     return env
 
 
@@ -43,8 +67,82 @@ def _human_size(n: int | None) -> str:
     return f"{n} B"
 
 
-def render(report: dict[str, Any]) -> str:
-    top = [a for a in report["artifacts"] if a["classification"] == "shadow-it"][:10]
+def _cut(text: Any, limit: int) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def script_json(data: Any) -> str:
+    """JSON that can sit inside a <script> element: it cannot close it or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in _ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
+def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
+    """The compact inventory the page's script reads: rows plus detail, rule titles shared."""
+    change = change_of(report)
+    rules: dict[str, int] = {}
+    rule_list: list[list[str]] = []
+    words: dict[str, int] = {}  # short strings that repeat (locations, risk factors), sent once
+
+    def word(text: str) -> int:
+        return words.setdefault(text, len(words))
+
+    roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
+    rows = []
+    for a in report["artifacts"]:
+        findings = []
+        for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
+            if f["rule"] not in rules:
+                rules[f["rule"]] = len(rule_list)
+                rule_list.append([f["rule"], f["title"], f["family"]])
+            cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
+            evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
+                        for e in f["evidence"][:cap]]
+            findings.append([rules[f["rule"]], f["severity"], f["impact"] or "", evidence,
+                             max(0, len(f["evidence"]) - cap)])
+        hints = a["facts"].get("owner_hints") or {}
+        rows.append({
+            "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
+            "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"], "ch": change.get(a["path"], "unchanged"),
+            "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
+            "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
+            "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title")},
+            "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
+            "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
+            "st": [_cut(line, 1000) for line in a["structure"]],
+            **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+        })
+    return {"rules": rule_list, "words": list(words), "roots": list(roots), "rows": rows}
+
+
+def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
+    """(encoding, text) of the inventory for the page: "json", or "gzip+base64" when it is large."""
+    text = script_json(inventory_blob(report))
+    if len(text) <= compress_over:
+        return "json", text
+    return "gzip+base64", base64.b64encode(gzip.compress(text.encode(), compresslevel=6, mtime=0)).decode()
+
+
+def _departments(summary: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
+    items = list(summary["by_department"].items())
+    if len(items) <= TOP_DEPARTMENTS:
+        return items
+    rest = {"total": 0, **{c: 0 for c in CLASSES}}
+    for _, row in items[TOP_DEPARTMENTS - 1:]:
+        for key in rest:
+            rest[key] += row[key]
+    return items[: TOP_DEPARTMENTS - 1] + [(f"{len(items) - TOP_DEPARTMENTS + 1} other folders", rest)]
+
+
+def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
+    artifacts = report["artifacts"]
+    index = {a["path"]: n for n, a in enumerate(artifacts)}
+    top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]
+    gaps = [(a, n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
     return environment().get_template("report.html.j2").render(
-        report=report, top=top, version=__version__,
+        report=report, top=top, gaps=gaps, departments=_departments(report["summary"]),
+        checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -1,0 +1,221 @@
+"""The migration backlog: one card per high-risk artifact, ordered so IT can plan from it.
+
+Pure functions of the report's artifact dicts (see :mod:`.data`); no store, no I/O.
+
+* **What it does** — inputs, what it computes, what it writes, from its findings' evidence.
+* **Where it reaches** — databases, ERP/QMS/MES, web, shares, linked tables, connections.
+* **Target class** — ERP, QMS, MES or data platform/BI, with the reason (table below).
+* **Effort** — from measured size: VBA lines and procedures, XLM formulas, queries, forms,
+  reports, linked tables, connections, script lines; plus every write target and system
+  reached (each one is an interface to rebuild).
+* **Priority** — impact x risk x recency of use: an artifact edited last week is in use.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, quality) -> weight
+RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
+OLD = 0.4
+EFFORT = ((6, "S", "2-5 person-days"), (15, "M", "1-3 person-weeks"), (35, "L", "1-2 person-months"))
+XL = ("XL", "a project: more than 2 person-months")
+_MES = re.compile(r"\b(?:mes|historian|wonderware|osisoft|pi\s*server)\w*", re.IGNORECASE)
+
+INPUT_RULES = ("reach.data-connection", "reach.database", "reach.erp", "reach.qms-mes", "reach.linked-table",
+               "reach.external-link", "reach.formula-link", "reach.web", "reach.network-path")
+COMPUTE_RULES = ("quality.computes-limits", "quality.decision", "financial.computes")
+WRITE_RULES = ("financial.writes", "quality.writes", "writes.sql", "writes.recordset", "access.action-query",
+               "writes.web", "writes.file", "writes.email")
+REACH_LABEL = {"reach.erp": "ERP / finance system", "reach.qms-mes": "QMS / MES / LIMS / historian",
+               "reach.database": "database", "reach.data-connection": "workbook data connection",
+               "reach.linked-table": "linked table", "reach.web": "web service", "reach.network-path": "network share",
+               "reach.external-link": "other workbooks", "reach.formula-link": "other workbooks (formulas)"}
+
+
+_SQL_TARGET = re.compile(r"\b(?:insert\s+into|update|delete\s+(?:\*\s+)?from|merge\s+into|into)\s+"
+                         r"\[?([\w.$#\"`-]+)\]?", re.IGNORECASE)
+_SHARE_PATH = re.compile(r"(?<![:\w])((?:\\\\|//)[^\"'\s,;)$%&]+|[A-Za-z]:\\[^\"'\s,;)$%&]+)")
+_URL = re.compile(r"https?://([^/\s\"']+)(/[^\s\"'?]*)?", re.IGNORECASE)
+_SQL_WORDS = frozenset({"set", "values", "select", "from", "where", "the", "a", "table"})
+
+
+def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
+    """What a write finding writes to, read from its snippets: tables, files on shares, web endpoints."""
+    out: list[str] = []
+    for ev in evidence:
+        text = ev.get("snippet") or ""
+        found = [m.group(1).strip("\"`") for m in _SQL_TARGET.finditer(text)]
+        found = [t for t in found if t.lower() not in _SQL_WORDS and not t.isdigit()]
+        if not found:
+            found = [re.split(r"[\\/]", m.group(1).rstrip("\\/"))[-1] for m in _SHARE_PATH.finditer(text)]
+        if not found:
+            found = [m.group(1) + (m.group(2) or "") for m in _URL.finditer(text)]
+        for name in found:
+            if name and name not in out:
+                out.append(name)
+    return out[:4]
+
+
+def _where(ev: dict[str, Any]) -> str:
+    return ev["location"] + (f" line {ev['line']}" if ev.get("line") else "")
+
+
+def _items(findings: list[dict[str, Any]], rules: tuple[str, ...], limit: int = 6) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for rule in rules:
+        for f in findings:
+            if f["rule"] != rule:
+                continue
+            for ev in f["evidence"][:3]:
+                key = (_where(ev), ev.get("snippet") or "")
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append({"what": f["title"], "where": key[0], "snippet": key[1]})
+    return out[:limit]
+
+
+def measure(facts: dict[str, Any]) -> dict[str, int]:
+    """The size figures an estimate rests on, as measured by the analyzers."""
+    modules = facts.get("modules") or []
+    size = {
+        "vba_lines": int(facts.get("vba_lines") or 0),
+        "vba_modules": sum(1 for m in modules if m.get("lines")),
+        "procedures": sum(int(m.get("procedures") or 0) for m in modules),
+        "xlm_formulas": int(facts.get("xlm_cells") or 0),
+        "connections": len(facts.get("connections") or []),
+        "tables": len(facts.get("tables") or []),
+        "queries": len(facts.get("queries") or []),
+        "linked_tables": len(facts.get("linked_tables") or []),
+        "forms": int(facts.get("forms") or 0),
+        "reports": int(facts.get("reports") or 0),
+        "script_lines": int(facts.get("lines") or 0) if "language" in facts else 0,
+    }
+    if "language" in facts:
+        size["procedures"] += int(facts.get("procedures") or 0)
+    return {k: v for k, v in size.items() if v}
+
+
+def effort(size: dict[str, int], interfaces: int) -> dict[str, Any]:
+    """T-shirt size from measured size; ``points`` shows the arithmetic."""
+    points = (size.get("vba_lines", 0) / 50 + size.get("script_lines", 0) / 50 + size.get("procedures", 0) * 0.5
+              + size.get("xlm_formulas", 0) / 20 + size.get("queries", 0) + size.get("forms", 0) * 2
+              + size.get("reports", 0) + size.get("linked_tables", 0) + size.get("connections", 0)
+              + size.get("tables", 0) * 0.5 + interfaces * 1.5)
+    points = round(points, 1)
+    for limit, label, days in EFFORT:
+        if points < limit:
+            return {"size": label, "estimate": days, "points": points}
+    return {"size": XL[0], "estimate": XL[1], "points": points}
+
+
+def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
+    """Where the logic belongs: ERP, QMS, MES or data platform/BI, and why."""
+    rules = {f["rule"] for f in a["findings"]}
+    mes = any(_MES.search(ev.get("snippet") or "") for f in a["findings"] if f["rule"] == "reach.qms-mes"
+              for ev in f["evidence"])
+    into = f" ({', '.join(writes)})" if writes else ""
+    if "financial" in a["impacts"]:
+        if "financial.writes" in rules or "reach.erp" in rules:
+            return {"class": "ERP", "reason": f"it posts or writes financial data{into}: postings belong in the "
+                                              "ERP, with its approvals, period controls and audit trail"}
+        return {"class": "data platform / BI", "reason": "it calculates financial figures without posting them: a "
+                                                        "governed data model on the data platform replaces the "
+                                                        "private calculator"}
+    if mes and "quality.computes-limits" not in rules:
+        return {"class": "MES", "reason": f"it takes line-side quality decisions on MES data{into}: implement "
+                                          "them as an MES quality rule, where the line already runs"}
+    what = "limits" if "quality.computes-limits" in rules else "pass/fail and release decisions"
+    return {"class": "QMS", "reason": f"it owns quality {what}{into}: specifications and dispositions belong in "
+                                      "the QMS, with approval workflow and audit trail"}
+
+
+def _recency(a: dict[str, Any], now: datetime) -> tuple[float, int | None]:
+    stamps = [a.get("mtime") or 0.0]
+    for key in ("last_changed",):
+        try:
+            stamps.append(datetime.fromisoformat(a["facts"][key]).replace(tzinfo=timezone.utc).timestamp())
+        except (KeyError, TypeError, ValueError):
+            pass
+    last = max(stamps)
+    if not last:
+        return OLD, None
+    days = max(0, int((now.timestamp() - last) // 86400))
+    return next((w for limit, w in RECENCY if days <= limit), OLD), days
+
+
+def owner(a: dict[str, Any]) -> dict[str, Any]:
+    hints = a["facts"].get("owner_hints") or {}
+    return {"registered": a["registered"], "name": a["owner"], "signoff": a["signoff"],
+            "author": hints.get("author"), "last_modified_by": hints.get("last_modified_by")}
+
+
+def article(word: str) -> str:
+    """'an ERP', 'a QMS', 'an MES', 'a data platform / BI'."""
+    return ("an " if word[:1] in "AEIMO" and word.isupper() or word[:1] in "aeio" else "a ") + word
+
+
+def next_step(a: dict[str, Any], target_class: str) -> str:
+    hints = a["facts"].get("owner_hints") or {}
+    who = hints.get("last_modified_by") or hints.get("author")
+    if not a["registered"]:
+        first = (f"Confirm the business owner (the file was last edited by {who})" if who
+                 else "Find the business owner (no document author recorded; ask the folder's department)")
+        return (f"{first}, register it and freeze changes; then open {article(target_class)} change request "
+                "with this card as the specification.")
+    if a["signoff"] == "stale":
+        return (f"{a['owner']}: get the Product Owner's sign-off of the current logic or roll it back, "
+                f"then open {article(target_class)} change request.")
+    return f"{a['owner']}: open {article(target_class)} change request and plan retirement of the tool."
+
+
+def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
+    findings = a["findings"]
+    write_targets = targets(ev for f in findings if f["rule"] in WRITE_RULES for ev in f["evidence"])
+    reaches = []
+    for rule, label in REACH_LABEL.items():
+        for f in findings:
+            if f["rule"] == rule:
+                reaches.append({"system": label, "where": _where(f["evidence"][0]) if f["evidence"] else "",
+                                "snippet": f["evidence"][0].get("snippet", "") if f["evidence"] else ""})
+                break
+    for conn in (a["facts"].get("connections") or [])[:5]:
+        reaches.append({"system": "workbook data connection", "where": f"connection {conn.get('name', '?')}",
+                        "snippet": conn.get("connection", "")})
+    for link in (a["facts"].get("linked_tables") or [])[:5]:
+        reaches.append({"system": "linked table", "where": f"table {link.get('name', '?')}",
+                        "snippet": str(link.get("database") or link.get("connect") or "")})
+    size = measure(a["facts"])
+    interfaces = len(write_targets) + len({r["system"] for r in reaches})
+    recency, days = _recency(a, now)
+    weight = IMPACT_WEIGHT[min(2, len(a["impacts"]))]
+    goal = target(a, write_targets)
+    return {
+        "relpath": a["relpath"], "path": a["path"], "department": a["department"], "kind": a["kind"],
+        "format": a["format"], "impacts": a["impacts"], "risk_score": a["risk_score"], "headline": a["headline"],
+        "priority": round(weight * a["risk_score"] * recency, 1),
+        "priority_basis": {"impact_weight": weight, "risk_score": a["risk_score"], "recency_weight": recency,
+                           "days_since_change": days},
+        "does": {"inputs": _items(findings, INPUT_RULES), "computes": _items(findings, COMPUTE_RULES),
+                 "writes": _items(findings, WRITE_RULES), "write_targets": write_targets},
+        "reaches": reaches,
+        "target": goal["class"], "target_reason": goal["reason"],
+        "size": size, "effort": effort(size, interfaces),
+        "owner": owner(a), "next_step": next_step(a, goal["class"]),
+    }
+
+
+def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None) -> list[dict[str, Any]]:
+    """Cards for every high-risk artifact, highest priority first, ranked from 1."""
+    try:
+        now = datetime.fromisoformat(crawl_started) if crawl_started else datetime.now(timezone.utc)
+    except ValueError:
+        now = datetime.now(timezone.utc)
+    cards = [card(a, now) for a in artifacts if a["classification"] == "shadow-it"]
+    cards.sort(key=lambda c: (-c["priority"], -c["risk_score"], c["relpath"]))
+    for rank, c in enumerate(cards, 1):
+        c["rank"] = rank
+    return cards

@@ -1,0 +1,118 @@
+"""SARIF 2.1.0: findings and verdicts as results, so they can flow into security dashboards.
+
+* One run; ``tool.driver.rules`` holds every rule that fired plus the three verdict rules
+  (``verdict.shadow-it``, ``verdict.citizen-development``, ``verdict.not-analysable``).
+* One result per finding and one per artifact verdict. Artifact URIs are relative to a
+  ``ROOTn`` base id per crawl root (``originalUriBaseIds`` maps them to file URIs).
+* A line number is a region only where it is a line of the file itself (scripts); inside
+  a workbook or database it is a line of a module, given as a logical location.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from .. import __version__
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+VERSION = "2.1.0"
+LEVEL = {"high": "error", "medium": "warning", "low": "note", "info": "note"}
+VERDICTS = {
+    "shadow-it": ("verdict.shadow-it", "High-risk shadow IT: generates financial data or controls quality decisions",
+                  "error"),
+    "citizen-development": ("verdict.citizen-development", "Citizen development: reads and shows data", "note"),
+    "unknown": ("verdict.not-analysable", "Could not be analysed: review by hand", "warning"),
+}
+FILE_LOCATIONS = frozenset({"script"})
+
+
+def _root_uri(root: str) -> str:
+    """A crawl root as a file URI ending in '/': local paths and //server/share alike."""
+    posix = root.replace("\\", "/")
+    if posix.startswith("//"):
+        uri = "file:" + quote(posix)
+    else:
+        uri = PurePosixPath(posix).as_uri() if posix.startswith("/") else "file:///" + quote(posix.lstrip("/"))
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _location(a: dict[str, Any], base: str, evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(a["relpath"] or PurePosixPath(a["path"]).name),
+                                                     "uriBaseId": base}}
+    location: dict[str, Any] = {"physicalLocation": physical}
+    if evidence:
+        line = evidence.get("line")
+        if evidence.get("location") in FILE_LOCATIONS and isinstance(line, int) and line >= 1:
+            physical["region"] = {"startLine": line, "snippet": {"text": evidence.get("snippet") or ""}}
+        else:
+            location["logicalLocations"] = [{"fullyQualifiedName": evidence.get("location") or "",
+                                             "kind": "module"}]
+    return location
+
+
+def _message(f: dict[str, Any], ev: dict[str, Any] | None) -> str:
+    if not ev:
+        return f["title"]
+    where = ev.get("location") or ""
+    if ev.get("line"):
+        where += f" line {ev['line']}"
+    return f"{f['title']} — {where}: {ev.get('snippet') or ''}".rstrip(": ")
+
+
+def build(report: dict[str, Any]) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+
+    def rule_index(rule_id: str, text: str, level: str, family: str) -> int:
+        if rule_id not in rules:
+            rules[rule_id] = {"id": rule_id, "name": rule_id.replace(".", "/"), "shortDescription": {"text": text},
+                              "defaultConfiguration": {"level": level}, "properties": {"family": family}}
+        return list(rules).index(rule_id)
+
+    for rule_id, text, level in VERDICTS.values():
+        rule_index(rule_id, text, level, "verdict")
+    bases = {root: f"ROOT{n}" for n, root in enumerate(dict.fromkeys(a["root"] for a in report["artifacts"]), 1)}
+    results = []
+    for a in report["artifacts"]:
+        base = bases[a["root"]]
+        props = {"classification": a["classification"], "impacts": a["impacts"], "risk_score": a["risk_score"],
+                 "action": a["action"], "status": a["status"]}
+        rule_id, _text, level = VERDICTS.get(a["classification"], VERDICTS["unknown"])
+        results.append({"ruleId": rule_id, "ruleIndex": list(rules).index(rule_id), "level": level,
+                        "message": {"text": a["headline"] + " " + " ".join(a["reasons"])},
+                        "locations": [_location(a, base)], "properties": props,
+                        "partialFingerprints": {"sha256": a["sha256"] or ""}})
+        for f in a["findings"]:
+            ev = f["evidence"][0] if f["evidence"] else None
+            level = LEVEL.get(f["severity"], "note")
+            index = rule_index(f["rule"], f["title"], level, f["family"])
+            result = {"ruleId": f["rule"], "ruleIndex": index, "level": level,
+                      "message": {"text": _message(f, ev)},
+                      "locations": [_location(a, base, ev)],
+                      "properties": {"family": f["family"], "impact": f["impact"],
+                                     "classification": a["classification"]}}
+            related = [dict(_location(a, base, e), id=n, message={"text": _message(f, e)})
+                       for n, e in enumerate(f["evidence"][1:20], 1)]
+            if related:
+                result["relatedLocations"] = related
+            results.append(result)
+    return {
+        "$schema": SCHEMA_URI,
+        "version": VERSION,
+        "runs": [{
+            "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
+                                "rules": list(rules.values())}},
+            "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
+            "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished",
+                             "startTimeUtc": report["crawl"]["started"],
+                             **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
+            "results": results,
+            "properties": {"crawl": report["crawl"]["id"], "summary": {
+                k: report["summary"][k] for k in ("total", "shadow-it", "citizen-development", "unknown")}},
+        }],
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"

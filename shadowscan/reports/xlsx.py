@@ -1,0 +1,139 @@
+"""XLSX: the report as a workbook people filter and pivot (openpyxl, write-only mode).
+
+Sheets Summary, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
+header row with an autofilter and column widths fitted to the content. Every text cell
+is neutralised like the CSV (no cell starts a formula) and stripped of the control
+characters the file format cannot hold.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .csvfmt import FINDING_COLUMNS, finding_rows, neutralise, owner_of
+from .data import CHECKLIST, change_of
+
+MAX_CELL = 32767  # Excel's limit of characters in a cell
+MIN_WIDTH, MAX_WIDTH, SAMPLE = 8, 60, 300
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="404040")
+
+
+def clean(value: Any) -> Any:
+    """A value safe for a cell: numbers and dates as they are; text neutralised and legal."""
+    if isinstance(value, bool):  # as words: spreadsheet programs store booleans as formulas (=TRUE())
+        return "yes" if value else "no"
+    if value is None or isinstance(value, (int, float, datetime)):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value if isinstance(value, str) else str(value))
+    return neutralise(text[:MAX_CELL])
+
+
+def _when(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None) if ts else None
+
+
+def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    rows = [[clean(v) for v in row] for row in rows]
+    ws = wb.create_sheet(title)
+    ws.freeze_panes = "A2"
+    for n, name in enumerate(columns, 1):
+        sample = [len(str(r[n - 1])) for r in rows[:SAMPLE] if r[n - 1] is not None]
+        longest = max([len(name) + 2, *[s + 1 for s in sample]])
+        ws.column_dimensions[get_column_letter(n)].width = max(MIN_WIDTH, min(MAX_WIDTH, longest))
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append([_dated(ws, v) for v in row])
+
+
+def _dated(ws: Any, value: Any) -> Any:
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    return value
+
+
+def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
+    s, crawl = report["summary"], report["crawl"]
+    rows: list[list[Any]] = [
+        ["crawl", "id", crawl["id"]], ["crawl", "roots", ", ".join(crawl["roots"])],
+        ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
+        ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
+        ["artifacts", "total", s["total"]], ["artifacts", "high-risk shadow IT", s["shadow-it"]],
+        ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
+    ]
+    rows += [["impact", k, n] for k, n in s["by_impact"].items()]
+    rows += [["kind", k, n] for k, n in s["by_kind"].items()]
+    rows += [["status", k, n] for k, n in s["by_status"].items()]
+    rows += [[f"department: {d}", c, row[c]] for d, row in s["by_department"].items()
+             for c in ("shadow-it", "citizen-development", "unknown", "total")]
+    g = s["governance"]
+    rows += [["governance", label, f"{g[key]} of {g['population']}"] for key, label in CHECKLIST]
+    rows += [["governance", "all four in place", f"{g['complete']} of {g['population']}"]]
+    ch = s["changes"]
+    rows += [["since previous crawl", k.replace("_", " "), ch[k]]
+             for k in ("new", "changed", "unchanged", "removed", "changed_without_signoff")]
+    return rows
+
+
+INVENTORY = ("risk_score", "classification", "impacts", "relpath", "department", "kind", "format", "size",
+             "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
+             "change", "findings", "rules", "structure", "sha256", "path")
+BACKLOG = ("rank", "priority", "relpath", "department", "target", "target_reason", "effort", "estimate",
+           "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "reaches", "owner",
+           "next_step", "path")
+REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_access", "product_owner",
+            "contributors", "cost_center", "review_every", "scale_decision", "registered_at", "last_signoff_by",
+            "last_signoff_at")
+
+
+def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
+    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a["department"], a["kind"],
+            a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
+            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), change.get(a["path"], "unchanged"), len(a["findings"]),
+            ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a["sha256"], a["path"]]
+
+
+def _backlog(c: dict[str, Any]) -> list[Any]:
+    owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
+    return [c["rank"], c["priority"], c["relpath"], c["department"], c["target"], c["target_reason"],
+            c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
+            c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),
+            "; ".join(f"{r['system']} ({r['where']})" for r in c["reaches"]), owner, c["next_step"], c["path"]]
+
+
+def _registry(e: dict[str, Any]) -> list[Any]:
+    last = e["signoffs"][-1] if e.get("signoffs") else {}
+    return [e["id"], e["path"], e["owner"], e["function"], e["purpose"], e["platform"], e["data_access"],
+            e.get("product_owner"), ", ".join(e.get("contributors") or ()), e.get("cost_center"),
+            e.get("review_every"), e.get("scale_decision"), e.get("registered_at"), last.get("signed_by"),
+            last.get("signed_at")]
+
+
+def render(report: dict[str, Any]) -> bytes:
+    wb = Workbook(write_only=True)
+    _sheet(wb, "Summary", ("section", "item", "value"), _summary_rows(report))
+    change = change_of(report)
+    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change) for a in report["artifacts"]))
+    _sheet(wb, "Findings", FINDING_COLUMNS, ([r[c] for c in FINDING_COLUMNS] for r in finding_rows(report)))
+    _sheet(wb, "Migration backlog", BACKLOG, (_backlog(c) for c in report.get("migration", [])))
+    _sheet(wb, "Registry", REGISTRY, (_registry(e) for e in report.get("registry", [])))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

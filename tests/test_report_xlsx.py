@@ -1,0 +1,114 @@
+"""The XLSX export: its sheets as openpyxl reads them, and as LibreOffice Calc reads them.
+
+LibreOffice (Debian ``libreoffice-calc``) converts every sheet to CSV with formulas
+exported as formulas, so a cell it took for a formula would show up starting with ``=``.
+The LibreOffice part skips when ``soffice`` is not installed.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLES
+from test_report_injection import make_hostile_share
+
+from shadowscan.cli import main
+
+SHEETS = ["Summary", "Inventory", "Findings", "Migration backlog", "Registry"]
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+# Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"
+
+
+def xlsx_report(tmp: Path, share: Path) -> Path:
+    """Crawl ``share``; write report.xlsx and report.json (what the workbook must hold)."""
+    db, out = str(tmp / "inv.db"), tmp / "report"
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", db, "crawl", str(share), "--jobs", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["--db", db, "report", "-f", "xlsx", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out.with_suffix(".xlsx")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    return xlsx_report(tmp_path_factory.mktemp("xlsx"), SAMPLES / "share")
+
+
+@pytest.fixture(scope="module")
+def report(demo) -> dict:
+    return json.loads(demo.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+def libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of ``xlsx`` as LibreOffice Calc reads it: {sheet name: rows}."""
+    if SOFFICE is None:
+        pytest.skip("LibreOffice not installed (Debian package libreoffice-calc)")
+    outdir.mkdir()
+    profile = (outdir / "profile").as_uri()
+    run = subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", CSV_FILTER,
+                          "--outdir", str(outdir), str(xlsx)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    sheets = {}
+    for path in outdir.glob(f"{xlsx.stem}-*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            sheets[path.stem[len(xlsx.stem) + 1:]] = list(csv.reader(f))
+    return sheets
+
+
+def test_sheets_headers_filters_and_widths(demo, report):
+    wb = openpyxl.load_workbook(demo)
+    assert wb.sheetnames == SHEETS
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert ws["A1"].font.bold
+        widths = [d.width for d in ws.column_dimensions.values()]
+        assert widths and all(8 <= w <= 60 for w in widths), (ws.title, widths)
+    inventory = wb["Inventory"]
+    header = [c.value for c in inventory[1]]
+    assert inventory.max_row == report["summary"]["total"] + 1
+    assert {"relpath", "classification", "risk_score", "headline", "gaps"} <= set(header)
+    first, top = dict(zip(header, [c.value for c in inventory[2]])), report["artifacts"][0]
+    assert (first["relpath"], first["classification"], first["risk_score"]) == \
+           (top["relpath"], top["classification"], top["risk_score"])
+    assert wb["Migration backlog"].max_row == report["summary"]["shadow-it"] + 1
+    assert wb["Findings"].max_row == sum(len(a["findings"]) for a in report["artifacts"]) + 1
+
+
+def test_libreoffice_reads_every_sheet_and_value(demo, report, tmp_path):
+    sheets = libreoffice_csv(demo, tmp_path / "lo")
+    assert set(sheets) == set(SHEETS)
+    inventory = sheets["Inventory"]
+    header = inventory[0]
+    rows = [dict(zip(header, row)) for row in inventory[1:]]
+    assert len(rows) == report["summary"]["total"]
+    by_path = {r["relpath"]: r for r in rows}
+    limits = by_path["Quality/Final_Test_Limits_Line2.xlsm"]
+    assert limits["classification"] == "shadow-it" and limits["risk_score"] == "85" and limits["impacts"] == "quality"
+    assert limits["owner"] == "T. Nowak" and limits["modified"][:2] == "20"  # a date cell, shown as a date
+    assert by_path["Production/Raport_zmianowy.xlsm"]["owner"] == "Ł. Wiśniewski"  # non-ASCII intact
+    summary = {(r[0], r[1]): r[2] for r in sheets["Summary"][1:]}
+    assert summary[("artifacts", "high-risk shadow IT")] == str(report["summary"]["shadow-it"])
+    assert summary[("artifacts", "total")] == str(report["summary"]["total"])
+    backlog = sheets["Migration backlog"]
+    assert [r[0] for r in backlog[1:]] == [str(n) for n in range(1, report["summary"]["shadow-it"] + 1)]
+    targets = {r[backlog[0].index("relpath")]: r[backlog[0].index("target")] for r in backlog[1:]}
+    assert targets["Finance/Ausschusskosten_Buchung.xlsm"] == "ERP" and targets["Quality/lot_release.py"] == "QMS"
+    findings = sheets["Findings"]
+    assert any(r[findings[0].index("rule")] == "financial.writes" for r in findings[1:])
+
+
+def test_libreoffice_finds_no_formula_in_a_hostile_export(tmp_path):
+    xlsx = xlsx_report(tmp_path, make_hostile_share(tmp_path / "share"))
+    sheets = libreoffice_csv(xlsx, tmp_path / "lo")
+    cells = [cell for rows in sheets.values() for row in rows for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert any(c.startswith("'=HYPERLINK(") for c in cells)
