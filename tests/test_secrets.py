@@ -1,14 +1,19 @@
-"""Planted secrets never appear in any output: terminal, HTML, JSON, CSV, the inventory database."""
+"""Planted secrets never appear in any output: terminal, every report format, the inventory database."""
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+from shadowscan.analyzers.access import pick_driver
+from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
 from shadowscan.fixtures.office import VbaModule, write_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 SECRETS = ["Sommer2024!", "hunter2hunter2", "Tajne#Haslo9", "s3cr3t-t0ken-x9", "Pa55w0rd-Erp", "AKIAFAKEKEY12345"]
+ACCESS_SECRETS = ["Lager#Link77", "PassThru-Qms9"]
 
 
 def plant(share: Path) -> None:
@@ -23,6 +28,25 @@ def plant(share: Path) -> None:
         "Conn", f'Sub C()\n    cn.Open "Provider=SQLOLEDB;Data Source=erp01;User ID=sa;Password={SECRETS[1]};"\nEnd Sub\n')],
         connections=[{"name": "ERP", "connection_string": f"DSN=ERP;UID=fin;PWD={SECRETS[2]}",
                       "command": "SELECT * FROM postings"}])
+    # An Access database: an ODBC-linked table and a pass-through query, each with a password.
+    write_mdb(share / "lager.mdb",
+              tables=[Table("Bestand", [Column("Teil", "text"), Column("Menge", "long")], [("A-1", 3)])],
+              links=[LinkedTable("ERP_Lager", "dbo.STOCK", connect=f"ODBC;DSN=ERP;UID=lager;PWD={ACCESS_SECRETS[0]};")],
+              queries=[Query("qryQms", [QueryRow(0), QueryRow(1, expression="SELECT * FROM lots", flag=8,
+                                                           name1=f"ODBC;DSN=QMS;UID=q;PWD={ACCESS_SECRETS[1]}"),
+                                        QueryRow(255)], flags=112)])
+
+
+def output_texts(tmp_path: Path) -> list[str]:
+    """Every file a report wrote, as text (XLSX: every part of the package)."""
+    texts = []
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file() and "share" not in p.parts):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as package:
+                texts += [package.read(name).decode("utf-8", "replace") for name in package.namelist()]
+        else:
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    return texts
 
 
 def test_no_output_carries_a_planted_secret(tmp_path):
@@ -35,13 +59,46 @@ def test_no_output_carries_a_planted_secret(tmp_path):
                               capture_output=True, text=True, env=env, check=True)]
     for fmt in ("json", "csv"):
         outputs.append(subprocess.run(cli + ["report", "-f", fmt], capture_output=True, text=True, env=env, check=True))
-    texts = [o.stdout + o.stderr for o in outputs] + [(tmp_path / "r.html").read_text()]
+    everything = ["-f", "html", "-f", "json", "-f", "csv", "-f", "csv-findings", "-f", "xlsx", "-f", "sarif",
+                  "-f", "migration", "-o", str(tmp_path / "out" / "all")]
+    outputs.append(subprocess.run(cli + ["report", *everything], capture_output=True, text=True, env=env, check=True))
+    texts = [o.stdout + o.stderr for o in outputs] + output_texts(tmp_path)
+    assert len(texts) > 12  # terminal, seven formats, migration pages, the database files
     texts.append("\n".join(sqlite3.connect(db).iterdump()))
     for path in tmp_path.glob("inv.db*"):
         texts.append(path.read_bytes().decode("latin-1"))  # the raw file, WAL included
     report = json.loads(outputs[1].stdout)
     found = {f["rule"] for a in report["artifacts"] for f in a["findings"]}
     assert {"secrets.connection-password", "secrets.hardcoded", "secrets.url-credentials"} <= found
-    for secret in SECRETS:
+    planted = SECRETS
+    if pick_driver() is not None:
+        lager = next(a for a in report["artifacts"] if a["relpath"] == "lager.mdb")
+        assert lager["status"] == "analyzed", lager["status_reason"]
+        assert "PWD=***" in lager["facts"]["linked_tables"][0]["connect"]
+        assert "PWD=***" in lager["facts"]["queries"][0]["connect"]
+        planted = SECRETS + ACCESS_SECRETS
+    for secret in planted:
         for text in texts:
             assert secret not in text
+
+
+def test_dummy_password_of_the_corpus_database_never_shows(tmp_path, corpus):
+    """odbcLinkerTestV2007.accdb links an ODBC table with PWD=DummyPassword: no output shows it."""
+    if pick_driver() is None:
+        import pytest
+
+        pytest.skip("no Access ODBC driver (Debian: apt-get install unixodbc odbc-mdbtools)")
+    share = tmp_path / "share"
+    share.mkdir()
+    shutil.copy(corpus / "access/jackcess/odbcLinkerTestV2007.accdb", share)  # a temporary copy, not into the project
+    db = tmp_path / "inv.db"
+    cli = [sys.executable, "-m", "shadowscan.cli", "--db", str(db)]
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    runs = [subprocess.run(cli + ["crawl", str(share)], capture_output=True, text=True, env=env, check=True),
+            subprocess.run(cli + ["report", "-f", "html", "-f", "json", "-f", "csv-findings", "-f", "xlsx", "-f", "sarif",
+                                  "-f", "migration", "-o", str(tmp_path / "out" / "r")],
+                           capture_output=True, text=True, env=env, check=True)]
+    texts = [r.stdout + r.stderr for r in runs] + output_texts(tmp_path)
+    texts += [p.read_bytes().decode("latin-1") for p in tmp_path.glob("inv.db*")]
+    assert any("PWD=***" in t for t in texts)
+    assert not [t for t in texts if "DummyPassword" in t]
