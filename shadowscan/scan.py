@@ -20,7 +20,7 @@ from .classify import Registration, classify
 from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
-from .readfile import TooLarge
+from .readfile import TooLarge, sha256_file
 from .registry import Registry
 from .sources import SourceOptions, source_for
 from .store import Store
@@ -65,7 +65,7 @@ def analyze_file(candidate: Candidate, limits: Limits,
             data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:
-            return source.sha256(local), analyzer(local, candidate.format, limits)
+            return sha256_file(local), analyzer(local, candidate.format, limits)  # the private copy is local
     except TooLarge as exc:
         return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
     except FileNotFoundError:
@@ -79,9 +79,12 @@ def analyze_file(candidate: Candidate, limits: Limits,
 
 
 def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,
-          now: datetime) -> Artifact:
+          now: datetime, options: SourceOptions | None = None) -> Artifact:
     """Classify one analysed file against the policy and the registry."""
-    match = registry.match(candidate.path, analysis.fingerprint, source_for(candidate.path).exists)
+    def exists(path: str) -> bool:  # a registered path, local or on a share: asked of its own source
+        return source_for(path, options).exists(path)
+
+    match = registry.match(candidate.path, analysis.fingerprint, exists)
     verdict = classify(analysis, Registration(registered=match is not None))
     governance, state = assess(match, analysis, verdict, now)
     analysis = replace(analysis, findings=analysis.findings + tuple(governance))
@@ -111,7 +114,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     now = datetime.now(timezone.utc)
 
     def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str) -> None:
-        artifact = judge(registry, candidate, sha256, analysis, now)
+        artifact = judge(registry, candidate, sha256, analysis, now, options.source)
         store.add(crawl_id, artifact, change, ENGINE)
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
