@@ -19,7 +19,7 @@ from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError
 from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
 from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
-from .sources import SourceOptions, is_smb
+from .sources import SourceOptions, display_path, is_smb, source_for
 from .store import Store
 
 DEFAULT_DB = "shadowscan.db"
@@ -220,18 +220,22 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
 
 
 # registry ---------------------------------------------------------------------------------
-def _analyse_one(path: str) -> tuple[str | None, str]:
-    """(sha256, fingerprint) of the file at ``path`` now, analysed like a crawl would; refuses what is not an artifact."""
-    p = Path(path)
-    found = kind_of(p.name)
-    if not p.is_file() or found is None:
+def _artifact_path(path: str) -> str:
+    """How the registry stores a path: absolute locally, ``//server/share/...`` on a share."""
+    return display_path(path) if is_smb(path) else str(Path(path).resolve())
+
+
+def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
+    """(sha256, fingerprint) of the file at ``path`` now, analysed like a crawl would (locally
+    or over SMB, through the same source); refuses what is not an artifact."""
+    target = _artifact_path(path)
+    found = [item for item in source_for(target, options).walk(target, ()) if isinstance(item, Candidate)]
+    if len(found) != 1 or found[0].path != target:
         raise click.ClickException(f"{path} is not a known artifact (an Excel workbook, Access database or script "
                                    "that exists): nothing registered")
-    limits = Limits()
-    candidate = Candidate(str(p.resolve()), str(p.resolve().parent), p.name, found[0], found[1],
-                          p.stat().st_size, p.stat().st_mtime)
+    candidate, limits = found[0], Limits()
     with WorkerPool(1, limits.timeout, limits.memory_mb) as pool:
-        (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits))])))
+        (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits, options))])))
     if isinstance(outcome, Failure):
         raise click.ClickException(f"cannot read {path}: {outcome.reason}")
     sha256, analysis = outcome
@@ -241,6 +245,14 @@ def _analyse_one(path: str) -> tuple[str | None, str]:
         raise click.ClickException(f"cannot register {path}: it could not be analysed "
                                    f"({analysis.status.value}: {analysis.reason or 'no logic found'})")
     return sha256, analysis.fingerprint
+
+
+def smb_options(command):  # type: ignore[no-untyped-def]
+    """--username/--port for commands that read one file (a path on a share works as in crawl)."""
+    command = click.option("--port", type=click.IntRange(1, 65535), default=445, show_default=True,
+                           help="SMB port.")(command)
+    return click.option("--username", "-U", default=None,
+                        help=f"SMB user for //server/share paths; password from {PASSWORD_ENV} or a prompt.")(command)
 
 
 def _registry(store: Store) -> Registry:
@@ -260,18 +272,19 @@ def _registry(store: Store) -> Registry:
 @click.option("--cost-center", default=None, help="The cost center that pays for it.")
 @click.option("--review-every", type=click.IntRange(1), default=None, help="Review cadence in days, e.g. 90.")
 @click.option("--scale-decision", default=None, help="Who decides whether it scales or is paused.")
+@smb_options
 @pass_config
-def register(config: Config, path: str, **fields: object) -> None:
+def register(config: Config, path: str, username: str | None, port: int, **fields: object) -> None:
     """Register PATH as a sanctioned app with its named business owner."""
     contributors = [c for c in str(fields.pop("contributors") or "").split(",") if c.strip()]
     try:
         validate(dict(fields, contributors=contributors))  # refuse bad input before reading the file
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from exc
-    sha256, fingerprint = _analyse_one(path)
+    sha256, fingerprint = _analyse_one(path, _source_options((path,), username, port))
     with Store(config.db) as store:
         try:
-            entry = _registry(store).register(path=str(Path(path).resolve()), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
+            entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
                                               fingerprint=fingerprint, sha256=sha256, contributors=contributors,
                                               **fields)
         except RegistryError as exc:
@@ -284,14 +297,15 @@ def register(config: Config, path: str, **fields: object) -> None:
 @click.argument("path")
 @click.option("--by", "by", required=True, help="The Product Owner signing off.")
 @click.option("--note", default=None)
+@smb_options
 @pass_config
-def signoff(config: Config, path: str, by: str, note: str | None) -> None:
+def signoff(config: Config, path: str, by: str, note: str | None, username: str | None, port: int) -> None:
     """Record the Product Owner's sign-off of exactly what PATH holds now."""
     with Store(config.db) as store:
         registry = _registry(store)
         try:
             entry = registry.find(path)
-            sha256, fingerprint = _analyse_one(entry.path)
+            sha256, fingerprint = _analyse_one(entry.path, _source_options((entry.path,), username, port))
             done = registry.signoff(entry, by=by, sha256=sha256, fingerprint=fingerprint, note=note)
         except RegistryError as exc:
             raise click.ClickException(str(exc)) from exc

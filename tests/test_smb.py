@@ -356,3 +356,25 @@ def test_an_unreachable_server_is_a_problem_not_a_crash():
     port = sambaserver.free_port()  # nobody listens there
     (problem,) = SmbSource("127.0.0.1", SourceOptions(port=port)).walk("//127.0.0.1/share", ())
     assert isinstance(problem, Problem) and f"cannot connect to 127.0.0.1:{port}" in problem.reason
+
+
+def test_register_and_sign_off_a_tool_on_the_share(samba, tmp_path):
+    """The engineer's workflow on a share path, as typed: register, sign off, crawl sees it registered."""
+    db, url = tmp_path / "reg.db", samba.url("share", "Production/OEE_Dashboard.xlsm")
+    smb = ("--port", samba.port, "--username", USER)
+    reg = cli(db, "register", url, "--owner", "Piotr Zielinski", "--function", "production", "--purpose", "OEE charts",
+              "--platform", "excel", "--data-access", "read-only", "--product-owner", "Anna Nowak",
+              "--cost-center", "K-200", "--review-every", "90", *smb, password=PASSWORD)
+    assert reg.returncode == 0, reg.stdout + reg.stderr
+    assert "Registered //127.0.0.1/share/Production/OEE_Dashboard.xlsm" in reg.stdout
+    sign = cli(db, "signoff", url, "--by", "Anna Nowak", *smb, password=PASSWORD)
+    assert sign.returncode == 0, sign.stdout + sign.stderr
+    crawl = cli(db, "crawl", samba.url("share", "Production"), *smb, password=PASSWORD)
+    assert crawl.returncode == 0, crawl.stdout + crawl.stderr
+    oee = next(a for a in report(db) if a["relpath"] == "OEE_Dashboard.xlsm")
+    assert oee["registered"] and oee["registry_match"] == "registered" and oee["signoff"] == "valid"
+    assert oee["action"] == "allow and monitor"
+    missing = cli(db, "register", samba.url("share", "Production/nope.xlsm"), "--owner", "A B", "--function",
+                  "production", "--purpose", "x", "--platform", "excel", "--data-access", "read-only", *smb,
+                  password=PASSWORD)
+    assert missing.returncode != 0 and "not a known artifact" in missing.stderr
