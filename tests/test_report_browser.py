@@ -110,8 +110,8 @@ def test_hostile_names_never_run_as_script(browser, tmp_path):
     html, _ = html_report(tmp_path, make_hostile_share(tmp_path / "share"))
     page = browser.new_page()
     page.navigate(html.as_uri())
-    assert page.wait_for(ROWS) == 4
-    for n in range(4):  # every detail view, which shows names, sheets, modules, connections, evidence
+    assert page.wait_for(ROWS) == 5
+    for n in range(5):  # every detail view, which shows names, sheets, modules, connections, evidence
         page.evaluate(f"location.hash = 'a/{n}'")
         assert page.wait_for(f"!document.getElementById('detail').hidden && "
                              f"document.getElementById('detail').textContent.length > 50")
@@ -134,7 +134,7 @@ def test_a_compressed_inventory_unpacks_in_the_browser(browser, tmp_path):
     assert 'data-encoding="gzip+base64"' in page_file.read_text(encoding="utf-8")
     page = browser.new_page()
     page.navigate(page_file.as_uri())
-    assert page.wait_for(SHOWN + " === '4 of 4 shown'")
+    assert page.wait_for(SHOWN + " === '5 of 5 shown'")
     page.evaluate("location.hash = 'a/0'")
     assert page.wait_for("!document.getElementById('detail').hidden")
     assert page.evaluate("typeof window.__pwned") == "undefined"

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from shadowscan.cli import main
+from shadowscan.fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
 from shadowscan.fixtures.office import VbaModule, write_workbook
 from shadowscan.reports.html import script_json
 
@@ -28,7 +29,7 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def make_hostile_share(share: Path) -> Path:
-    """Four hostile artifacts, written with the project's own fixture writers."""
+    """Five hostile artifacts, written with the project's own fixture writers."""
     (share / FOLDER).mkdir(parents=True)
     write_workbook(
         share / FOLDER / 'limits "quoted" <b>.xlsm',
@@ -44,6 +45,13 @@ def make_hostile_share(share: Path) -> Path:
     (share / "@SUM(1+1)-cmd.ps1").write_text(
         "Invoke-Sqlcmd -ServerInstance qms -Query \"UPDATE Lots SET Status = 'FAIL' WHERE x = '=cmd|calc!A0'\"\n")
     (share / '+"><svg onload=window.__pwned=7>.xlsm').write_bytes(b"garbage")
+    # Access: hostile table, column and query names (they reach the reports as evidence and structure).
+    table = "<script>__pwned=8</script>"  # Access names allow no dots
+    write_mdb(share / "lots.mdb",
+              tables=[Table(table, [Column('=HYPERLINK("evil","t")', "text"), Column("Result", "text")], [("a", "b")])],
+              queries=[Query('"><img src=x onerror=__pwned=9>', [
+                  QueryRow(0), QueryRow(1, flag=4), QueryRow(5, name1=table),
+                  QueryRow(6, expression='"FAIL"', name2=f"{table}.Result"), QueryRow(255)], flags=48)])
     return share
 
 
@@ -96,9 +104,10 @@ def test_the_crawl_carried_the_hostile_names(out):
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
     text = json.dumps(report, ensure_ascii=False)
     for needle in (FOLDER, "<script>window.__pwned=4</script>", '=HYPERLINK("evil","y")', "VBA/<script>",
-                   "</script><script>window.__pwned=6</script>", HYPERLINK):
+                   "</script><script>window.__pwned=6</script>", HYPERLINK, "<script>__pwned=8</script>", '=HYPERLINK("evil","t")',
+                   'query "><img src=x onerror=__pwned=9>'):
         assert json.dumps(needle, ensure_ascii=False)[1:-1] in text, needle
-    assert report["summary"]["shadow-it"] == 3
+    assert report["summary"]["shadow-it"] == 4
 
 
 def test_html_holds_no_markup_from_the_share(out):
@@ -116,7 +125,7 @@ def test_html_holds_no_markup_from_the_share(out):
 def test_migration_pages_hold_no_markup_from_the_share(out):
     folder = out / "r-migration"
     pages = [folder / "index.html", *sorted((folder / "cards").glob("*.html"))]
-    assert len(pages) == 4  # backlog + 3 high-risk cards
+    assert len(pages) == 5  # backlog + 4 high-risk cards
     for page in pages:
         assert page.resolve().is_relative_to(folder.resolve())
         assert_no_injected_markup(page.read_text(encoding="utf-8"), scripts=0)
