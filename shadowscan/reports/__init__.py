@@ -6,10 +6,9 @@ migration pages), a mapping of relative file names to text.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Union
-
-from . import csvfmt, html, jsonfmt, migration, sarif, xlsx
+from typing import Any, Mapping, Union
 
 Output = Union[str, bytes, Mapping[str, str]]
 
@@ -20,8 +19,12 @@ class Format:
 
     name: str
     suffix: str  # appended to the output stem when several formats share one -o; "" for a directory
-    render: Callable[[dict[str, Any]], Output]
+    renderer: str  # "module:function" in this package, imported when used (a crawl loads no openpyxl/jinja2)
     description: str
+
+    def render(self, report: dict[str, Any]) -> Output:
+        module, function = self.renderer.split(":")
+        return getattr(importlib.import_module(f".{module}", __name__), function)(report)  # type: ignore[no-any-return]
 
     @property
     def is_directory(self) -> bool:
@@ -33,13 +36,13 @@ class Format:
 
 
 _ALL = (
-    Format("html", ".html", html.render, "leadership report: one self-contained page"),
-    Format("json", ".json", jsonfmt.render, "the shadowscan/report-v1 contract"),
-    Format("csv", ".csv", csvfmt.render, "one row per artifact"),
-    Format("csv-findings", ".findings.csv", csvfmt.render_findings, "one row per finding"),
-    Format("xlsx", ".xlsx", xlsx.render, "workbook: Summary, Inventory, Findings, Migration backlog, Registry"),
-    Format("sarif", ".sarif", sarif.render, "SARIF 2.1.0 for security dashboards"),
-    Format("migration", "", migration.render, "folder: backlog (index.html, backlog.csv) and one page per card"),
+    Format("html", ".html", "html:render", "leadership report: one self-contained page"),
+    Format("json", ".json", "jsonfmt:render", "the shadowscan/report-v1 contract"),
+    Format("csv", ".csv", "csvfmt:render", "one row per artifact"),
+    Format("csv-findings", ".findings.csv", "csvfmt:render_findings", "one row per finding"),
+    Format("xlsx", ".xlsx", "xlsx:render", "workbook: Summary, Inventory, Findings, Migration backlog, Registry"),
+    Format("sarif", ".sarif", "sarif:render", "SARIF 2.1.0 for security dashboards"),
+    Format("migration", "", "migration:render", "folder: backlog (index.html, backlog.csv) and one page per card"),
 )
 FORMATS: dict[str, Format] = {f.name: f for f in _ALL}
 BY_EXTENSION: dict[str, Format] = {f.suffix.rsplit(".", 1)[-1]: f for f in _ALL
