@@ -165,3 +165,31 @@ def test_review_overdue(tmp_path, cli):
     (tmp_path / "reg.json").write_text(json.dumps(data))
     cli("registry", "import", tmp_path / "reg.json")
     assert "governance.review-overdue" in governance(cli.crawl(share)["oee.xlsm"])
+
+
+def test_access_database_identity_is_its_queries_and_tables_not_its_rows(tmp_path, cli):
+    """An Access report database: new rows keep it registered and signed; a changed query does not."""
+    from shadowscan.analyzers.access import pick_driver
+    from shadowscan.fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
+
+    if pick_driver() is None:
+        pytest.skip("no Access ODBC driver (Debian: apt-get install unixodbc odbc-mdbtools)")
+
+    def database(path, rows, where):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_mdb(path, tables=[Table("Downtime", [Column("Line", "text"), Column("Minutes", "long")], rows)],
+                  queries=[Query("qryByLine", [QueryRow(0), QueryRow(1, flag=1), QueryRow(5, name1="Downtime"),
+                                               QueryRow(6, expression="Downtime.Line"), QueryRow(8, expression=where),
+                                               QueryRow(255)])])
+        return path
+
+    share = tmp_path / "share"
+    db = database(share / "Production" / "downtime.mdb", [("L2", 35)], "Downtime.Minutes>10")
+    cli.register(db, "--platform", "access", "--product-owner", "Jan Nowak")
+    cli("signoff", db, "--by", "Jan Nowak")
+    database(db, [("L2", 35), ("L3", 80), ("L4", 5)], "Downtime.Minutes>10")  # this week's data
+    art = cli.crawl(share)["Production/downtime.mdb"]
+    assert art["registered"] and art["registry_match"] == "registered" and art["signoff"] == "valid"
+    database(db, [("L2", 35)], "Downtime.Minutes>30")  # the query's logic changed
+    art = cli.crawl(share)["Production/downtime.mdb"]
+    assert art["registry_match"] == "changed" and art["signoff"] == "stale"
