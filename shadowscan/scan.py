@@ -113,9 +113,17 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
 
-    def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str) -> None:
+    last_commit = [time.monotonic()]
+
+    def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
+               cheap: bool = False) -> None:
+        """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
+        analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
         artifact = judge(registry, candidate, sha256, analysis, now, options.source)
-        store.add(crawl_id, artifact, change, ENGINE)
+        commit = not cheap or time.monotonic() - last_commit[0] > 0.5
+        store.add(crawl_id, artifact, change, ENGINE, commit=commit)
+        if commit:
+            last_commit[0] = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
         result.changes[change] += 1
@@ -139,7 +147,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 continue
             change, reusable = change_of(item)
             if reusable is not None:
-                record(item, reusable["sha256"], store.analysis_of(reusable), change)
+                record(item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
             elif item.size > options.limits.max_file_size:
                 record(item, None, Analysis.failed(
                     Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte cap; "

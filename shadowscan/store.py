@@ -1,7 +1,9 @@
 """The inventory: one SQLite file holding crawls, artifacts, findings and verdicts.
 
-Each artifact is committed as soon as it is classified (WAL journal), so a crawl that
-is killed keeps everything it finished; the crawl row stays ``running`` until it ends.
+Each freshly analysed artifact is committed as soon as it is classified (WAL journal), so a
+crawl that is killed keeps everything it analysed; reused verdicts of unchanged files are
+committed at least every half second (redoing them costs milliseconds). The crawl row stays
+``running`` until it ends.
 Paths are stored as text that SQLite can hold even when a file name is not valid UTF-8
 (undecodable bytes become ``\\xNN`` escapes).
 """
@@ -126,10 +128,13 @@ class Store:
         return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
 
     # artifacts ----------------------------------------------------------------------
-    def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "") -> int:
-        """Store one artifact with its findings and verdict, committed at once."""
+    def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
+            commit: bool = True) -> int:
+        """Store one artifact with its findings and verdict, committed at once unless ``commit``
+        is false (then with the next committed artifact or the end of the crawl: for rows that
+        cost nothing to redo, such as the reused analysis of an unchanged file)."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
-        with self.db:
+        try:
             cur = self.db.execute(
                 "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
                 " fingerprint, status, status_reason, classification, impacts, risk_score, factors, action, reasons,"
@@ -146,6 +151,11 @@ class Store:
                 "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
                 " VALUES (?,?,?,?,?,?,?)",
                 [(artifact_id, *self._finding_row(f)) for f in a.findings])
+        except BaseException:
+            self.db.rollback()
+            raise
+        if commit:
+            self.db.commit()
         return artifact_id
 
     @staticmethod
