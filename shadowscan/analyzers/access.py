@@ -67,7 +67,8 @@ def analyze(path: str, fmt: str, limits: Limits) -> Analysis:
 
 
 # header -------------------------------------------------------------------------------
-def _rc4(key: bytes, data: bytes) -> bytes:
+def rc4(key: bytes, data: bytes) -> bytes:
+    """RC4, as JET4/ACE mask the database header (and the fixture writer applies the mask)."""
     s = list(range(256))
     j = 0
     for i in range(256):
@@ -100,7 +101,7 @@ def read_header(header: bytes, size: int) -> dict[str, Any] | str:
     if header[2 * page:2 * page + 2] != b"\x02\x01":
         info["encrypted"] = True
         return info
-    plain = _rc4(HEADER_KEY, header[0x18:0x18 + 126])
+    plain = rc4(HEADER_KEY, header[0x18:0x18 + 126])
     decoded = header[:0x18] + plain + header[0x18 + 126:]
     password = bytearray(decoded[0x42:0x42 + 40])
     date = struct.unpack("<d", decoded[0x72:0x7A])[0]
