@@ -114,3 +114,18 @@ def test_random_bytes_named_accdb_are_corrupt(tmp_path):
     path = tmp_path / "x.accdb"
     path.write_bytes(bytes(range(256)) * 64)
     assert access.analyze(str(path), "accdb", Limits()).status is Status.CORRUPT
+
+
+@pytest.mark.parametrize("ext", ["mde", "accde"])
+def test_compiled_front_end_extensions_go_through_the_access_analyzer(tmp_path, ext):
+    """.mde/.accde share the container of .mdb/.accdb (their VBA is compiled: counted, no source)."""
+    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+
+    path = tmp_path / f"frontend.{ext}"
+    write_mdb(path, tables=[Table("Kosten", [Column("Betrag", "currency")], [(1,)])])
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "i.db"), "crawl", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    art = json.loads(CliRunner().invoke(main, ["--db", str(tmp_path / "i.db"), "report", "-f", "json"]).output)
+    (only,) = art["artifacts"]
+    assert (only["kind"], only["format"], only["status"]) == ("access", ext, "analyzed")
+    assert [t["name"] for t in only["facts"]["tables"]] == ["Kosten"]
