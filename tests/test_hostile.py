@@ -215,3 +215,36 @@ def test_fuzz_zip_packages(tmp_path, members):
             z.writestr(name, data)
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=out.getvalue())
     assert analysis is None or analysis.status in set(Status)
+
+
+def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
+    """Listed, then deleted, enlarged past the cap or rewritten before analysis: each gets the
+    status its content has when it is read, and the crawl finishes."""
+    from shadowscan.scan import CrawlOptions, run_crawl
+    from shadowscan.store import Store
+
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(40):
+        (share / f"report_{n:02}.py").write_text(f"print('report {n}')\n")
+    order = [name for name in os.listdir(share)]  # the order the crawl lists them in
+    gone, grown, rewritten = (share / order[-1]), (share / order[-2]), (share / order[-3])
+    seen: list[str] = []
+
+    def meddle(artifact) -> None:  # after the first verdict, before the last files are read
+        seen.append(artifact.candidate.relpath)
+        if len(seen) == 1:
+            gone.unlink()
+            grown.write_text("x = 1\n" * 2000)  # 12 KB, over the 4 KB cap
+            rewritten.write_text('cur.execute("UPDATE Lots SET Disposition = \'REJECT\' WHERE cpk < 1.33")\n')
+
+    with Store(str(tmp_path / "inv.db")) as store:
+        result = run_crawl([str(share)], store, CrawlOptions(limits=Limits(max_file_size=4096), jobs=1), meddle)
+        rows = {r["relpath"]: r for r in store.db.execute("SELECT relpath, status, status_reason, classification "
+                                                          "FROM artifacts")}
+    assert result.total == 40 and not result.interrupted
+    assert order[0] not in (gone.name, grown.name, rewritten.name) and seen[0] != gone.name
+    assert rows[gone.name]["status"] == "unreadable" and "vanished" in rows[gone.name]["status_reason"]
+    assert rows[grown.name]["status"] == "too-large" and "cap" in rows[grown.name]["status_reason"]
+    assert rows[rewritten.name]["classification"] == "shadow-it"
+    assert sum(r["status"] == "analyzed" for r in rows.values()) == 38

@@ -61,6 +61,10 @@ class LocalSource:
                     if not entry.is_file():
                         continue
                     st = entry.stat()
+                except FileNotFoundError:
+                    yield Problem(entry.path, root, relpath, "vanished after it was listed (deleted or moved "
+                                                             "during the crawl)")
+                    continue
                 except OSError as exc:
                     yield Problem(entry.path, root, relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
