@@ -38,7 +38,7 @@ def assess(match: Match | None, analysis: Analysis, verdict: Verdict, now: datet
     state = signoff_state(match, analysis.fingerprint)
     if match is None:
         hints = analysis.facts.get("owner_hints") or {}
-        who = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in hints.items() if k in ("author", "last_modified_by"))
+        who = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in hints.items() if k in ("author", "last_modified_by", "file_owner"))
         findings = [_finding("no-owner", "No registered business owner", Severity.MEDIUM if
                              verdict.classification is Classification.SHADOW_IT else Severity.LOW,
                              "not in the registry" + (f" (document {who})" if who else ""))]

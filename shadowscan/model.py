@@ -89,6 +89,7 @@ class Candidate:
     format: str  # lower-case extension without the dot, e.g. "xlsm"
     size: int
     mtime: float
+    owner: str | None = None  # the file system's owner of the file (an ownership hint), where known
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     def exists(path: str) -> bool:  # a registered path, local or on a share: asked of its own source
         return source_for(path, options).exists(path)
 
+    if candidate.owner:
+        hints = {**(analysis.facts.get("owner_hints") or {}), "file_owner": candidate.owner}
+        analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
     match = registry.match(candidate.path, analysis.fingerprint, exists)
     verdict = classify(analysis, Registration(registered=match is not None))
     governance, state = assess(match, analysis, verdict, now)

@@ -1,6 +1,8 @@
 """Discovery: what is a candidate, what is skipped, loops and excludes, no content read."""
 import os
 
+import pytest
+
 from shadowscan.crawl import Problem, kind_of, walk
 from shadowscan.model import Kind
 
@@ -79,3 +81,30 @@ def test_kind_of():
     assert kind_of("~$Makro.xlsm") is None
     assert kind_of("db.laccdb") is None
     assert kind_of("README") is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another account")
+def test_file_owner_is_an_ownership_hint(tmp_path):
+    """POLICY.md lists the file owner among the ownership hints: it reaches the report."""
+    import json
+    import pwd
+
+    from click.testing import CliRunner
+
+    from shadowscan.cli import main
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "mine.py").write_text('cur.execute("UPDATE Lots SET Status = \'FAIL\'")\n')
+    theirs = share / "theirs.py"
+    theirs.write_text("print('x')\n")
+    nobody = pwd.getpwnam("nobody")
+    os.chown(theirs, nobody.pw_uid, nobody.pw_gid)
+    db = str(tmp_path / "inv.db")
+    assert CliRunner().invoke(main, ["--db", db, "crawl", str(share), "--quiet"]).exit_code == 0
+    arts = {a["relpath"]: a for a in json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)
+            ["artifacts"]}
+    assert arts["theirs.py"]["facts"]["owner_hints"] == {"file_owner": "nobody"}
+    assert arts["mine.py"]["facts"]["owner_hints"]["file_owner"] == pwd.getpwuid(os.geteuid()).pw_name
+    no_owner = next(f for f in arts["theirs.py"]["findings"] if f["rule"] == "governance.no-owner")
+    assert "file owner: nobody" in no_owner["evidence"][0]["snippet"]

@@ -31,6 +31,12 @@ class NoCrawl(LookupError):
     """The inventory holds no crawl (or not the one asked for)."""
 
 
+def _document_author(a: dict[str, Any]) -> bool:
+    """The document names a person to ask (the file system's owner account does not count)."""
+    hints = a["facts"].get("owner_hints") or {}
+    return bool(hints.get("author") or hints.get("last_modified_by"))
+
+
 def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     crawl = store.crawl(crawl_id)
     if crawl is None:
@@ -241,7 +247,7 @@ def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
             "registered": len(registered),
             "business_owner": sum(a["checklist"]["business_owner"] for a in governed),
             "shadow_it_with_owner": sum(a["checklist"]["business_owner"] for a in shadow),
-            "owner_hints_only": sum(1 for a in governed if not a["registered"] and (a["facts"].get("owner_hints"))),
+            "owner_hints_only": sum(1 for a in governed if not a["registered"] and _document_author(a)),
         },
         "governance": {
             "population": len(governed),

@@ -109,7 +109,7 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
             "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"], "ch": change.get(a["path"], "unchanged"),
             "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
             "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
-            "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title")},
+            "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
             "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
             "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
             "st": [_cut(line, 1000) for line in a["structure"]],

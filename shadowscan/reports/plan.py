@@ -150,7 +150,8 @@ def _recency(a: dict[str, Any], now: datetime) -> tuple[float, int | None]:
 def owner(a: dict[str, Any]) -> dict[str, Any]:
     hints = a["facts"].get("owner_hints") or {}
     return {"registered": a["registered"], "name": a["owner"], "signoff": a["signoff"],
-            "author": hints.get("author"), "last_modified_by": hints.get("last_modified_by")}
+            "author": hints.get("author"), "last_modified_by": hints.get("last_modified_by"),
+            "file_owner": hints.get("file_owner")}
 
 
 def article(word: str) -> str:
@@ -163,6 +164,8 @@ def next_step(a: dict[str, Any], target_class: str) -> str:
     who = hints.get("last_modified_by") or hints.get("author")
     if not a["registered"]:
         first = (f"Confirm the business owner (the file was last edited by {who})" if who
+                 else f"Find the business owner (no document author recorded; the file belongs to account "
+                      f"{hints['file_owner']}; ask the folder's department)" if hints.get("file_owner")
                  else "Find the business owner (no document author recorded; ask the folder's department)")
         return (f"{first}, register it and freeze changes; then open {article(target_class)} change request "
                 "with this card as the specification.")

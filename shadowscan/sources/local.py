@@ -1,13 +1,30 @@
 """Local paths and mounted shares (on Windows also UNC paths, through the OS)."""
 from __future__ import annotations
 
+import functools
 import os
+
+try:
+    import pwd
+except ImportError:  # Windows
+    pwd = None  # type: ignore[assignment]
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from ..model import Candidate, Kind
 from ..readfile import iter_chunks, read_bytes, sha256_file
 from . import Problem, private_copy
+
+
+@functools.lru_cache(maxsize=4096)
+def owner_name(uid: int) -> str | None:
+    """The account that owns a file, as an ownership hint (POSIX; Windows gives no uid here)."""
+    if pwd is None or os.name == "nt":
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _join(rel: str, name: str) -> str:
@@ -68,7 +85,7 @@ class LocalSource:
                 except OSError as exc:
                     yield Problem(entry.path, root, relpath, f"cannot stat: {exc.strerror or exc}")
                     continue
-                yield Candidate(entry.path, root, relpath, kind, fmt, st.st_size, st.st_mtime)
+                yield Candidate(entry.path, root, relpath, kind, fmt, st.st_size, st.st_mtime, owner_name(st.st_uid))
             stack.extend(reversed(subdirs))
 
     @staticmethod
