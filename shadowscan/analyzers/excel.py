@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 import zipfile
 from typing import Any
@@ -24,12 +25,16 @@ from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.engine import snippet
+from ..rules.vocab import DECISION_LITERAL
 from .vba import analyze_vba_modules, logic_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 DEFAULT_PASSWORD = "VelvetSweatshop"
 MAX_FORMULA_CELLS = 20_000
+# A decision value as a result argument of IF/IFS/SWITCH (",\"FAIL\""), not compared with (="FAIL").
+_IF_RESULT = re.compile(r"\b(?:if|ifs|switch)\s*\(.*,\s*[\"']" + DECISION_LITERAL + r"[\"']\s*[,)]",
+                        re.IGNORECASE)
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 for _name in ("olevba", "oletools", "msoffcrypto"):
@@ -327,26 +332,54 @@ def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) 
 
 
 def _formula_findings(wb: Any) -> list[Finding]:
-    """Formulas that reach outside the workbook (other files, shares, web services)."""
+    """Formulas that reach outside the workbook (other files, shares, web services), and the
+    quality logic that lives in cells rather than in VBA: a formula that sets a decision
+    (``=IF(D2>E2,"FAIL","PASS")``) or computes a value under a limit header (USL, Toleranz,
+    Prüfgrenze). Financial arithmetic in cells is left alone: totals and variances in a
+    report are how spreadsheets show numbers, not a sign of a system of record."""
     found: list[Finding] = []
     seen = 0
     for ws in wb.worksheets:
         if not hasattr(ws, "iter_rows"):
             continue
-        for row in ws.iter_rows():
+        headers: dict[int, str] = {}
+        for number, row in enumerate(ws.iter_rows(), 1):
             for cell in row:
                 value = getattr(cell, "value", None)
+                if number == 1 and isinstance(value, str) and not value.startswith("="):
+                    headers[getattr(cell, "column", 0)] = value
                 if not (isinstance(value, str) and value.startswith("=")):
                     continue
                 seen += 1
                 if seen > MAX_FORMULA_CELLS:
                     return found
+                location = f"{ws.title}!{cell.coordinate}"
                 upper = value.upper()
                 if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
                     found.append(Finding(
                         "reach.formula-link", Family.REACH, "Formulas reference other files or services",
-                        Severity.LOW, (Evidence(f"{ws.title}!{cell.coordinate}", None, snippet(value)),)))
+                        Severity.LOW, (Evidence(location, None, snippet(value)),)))
+                found.extend(_cell_logic(headers.get(getattr(cell, "column", 0), ""), value, location))
     return found
+
+
+def _cell_logic(header: str, formula: str, location: str) -> list[Finding]:
+    """Quality decisions and computed limits in one cell, judged like an assignment in code
+    (``<column header> = <formula>``) by the same correlation rules."""
+    from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
+
+    target = "".join(ch if ch.isalnum() else "_" for ch in header) or "Cell"
+    # In a formula "=" compares, so only the limit correlation is taken from the code rules;
+    # a decision is a decision value returned by IF/IFS/SWITCH.
+    found = {c for c in correlate(f"{target} = {formula[1:]}", "xlm", ()) if c == QUAL_LIMITS}
+    if _IF_RESULT.search(formula):  # =IF(F2>D2,"FAIL","PASS"): the cell *is* the decision
+        found.add(QUAL_DECISION)
+    out = []
+    for rule, family, title, severity, impact in sorted(found, key=lambda c: c[0]):
+        if rule in (QUAL_DECISION[0], QUAL_LIMITS[0]):
+            shown = f"{header}: {formula}" if header else formula
+            out.append(Finding(rule, family, title, severity, (Evidence(location, None, snippet(shown)),), impact))
+    return out
 
 
 def _ole_owner_hints(data: bytes) -> dict[str, str]:
