@@ -85,6 +85,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# One encoder for every row (json.dumps with options builds a new encoder per call).
+_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 class Store:
     """The inventory database. Use as a context manager."""
 
@@ -141,11 +145,9 @@ class Store:
                 " facts, registry, change, engine) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
                  c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
-                 json.dumps([i.value for i in v.impacts]), v.risk_score,
-                 json.dumps([[f.name, f.points] for f in v.factors]), v.action.value,
-                 json.dumps(list(v.reasons), ensure_ascii=False),
-                 json.dumps(a.facts, ensure_ascii=False, default=str),
-                 json.dumps(dict(artifact.registry), ensure_ascii=False), change, engine))
+                 _json([i.value for i in v.impacts]), v.risk_score,
+                 _json([[f.name, f.points] for f in v.factors]), v.action.value,
+                 _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), change, engine))
             artifact_id = int(cur.lastrowid)
             self.db.executemany(
                 "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
@@ -161,7 +163,7 @@ class Store:
     @staticmethod
     def _finding_row(f: Finding) -> tuple[Any, ...]:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
-                json.dumps([e.to_dict() for e in f.evidence], ensure_ascii=False))
+                _json([e.to_dict() for e in f.evidence]))
 
     def previous(self, path: str, crawl_id: int) -> sqlite3.Row | None:
         """The latest row for ``path`` from a crawl before ``crawl_id`` (finished or interrupted)."""

@@ -25,6 +25,45 @@ _PROCEDURE = re.compile(
 _NOISE = frozenset({"Hex Strings", "Base64 Strings", "Dridex Strings", "VBA obfuscated Strings", "Chr"})
 
 
+def _keyword_table(plain: dict[str, Any], regex: dict[str, Any]) -> list[tuple[str, str | None, re.Pattern[str]]]:
+    """(description, lower-case literal or None, compiled pattern) from oletools' own tables."""
+    table = [(description, keyword.lower(), re.compile(r"(?i)\b" + re.escape(keyword) + r"\b"))
+             for description, keywords in plain.items() for keyword in keywords]
+    table += [(description, None, re.compile(r"(?i)\b" + keyword + r"\b"))
+              for description, keywords in regex.items() for keyword in keywords]
+    return table
+
+
+_SUSPICIOUS = _keyword_table(olevba.SUSPICIOUS_KEYWORDS, olevba.SUSPICIOUS_KEYWORDS_REGEX)
+_AUTOEXEC = _keyword_table(olevba.AUTOEXEC_KEYWORDS, olevba.AUTOEXEC_KEYWORDS_REGEX)
+
+
+def _detect(table: list[tuple[str, str | None, re.Pattern[str]]], code: str) -> list[tuple[str, str]]:
+    """oletools' ``detect_suspicious``/``detect_autoexec`` with the same keyword tables and the
+    same results, faster: a literal keyword's regex runs only when the keyword occurs at all
+    (its lower-case text in the lower-cased code), and patterns are compiled once."""
+    lower = code.lower()
+    results = []
+    for description, literal, pattern in table:
+        if literal is not None and literal not in lower:
+            continue
+        match = pattern.search(code)
+        if match:
+            results.append((match.group(), description))
+    return results
+
+
+def detect_suspicious(code: str) -> list[tuple[str, str]]:
+    found = _detect(_SUSPICIOUS, code)
+    for description, keywords in olevba.SUSPICIOUS_KEYWORDS_NOREGEX.items():
+        found += [(keyword, description) for keyword in keywords if keyword.lower() in code]
+    return found
+
+
+def detect_autoexec(code: str) -> list[tuple[str, str]]:
+    return _detect(_AUTOEXEC, code)
+
+
 def normalise(code: str) -> str:
     """Module text as the VBA editor shows it: no Attribute lines, LF line ends."""
     lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -52,8 +91,8 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
         code = normalise(raw)
         lines = code.split("\n") if code else []
         code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
-        autoexec = [kw for kw, _desc in olevba.detect_autoexec(code)] if code else []
-        suspicious = [kw for kw, _desc in olevba.detect_suspicious(code) if kw not in _NOISE] if code else []
+        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code else []
+        suspicious = [kw for kw, _desc in detect_suspicious(code) if kw not in _NOISE] if code else []
         facts.append({
             "location": location,
             "lines": len(code_lines),  # code, without blank and comment lines
