@@ -7,7 +7,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import click
 
@@ -247,7 +247,7 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
     return sha256, analysis.fingerprint
 
 
-def smb_options(command):  # type: ignore[no-untyped-def]
+def smb_options(command: Any) -> Any:
     """--username/--port for commands that read one file (a path on a share works as in crawl)."""
     command = click.option("--port", type=click.IntRange(1, 65535), default=445, show_default=True,
                            help="SMB port.")(command)

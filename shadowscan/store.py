@@ -118,7 +118,7 @@ class Store:
             "INSERT INTO crawls (started, state, roots, options) VALUES (?, 'running', ?, ?)",
             (_now(), json.dumps([safe_text(r) for r in roots]), json.dumps(options)))
         self.db.commit()
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def end_crawl(self, crawl_id: int, state: str, started_monotonic: float) -> None:
         self.db.execute("UPDATE crawls SET finished = ?, state = ?, seconds = ? WHERE id = ?",
@@ -148,7 +148,7 @@ class Store:
                  _json([i.value for i in v.impacts]), v.risk_score,
                  _json([[f.name, f.points] for f in v.factors]), v.action.value,
                  _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), change, engine))
-            artifact_id = int(cur.lastrowid)
+            artifact_id = int(cur.lastrowid or 0)
             self.db.executemany(
                 "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
                 " VALUES (?,?,?,?,?,?,?)",

@@ -8,11 +8,16 @@ Analysis with a status and a reason. ``None`` means "not an artifact after all"
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Protocol
 
 from ..model import Analysis, Kind, Limits
 
-Analyzer = Callable[[str, str, Limits], "Analysis | None"]
+
+class Analyzer(Protocol):
+    """``analyze(path, fmt, limits, data=None)``: ``data`` is the file's bytes when the caller
+    already read them (analyzers that need a real file ignore it)."""
+
+    def __call__(self, path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None: ...
 
 
 def analyzer_for(kind: Kind) -> Analyzer:

@@ -41,7 +41,8 @@ class _Unreadable(Exception):
     """The driver could not read the catalog: the file is damaged or truncated."""
 
 
-def analyze(path: str, fmt: str, limits: Limits) -> Analysis:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
+    """``data`` is not used: the ODBC driver reads a file (a private copy, see scan.py)."""
     try:
         with open(path, "rb") as f:
             header = f.read(4096 * 3)

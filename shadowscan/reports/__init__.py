@@ -24,7 +24,7 @@ class Format:
 
     def render(self, report: dict[str, Any]) -> Output:
         module, function = self.renderer.split(":")
-        return getattr(importlib.import_module(f".{module}", __name__), function)(report)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(f".{module}", __name__), function)(report)
 
     @property
     def is_directory(self) -> bool:

@@ -120,7 +120,7 @@ _GO = re.compile(r"^\s*go\s*$", re.IGNORECASE)
 
 def _sql_units(lines: Sequence[str]) -> Iterator[Unit]:
     """Statements end at ``;`` or a ``GO`` line; a statement starts at its first code line."""
-    start, raw, code = 0, [], []
+    start, raw, code = 0, [], []  # type: tuple[int, list[str], list[str]]
     for number, line in enumerate(lines, 1):
         if _GO.match(line):
             if code:

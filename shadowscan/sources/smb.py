@@ -437,7 +437,7 @@ def _list_folder(unc: str, kwargs: dict[str, Any]) -> list[tuple[str, int, int, 
     first, second = transaction.results
     if second is None:
         return list(_parse_entries(first)) if first else []
-    entries = []  # a big folder: list it again, query by query
+    entries: list[tuple[str, int, int, float, int]] = []  # a big folder: list it again, query by query
     raw.open()
     try:
         flags = QueryDirectoryFlags.SMB2_RESTART_SCANS
