@@ -26,3 +26,19 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def soak(request) -> bool:
     return bool(request.config.getoption("--soak"))
+
+
+def crawl_and_report(tmp: Path, share: Path, formats: tuple[str, ...], out: Path, jobs: int = 2) -> Path:
+    """Crawl ``share`` into ``tmp/inv.db`` with the real CLI and write ``formats`` to ``out``
+    (several formats: ``out.<ext>`` each); returns ``out``."""
+    from click.testing import CliRunner
+
+    from shadowscan.cli import main
+
+    db, runner = str(tmp / "inv.db"), CliRunner()
+    result = runner.invoke(main, ["--db", db, "crawl", str(share), "--jobs", str(jobs), "--quiet"])
+    assert result.exit_code == 0, result.output
+    args = [a for f in formats for a in ("-f", f)]
+    result = runner.invoke(main, ["--db", db, "report", *args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

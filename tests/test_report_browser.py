@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 from chromium import Browser, find_chromium
-from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
-from shadowscan.cli import main
 from shadowscan.reports import html as html_format
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (Debian package chromium)")
@@ -27,12 +25,7 @@ SHOWN = "document.getElementById('shown').textContent"
 
 def html_report(tmp: Path, share: Path) -> tuple[Path, dict]:
     """The HTML report of a crawl of ``share``, and the JSON report it was rendered from."""
-    db, out = str(tmp / "inv.db"), tmp / "report"
-    runner = CliRunner()
-    result = runner.invoke(main, ["--db", db, "crawl", str(share), "--jobs", "2", "--quiet"])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["--db", db, "report", "-f", "html", "-f", "json", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    out = crawl_and_report(tmp, share, ("html", "json"), tmp / "report")
     return out.with_suffix(".html"), json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
 
 

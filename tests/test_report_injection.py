@@ -16,9 +16,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
+from conftest import crawl_and_report
 
-from shadowscan.cli import main
 from shadowscan.fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
 from shadowscan.fixtures.office import VbaModule, write_workbook
 from shadowscan.reports.html import script_json
@@ -57,15 +56,8 @@ def make_hostile_share(share: Path) -> Path:
 
 def render_all(tmp: Path, share: Path) -> Path:
     """Crawl ``share`` and write every format to ``tmp/out/r.*``; returns the output folder."""
-    db = str(tmp / "hostile.db")
-    runner = CliRunner()
-    result = runner.invoke(main, ["--db", db, "crawl", str(share), "--jobs", "1", "--quiet"])
-    assert result.exit_code == 0, result.output
-    out = tmp / "out"
-    result = runner.invoke(main, ["--db", db, "report", "-f", "html", "-f", "json", "-f", "csv", "-f", "csv-findings",
-                                  "-f", "xlsx", "-f", "sarif", "-f", "migration", "-o", str(out / "r")])
-    assert result.exit_code == 0, result.output
-    return out
+    formats = ("html", "json", "csv", "csv-findings", "xlsx", "sarif", "migration")
+    return crawl_and_report(tmp, share, formats, tmp / "out" / "r", jobs=1).parent
 
 
 @pytest.fixture(scope="module")

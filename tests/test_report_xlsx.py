@@ -14,11 +14,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
-from shadowscan.cli import main
 
 SHEETS = ["Summary", "Inventory", "Findings", "Migration backlog", "Registry"]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -28,13 +26,7 @@ CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,tru
 
 def xlsx_report(tmp: Path, share: Path) -> Path:
     """Crawl ``share``; write report.xlsx and report.json (what the workbook must hold)."""
-    db, out = str(tmp / "inv.db"), tmp / "report"
-    runner = CliRunner()
-    result = runner.invoke(main, ["--db", db, "crawl", str(share), "--jobs", "2", "--quiet"])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["--db", db, "report", "-f", "xlsx", "-f", "json", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return out.with_suffix(".xlsx")
+    return crawl_and_report(tmp, share, ("xlsx", "json"), tmp / "report").with_suffix(".xlsx")
 
 
 @pytest.fixture(scope="module")
