@@ -25,7 +25,8 @@ from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.engine import snippet
-from ..rules.vocab import DECISION_LITERAL
+from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
+from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -343,11 +344,14 @@ def _formula_findings(wb: Any) -> list[Finding]:
         if not hasattr(ws, "iter_rows"):
             continue
         headers: dict[int, str] = {}
+        limit_columns: set[int] = set()  # headers that name a limit: only their cells can compute one
         for number, row in enumerate(ws.iter_rows(), 1):
             for cell in row:
                 value = getattr(cell, "value", None)
                 if number == 1 and isinstance(value, str) and not value.startswith("="):
                     headers[getattr(cell, "column", 0)] = value
+                    if LIMIT_NAME.search(split_identifiers(value)):
+                        limit_columns.add(getattr(cell, "column", 0))
                 if not (isinstance(value, str) and value.startswith("=")):
                     continue
                 seen += 1
@@ -359,27 +363,26 @@ def _formula_findings(wb: Any) -> list[Finding]:
                     found.append(Finding(
                         "reach.formula-link", Family.REACH, "Formulas reference other files or services",
                         Severity.LOW, (Evidence(location, None, snippet(value)),)))
-                found.extend(_cell_logic(headers.get(getattr(cell, "column", 0), ""), value, location))
+                column = getattr(cell, "column", 0)
+                found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
     return found
 
 
-def _cell_logic(header: str, formula: str, location: str) -> list[Finding]:
-    """Quality decisions and computed limits in one cell, judged like an assignment in code
-    (``<column header> = <formula>``) by the same correlation rules."""
-    from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
-
-    target = "".join(ch if ch.isalnum() else "_" for ch in header) or "Cell"
-    # In a formula "=" compares, so only the limit correlation is taken from the code rules;
-    # a decision is a decision value returned by IF/IFS/SWITCH.
-    found = {c for c in correlate(f"{target} = {formula[1:]}", "xlm", ()) if c == QUAL_LIMITS}
-    if _IF_RESULT.search(formula):  # =IF(F2>D2,"FAIL","PASS"): the cell *is* the decision
-        found.add(QUAL_DECISION)
-    out = []
-    for rule, family, title, severity, impact in sorted(found, key=lambda c: c[0]):
-        if rule in (QUAL_DECISION[0], QUAL_LIMITS[0]):
-            shown = f"{header}: {formula}" if header else formula
-            out.append(Finding(rule, family, title, severity, (Evidence(location, None, snippet(shown)),), impact))
-    return out
+def _cell_logic(header: str, formula: str, location: str, limit_column: bool) -> list[Finding]:
+    """Quality decisions and computed limits in one cell. A limit is judged like an assignment
+    in code (``<column header> = <formula>``) by the correlation rules, and only under a header
+    that names a limit; in a formula "=" compares, so a decision is a decision value that
+    IF/IFS/SWITCH returns (``=IF(F2>D2,"FAIL","PASS")``: the cell *is* the decision)."""
+    found = []
+    if _IF_RESULT.search(formula):
+        found.append(QUAL_DECISION)
+    if limit_column:
+        target = "".join(ch if ch.isalnum() else "_" for ch in header)
+        if QUAL_LIMITS in correlate(f"{target} = {formula[1:]}", "xlm", ()):
+            found.append(QUAL_LIMITS)
+    shown = snippet(f"{header}: {formula}" if header else formula)
+    return [Finding(rule, family, title, severity, (Evidence(location, None, shown),), impact)
+            for rule, family, title, severity, impact in found]
 
 
 def _ole_owner_hints(data: bytes) -> dict[str, str]:
