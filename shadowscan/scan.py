@@ -116,17 +116,18 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
 
-    last_commit = [time.monotonic()]
+    last_commit = time.monotonic()
 
     def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
+        nonlocal last_commit
         artifact = judge(registry, candidate, sha256, analysis, now, options.source)
-        commit = not cheap or time.monotonic() - last_commit[0] > 0.5
+        commit = not cheap or time.monotonic() - last_commit > 0.5
         store.add(crawl_id, artifact, change, ENGINE, commit=commit)
         if commit:
-            last_commit[0] = time.monotonic()
+            last_commit = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
         result.changes[change] += 1

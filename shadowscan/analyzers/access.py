@@ -258,7 +258,7 @@ def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding]
     out = []
     for obj in objects:
         pieces = grouped.get(int(obj["Id"]), [])
-        query = rebuild(_clean(str(obj["Name"])), pieces, _signed(obj.get("Flags") or 0))
+        query = rebuild(_clean(str(obj["Name"])), pieces, int(obj.get("Flags") or 0))
         entry = {"name": query.name, "type": query.type, "sql": redact(query.sql), "hidden": query.hidden}
         if query.error:
             entry["error"] = query.error
