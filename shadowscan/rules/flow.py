@@ -204,8 +204,20 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
     return False
 
 
+_WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)
+
+
 def _decision_literal(text: str) -> bool:
-    return bool(_DECISION_WORDS.search(text)) and len(text.split()) <= 5
+    """A literal that is a decision: the decision itself (``"FAIL"``, ``"Not acceptable!"``),
+    or a short label ending in a decision code written as a code (``"Yield limit NG"``),
+    not a message that ends in an ordinary word (``"detection failed"``)."""
+    if _WHOLE_DECISION.match(text):
+        return True
+    match = _DECISION_WORDS.search(text)
+    if not match or len(text.split()) > 5:
+        return False
+    tail = match.group(0).strip(" :_-(/!.)")
+    return tail.isupper() or not tail.isascii()
 
 
 def _only_string(expr: str) -> str | None:
