@@ -341,7 +341,7 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
         for cov in result.coverage:
             if cov.state != "complete":
                 row = {"root": cov.root, "state": cov.state, "reason": cov.reason, "unlisted": len(cov.unlisted),
-                       "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked}
+                       "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked, "baseline": cov.baseline}
                 click.echo(f"Coverage incomplete: {root_sentence(row)}", err=True)
         sys.exit(EXIT_INCOMPLETE)
     hits = _fail_on_hits(result, fail_on)

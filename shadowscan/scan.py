@@ -44,6 +44,7 @@ class RootCoverage:
     """What one root of a crawl covered."""
 
     root: str
+    baseline: int | None = None  # the last complete crawl of the root, compared with
     state: str = "complete"  # complete | partial | unreachable | incomplete
     reason: str | None = None  # why the root could not be opened
     unlisted: list[str] = field(default_factory=list)  # relpaths of folders that could not be listed
@@ -141,6 +142,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
     coverage = {c.root: c for c in result.coverage}
     baselines = {root: store.baseline(root, crawl_id) for root in roots}
+    for cov in result.coverage:
+        cov.baseline = baselines[cov.root]
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
     listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)

@@ -458,12 +458,6 @@ class Store:
             "SELECT v.*, m.crawl_id, m.change FROM versions v JOIN members m ON m.version_id = v.id "
             "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
 
-    def previous(self, path: str, crawl_id: int) -> sqlite3.Row | None:
-        """The latest row for ``path`` from a crawl before ``crawl_id`` (finished or not)."""
-        return self.db.execute(
-            "SELECT * FROM artifacts WHERE path = ? AND crawl_id < ? AND change != 'not-rechecked' "
-            "ORDER BY crawl_id DESC LIMIT 1", (safe_text(path), crawl_id)).fetchone()
-
     def analysis_of(self, row: sqlite3.Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
         findings = tuple(

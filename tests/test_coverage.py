@@ -190,8 +190,9 @@ def test_summary_pluralises(tmp_path):
     share = tmp_path / "share"
     share.mkdir()
     (share / "one.py").write_text(SHADOW)
-    result = run("--db", str(tmp_path / "inv.db"), "crawl", str(share))
+    result = run("--db", str(tmp_path / "inv.db"), "crawl", str(share), "--report", str(tmp_path / "r.html"))
     assert "1 artifact (" in result.output and "1 artifacts" not in result.output
+    assert "1 artifacts" not in (tmp_path / "r.html").read_text()
 
 
 def test_canonical_roots_relative_and_absolute_are_one(tmp_path, monkeypatch):

@@ -78,7 +78,7 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
         ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
         ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
         ["artifacts", "total", s["total"]],
-        ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " in the part scanned"), s["shadow-it"]],
+        ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " (coverage incomplete)"), s["shadow-it"]],
         ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
     ]
     rows += [["impact", k, n] for k, n in s["by_impact"].items()]
