@@ -355,6 +355,23 @@ def test_unc_and_slash_paths_give_the_same_relpaths(samba):
                                                                  "Corpus"))] == ["Restricted"]
 
 
+def test_share_offline_after_a_good_crawl(crawls, tmp_path):
+    """The same share, later offline (a closed port): exit 3, the report says it could not be reached,
+    and the artifacts of the good crawl stay as last seen, not re-checked, instead of "removed"."""
+    db = tmp_path / "offline.db"
+    shutil.copy(crawls["smb_db"], db)
+    good = [a for a in report(db) if a["kind"] != "folder"]
+    out = cli(db, "crawl", "//127.0.0.1/SHARE/", "--port", str(sambaserver.free_port()))  # typed differently
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "//127.0.0.1/share could not be reached" in out.stderr and "removed" not in out.stdout
+    after = report(db)
+    kept = {a["relpath"]: a for a in after if a["change"] == "not-rechecked"}
+    assert set(kept) == {a["relpath"] for a in good} and all(a["last_checked"] == 1 for a in kept.values())
+    full = json.loads(cli(db, "report", "-f", "json").stdout)
+    assert full["coverage"]["complete"] is False and full["changes"]["removed"] == []
+    assert full["summary"]["shadow-it"] == sum(a["classification"] == "shadow-it" for a in good)
+
+
 def test_an_unreachable_server_is_a_problem_not_a_crash():
     port = sambaserver.free_port()  # nobody listens there
     (problem,) = SmbSource("127.0.0.1", SourceOptions(port=port)).walk("//127.0.0.1/share", ())
