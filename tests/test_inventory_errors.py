@@ -342,3 +342,26 @@ def test_no_write_lock_is_held_while_a_file_is_analysed(tmp_path):
     assert result.changes["unchanged"] == 30 and result.changes["changed"] == 1
     assert took > 1.0, "the slow file was not slow enough to show a held lock"
     assert blocked[0] < 0.5, f"another writer waited {blocked[0]:.2f} s of a {took:.2f} s crawl"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0, reason="needs root to drop privileges to nobody")
+def test_artifacts_under_a_folder_that_cannot_be_listed_are_kept_not_removed():
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        base.chmod(0o777)
+        share = share_with(base / "share", 2)
+        share_with(share / "closed", 2)
+        db = base / "inv.db"
+        assert run("--db", str(db), "crawl", str(share), "-q").exit_code == 0
+        db.chmod(0o666)
+        (share / "closed").chmod(0)
+        try:
+            code, err = as_nobody("--db", str(db), "crawl", str(share))
+        finally:
+            (share / "closed").chmod(0o755)
+        assert code == 3 and "1 folder could not be listed" in err and "2 artifacts from crawl 1" in err, err
+        report = json.loads(run("--db", str(db), "report", "-f", "json").output)
+    changes = {a["relpath"]: a["change"] for a in report["artifacts"]}
+    assert changes == {"tool_0.py": "unchanged", "tool_1.py": "unchanged", "closed": "new",
+                       "closed/tool_0.py": "not-rechecked", "closed/tool_1.py": "not-rechecked"}
+    assert report["changes"]["removed"] == [] and report["coverage"]["roots"][0]["state"] == "partial"
