@@ -256,13 +256,10 @@ def summary_line(result: CrawlResult, db: str) -> str:
 
 def _fail_on_hits(result: CrawlResult, level: str) -> int:
     """How many artifacts are at or above ``level`` (shadow-it > unregistered > stale-signoff)."""
-    if level == "never":
+    ranked = ("shadow-it", "unregistered", "stale-signoff")
+    if level not in ranked:
         return 0
-    if level == "shadow-it":
-        return result.shadow_it
-    if level == "unregistered":
-        return result.shadow_it + result.unregistered
-    return result.shadow_it + result.unregistered + result.stale_signoff
+    return sum(result.levels[name] for name in ranked[:ranked.index(level) + 1])
 
 
 @main.command(epilog=EXIT_CODES)
@@ -297,7 +294,8 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
           timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
           fail_on: str, full: bool, username: str | None, port: int, quiet: bool) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
-    targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]  # refuse a bad extension before crawling for an hour
+    # refuse a bad extension before crawling for an hour
+    targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
     if formats:
         targets += _targets(formats, output if output is not None else "-")
     to_stdout = any(t in (None, "-") for _, t in targets)

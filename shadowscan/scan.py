@@ -62,9 +62,8 @@ class CrawlResult:
     statuses: Counter[str] = field(default_factory=Counter)
     changes: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged / removed / not-rechecked
     coverage: list[RootCoverage] = field(default_factory=list)
-    shadow_it: int = 0
-    unregistered: int = 0  # artifacts with no registry entry (folders excluded)
-    stale_signoff: int = 0
+    # each artifact counted once, at its highest --fail-on level: shadow-it > unregistered > stale-signoff
+    levels: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -252,13 +251,13 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
 
 def _count(result: CrawlResult, artifact: Artifact) -> None:
-    """The counts ``--fail-on`` looks at."""
+    """The counts ``--fail-on`` looks at: the artifact's highest level, if any."""
     if artifact.verdict.classification.value == "shadow-it":
-        result.shadow_it += 1
-    if artifact.candidate.kind is not Kind.FOLDER and not artifact.registry.get("registered"):
-        result.unregistered += 1
-    if artifact.registry.get("signoff") == "stale":
-        result.stale_signoff += 1
+        result.levels["shadow-it"] += 1
+    elif artifact.candidate.kind is not Kind.FOLDER and not artifact.registry.get("registered"):
+        result.levels["unregistered"] += 1
+    elif artifact.registry.get("signoff") == "stale":
+        result.levels["stale-signoff"] += 1
 
 
 def one_line(exc: BaseException) -> str:

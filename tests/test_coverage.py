@@ -122,6 +122,8 @@ def test_exit_codes_for_fail_on(tmp_path):
     assert run("--db", db, "crawl", str(share), "-q").exit_code == 0  # default: never
     result = run("--db", db, "crawl", str(share), "-q", "--fail-on", "shadow-it")
     assert result.exit_code == 1 and "1 artifact at or above --fail-on shadow-it" in result.stderr
+    result = run("--db", db, "crawl", str(share), "-q", "--fail-on", "unregistered")
+    assert result.exit_code == 1 and "2 artifacts at or above --fail-on unregistered" in result.stderr  # each once
     calm = make_share(tmp_path / "calm", shadow=False)
     assert run("--db", db, "crawl", str(calm), "-q", "--fail-on", "shadow-it").exit_code == 0
     assert run("--db", db, "crawl", str(calm), "-q", "--fail-on", "unregistered").exit_code == 1
