@@ -16,6 +16,7 @@ from .model import Action, Analysis, Classification, Evidence, Family, Finding, 
 PERSISTENT_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.file", "writes.email", "writes.web",
                                "access.action-query"})
 FINANCIAL_COMPUTATIONS_FOR_CALCULATOR = 3
+DATA_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.web", "access.action-query"})
 FLOW_RULES = frozenset({"financial.prices", "financial.issues-documents", "financial.register"})
 
 
@@ -60,7 +61,9 @@ def impacts_with_reasons(findings: Sequence[Finding]) -> list[tuple[Impact, str]
         out.append((Impact.FINANCIAL, f"Computes financial values in {len(computes.evidence)} places: "
                                       f"a calculator, not a display{_where(computes)}"))
     erp = rules.get("reach.erp")
-    if erp and writes:
+    # Writing to a database or web service while connected to an ERP is writing to it;
+    # mailing or saving a report taken from it is not.
+    if erp and any(f.rule in DATA_WRITES for f in writes):
         out.append((Impact.FINANCIAL, f"Writes data while connected to an ERP/finance system{_where(erp)}"))
     return out
 

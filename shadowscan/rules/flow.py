@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..model import Evidence, Family, Impact, Severity
 from . import vocab
@@ -191,8 +191,7 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
         factors = [f for f in re.split(r"\*", rhs) if f.strip()]
         numbers = [n for n in _NUMBER.findall(rhs) if n not in _PLAIN_NUMBERS]
         quantity = bool(vocab.QUANTITY.search(rhs_words))
-        if money_in and (len(factors) >= 2 or line.op == "*=") and (quantity or rate or numbers or len(names & tainted) >= 1
-                                                                  and len(names) >= 2 or _money(lhs_words)):
+        if money_in and (len(factors) >= 2 or line.op == "*=") and (quantity or rate or numbers or _money(lhs_words)):
             return True
         if _money(lhs_words) and quantity:
             return True
@@ -205,8 +204,20 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
     return False
 
 
+_WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)
+
+
 def _decision_literal(text: str) -> bool:
-    return bool(_DECISION_WORDS.search(text)) and len(text.split()) <= 5
+    """A literal that is a decision: the decision itself (``"FAIL"``, ``"Not acceptable!"``),
+    or a short label ending in a decision code written as a code (``"Yield limit NG"``),
+    not a message that ends in an ordinary word (``"detection failed"``)."""
+    if _WHOLE_DECISION.match(text):
+        return True
+    match = _DECISION_WORDS.search(text)
+    if not match or len(text.split()) > 5:
+        return False
+    tail = match.group(0).strip(" :_-(/!.)")
+    return tail.isupper() or not tail.isascii()
 
 
 def _only_string(expr: str) -> str | None:
@@ -238,6 +249,7 @@ def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Itera
                 owner = i  # the innermost (last) span that holds the line
         groups.setdefault(owner, []).append(index)
     family = _family(language)
+    yield from erp_gui(units)
     for indexes in groups.values():
         lines = [_parse(i, units[i][1], language) for i in indexes if units[i][1]]
         yield from _procedure(lines, family, language)
@@ -315,3 +327,59 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
             yield (*STATUS, tuple(d.index for d in decisions[:3]))
     if due:
         yield (*DUE_DATES, (due[0].index,))
+
+
+# ERP user interfaces ------------------------------------------------------------------------
+_SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b", I)
+_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
+
+
+def _erp_codes() -> dict[str, Any]:
+    import json
+    from importlib import resources
+
+    return json.loads((resources.files("shadowscan.rules") / "erp_transactions.json").read_text(encoding="utf-8"))
+
+
+_ERP = _erp_codes()
+_PRICE_FIELD = re.compile(r"findbyid\s*\(\s*[\"'][^\"']*-(?:" + "|".join(_ERP["price_fields"]) + r")\b[^\"']*[\"']\s*\)"
+                          r"\s*\.text\s*=", I)
+SAP_FINANCIAL = ("financial.erp-gui", Family.FINANCIAL,
+                 "Drives an ERP user interface to create or change documents that carry money", Severity.HIGH,
+                 Impact.FINANCIAL)
+SAP_QUALITY = ("quality.erp-gui", Family.QUALITY,
+               "Drives an ERP user interface to record quality results or decisions", Severity.HIGH, Impact.QUALITY)
+
+
+def erp_gui(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:
+    """SAP GUI scripting: the transactions a script runs say whether it writes (ME21N, MIGO,
+    VA01, QA11) or only reads (ME2N, COOIS); setting a price field is a financial write."""
+    if not any(_SAP_GUI.search(code) for _, code in units):
+        return
+    financial: list[int] = []
+    quality: list[int] = []
+    codes: dict[str, list[str]] = {"financial": [], "quality": []}
+    for index, (_, code) in enumerate(units):
+        for match in _TCODE.finditer(code):
+            tcode = match.group(1).upper()
+            for kind, found in (("financial", financial), ("quality", quality)):
+                if tcode in _ERP[kind]:
+                    found.append(index)
+                    codes[kind].append(f"{tcode} {_ERP[kind][tcode]}")
+        if _PRICE_FIELD.search(code):
+            financial.append(index)
+            codes["financial"].append("sets a price or amount field")
+    for kind, found, (rule, family, title, severity, impact) in (("financial", financial, SAP_FINANCIAL),
+                                                                  ("quality", quality, SAP_QUALITY)):
+        if found:
+            what = ", ".join(dict.fromkeys(codes[kind]))
+            yield rule, family, f"{title}: {what}", severity, impact, tuple(dict.fromkeys(found))[:3]
+
+
+def transaction_meaning(tcode: str) -> str | None:
+    """What a transaction code does, for explanations (None when unknown)."""
+    for kind in ("financial", "quality", "read"):
+        meaning = _ERP[kind].get(tcode.upper())
+        if meaning:
+            return meaning
+    return None
