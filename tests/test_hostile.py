@@ -149,6 +149,8 @@ def crawl_as_nobody(share: Path, db: Path) -> int:
             os.setuid(NOBODY)
             main(["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet"], standalone_mode=False)
             code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
         finally:
             os._exit(code)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -168,7 +170,7 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
         (share / "open" / "secret.py").chmod(0)
         (share / "closed").chmod(0)
         db = base / "inv.db"
-        assert crawl_as_nobody(share, db) == 0
+        assert crawl_as_nobody(share, db) == 3  # coverage incomplete: a folder and a file were not read
         rows = {r[0]: (r[1], r[2], r[3]) for r in
                 sqlite3.connect(db).execute("SELECT relpath, kind, status, status_reason FROM artifacts")}
         (share / "closed").chmod(0o755)
