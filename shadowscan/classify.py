@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .rules import catalogue
 from .model import Action, Analysis, Classification, Evidence, Family, Finding, Impact, RiskFactor, Status, Verdict
 
-PERSISTENT_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.file", "writes.email", "writes.web",
-                               "access.action-query"})
+# Rule properties come from the one catalogue (rules/catalogue.py), never from lists kept here.
+PERSISTENT_WRITES = catalogue.ids(persistent=True)
+DATA_WRITES = catalogue.ids(data_write=True)
+FLOW_RULES = catalogue.ids(flow=True)
+FILE_OR_MAIL_WRITES = PERSISTENT_WRITES - DATA_WRITES
 FINANCIAL_COMPUTATIONS_FOR_CALCULATOR = 3
-DATA_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.web", "access.action-query"})
-FLOW_RULES = frozenset({"financial.prices", "financial.issues-documents", "financial.register"})
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def impacts_with_reasons(findings: Sequence[Finding]) -> list[tuple[Impact, str]
     erp = rules.get("reach.erp")
     # Writing to a database or web service while connected to an ERP is writing to it;
     # mailing or saving a report taken from it is not.
-    if erp and any(f.rule in DATA_WRITES for f in writes):
+    if erp and any(f.rule in DATA_WRITES and f.impact is None for f in writes):
         out.append((Impact.FINANCIAL, f"Writes data while connected to an ERP/finance system{_where(erp)}"))
     return out
 
@@ -72,9 +74,8 @@ _Check = Callable[[set[str], set[Family], tuple[Impact, ...], Registration], boo
 FACTORS: tuple[tuple[str, int, _Check], ...] = (
     ("generates financial data", 30, lambda r, f, i, g: Impact.FINANCIAL in i),
     ("controls quality decisions", 30, lambda r, f, i, g: Impact.QUALITY in i),
-    ("writes to databases or web services", 10,
-     lambda r, f, i, g: bool(r & {"writes.sql", "writes.recordset", "writes.web", "access.action-query"})),
-    ("writes files or sends e-mail", 5, lambda r, f, i, g: bool(r & {"writes.file", "writes.email"})),
+    ("writes to databases or web services", 10, lambda r, f, i, g: bool(r & DATA_WRITES)),
+    ("writes files or sends e-mail", 5, lambda r, f, i, g: bool(r & FILE_OR_MAIL_WRITES)),
     ("hard-coded credentials", 10, lambda r, f, i, g: Family.SECRETS in f),
     ("starts other programs", 10, lambda r, f, i, g: "behaviour.shell" in r),
     ("Excel 4.0 macros", 10, lambda r, f, i, g: "behaviour.xlm" in r),

@@ -9,13 +9,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .classify import PERSISTENT_WRITES
+from .rules import catalogue
 from .model import Analysis, Classification, Evidence, Family, Finding, Severity, Status, Verdict
 from .registry import NOT_BUSINESS, Match
 
 
-def _finding(rule: str, title: str, severity: Severity, snippet: str, location: str = "registry",
+def _finding(rule_id: str, title: str, severity: Severity, snippet: str, location: str = "registry",
              evidence: tuple[Evidence, ...] = ()) -> Finding:
-    return Finding(f"governance.{rule}", Family.GOVERNANCE, title, severity,
+    """A governance finding; the id must be in the rule catalogue (the title may say more)."""
+    info = catalogue.rule(f"governance.{rule_id}")
+    return Finding(info.id, info.family, title or info.title, severity,
                    evidence or (Evidence(location, None, snippet),))
 
 

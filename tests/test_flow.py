@@ -258,3 +258,40 @@ def test_more_flows(name, text, language, rule):
 def test_more_look_alikes(name, text, language):
     result, _ = verdict(text, language)
     assert not result.impacts, (name, result.reasons)
+
+
+LIMIT_TABLE_PY = '''"""Test station limits."""
+LIMITS = (
+    ('3V3', 0, 3.2, 3.4, None),
+    ('5VReg', 0, 4.9, 5.1, None),
+    ('Shunt', 0, -65.0, -60.0, None),
+)
+'''
+ODOO_PY = '''import xmlrpc.client
+models = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object")
+move = models.execute_kw(db, uid, pwd, "account.move", "create", [{"journal_id": 1, "line_ids": lines}])
+'''
+COLOURS_PY = '''PALETTE = (
+    ('red', 0, 255, 0),
+    ('green', 0, 0, 255),
+    ('blue', 255, 0, 0),
+)
+'''
+
+
+def test_a_limit_table_kept_as_data_controls_decisions():
+    result, findings = verdict(LIMIT_TABLE_PY, "python")
+    assert "quality.limit-table" in {f.rule for f in findings} and Impact.QUALITY in result.impacts
+    result, _ = verdict(COLOURS_PY, "python")
+    assert not result.impacts, "rows of numbers that are not limits"
+
+
+def test_creating_records_through_an_erp_api_is_a_financial_write():
+    result, findings = verdict(ODOO_PY, "python")
+    assert {"reach.erp", "writes.web"} <= {f.rule for f in findings}
+    assert result.impacts == (Impact.FINANCIAL,)
+
+
+def test_a_quality_transaction_in_sap_is_not_financial():
+    result, _ = verdict(SAP_QUALITY, "vbscript")
+    assert result.impacts == (Impact.QUALITY,)

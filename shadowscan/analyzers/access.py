@@ -22,6 +22,7 @@ from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_names, scan_text
+from ..rules.catalogue import rule
 from ..rules.records import judge_tables
 from ..rules.engine import snippet
 from .vba import analyze_vba_modules, logic_parts
@@ -201,11 +202,10 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
     facts["vba_lines"] = sum(m["lines"] for m in module_facts)
     for macro in by_type.get(MACRO, []):
         if str(macro["Name"]).lower() == "autoexec":
-            findings.append(Finding("behaviour.autoexec", Family.BEHAVIOUR, "Runs automatically when the file is opened",
-                                    Severity.MEDIUM, (Evidence("macro AutoExec", None, "AutoExec macro"),)))
+            findings.append(rule("behaviour.autoexec").finding([Evidence("macro AutoExec", None, "AutoExec macro")]))
     if info.get("database_password"):
-        findings.append(Finding("secrets.database-password", Family.SECRETS, "Protected by a database password",
-                                Severity.LOW, (Evidence("database header", None, "JET4 database password set"),)))
+        findings.append(rule("secrets.database-password").finding(
+            [Evidence("database header", None, "JET4 database password set")]))
     dates = [d for obj in objects for d in (obj.get("DateUpdate"), obj.get("DateCreate")) if isinstance(d, datetime)]
     if dates:
         facts["created"] = min(dates).isoformat()
@@ -294,9 +294,8 @@ def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding]
         logic.append((location, normalise_code(query.sql, "sql")))
         findings += scan_text(query.sql, "sql", location)
         if query.type in WRITES:
-            findings.append(Finding("access.action-query", Family.WRITES,
-                                    "Action queries change data (append, update, delete, make-table, DDL)",
-                                    Severity.HIGH, (Evidence(location, None, snippet(f"{query.type}: {query.sql}")),)))
+            findings.append(rule("access.action-query").finding(
+                [Evidence(location, None, snippet(f"{query.type}: {query.sql}"))]))
     return out
 
 
@@ -312,8 +311,7 @@ def _links(by_type: dict[int, list[dict[str, Any]]], findings: list[Finding]) ->
             out.append(link)
             location = f"linked table {link['name']}"
             shown = "; ".join(x for x in (target, database, link["foreign_name"]) if x)
-            findings.append(Finding("reach.linked-table", Family.REACH, "Linked tables reach other databases or files",
-                                    Severity.MEDIUM, (Evidence(location, None, snippet(shown)),)))
+            findings.append(rule("reach.linked-table").finding([Evidence(location, None, snippet(shown))]))
             raw = f"{obj.get('Connect') or ''}\n{obj.get('Database') or ''}"
             findings += scan_text(raw, "text", location)
     return out

@@ -27,6 +27,7 @@ from ..rules import merge_findings, scan_text
 from ..rules.engine import snippet
 from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
 from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
+from ..rules.catalogue import rule
 from .vba import analyze_vba_modules, logic_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -130,10 +131,8 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
                     "encrypted with a password (not Excel's default): ask the owner for the password "
                     "or an unencrypted copy to analyse it", container="ole")
             facts["encryption"] = "Excel default password (VelvetSweatshop)"
-            findings.append(Finding(
-                "structure.default-encryption", Family.STRUCTURE,
-                "Encrypted with Excel's default password (opens without a prompt)", Severity.LOW,
-                (Evidence("EncryptionInfo", None, "decrypted with Excel's default password"),)))
+            findings.append(rule("structure.default-encryption").finding(
+                [Evidence("EncryptionInfo", None, "decrypted with Excel's default password")]))
             data = plain
             if data.startswith(ZIP_MAGIC):
                 facts["container"] = "zip"
@@ -267,16 +266,14 @@ def _biff_formulas(data: bytes, facts: dict[str, Any]) -> list[Finding]:
         location = f"{sheet}!{ref}"
         upper = formula.upper()
         if "\\\\" in formula or "WEBSERVICE(" in upper or "RTD(" in upper:
-            found.append(Finding("reach.formula-link", Family.REACH, "Formulas reference other files or services",
-                                 Severity.LOW, (Evidence(location, None, snippet(formula)),)))
+            found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(formula))]))
         found.extend(_cell_logic("", formula, location, False))
     facts["formula_cells"] = min(cells, MAX_FORMULA_CELLS)
     return found
 
 
 def _xlm_present(location: str, sample: str) -> Finding:
-    return Finding("behaviour.xlm", Family.BEHAVIOUR, "Excel 4.0 (XLM) macro sheet", Severity.HIGH,
-                   (Evidence(location, None, snippet(sample)),))
+    return rule("behaviour.xlm").finding([Evidence(location, None, snippet(sample))], "Excel 4.0 (XLM) macro sheet")
 
 
 def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
@@ -321,8 +318,7 @@ def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
         location = f"xl/connections.xml:{name}"
         connections.append({"name": name, "connection": conn_str, "command": redact(command)})
         logic.append((location, normalise_code(conn_str + "\n" + command, "sql")))
-        found.append(Finding("reach.data-connection", Family.REACH, "External data connection", Severity.MEDIUM,
-                             (Evidence(location, None, snippet(conn_str or name)),)))
+        found.append(rule("reach.data-connection").finding([Evidence(location, None, snippet(conn_str or name))]))
         found.extend(scan_text(conn_str, "text", location))
         if command:
             found.extend(scan_text(command, "sql", location))
@@ -362,8 +358,8 @@ def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) 
                 links.append(redact(target))
         if links:
             facts["external_links"] = links
-            found.append(Finding("reach.external-link", Family.REACH, "Links to other workbooks", Severity.LOW,
-                                 tuple(Evidence("xl/externalLinks", None, snippet(t)) for t in links[:20])))
+            found.append(rule("reach.external-link").finding(
+                Evidence("xl/externalLinks", None, snippet(t)) for t in links[:20]))
             found.extend(scan_text("\n".join(links), "text", "xl/externalLinks"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -401,9 +397,7 @@ def _formula_findings(wb: Any) -> list[Finding]:
                 location = f"{ws.title}!{cell.coordinate}"
                 upper = value.upper()
                 if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
-                    found.append(Finding(
-                        "reach.formula-link", Family.REACH, "Formulas reference other files or services",
-                        Severity.LOW, (Evidence(location, None, snippet(value)),)))
+                    found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(value))]))
                 column = getattr(cell, "column", 0)
                 found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
     return found
@@ -416,14 +410,13 @@ def _cell_logic(header: str, formula: str, location: str, limit_column: bool) ->
     IF/IFS/SWITCH returns (``=IF(F2>D2,"FAIL","PASS")``: the cell *is* the decision)."""
     found = []
     if _IF_RESULT.search(formula):
-        found.append(QUAL_DECISION)
+        found.append(QUAL_DECISION[0])
     if limit_column:
         target = "".join(ch if ch.isalnum() else "_" for ch in header)
         if QUAL_LIMITS in correlate(f"{target} = {formula[1:]}", "xlm", ()):
-            found.append(QUAL_LIMITS)
+            found.append(QUAL_LIMITS[0])
     shown = snippet(f"{header}: {formula}" if header else formula)
-    return [Finding(rule, family, title, severity, (Evidence(location, None, shown),), impact)
-            for rule, family, title, severity, impact in found]
+    return [rule(rule_id).finding([Evidence(location, None, shown)]) for rule_id in found]
 
 
 def _ole_owner_hints(data: bytes) -> dict[str, str]:

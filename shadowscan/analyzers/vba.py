@@ -15,6 +15,7 @@ from oletools import olevba
 from ..fingerprint import normalise_code
 from ..model import Evidence, Family, Finding, Severity
 from ..rules import merge_findings, scan_text
+from ..rules.catalogue import rule
 from ..rules.engine import snippet
 
 _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
@@ -106,12 +107,9 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
         findings.extend(scan_text(code, "vba", location))
         for keyword in autoexec:
             number, line = _line_of(lines, keyword)
-            findings.append(Finding(
-                "behaviour.autoexec", Family.BEHAVIOUR, "Runs automatically when the file is opened",
-                Severity.MEDIUM, (Evidence(location, number, snippet(line or keyword)),)))
+            findings.append(rule("behaviour.autoexec").finding([Evidence(location, number, snippet(line or keyword))]))
         for keyword in suspicious:
             number, line = _line_of(lines, keyword)
-            findings.append(Finding(
-                "behaviour.olevba-keyword", Family.BEHAVIOUR, "Keywords oletools marks as suspicious",
-                Severity.INFO, (Evidence(location, number, snippet(f"{keyword}: {line}" if line else keyword)),)))
+            findings.append(rule("behaviour.olevba-keyword").finding(
+                [Evidence(location, number, snippet(f"{keyword}: {line}" if line else keyword))]))
     return merge_findings(findings), facts

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from typing import Any, Iterable
 
+from ..rules import catalogue
 from ..registry import NOT_BUSINESS, Registry
 from .. import coverage
 from ..store import Store, pid_alive
@@ -176,18 +177,15 @@ def headline(a: dict[str, Any]) -> str:
         return f"Could not be analysed ({a['status']}: {first}); {_owner_phrase(a)}."
     rules = {f["rule"]: f for f in a["findings"]}
     parts = []
-    if "quality.computes-limits" in rules:
-        parts.append("calculates test or specification limits")
-    if "quality.decision" in rules:
-        parts.append("sets pass/fail or release decisions")
-    if "quality.writes" in rules:
-        parts.append("writes quality results" + _into(rules["quality.writes"]))
-    if "financial.computes" in rules and "financial" in a["impacts"]:
-        parts.append("computes costs or prices")
-    if "financial.writes" in rules:
-        parts.append("writes financial data" + _into(rules["financial.writes"]))
-    if "reach.erp" in rules and "financial" in a["impacts"]:
-        parts.append("talks to the ERP")
+    # what it does, in the catalogue's words, for the rules that prove an impact (and the ERP it talks to)
+    for info in sorted(catalogue.RULES, key=lambda r: not r.computes):  # what it computes, then what it does with it
+        if not info.does or info.id not in rules:
+            continue
+        if info.impact is None and not a["impacts"]:
+            continue
+        phrase = info.does + (_into(rules[info.id]) if info.id in ("quality.writes", "financial.writes") else "")
+        parts.append(phrase)
+    parts = parts[:4]
     if not parts:
         if a["classification"] == "shadow-it":
             parts.append("generates " + " and ".join(a["impacts"]) + " data")

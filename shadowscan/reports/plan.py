@@ -16,6 +16,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from ..model import Family, Impact
+from ..rules import catalogue
+
 IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, quality) -> weight
 RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
 OLD = 0.4
@@ -23,15 +26,13 @@ EFFORT = ((6, "S", "2-5 person-days"), (15, "M", "1-3 person-weeks"), (35, "L", 
 XL = ("XL", "a project: more than 2 person-months")
 _MES = re.compile(r"\b(?:mes|historian|wonderware|osisoft|pi\s*server)\w*", re.IGNORECASE)
 
-INPUT_RULES = ("reach.data-connection", "reach.database", "reach.erp", "reach.qms-mes", "reach.linked-table",
-               "reach.external-link", "reach.formula-link", "reach.web", "reach.network-path")
-COMPUTE_RULES = ("quality.computes-limits", "quality.decision", "financial.computes")
-WRITE_RULES = ("financial.writes", "quality.writes", "writes.sql", "writes.recordset", "access.action-query",
-               "writes.web", "writes.file", "writes.email")
-REACH_LABEL = {"reach.erp": "ERP / finance system", "reach.qms-mes": "QMS / MES / LIMS / historian",
-               "reach.database": "database", "reach.data-connection": "workbook data connection",
-               "reach.linked-table": "linked table", "reach.web": "web service", "reach.network-path": "network share",
-               "reach.external-link": "other workbooks", "reach.formula-link": "other workbooks (formulas)"}
+# What a card lists under inputs, computations and writes: selected from the rule catalogue by property.
+REACH_LABEL = {r.id: r.reach for r in catalogue.RULES if r.reach and r.family is Family.REACH}
+INPUT_RULES = tuple(REACH_LABEL)
+FINANCIAL_RECORDS = frozenset(r.id for r in catalogue.RULES if r.impact is Impact.FINANCIAL)
+COMPUTE_RULES = tuple(sorted(catalogue.ids(computes=True)))
+WRITE_RULES = tuple(sorted(catalogue.ids(persistent=True) | {r.id for r in catalogue.RULES
+                                                             if r.impact is not None and not r.computes}))
 
 
 _SQL_TARGET = re.compile(r"\b(?:insert\s+into|update|delete\s+(?:\*\s+)?from|merge\s+into|into)\s+"
@@ -119,9 +120,10 @@ def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
               for ev in f["evidence"])
     into = f" ({', '.join(writes)})" if writes else ""
     if "financial" in a["impacts"]:
-        if "financial.writes" in rules or "reach.erp" in rules:
-            return {"class": "ERP", "reason": f"it posts or writes financial data{into}: postings belong in the "
-                                              "ERP, with its approvals, period controls and audit trail"}
+        if rules & FINANCIAL_RECORDS or "reach.erp" in rules:
+            return {"class": "ERP", "reason": f"it posts, issues or keeps financial data{into}: postings, invoices, "
+                                              "prices and ledgers belong in the ERP, with its approvals, period "
+                                              "controls and audit trail"}
         return {"class": "data platform / BI", "reason": "it calculates financial figures without posting them: a "
                                                         "governed data model on the data platform replaces the "
                                                         "private calculator"}

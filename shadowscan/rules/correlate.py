@@ -17,7 +17,7 @@ import re
 from typing import Iterator, Sequence
 
 from ..model import Family, Impact, Severity
-from . import vocab
+from . import catalogue, vocab
 from .engine import Rule
 
 I = re.IGNORECASE
@@ -41,16 +41,17 @@ _STATEMENT_HEAD = re.compile(r"^\s*(?:if|elseif|while|until|for|case|select|wher
 
 Correlation = tuple[str, Family, str, Severity, Impact | None]
 
-FIN_WRITES: Correlation = ("financial.writes", Family.FINANCIAL,
-                           "Writes financial data (costs, prices, postings)", Severity.HIGH, Impact.FINANCIAL)
-QUAL_WRITES: Correlation = ("quality.writes", Family.QUALITY,
-                            "Writes quality data (limits, results, dispositions)", Severity.HIGH, Impact.QUALITY)
-QUAL_DECISION: Correlation = ("quality.decision", Family.QUALITY,
-                              "Sets a quality decision (pass/fail, release, reject)", Severity.HIGH, Impact.QUALITY)
-QUAL_LIMITS: Correlation = ("quality.computes-limits", Family.QUALITY,
-                            "Computes test or specification limits", Severity.HIGH, Impact.QUALITY)
-FIN_COMPUTES: Correlation = ("financial.computes", Family.FINANCIAL,
-                             "Computes financial values (costs, prices, totals)", Severity.MEDIUM, None)
+
+def _c(rule_id: str) -> Correlation:
+    info = catalogue.rule(rule_id)
+    return info.id, info.family, info.title, info.severity, info.impact
+
+
+FIN_WRITES = _c("financial.writes")
+QUAL_WRITES = _c("quality.writes")
+QUAL_DECISION = _c("quality.decision")
+QUAL_LIMITS = _c("quality.computes-limits")
+FIN_COMPUTES = _c("financial.computes")
 
 
 def _action_part(code: str, language: str) -> str:

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
-from . import flow, vocab
+from . import catalogue, flow, vocab
 
 LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
 MAX_EVIDENCE = 20
@@ -35,6 +35,13 @@ class Rule:
 
     def applies(self, language: str) -> bool:
         return self.languages is None or language in self.languages
+
+    @classmethod
+    def of(cls, rule_id: str, pattern: "re.Pattern[str] | vocab.Matcher", languages: frozenset[str] | None = None,
+           in_comments: bool = False) -> "Rule":
+        """A pattern rule whose id, family, title, severity and persistence come from the catalogue."""
+        info = catalogue.rule(rule_id)
+        return cls(info.id, info.family, info.title, info.severity, pattern, languages, info.persistent, in_comments)
 
 
 @dataclass(frozen=True)

@@ -28,24 +28,27 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from ..model import Evidence, Family, Impact, Severity
-from . import vocab
+from . import catalogue, vocab
 
 I = re.IGNORECASE
 
 Flow = tuple[str, Family, str, Severity, Impact, tuple[int, ...]]  # rule, family, title, severity, impact, unit indexes
 
-PRICES = ("financial.prices", Family.FINANCIAL,
-          "Computes prices or amounts (quantity x price, tax, discount) and writes them", Severity.HIGH, Impact.FINANCIAL)
-DOCUMENTS = ("financial.issues-documents", Family.FINANCIAL,
-             "Issues documents that carry money (invoices, quotes, orders, pay slips)", Severity.HIGH, Impact.FINANCIAL)
-REGISTER = ("financial.register", Family.FINANCIAL,
-            "Records money amounts as new rows or records (a register or ledger)", Severity.HIGH, Impact.FINANCIAL)
-QUAL_RECORDS = ("quality.writes", Family.QUALITY,
-                "Writes quality data (limits, results, dispositions)", Severity.HIGH, Impact.QUALITY)
-STATUS = ("quality.decision", Family.QUALITY,
-          "Sets a quality decision (pass/fail, release, reject)", Severity.HIGH, Impact.QUALITY)
-DUE_DATES = ("quality.due-dates", Family.QUALITY,
-             "Computes calibration or inspection due dates from an interval", Severity.HIGH, Impact.QUALITY)
+
+
+def _meta(rule_id: str) -> tuple[str, Family, str, Severity, Impact]:
+    info = catalogue.rule(rule_id)
+    assert info.impact is not None, rule_id
+    return info.id, info.family, info.title, info.severity, info.impact
+
+
+PRICES = _meta("financial.prices")
+DOCUMENTS = _meta("financial.issues-documents")
+REGISTER = _meta("financial.register")
+QUAL_RECORDS = _meta("quality.writes")
+STATUS = _meta("quality.decision")
+DUE_DATES = _meta("quality.due-dates")
+LIMIT_TABLE = _meta("quality.limit-table")
 
 # procedures ------------------------------------------------------------------------------
 _HEADERS = {
@@ -245,6 +248,31 @@ def _recorded_choices(units: Sequence[tuple[int, str]], family: str) -> Iterator
         yield (*QUAL_RECORDS, (choice, record))
 
 
+# a row of a limit table: a name, then values among which a low and a high one ("3V3", 0, 3.2, 3.4, None)
+_LIMIT_ROW = re.compile(r"[\[(]\s*[\"'][^\"']+[\"']\s*,([^()\[\]]*)[)\]]")
+_NUMBER_FIELD = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
+
+
+def _low_high(fields: str) -> bool:
+    values = [float(f) if _NUMBER_FIELD.match(f) else None for f in fields.split(",")]
+    return any(a is not None and b is not None and a < b for a, b in zip(values, values[1:]))
+
+
+LIMIT_TABLE_ROWS = 3
+
+
+def _limit_table(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:
+    """A test station's table of limits kept as data (POLICY.md): rows of a name with a low
+    and a high value, in code that names limits. The decisions made against it depend on it."""
+    rows = []
+    for index, (_, code) in enumerate(units):
+        match = _LIMIT_ROW.search(code)
+        if match and _low_high(match.group(1)):
+            rows.append(index)
+    if len(rows) >= LIMIT_TABLE_ROWS and any(vocab.LIMIT_NAME.search(vocab.split_identifiers(code)) for _, code in units):
+        yield (*LIMIT_TABLE, tuple(rows[:3]))
+
+
 def _only_string(expr: str) -> str | None:
     """The text of an expression that is one string literal (``"FAIL"``, ``('NG')``), else None."""
     match = _STRING.fullmatch(expr.strip().strip("()").strip())
@@ -294,6 +322,7 @@ def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Itera
     family = _family(language)
     yield from erp_gui(units)
     yield from _recorded_choices(units, family)
+    yield from _limit_table(units)
     for indexes in groups.values():
         lines = [_parse(i, units[i][1], language) for i in indexes if units[i][1]]
         yield from _procedure(lines, family, language)
@@ -402,11 +431,8 @@ _PRICE_FIELDS = "|".join(_ERP["price_fields"])
 # a price field set through a screen field (...-NETPR[..]").text = ) or a grid cell (.modifyCell row, "KBETM", x)
 _PRICE_FIELD = re.compile(r"findbyid\s*\(\s*[\"'][^\"']*-(?:" + _PRICE_FIELDS + r")\b[^\"']*[\"']\s*\)\s*\.text\s*=|"
                           r"\.modifycell\s*\(?[^,]+,\s*[\"'](?:" + _PRICE_FIELDS + r")[\"']\s*,", I)
-SAP_FINANCIAL = ("financial.erp-gui", Family.FINANCIAL,
-                 "Drives an ERP user interface to create or change documents that carry money", Severity.HIGH,
-                 Impact.FINANCIAL)
-SAP_QUALITY = ("quality.erp-gui", Family.QUALITY,
-               "Drives an ERP user interface to record quality results or decisions", Severity.HIGH, Impact.QUALITY)
+SAP_FINANCIAL = _meta("financial.erp-gui")
+SAP_QUALITY = _meta("quality.erp-gui")
 
 
 def erp_gui(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from ..model import Family, Severity
 from .engine import Rule
 
 I = re.IGNORECASE
@@ -14,32 +13,29 @@ ERP = re.compile(
     r"\bsap\s*gui\b|\bsapgui\w*|\bsap\.(?:functions|logoncontrol|tablefactory|bapi|gui)\b|\bsaprfc\b|\bpyrfc\b|"
     r"\bnwrfc\w*|getscriptingengine|\bsap\s*(?:netweaver|hana|s/?4\s*hana|s/?4|r/?3|business\s*one|logon|system|client)\b|"
     r"\bbapi_\w+|\brfc_read_table\b|\bnavision\b|dynamics\s*(?:nav|ax|365)|oracle\s*ebs|jd\s*edwards|proalpha|"
-    r"\babas\b|comarch|symfonia|\benova\b|\berp\d*\b", I)
+    r"\babas\b|comarch|symfonia|\benova\b|\berp\d*\b|\bodoo\b|\bexecute_kw\b|/xmlrpc/2/object", I)
 QMS_MES = re.compile(r"\b(?:qms|caq|mes|lims|babtec|historian|pi\s*server|osisoft|wonderware)(?:\d+|\b)", I)
 
 RULES = (
-    Rule(
-        "reach.database", Family.REACH, "Connects to a database (connection string, DSN, driver)",
-        Severity.MEDIUM,
+    Rule.of(
+        "reach.database",
         re.compile(r"\b(?:provider\s*=|driver\s*=\s*\{|dsn\s*=|data\s+source\s*=|server\s*=|initial\s+catalog\s*=|"
                    r"dbq\s*=)|\bodbc;|adodb\.(?:connection|recordset)|\bopendatabase\b|\.openrecordset\b|"
                    r"\bpyodbc\.connect|\bcreate_engine\(|\bcx_oracle\b|\boracledb\b|\bpymssql\b|\bpsycopg2?\b|"
                    r"\bsqlite3\.connect|\binvoke-sqlcmd\b|\bsqlcmd\b|system\.data\.(?:sqlclient|odbc|oledb)|"
                    r"\bodbcconnect\w*\(|\bdbconnect\(", I),
     ),
-    Rule(
-        "reach.web", Family.REACH, "Makes web requests",
-        Severity.MEDIUM,
+    Rule.of(
+        "reach.web",
         re.compile(r"https?://|msxml2\.(?:server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest|"
                    r"\brequests\.(?:get|post|put|patch|delete|session)\b|\burllib\b|\bhttpx\b|"
                    r"\binvoke-(?:webrequest|restmethod)\b|net\.webclient|\bhttr::|\bdownload\.file\(|"
                    r"\b(?:curl|wget)\b", I),
     ),
-    Rule(
-        "reach.network-path", Family.REACH, "Uses network shares or mapped drives",
-        Severity.LOW,
+    Rule.of(
+        "reach.network-path",
         re.compile(r"\\\\[\w.$-]+\\[\w.$ -]+|\b[D-Zd-z]:\\\\?[\w$ ]|\bnet\s+use\b|new-psdrive", 0),
     ),
-    Rule("reach.erp", Family.REACH, "Reaches an ERP or finance system", Severity.MEDIUM, ERP),
-    Rule("reach.qms-mes", Family.REACH, "Reaches a QMS, MES, LIMS or historian", Severity.LOW, QMS_MES),
+    Rule.of("reach.erp", ERP),
+    Rule.of("reach.qms-mes", QMS_MES),
 )

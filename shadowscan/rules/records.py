@@ -19,16 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-from ..model import Evidence, Family, Finding, Impact, Severity
-from . import vocab
+from ..model import Evidence, Finding
+from . import catalogue, vocab
 
 MAX_TABLES_SHOWN = 20
 _DECISION_COLUMN = re.compile(r"^(?:" + vocab.DECISION_LITERAL + r")$", re.IGNORECASE)
 
-FINANCIAL_STORE = ("financial.record-store", Family.FINANCIAL,
-                   "Stores financial records (ledger, invoices, payables, payroll, prices)", Severity.HIGH, Impact.FINANCIAL)
-QUALITY_STORE = ("quality.record-store", Family.QUALITY,
-                 "Stores quality records (inspection results, calibration, test limits)", Severity.HIGH, Impact.QUALITY)
+FINANCIAL_STORE = catalogue.rule("financial.record-store")
+QUALITY_STORE = catalogue.rule("quality.record-store")
 
 
 def money_columns(columns: Iterable[str]) -> list[str]:
@@ -63,21 +61,21 @@ def judge_table(name: str, columns: list[str]) -> tuple[bool, list[str], bool, l
 
 def judge_tables(tables: Iterable[Mapping[str, Any]]) -> list[Finding]:
     """Record-store findings for the tables of one database, evidence per table."""
-    found: dict[str, list[Evidence]] = {FINANCIAL_STORE[0]: [], QUALITY_STORE[0]: []}
+    found: dict[str, list[Evidence]] = {FINANCIAL_STORE.id: [], QUALITY_STORE.id: []}
     for table in tables:
         name, columns = str(table["name"]), [str(c) for c in table.get("columns") or []]
         financial, money, quality, data = judge_table(name, columns)
         rows = table.get("rows")
         size = f"{rows:,} rows" if isinstance(rows, int) else "rows not counted"
         if financial:
-            found[FINANCIAL_STORE[0]].append(Evidence(f"table {name}", None, f"{size}; columns {', '.join(money[:6])}"))
+            found[FINANCIAL_STORE.id].append(Evidence(f"table {name}", None, f"{size}; columns {', '.join(money[:6])}"))
         if quality:
-            found[QUALITY_STORE[0]].append(Evidence(f"table {name}", None, f"{size}; columns {', '.join(data[:6])}"))
+            found[QUALITY_STORE.id].append(Evidence(f"table {name}", None, f"{size}; columns {', '.join(data[:6])}"))
     out = []
-    for rule_id, family, title, severity, impact in (FINANCIAL_STORE, QUALITY_STORE):
-        evidence = found[rule_id]
+    for info in (FINANCIAL_STORE, QUALITY_STORE):
+        evidence = found[info.id]
         if evidence:
             # tables with rows first: a filled ledger says more than an empty work table
             evidence.sort(key=lambda e: e.snippet.startswith("0 rows"))
-            out.append(Finding(rule_id, family, title, severity, tuple(evidence[:MAX_TABLES_SHOWN]), impact))
+            out.append(info.finding(evidence[:MAX_TABLES_SHOWN]))
     return out

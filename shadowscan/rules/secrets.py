@@ -3,28 +3,24 @@ from __future__ import annotations
 
 import re
 
-from ..model import Family, Severity
 from .engine import Rule
 
 I = re.IGNORECASE
 
 RULES = (
-    Rule(
-        "secrets.connection-password", Family.SECRETS, "Password written into a connection string",
-        Severity.HIGH,
+    Rule.of(
+        "secrets.connection-password",
         re.compile(r"\b(?:pwd|password)\s*=\s*(?:\{[^}*]+\}|[^\s;\"'&*{][^;\"'&]*)", I),
         in_comments=True,
     ),
-    Rule(
-        "secrets.hardcoded", Family.SECRETS, "Hard-coded password or key in code",
-        Severity.HIGH,
+    Rule.of(
+        "secrets.hardcoded",
         re.compile(r"\b\w*(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key)\w*\s*(?::?=|<-)\s*"
                    r"(?:\"[^\"*]{3,}\"|'[^'*]{3,}')|convertto-securestring\s+[\"'][^\"'*]+[\"']\s+-asplaintext", I),
         in_comments=True,
     ),
-    Rule(
-        "secrets.url-credentials", Family.SECRETS, "Credentials inside a URL",
-        Severity.HIGH,
+    Rule.of(
+        "secrets.url-credentials",
         re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@\"']+:[^@/\s\"'*]+@", I),
         in_comments=True,
     ),
