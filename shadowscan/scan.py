@@ -7,6 +7,7 @@ error in one file never stops the crawl.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -21,12 +22,16 @@ from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import TooLarge, sha256_file
+from .redact import redact_analysis
 from .registry import Registry
 from .sources import SourceOptions, source_for
 from .store import Store
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
-RETRY = frozenset({Status.TIMEOUT, Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
+# Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
+# took longer than the limit once will again (a 300 KB one-liner would cost every crawl the
+# whole timeout); it is retried with --full or a longer --timeout than the one it hit.
+RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,14 @@ Progress = Callable[[Artifact], None]
 
 def analyze_file(candidate: Candidate, limits: Limits,
                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
-    """Hash and analyse one file (runs inside a worker process)."""
+    """Hash and analyse one file (runs inside a worker process); whatever the analyzer
+    produced leaves the worker redacted (reason, facts, evidence)."""
+    sha256, analysis = _analyze_file(candidate, limits, options)
+    return sha256, redact_analysis(analysis)
+
+
+def _analyze_file(candidate: Candidate, limits: Limits,
+                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
@@ -134,13 +146,24 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         if progress:
             progress(artifact)
 
+    timeouts: dict[int, float] = {}
+
+    def timeout_of(earlier: int) -> float:
+        """The --timeout an earlier crawl ran with."""
+        if earlier not in timeouts:
+            row = store.crawl(earlier)
+            timeouts[earlier] = float(json.loads(row["options"]).get("timeout") or 0) if row else 0.0
+        return timeouts[earlier]
+
     def change_of(candidate: Candidate) -> tuple[str, Any]:
         """new / changed / unchanged, and the stored row an unchanged file can reuse."""
         prev = store.previous(candidate.path, crawl_id)
         if prev is None:
             return "new", None
         same = prev["size"] == candidate.size and prev["mtime"] == candidate.mtime
-        reusable = same and options.incremental and prev["engine"] == ENGINE and Status(prev["status"]) not in RETRY
+        status = Status(prev["status"])
+        reusable = same and options.incremental and prev["engine"] == ENGINE and status not in RETRY and not (
+            status is Status.TIMEOUT and options.limits.timeout > timeout_of(prev["crawl_id"]))
         return ("unchanged" if same else "changed"), (prev if reusable else None)
 
     def tasks() -> Iterator[Task]:

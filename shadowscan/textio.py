@@ -7,6 +7,7 @@ used, so a finding can say how a file was read.
 from __future__ import annotations
 
 import codecs
+import re
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -41,3 +42,27 @@ def decode(data: bytes) -> tuple[str, str]:
     high = {b for b in data if b >= 0x80}
     name = "cp1250" if high & _CP1250_HINTS else "cp1252"
     return data.decode(name, errors="replace"), name
+
+
+MAX_RUN = 1024  # characters of one whitespace-free run that pattern matching sees
+_LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_RUN + 1))
+
+
+def bound_runs(text: str, limit: int = MAX_RUN) -> str:
+    """``text`` with every run of more than ``limit`` non-space characters (a 300 KB hex
+    literal, a base64 blob) cut to its first and last ``limit // 2`` characters around ``…``.
+
+    No identifier, keyword or statement is that long, and pattern matching over such runs
+    can cost time in the square of their length; cut, every rule sees at most ``limit``
+    characters at a time. A run is redacted before it is cut, so a cut never leaves part
+    of a password unmasked."""
+    if len(text) <= limit:
+        return text
+    from .redact import redact
+
+    def cut(match: re.Match[str]) -> str:
+        run = redact(match.group(0))
+        half = limit // 2
+        return run if len(run) <= limit else run[:half] + "…" + run[-half:]
+
+    return _LONG_RUN.sub(cut, text)

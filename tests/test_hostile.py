@@ -248,3 +248,52 @@ def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
     assert rows[grown.name]["status"] == "too-large" and "cap" in rows[grown.name]["status_reason"]
     assert rows[rewritten.name]["classification"] == "shadow-it"
     assert sum(r["status"] == "analyzed" for r in rows.values()) == 38
+
+
+# Issue 12, item 9: bounded time on hostile text ------------------------------------------------
+@pytest.mark.parametrize("piece", ["a", "a1", "a-", "pass", "0x0f", ".Open ", "select ", "open(", "auth=("])
+def test_rules_and_redaction_take_linear_time(piece):
+    """40,000 characters of a repeated piece: quadratic patterns took 2-7 s per language here."""
+    import time
+
+    from shadowscan.redact import redact
+
+    text = (piece * (40_000 // len(piece) + 1))[:40_000]
+    for run in [redact] + [lambda t, lang=lang: scan_text(t, lang, "x") for lang in ("vba", "sql", "python")]:
+        start = time.perf_counter()
+        run(text)
+        assert time.perf_counter() - start < 1.5, f"{piece!r} took {time.perf_counter() - start:.1f} s"
+
+
+def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "load.sql").write_text("INSERT INTO Blobs VALUES (0x" + "0f1e2d3c" * 40_000 + ");\n"
+                                    "UPDATE Kosten SET Betrag = Betrag * 1.1 WHERE Jahr = 2024;\n")
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
+    assert status == "analyzed", reason
+    rules = {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    assert "writes.sql" in rules
+
+
+def test_a_recorded_timeout_is_not_rerun_on_an_unchanged_file(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "slow.sql").write_text("UPDATE Kosten SET x = 1 WHERE id = 7;\n" * 8000)  # about 1.5 s of analysis
+    db = tmp_path / "inv.db"
+
+    def crawl(*extra):
+        result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        con = sqlite3.connect(db)
+        crawl_id, seconds = con.execute("SELECT id, seconds FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+        return con.execute("SELECT status, change FROM artifacts WHERE crawl_id = ?", (crawl_id,)).fetchone(), seconds
+
+    assert crawl("--timeout", "0.2")[0] == ("timeout", "new")
+    (status, change), seconds = crawl("--timeout", "0.2")
+    assert (status, change) == ("timeout", "unchanged") and seconds < 0.2  # reused, not waited for again
+    assert crawl("--timeout", "0.2", "--full")[0][0] == "timeout"  # --full does try again
+    assert crawl("--timeout", "60")[0][0] == "analyzed"  # so does a longer timeout

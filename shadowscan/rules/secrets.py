@@ -25,7 +25,7 @@ RULES = (
     Rule(
         "secrets.url-credentials", Family.SECRETS, "Credentials inside a URL",
         Severity.HIGH,
-        re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@\"']+:[^@/\s\"'*]+@", I),
+        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^/\s:@\"']{1,256}:[^@/\s\"'*]{1,256}@", I),
         in_comments=True,
     ),
 )
