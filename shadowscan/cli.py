@@ -21,6 +21,7 @@ from .reports.data import NoCrawl, build
 from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for
 from .store import Store
+from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
@@ -65,7 +66,7 @@ class _Progress:
         self.count += 1
         if self.enabled:
             width = max(20, (os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 80) - 30)
-            name = artifact.candidate.relpath[-width:]
+            name = visible(artifact.candidate.relpath, one_line=True)[-width:]  # no ESC/BEL/bidi from a name
             click.echo(f"\r\033[K[{self.count}] {artifact.verdict.classification.value:<19} {name}",
                        err=True, nl=False)
 

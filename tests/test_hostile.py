@@ -1,6 +1,7 @@
 """Hostile and broken inputs, generated here: each ends in the inventory with a status and a
 reason, the crawl finishes, nothing leaks. (Issue 7; the soak variant is behind --soak.)"""
 import io
+import json
 import os
 import random
 import sqlite3
@@ -297,3 +298,79 @@ def test_a_recorded_timeout_is_not_rerun_on_an_unchanged_file(tmp_path):
     assert (status, change) == ("timeout", "unchanged") and seconds < 0.2  # reused, not waited for again
     assert crawl("--timeout", "0.2", "--full")[0][0] == "timeout"  # --full does try again
     assert crawl("--timeout", "60")[0][0] == "analyzed"  # so does a longer timeout
+
+
+# Issue 12, items 14 and 16: CR injection in CSV; control and bidi characters shown escaped ------
+BIDI = "x\u202egpj.py"  # shows as "xyp.jpg" where U+202E is rendered raw
+TERMINAL = "esc\x1b[31mred\x07.py"
+RAW = ("\u202e", "\x1b", "\x07", "\r")
+
+
+def make_spoofing_share(share: Path) -> None:
+    share.mkdir()
+    (share / "\r=2+3.py").write_text("cur.execute(\"UPDATE Lots SET Status = 'FAIL'\")\n")
+    (share / BIDI).write_text("print(1)\n")
+    (share / TERMINAL).write_text("print(2)\n")
+    write_workbook(share / "book.xlsm", sheets={"S": [["a"]]}, vba_modules=[VbaModule("M", "Sub A()\nEnd Sub\n")],
+                   properties={"creator": "ok\r=2+3", "last_modified_by": "\r=1+4\u202e", "title": "\x1b]0;pwned\x07"})
+
+
+def test_no_output_carries_raw_control_or_bidi_characters(tmp_path):
+    """A CR cannot split a CSV row (LibreOffice ends rows at a bare CR), and ESC, BEL and
+    U+202E from names and properties are shown as escapes in every format."""
+    from conftest import crawl_and_report
+
+    share = tmp_path / "share"
+    make_spoofing_share(share)
+    formats = ("html", "json", "csv", "csv-findings", "xlsx", "sarif", "migration")
+    out = crawl_and_report(tmp_path, share, formats, tmp_path / "out" / "r", jobs=1).parent
+    texts = {}
+    for path in out.rglob("*"):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as package:
+                texts.update({f"{path.name}:{n}": package.read(n).decode() for n in package.namelist()})
+        elif path.is_file():
+            texts[path.name] = path.read_text(encoding="utf-8")
+    assert len(texts) > 10
+    for name, text in texts.items():
+        for char in RAW:
+            assert char not in text, f"{name} carries {char!r} raw"
+    html = texts["r.html"]
+    assert "x\\\\u202egpj.py" in html or "x\\u202egpj.py" in html  # shown, escaped
+    for name in ("r.csv", "r-findings.csv") if "r-findings.csv" in texts else ("r.csv",):
+        rows = texts[name].splitlines()  # splitlines() ends lines at CR as LibreOffice does
+        assert len(rows) == len(list(__import__("csv").reader(io.StringIO(texts[name])))), name
+        for row in __import__("csv").reader(rows):
+            assert not any(c.startswith(("=", "+", "-", "@")) for c in row), row
+    report = json.loads(texts["r.json"])
+    assert any(a["relpath"] == BIDI for a in report["artifacts"])  # the data itself is unchanged
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
+    import subprocess
+    import sys
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / TERMINAL).write_text("print(2)\n")
+    (share / BIDI).write_text("print(1)\n")
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "shadowscan.cli", "--db", str(tmp_path / "inv.db"), "crawl",
+                             str(share), "--jobs", "1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave, env={**os.environ, "PYTHONPATH": str(REPO)})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait() == 0
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "\\x1b[31mred\\x07.py" in shown
+    assert "\x07" not in shown and "\x1b[31m" not in shown and "\u202e" not in shown
