@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .model import Action, Analysis, Classification, Family, Finding, Impact, RiskFactor, Status, Verdict
+from .model import Action, Analysis, Classification, Evidence, Family, Finding, Impact, RiskFactor, Status, Verdict
 
 PERSISTENT_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.file", "writes.email", "writes.web",
                                "access.action-query"})
 FINANCIAL_COMPUTATIONS_FOR_CALCULATOR = 3
+DATA_WRITES = frozenset({"writes.sql", "writes.recordset", "writes.web", "access.action-query"})
+FLOW_RULES = frozenset({"financial.prices", "financial.issues-documents", "financial.register"})
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,18 @@ class Registration:
     registered: bool = False
 
 
+def _at(ev: Evidence) -> str:
+    line = f" line {ev.line}" if ev.line else ""
+    return f"{ev.location}{line}: {ev.snippet}"
+
+
 def _where(finding: Finding) -> str:
+    """The first evidence; for a flow (computes here, writes there) the first two."""
     if not finding.evidence:
         return ""
-    ev = finding.evidence[0]
-    line = f" line {ev.line}" if ev.line else ""
-    more = f" (and {len(finding.evidence) - 1} more)" if len(finding.evidence) > 1 else ""
-    return f" — {ev.location}{line}: {ev.snippet}{more}"
+    shown = list(finding.evidence[:2]) if finding.rule in FLOW_RULES else [finding.evidence[0]]
+    more = f" (and {len(finding.evidence) - len(shown)} more)" if len(finding.evidence) > len(shown) else ""
+    return " — " + " → ".join(_at(ev) for ev in shown) + more
 
 
 def _by_rule(findings: Sequence[Finding]) -> dict[str, Finding]:
@@ -54,7 +61,9 @@ def impacts_with_reasons(findings: Sequence[Finding]) -> list[tuple[Impact, str]
         out.append((Impact.FINANCIAL, f"Computes financial values in {len(computes.evidence)} places: "
                                       f"a calculator, not a display{_where(computes)}"))
     erp = rules.get("reach.erp")
-    if erp and writes:
+    # Writing to a database or web service while connected to an ERP is writing to it;
+    # mailing or saving a report taken from it is not.
+    if erp and any(f.rule in DATA_WRITES for f in writes):
         out.append((Impact.FINANCIAL, f"Writes data while connected to an ERP/finance system{_where(erp)}"))
     return out
 

@@ -22,6 +22,7 @@ from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_names, scan_text
+from ..rules.records import judge_tables
 from ..rules.engine import snippet
 from .vba import analyze_vba_modules, logic_parts
 
@@ -209,7 +210,24 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
     if dates:
         facts["created"] = min(dates).isoformat()
         facts["last_changed"] = max(dates).isoformat()
-    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
+    return Analysis(Status.ANALYZED, partial_reason(facts), tuple(merge_findings(findings)), facts,
+                    fingerprint=combine(logic))
+
+
+def partial_reason(facts: dict[str, Any]) -> str:
+    """What a database analysis could not read (tables, saved queries), in one sentence; "" when nothing."""
+    parts = []
+    for key, noun in (("tables", "tables"), ("queries", "saved queries")):
+        items = facts.get(key) or []
+        failed = [item for item in items if item.get("error")]
+        if failed:
+            first = failed[0]
+            parts.append(f"{len(failed)} of {len(items)} {noun} could not be read "
+                         f"(first: {first['name']}: {first['error'][:120]})")
+    if not parts:
+        return ""
+    facts["unread"] = parts
+    return "partial analysis: " + "; ".join(parts)
 
 
 def _driver_message(exc: Exception) -> str:
@@ -238,6 +256,7 @@ def _tables(db: _Db, findings: list[Finding], logic: list[tuple[str, str]]) -> l
         names += [(f"table {name}.{column}", column) for column in table["columns"]]
         logic.append((f"table {name}", ",".join(table["columns"])))
     findings += scan_names(names)
+    findings += judge_tables(out)
     return out
 
 
@@ -251,7 +270,10 @@ def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding]
     if not objects:
         return []
     try:
-        rows = db.rows("SELECT Attribute, Expression, Flag, LvExtra, Name1, Name2, ObjectId FROM MSysQueries")
+        # JET3 (Access 97) has no LvExtra column: ask only for the columns this catalog has.
+        present, _ = db.query("SELECT * FROM MSysQueries WHERE 1=0")
+        wanted = [c for c in ("Attribute", "Expression", "Flag", "LvExtra", "Name1", "Name2", "ObjectId") if c in present]
+        rows = db.rows(f"SELECT {', '.join(wanted)} FROM MSysQueries")
     except pyodbc.Error as exc:
         return [{"name": str(o["Name"]), "type": "unknown", "sql": "", "error": _driver_message(exc)} for o in objects]
     grouped = group_rows(rows)

@@ -24,11 +24,12 @@ I = re.IGNORECASE
 
 _IF_CONDITION = re.compile(r"^\s*(?:else\s*)?if\b.*?\bthen\b", I)
 _WHERE = re.compile(r"\b(?:where|having)\b.*?(?=\"|$)", I)
+_LIT = r"[\"']\s*" + vocab.DECISION_LITERAL + r"[\s!.]*[\"']"
 _DECISION = re.compile(
-    r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b)\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
-    r"|[\"']" + vocab.DECISION_LITERAL + r"[\"']\s+if\b"
-    r"|\biif\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']"
-    r"|\bifelse\s*\(.*[\"']" + vocab.DECISION_LITERAL + r"[\"']",
+    r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b)\s*" + _LIT
+    + r"|" + _LIT + r"\s+if\b"
+    r"|\biif\s*\(.*" + _LIT
+    + r"|\bifelse\s*\(.*" + _LIT,
     I,
 )
 _ASSIGNMENT = re.compile(
@@ -59,9 +60,25 @@ def _action_part(code: str, language: str) -> str:
     return _WHERE.sub(" ", code)
 
 
-_SCRAP = re.compile(r"scrap|ausschuss|złom", I)
+_SCRAP = re.compile(r"scrap|ausschuss|z[lł]om|rebut|scart|desecho|refugo|sucata|hurda|zmetek|afkeur|报废|報廢|廃棄|폐기", I)
 _SQL_LITERAL = re.compile(r"'[^'\n]*'")
 _SQL_LITERAL_LANGUAGES = frozenset({"vba", "vbscript", "sql", "batch"})
+
+
+_INSERT = re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s*\((?P<columns>[^()]*)\)", I)
+_UPDATE = re.compile(r"\bupdate\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s+set\s+(?P<sets>.*?)(?:\bwhere\b|$)", I)
+
+
+def _write_subject(code: str) -> tuple[str, list[str]] | None:
+    """(table, columns) an INSERT or UPDATE writes, when the statement names them."""
+    match = _INSERT.search(code)
+    if match:
+        return match.group("table"), [c.strip(" []\"`") for c in match.group("columns").split(",") if c.strip()]
+    match = _UPDATE.search(code)
+    if match:
+        columns = re.findall(r"([\w\[\]. ]+?)\s*=", match.group("sets"))
+        return match.group("table"), [c.strip(" []") for c in columns]
+    return None
 
 
 def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correlation]:
@@ -70,7 +87,16 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
     about = _SQL_LITERAL.sub("''", code) if language in _SQL_LITERAL_LANGUAGES else code
     split = vocab.split_identifiers(about)
     financial = bool(vocab.FINANCIAL.search(split))
-    quality_words = [m.group(0) for m in vocab.QUALITY.finditer(split)]
+    subject = _write_subject(about)
+    if financial and subject is not None:
+        # INSERT INTO equipment (name, model, ..., repl_cost): an equipment record with a cost
+        # column is not financial data; a write is about money when its table is named for it
+        # or at least a third of the columns it writes are money.
+        table, columns = subject
+        table_words = vocab.split_identifiers(table)
+        money = [c for c in columns if vocab.MONEY.search(vocab.split_identifiers(c))]
+        financial = bool(vocab.FINANCIAL.search(table_words)) or len(money) * 3 >= max(1, len(columns))
+    quality_words = vocab.QUALITY.findall(split)
     # "scrap cost", "Ausschusskosten", "koszt złomu": scrap next to money is a cost category
     quality = bool(quality_words) and not (financial and all(_SCRAP.match(w) for w in quality_words))
     if any(rule.persistent for rule in hits):

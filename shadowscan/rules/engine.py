@@ -9,10 +9,11 @@ from typing import Iterable, Iterator, Sequence
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
 from ..textio import bound_runs
-from . import vocab
+from . import flow, vocab
 
 LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
 MAX_EVIDENCE = 20
+FLOW_LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "r", "sql", "batch"})
 SNIPPET_CHARS = 200
 
 
@@ -28,7 +29,7 @@ class Rule:
     family: Family
     title: str
     severity: Severity
-    pattern: re.Pattern[str]
+    pattern: "re.Pattern[str] | vocab.Matcher"
     languages: frozenset[str] | None = None
     persistent: bool = False
     in_comments: bool = False
@@ -209,14 +210,19 @@ def _view(rule: Rule) -> View:
 
 
 @lru_cache(maxsize=None)
-def _prefilters(language: str) -> dict[View, re.Pattern[str]]:
+def _prefilters(language: str) -> dict[View, re.Pattern[str] | None]:
     """One alternation of every rule's pattern per view: a unit it does not match needs no
-    rule run (search succeeds exactly when some alternative matches somewhere)."""
+    rule run (search succeeds exactly when some alternative matches somewhere). A view with
+    a vocabulary rule (matched word by word, not by a regex) has no pre-filter."""
     groups: dict[View, list[Rule]] = {}
     for rule in _rules_for(language):
         groups.setdefault(_view(rule), []).append(rule)
-    return {view: re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), re.IGNORECASE)
-            for view, rules in groups.items()}
+    out: dict[View, re.Pattern[str] | None] = {}
+    for view, rules in groups.items():
+        regexes = [r.pattern for r in rules if isinstance(r.pattern, re.Pattern)]
+        out[view] = re.compile("|".join(f"(?:{p.pattern})" for p in regexes), re.IGNORECASE) \
+            if len(regexes) == len(rules) else None
+    return out
 
 
 def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
@@ -226,7 +232,8 @@ def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> 
     rules = _rules_for(language)
     prefilters = _prefilters(language)
     collector = _Collector()
-    for unit in _windows(units(bound_runs(text), language)):  # bounded: no rule sees an endless line
+    all_units = list(_windows(units(bound_runs(text), language)))  # bounded: no rule sees an endless line
+    for unit in all_units:
         hits: list[Rule] = []
         views: dict[View, str] = {}  # view -> the unit's text as that view sees it ("" when nothing can match)
         evidence: Evidence | None = None
@@ -236,7 +243,8 @@ def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> 
             if subject is None:
                 subject = unit.text if rule.in_comments else unit.code
                 subject = vocab.split_identifiers(subject) if key[1] else subject
-                views[key] = subject = subject if subject and prefilters[key].search(subject) else ""
+                prefilter = prefilters[key]
+                views[key] = subject = subject if subject and (prefilter is None or prefilter.search(subject)) else ""
             if subject and rule.pattern.search(subject):
                 hits.append(rule)
                 evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
@@ -245,6 +253,13 @@ def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> 
             for rule_id, family, title, severity, impact in correlate(unit.code, language, hits):
                 evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
                 collector.add(rule_id, family, title, severity, evidence, impact)
+    if language in FLOW_LANGUAGES:
+        pairs = [(u.line, u.code) for u in all_units]
+        for rule_id, family, title, severity, impact, indexes in flow.analyse(pairs, text, language):
+            for index in indexes:
+                unit = all_units[index]
+                collector.add(rule_id, family, title, severity,
+                              Evidence(location, unit.line + line_offset, snippet(unit.text)), impact)
     return collector.findings()
 
 

@@ -8,9 +8,13 @@ from .engine import Rule
 
 I = re.IGNORECASE
 
+# An ERP is reached through its client libraries, scripting engines and product names, not
+# through a variable that happens to be called SAP.
 ERP = re.compile(
-    r"\b(?:sap(?:gui)?|bapi_\w+|rfc_read_table|navision|dynamics\s*(?:nav|ax|365)|oracle\s*ebs|"
-    r"jd\s*edwards|proalpha|abas|comarch|symfonia|enova|erp)(?:\d+|\b)", I)
+    r"\bsap\s*gui\b|\bsapgui\w*|\bsap\.(?:functions|logoncontrol|tablefactory|bapi|gui)\b|\bsaprfc\b|\bpyrfc\b|"
+    r"\bnwrfc\w*|getscriptingengine|\bsap\s*(?:netweaver|hana|s/?4\s*hana|s/?4|r/?3|business\s*one|logon|system|client)\b|"
+    r"\bbapi_\w+|\brfc_read_table\b|\bnavision\b|dynamics\s*(?:nav|ax|365)|oracle\s*ebs|jd\s*edwards|proalpha|"
+    r"\babas\b|comarch|symfonia|\benova\b|\berp\d*\b", I)
 QMS_MES = re.compile(r"\b(?:qms|caq|mes|lims|babtec|historian|pi\s*server|osisoft|wonderware)(?:\d+|\b)", I)
 
 RULES = (

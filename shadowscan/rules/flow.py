@@ -1,0 +1,373 @@
+"""Follow values within a procedure: what it computes from money or measurements, and where
+the result goes.
+
+A keyword says what a tool is about; what makes it shadow IT is what it *does* with such
+values (POLICY.md, "How the rule reads on real tools"). Per procedure (a VBA/VBScript
+Sub or Function, a Python/PowerShell/R function, the module's top-level code; SQL and
+batch files as a whole) this module looks at the logical lines the engine produced and
+finds, with evidence at the line that computes and the line that writes:
+
+* **prices**: a price, amount or tax computed by multiplying money by a quantity or a
+  rate (``qty * price``, ``subtotal * 0.18``, ``partCost * (1 + markup)``) and written to
+  a cell, a record, a file or a document;
+* **documents that carry money**: a procedure that names an invoice, quote, purchase
+  order or pay slip and exports, prints, saves, mails or files it as a new record;
+* **registers**: money amounts written into the next empty row or a new record;
+* **records**: a new or edited record whose fields are money or quality data;
+* **status decisions**: a status (FAIL/NG, OVERDUE, "Not acceptable") set in a
+  procedure that compares values against a limit or a date;
+* **due dates**: a calibration or inspection due date computed from an interval.
+
+Summing, subtracting and showing money (totals, variances, dashboards) is not pricing:
+only multiplication by a quantity or a rate, or adding a tax, is.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from ..model import Evidence, Family, Impact, Severity
+from . import vocab
+
+I = re.IGNORECASE
+
+Flow = tuple[str, Family, str, Severity, Impact, tuple[int, ...]]  # rule, family, title, severity, impact, unit indexes
+
+PRICES = ("financial.prices", Family.FINANCIAL,
+          "Computes prices or amounts (quantity x price, tax, discount) and writes them", Severity.HIGH, Impact.FINANCIAL)
+DOCUMENTS = ("financial.issues-documents", Family.FINANCIAL,
+             "Issues documents that carry money (invoices, quotes, orders, pay slips)", Severity.HIGH, Impact.FINANCIAL)
+REGISTER = ("financial.register", Family.FINANCIAL,
+            "Records money amounts as new rows or records (a register or ledger)", Severity.HIGH, Impact.FINANCIAL)
+QUAL_RECORDS = ("quality.writes", Family.QUALITY,
+                "Writes quality data (limits, results, dispositions)", Severity.HIGH, Impact.QUALITY)
+STATUS = ("quality.decision", Family.QUALITY,
+          "Sets a quality decision (pass/fail, release, reject)", Severity.HIGH, Impact.QUALITY)
+DUE_DATES = ("quality.due-dates", Family.QUALITY,
+             "Computes calibration or inspection due dates from an interval", Severity.HIGH, Impact.QUALITY)
+
+# procedures ------------------------------------------------------------------------------
+_HEADERS = {
+    "vba": re.compile(r"^\s*(?:(?:public|private|friend|static)\s+)*(?:sub|function|property\s+(?:get|let|set))\s+\w+", I),
+    "powershell": re.compile(r"^\s*function\s+[\w-]+", I),
+    "r": re.compile(r"^\s*[\w.]+\s*(?:<-|=)\s*function\s*\(", I),
+}
+_HEADERS["vbscript"] = _HEADERS["vba"]
+_PY_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+\w+|^(\s*)class\s+\w+")
+
+
+def procedures(text: str, language: str) -> list[tuple[int, int]]:
+    """(first line, last line) of each procedure, 1-based; lines outside any are one more span."""
+    lines = text.splitlines()
+    spans: list[tuple[int, int]] = []
+    if language == "python":
+        stack: list[tuple[int, int]] = []  # (indent, start)
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            indent = len(line) - len(line.lstrip())
+            while stack and indent <= stack[-1][0]:
+                _, start = stack.pop()
+                spans.append((start, number - 1))
+            match = _PY_DEF.match(line)
+            if match and match.group(0).lstrip().startswith(("def", "async")):
+                stack.append((indent, number))
+        spans += [(start, len(lines)) for _, start in stack]
+    elif language in _HEADERS:
+        starts = [n for n, line in enumerate(lines, 1) if _HEADERS[language].match(line)]
+        spans = [(s, (starts[i + 1] - 1) if i + 1 < len(starts) else len(lines)) for i, s in enumerate(starts)]
+    spans.sort()
+    # nested spans (methods in methods) keep their own lines; the rest of the file is one procedure
+    return spans
+
+
+# what a line does ------------------------------------------------------------------------
+_ISSUE = {
+    "vb": re.compile(r"\.exportasfixedformat\b|\.printout\b|\.saveas\b|\.savecopyas\b|\bdocmd\.(?:outputto|sendobject)\b|"
+                     r"\.attachments\.add\b|\.send\b|\bworkbooks\.add\b|\.copy\s*$|\.copy\s+after\s*:=|\.copy\s+before\s*:=|"
+                     r"\bopen\b.+\bfor\s+(?:output|append)\b|\.createtextfile\b", I),
+    "python": re.compile(r"\.save\(|\.to_(?:excel|csv|pdf|sql)\(|\.output\(|\.build\(|canvas\.canvas\(|"
+                         r"\bsend_message\(|\.sendmail\(|\bopen\([^)]*['\"][wa]", I),
+    "other": re.compile(r"\b(?:export-\w+|out-file|set-content|add-content|send-mailmessage)\b|\bwrite\.(?:csv2?|xlsx)\(|"
+                        r"\bwrite_xlsx\(|\bsaveworkbook\(|\bsend\.mail\(", I),
+}
+_RECORD = {
+    "vb": re.compile(r"\.addnew\b|\binsert\s+into\b|\blistrows\.add\b|\.insert\s+shift\b|\bselection\.insert\b|"
+                     r"\.pastespecial\b|\bdocmd\.runsql\b|\.end\(xlup\)\.row\s*\+\s*1|\.end\(xlup\)\.offset\(1", I),
+    "python": re.compile(r"\binsert\s+into\b|\bws\.append\(|\.append\(\s*\[|\.add\(|\.commit\(\)|\.to_sql\(|writerow", I),
+    "other": re.compile(r"\binsert\s+into\b|\bupdate\s+\S+\s+set\b|\bexport-csv\b.*-append|\bbulk\s+insert\b", I),
+}
+_APPEND_ROW = re.compile(r"\.end\(xlup\)\.row\s*\+\s*1|\.rows\.count\s*\+\s*1|\.usedrange\.rows\.count\s*\+\s*1|"
+                         r"\.max_row\s*\+\s*1|\bcounta\([^)]*\)\s*\+\s*1", I)
+_RECORDSET_FIELD = re.compile(r"^\s*(?:\w+!\[?[^=\]]+\]?|\w+\s*\(\s*\"[^\"]+\"\s*\)|\w+\.fields\s*\(\s*\"[^\"]+\"\s*\)"
+                              r"(?:\.value)?)\s*=(?!=)", I)
+_RECORDSET_WRITE = re.compile(r"\.addnew\b|\.edit\b|\w*(?:rs|rst|recordset)\w*\.update\b", I)
+_SINK_TARGET = re.compile(r"\bcells\s*\(|\brange\s*\(|\.value\b|\.value2\b|\.formula\b|!\w|\.fields\s*\(|"
+                          r"\w\[|\.cell\(|\.offset\s*\(|\b\w+\s*\(\s*\"[^\"]+\"\s*\)$", I)
+_COMPARISON = re.compile(r"(?<![<>=!-])(?:<=|>=|<(?![>=-])|>(?!=))(?!=)|\bis\s*[<>]|\bbetween\b|\bdatediff\s*\(|"
+                         r"\.days\b", I)
+# A date moved by an interval: DateAdd/EDATE/AddMonths do it themselves; a timedelta or an
+# interval only when added to something (``last + timedelta(days=n)``, not a constant window).
+_DATE_STEP = re.compile(r"\bdateadd\s*\(|\.add(?:days|months|years)\s*\(|\bedate\s*\(|"
+                        r"\+\s*(?:\w+\.)?(?:timedelta|relativedelta|days|months|years)\s*\(|"
+                        r"(?:timedelta|relativedelta)\s*\([^)]*\)\s*\+|\+\s*interval\s+'", I)
+_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
+_IDENT = re.compile(r"[A-Za-z_À-ɏ][\w.]*")
+_PLAIN_NUMBERS = {"0", "1", "2", "10", "12", "24", "60", "100", "1000", "3600", "1024", "0.5", "365", "7", "30", "31"}
+_DECISION_WORDS = re.compile(r"(?:^|[\s:_\-(/])(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.)]*$", I)
+_STATUS_WORDS = re.compile(r"^\s*(?:" + vocab.STATUS_LITERAL + "|" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL
+                           + r")(?!\w)[\s!.,]*(?:\w+[\s!.,]*){0,3}$", I)
+_ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<>!]+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)\s*(?P<rhs>.+)$", I)
+_RETURN = re.compile(r"^return\s+(?P<rhs>.+)$", I)
+_IF_HEAD = re.compile(r"^\s*(?:else\s*)?if\b(?P<cond>.*?)\bthen\b(?P<rest>.*)$", I)
+_PY_IF = re.compile(r"^\s*(?:el)?if\b(?P<cond>.*):\s*(?P<rest>.*)$", I)
+
+
+@dataclass
+class _Line:
+    index: int
+    code: str
+    words: str  # split and folded, strings included
+    lhs: str = ""
+    rhs: str = ""
+    op: str = ""
+    comparison: bool = False
+    strings: list[str] = field(default_factory=list)
+
+
+def _family(language: str) -> str:
+    return "vb" if language in ("vba", "vbscript", "xlm") else "python" if language == "python" else "other"
+
+
+def _parse(index: int, code: str, language: str) -> _Line:
+    line = _Line(index, code, vocab.split_identifiers(code))
+    line.strings = [a or b for a, b in _STRING.findall(code)]
+    body = code
+    head = (_IF_HEAD if language in ("vba", "vbscript") else _PY_IF if language == "python" else None)
+    if head is not None:
+        match = head.match(code)
+        if match:
+            line.comparison = bool(_COMPARISON.search(_STRING.sub('""', match.group("cond"))))
+            body = match.group("rest").strip()
+            if language in ("vba", "vbscript"):
+                body = re.split(r"\belse\b", body, maxsplit=1, flags=I)[0]
+    elif _COMPARISON.search(_STRING.sub('""', code)) and re.match(r"^\s*(?:if|while|case|where)\b", code, I):
+        line.comparison = True
+    if language == "python" and code.strip().startswith(("if ", "elif ", "while ")):
+        line.comparison = line.comparison or bool(_COMPARISON.search(_STRING.sub('""', code)))
+    if re.match(r"^\s*case\s+is\s*[<>]", code, I):
+        line.comparison = True
+    returned = _RETURN.match(body)
+    if returned:
+        line.lhs, line.rhs, line.op = "return", returned.group("rhs"), "="
+        return line
+    match = _ASSIGN.match(body)
+    if match and not re.match(r"^\s*(?:if|elseif|while|for|select|case|print|debug\.print|msgbox)\b", match.group("lhs"), I):
+        line.lhs, line.rhs, line.op = match.group("lhs").strip(), match.group("rhs").strip(), match.group("op")
+    return line
+
+
+def _names(expr: str) -> set[str]:
+    return {m.group(0).lower() for m in _IDENT.finditer(_STRING.sub(" ", expr))}
+
+
+def _money(words: str) -> bool:
+    return bool(vocab.MONEY.search(words))
+
+
+def _is_pricing(line: _Line, tainted: set[str]) -> bool:
+    """Money multiplied by a quantity or a rate, a rate applied as (1 +/- r), or tax added."""
+    rhs = _STRING.sub('""', line.rhs)
+    if not line.op or not rhs or "*" not in rhs and "/" not in rhs and not (line.op in ("+=", "-=", "*=") or "+" in rhs):
+        return False
+    rhs_words = vocab.split_identifiers(rhs)
+    lhs_words = vocab.split_identifiers(line.lhs)
+    names = _names(rhs)
+    money_in = _money(rhs_words) or bool(names & tainted)
+    rate = bool(vocab.MONEY_RATE.search(rhs_words)) if money_in else False
+    if "*" in rhs or line.op == "*=":
+        factors = [f for f in re.split(r"\*", rhs) if f.strip()]
+        numbers = [n for n in _NUMBER.findall(rhs) if n not in _PLAIN_NUMBERS]
+        quantity = bool(vocab.QUANTITY.search(rhs_words))
+        if money_in and (len(factors) >= 2 or line.op == "*=") and (quantity or rate or numbers or _money(lhs_words)):
+            return True
+        if _money(lhs_words) and quantity:
+            return True
+    if "/" in rhs and money_in and rate:
+        return True
+    if re.search(r"\(\s*1\s*[+\-]\s*\w", rhs) and rate:
+        return True
+    if ("+" in rhs or line.op == "+=") and rate and _money(lhs_words):
+        return True  # total = net + vat
+    return False
+
+
+def _decision_literal(text: str) -> bool:
+    return bool(_DECISION_WORDS.search(text)) and len(text.split()) <= 5
+
+
+def _only_string(expr: str) -> str | None:
+    """The text of an expression that is one string literal (``"FAIL"``, ``('NG')``), else None."""
+    match = _STRING.fullmatch(expr.strip().strip("()").strip())
+    return (match.group(1) if match.group(1) is not None else match.group(2)) if match else None
+
+
+def _sets_decision(line: _Line) -> bool:
+    """A status is set: the value is one decision or status literal (not a message that
+    mentions one), or a decision names the field that is set (``df['Yield limit NG'] = x``)."""
+    if line.op not in ("=", "<-") and line.lhs != "return":
+        return False
+    value = _only_string(line.rhs)
+    if value is not None and (_decision_literal(value) or _STATUS_WORDS.match(value)):
+        return True
+    keys = [a or b for a, b in _STRING.findall(line.lhs)]
+    return any(_decision_literal(k) for k in keys)
+
+
+def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Iterator[Flow]:
+    """Flows found in ``units`` ((line, code) pairs of one text). Each is reported once per procedure."""
+    spans = procedures(text, language)
+    groups: dict[int, list[int]] = {}
+    for index, (number, _code) in enumerate(units):
+        owner = -1
+        for i, (start, end) in enumerate(spans):
+            if start <= number <= end:
+                owner = i  # the innermost (last) span that holds the line
+        groups.setdefault(owner, []).append(index)
+    family = _family(language)
+    yield from erp_gui(units)
+    for indexes in groups.values():
+        lines = [_parse(i, units[i][1], language) for i in indexes if units[i][1]]
+        yield from _procedure(lines, family, language)
+
+
+def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]:
+    if not lines:
+        return
+    issue, record = _ISSUE[family], _RECORD[family]
+    tainted: set[str] = set()
+    append_vars: set[str] = set()
+    pricing: list[_Line] = []
+    sinks: list[_Line] = []
+    register: list[_Line] = []
+    fields_money: list[_Line] = []
+    fields_quality: list[_Line] = []
+    decisions: list[_Line] = []
+    due: list[_Line] = []
+    docs = [ln for ln in lines if vocab.MONEY_DOCUMENT.search(ln.words)]
+    actions = [ln for ln in lines if issue.search(ln.code) or record.search(ln.code)]
+    records = [ln for ln in lines if record.search(ln.code) or _RECORDSET_WRITE.search(ln.code)]
+    compares = any(ln.comparison for ln in lines)
+    quality_context = any(vocab.QUALITY.search(ln.words) for ln in lines)
+    for ln in lines:
+        lhs_key = ln.lhs.lower()
+        if ln.op:
+            rhs_words = vocab.split_identifiers(_STRING.sub(" ", ln.rhs))
+            lhs_words = vocab.split_identifiers(ln.lhs)
+            if _APPEND_ROW.search(ln.rhs) and _IDENT.fullmatch(ln.lhs.strip()):
+                append_vars.add(lhs_key)
+            if _is_pricing(ln, tainted):
+                pricing.append(ln)
+            money_value = _money(lhs_words) or _money(rhs_words) or bool(_names(ln.rhs) & tainted)
+            if money_value and _IDENT.fullmatch(ln.lhs.strip()) and not _STRING.fullmatch(ln.rhs.strip()):
+                tainted.add(lhs_key)
+            target = bool(_SINK_TARGET.search(ln.lhs)) or ln.lhs == "return"
+            if target:
+                sinks.append(ln)
+                if append_vars & _names(ln.lhs) and money_value:
+                    register.append(ln)
+            if _RECORDSET_FIELD.match(ln.code):
+                field_words = vocab.split_identifiers(ln.lhs)
+                if _money(field_words):
+                    fields_money.append(ln)
+                elif vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words):
+                    fields_quality.append(ln)
+            if _sets_decision(ln):
+                decisions.append(ln)
+            if _DATE_STEP.search(ln.rhs) and (vocab.DUE.search(lhs_words) or vocab.DUE.search(rhs_words)) \
+                    and (vocab.QUALITY.search(lhs_words + " " + rhs_words) or quality_context):
+                due.append(ln)
+    # prices written somewhere: the assignment itself is a cell/field, or a later line writes the value
+    for p in pricing:
+        if _SINK_TARGET.search(p.lhs) or p.lhs == "return":
+            yield (*PRICES, (p.index,))
+            break
+        later = next((s for s in sinks if s.index > p.index and p.lhs.lower() in _names(s.rhs)), None)
+        later = later or next((a for a in actions if a.index > p.index), None)
+        if later is not None:
+            yield (*PRICES, (p.index, later.index))
+            break
+    if docs and actions:
+        action = next((a for a in actions if a.index >= docs[0].index), actions[0])
+        yield (*DOCUMENTS, (docs[0].index, action.index))
+    if register:
+        yield (*REGISTER, (register[0].index,))
+    if records and fields_money:
+        yield (*REGISTER, (fields_money[0].index, records[0].index))
+    if records and fields_quality:
+        yield (*QUAL_RECORDS, (fields_quality[0].index, records[0].index))
+    if decisions and compares:
+        statuses = {s.lower() for d in decisions for s in d.strings}
+        strong = any(_decision_literal(s) for d in decisions for s in d.strings)
+        if strong or len(statuses) >= 2 and quality_context:
+            yield (*STATUS, tuple(d.index for d in decisions[:3]))
+    if due:
+        yield (*DUE_DATES, (due[0].index,))
+
+
+# ERP user interfaces ------------------------------------------------------------------------
+_SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b", I)
+_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
+
+
+def _erp_codes() -> dict[str, Any]:
+    import json
+    from importlib import resources
+
+    return json.loads((resources.files("shadowscan.rules") / "erp_transactions.json").read_text(encoding="utf-8"))
+
+
+_ERP = _erp_codes()
+_PRICE_FIELD = re.compile(r"findbyid\s*\(\s*[\"'][^\"']*-(?:" + "|".join(_ERP["price_fields"]) + r")\b[^\"']*[\"']\s*\)"
+                          r"\s*\.text\s*=", I)
+SAP_FINANCIAL = ("financial.erp-gui", Family.FINANCIAL,
+                 "Drives an ERP user interface to create or change documents that carry money", Severity.HIGH,
+                 Impact.FINANCIAL)
+SAP_QUALITY = ("quality.erp-gui", Family.QUALITY,
+               "Drives an ERP user interface to record quality results or decisions", Severity.HIGH, Impact.QUALITY)
+
+
+def erp_gui(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:
+    """SAP GUI scripting: the transactions a script runs say whether it writes (ME21N, MIGO,
+    VA01, QA11) or only reads (ME2N, COOIS); setting a price field is a financial write."""
+    if not any(_SAP_GUI.search(code) for _, code in units):
+        return
+    financial: list[int] = []
+    quality: list[int] = []
+    codes: dict[str, list[str]] = {"financial": [], "quality": []}
+    for index, (_, code) in enumerate(units):
+        for match in _TCODE.finditer(code):
+            tcode = match.group(1).upper()
+            for kind, found in (("financial", financial), ("quality", quality)):
+                if tcode in _ERP[kind]:
+                    found.append(index)
+                    codes[kind].append(f"{tcode} {_ERP[kind][tcode]}")
+        if _PRICE_FIELD.search(code):
+            financial.append(index)
+            codes["financial"].append("sets a price or amount field")
+    for kind, found, (rule, family, title, severity, impact) in (("financial", financial, SAP_FINANCIAL),
+                                                                  ("quality", quality, SAP_QUALITY)):
+        if found:
+            what = ", ".join(dict.fromkeys(codes[kind]))
+            yield rule, family, f"{title}: {what}", severity, impact, tuple(dict.fromkeys(found))[:3]
+
+
+def transaction_meaning(tcode: str) -> str | None:
+    """What a transaction code does, for explanations (None when unknown)."""
+    for kind in ("financial", "quality", "read"):
+        meaning = _ERP[kind].get(tcode.upper())
+        if meaning:
+            return meaning
+    return None

@@ -1,0 +1,207 @@
+"""Following values within a procedure (rules/flow.py): what is computed from money or
+measurements and where it goes. Each case is a small program written for the behaviour,
+in the languages and naming styles plants use; the negatives are the look-alikes that
+must stay citizen development (showing is not deciding)."""
+from __future__ import annotations
+
+import pytest
+
+from shadowscan.classify import classify
+from shadowscan.model import Analysis, Impact, Status
+from shadowscan.rules import merge_findings, scan_text
+
+
+def verdict(text: str, language: str):
+    findings = merge_findings(scan_text(text, language, "code"))
+    return classify(Analysis(Status.ANALYZED, "", tuple(findings), {"language": language})), findings
+
+
+QUOTE_VBA = '''Sub Angebot()
+    Set ws = Sheets("Angebot")
+    mwst = 0.19
+    For i = 2 To lastRow
+        ws.Cells(i, 5).Value = ws.Cells(i, 3).Value * ws.Cells(i, 4).Value
+        ws.Cells(i, 6).Value = ws.Cells(i, 5).Value * mwst
+    Next i
+End Sub
+'''
+INVOICE_PDF_VBA = '''Sub MakeInvoices()
+    For Each r In Sheets("Orders").Range("A2:A50")
+        Sheets("Template").Range("B3") = r.Value
+        Sheets("Template").ExportAsFixedFormat Type:=xlTypePDF, Filename:="Invoice_" & r.Value
+    Next r
+End Sub
+'''
+REGISTER_VBA = '''Sub AddEntry()
+    Set ws = Sheets("Kasa")
+    nextRow = ws.Cells(ws.Rows.Count, 1).End(xlUp).Row + 1
+    ws.Cells(nextRow, 1).Value = Date
+    ws.Cells(nextRow, 2).Value = kwota
+End Sub
+'''
+RECORDSET_VBA = '''Sub SaveLine()
+    rs.AddNew
+    rs.Fields("PRECIO_UNITARIO").Value = txtPrecio
+    rs.Fields("CANTIDAD").Value = txtCantidad
+    rs.Update
+End Sub
+'''
+STATUS_VBA = '''Function Judge(m As Double, lsl As Double, usl As Double) As String
+    If m < lsl Or m > usl Then
+        Judge = "NG"
+    Else
+        Judge = "OK"
+    End If
+End Function
+'''
+DUE_PY = '''from datetime import timedelta
+
+def status(gauge, today):
+    next_due = gauge.last_calibration + timedelta(days=gauge.interval_days)
+    if next_due < today:
+        return "OVERDUE"
+    if (next_due - today).days < 14:
+        return "DUE SOON"
+    return "OK"
+'''
+PRICE_PY = '''import openpyxl
+
+def fill(ws, items, ust_satz):
+    for row, item in enumerate(items, 2):
+        netto = item["menge"] * item["einzelpreis"]
+        ws.cell(row=row, column=4).value = netto * (1 + ust_satz)
+'''
+YIELD_PY = '''import pandas as pd
+lots = pd.read_csv("lots.csv")
+limits = pd.read_excel("limits.xlsx")
+out = pd.DataFrame()
+for i in range(len(lots)):
+    if lots.iloc[i, 3] < limits.iloc[0, 1]:
+        row = lots[i:i + 1]
+        row['Yield NG'] = limits.iloc[0, 1]
+        out = pd.concat([out, row])
+out.to_excel("ng_lots.xlsx")
+'''
+SAP_WRITE = '''Set SapGuiAuto = GetObject("SAPGUI")
+Set application = SapGuiAuto.GetScriptingEngine
+session.findById("wnd[0]/tbar[0]/okcd").text = "/nMIGO"
+session.findById("wnd[0]").sendVKey 0
+'''
+SAP_QUALITY = '''Set application = GetObject("SAPGUI").GetScriptingEngine
+session.StartTransaction "QA11"
+'''
+JUDGE_R = '''judge <- function(x, lsl, usl) {
+  if (x < lsl || x > usl) {
+    result <- "FAIL"
+  } else {
+    result <- "PASS"
+  }
+  result
+}
+'''
+
+
+@pytest.mark.parametrize("name,text,language,rule,impact", [
+    ("quote with tax, German names", QUOTE_VBA, "vba", "financial.prices", Impact.FINANCIAL),
+    ("one PDF invoice per order", INVOICE_PDF_VBA, "vba", "financial.issues-documents", Impact.FINANCIAL),
+    ("amounts appended to a cash book, Polish", REGISTER_VBA, "vba", "financial.register", Impact.FINANCIAL),
+    ("recordset fields with prices, Spanish", RECORDSET_VBA, "vba", "financial.register", Impact.FINANCIAL),
+    ("OK/NG against spec limits", STATUS_VBA, "vba", "quality.decision", Impact.QUALITY),
+    ("calibration due status", DUE_PY, "python", "quality.decision", Impact.QUALITY),
+    ("calibration due date from an interval", DUE_PY, "python", "quality.due-dates", Impact.QUALITY),
+    ("net price plus VAT into cells, German names", PRICE_PY, "python", "financial.prices", Impact.FINANCIAL),
+    ("NG lots flagged against yield limits", YIELD_PY, "python", "quality.decision", Impact.QUALITY),
+    ("SAP GUI posts a goods movement", SAP_WRITE, "vbscript", "financial.erp-gui", Impact.FINANCIAL),
+    ("SAP GUI records a usage decision", SAP_QUALITY, "vbscript", "quality.erp-gui", Impact.QUALITY),
+    ("R judge against limits", JUDGE_R, "r", "quality.decision", Impact.QUALITY),
+])
+def test_flow_found(name, text, language, rule, impact):
+    result, findings = verdict(text, language)
+    by_rule = {f.rule: f for f in findings}
+    assert rule in by_rule, (name, sorted(by_rule))
+    assert impact in result.impacts, name
+    assert all(ev.line for ev in by_rule[rule].evidence), "evidence points at lines"
+
+
+SUMMARY_VBA = '''Sub Summarise()
+    Set d = CreateObject("Scripting.Dictionary")
+    For i = 2 To lastRow
+        d(ws.Cells(i, 1).Value) = d(ws.Cells(i, 1).Value) + ws.Cells(i, 2).Value
+    Next i
+    wsSummary.Range("B1").Value = "Total Amount"
+    For Each k In d.Keys
+        wsSummary.Cells(r, 2).Value = d(k)
+    Next k
+End Sub
+'''
+VARIANCE_VBA = '''Sub Report()
+    variance = actualCost - budgetCost
+    ws.Range("D5").Value = variance
+    pct = variance / budgetCost * 100
+    ws.Range("E5").Value = pct
+    ws.ExportAsFixedFormat Type:=xlTypePDF, Filename:="Monthly report"
+End Sub
+'''
+REMINDER_VBS = '''Set mail = CreateObject("CDO.Message")
+If DateDiff("d", Date, zeile(2)) < 14 Then
+    mail.TextBody = "Anlage " & zeile(0) & " ist am " & zeile(2) & " fällig."
+    mail.Send
+End If
+'''
+HEADERS_VBA = '''Sub Stats()
+    ws.Cells(1, 1).Value = "Fail Count"
+    ws.Cells(1, 2).Value = "Pass Rate"
+    If n > 0 Then ws.Cells(2, 2).Value = passed / n
+End Sub
+'''
+WINDOW_PY = '''import datetime as dt
+DUE_WITHIN = dt.timedelta(days=30)
+def due(rows, today):
+    for row in rows:
+        if row["next_calibration"] - today <= DUE_WITHIN:
+            print(row["gauge"])
+'''
+FORMAT_VBA = '''Sub Widen()
+    For Each col In wsBilling.Columns
+        col.ColumnWidth = col.ColumnWidth + 1
+    Next col
+    Application.PrintCommunication = False
+    ActiveSheet.PageSetup.LeftMargin = Application.InchesToPoints(0.5)
+End Sub
+'''
+SAP_READ = '''Set application = GetObject("SAPGUI").GetScriptingEngine
+session.findById("wnd[0]/tbar[0]/okcd").text = "/nME2N"
+session.findById("wnd[0]").sendVKey 8
+Set o = CreateObject("Outlook.Application")
+'''
+TIMER_PY = '''import time
+def run(job):
+    start = time.time()
+    job()
+    costTime = time.time() - start
+    with open("timing.log", "a") as f:
+        f.write(str(costTime * 1000))
+'''
+PASSWORD_VBA = '''Sub Unlock()
+    Dim SAP As String
+    SAP = ws.Range("B65")
+    ActiveSheet.Unprotect Password:=SAP
+    ActiveWorkbook.SaveAs "copy.xlsm"
+End Sub
+'''
+
+
+@pytest.mark.parametrize("name,text,language", [
+    ("sums per department into a summary sheet", SUMMARY_VBA, "vba"),
+    ("budget variance shown and exported as a report", VARIANCE_VBA, "vba"),
+    ("a mail that says a date is due", REMINDER_VBS, "vbscript"),
+    ("headers that name pass/fail counts", HEADERS_VBA, "vba"),
+    ("a constant window for due gauges, printed", WINDOW_PY, "python"),
+    ("column widths and page margins", FORMAT_VBA, "vba"),
+    ("SAP report transaction mailed", SAP_READ, "vbscript"),
+    ("elapsed time called costTime", TIMER_PY, "python"),
+    ("a variable named SAP holding a password", PASSWORD_VBA, "vba"),
+])
+def test_look_alikes_stay_citizen_development(name, text, language):
+    result, findings = verdict(text, language)
+    assert not result.impacts, (name, result.reasons)
