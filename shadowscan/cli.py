@@ -388,6 +388,9 @@ def registry_import(config: Config, file: str) -> None:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{file} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise click.ClickException(f"{file}: nested too deeply to be a registry export; "
+                                   "the registry was not changed") from None
     with Store(config.db) as store:
         try:
             count = _registry(store).import_(data)

@@ -25,7 +25,7 @@ from .readfile import TooLarge, sha256_file
 from .redact import redact_analysis
 from .registry import Registry
 from .sources import SourceOptions, source_for
-from .store import Store
+from .store import Store, safe_text
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
@@ -91,11 +91,14 @@ def _analyze_file(candidate: Candidate, limits: Limits,
 
 
 def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,
-          now: datetime, options: SourceOptions | None = None) -> Artifact:
-    """Classify one analysed file against the policy and the registry."""
-    def exists(path: str) -> bool:  # a registered path, local or on a share: asked of its own source
-        return source_for(path, options).exists(path)
+          now: datetime, options: SourceOptions | None = None,
+          known: Callable[[str], bool] | None = None) -> Artifact:
+    """Classify one analysed file against the policy and the registry.
 
+    Registry paths are data: whether a registered path still holds the tool (a copy, not a
+    move) is answered by ``known`` from the inventory, never by opening the path (an imported
+    entry naming //HOST/... must not make a crawl contact HOST)."""
+    exists = known or (lambda path: False)
     if candidate.owner:
         hints = {**(analysis.facts.get("owner_hints") or {}), "file_owner": candidate.owner}
         analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
@@ -130,12 +133,26 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     last_commit = time.monotonic()
 
+    def inside(path: str) -> bool:
+        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
+                   for root in roots)
+
+    def known(path: str) -> bool:
+        """Whether a registered path still holds its tool. Under a crawl root: a stat through the
+        crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
+        word (seen, not vanished since) and no contact at all."""
+        if inside(path):
+            return source_for(path, options.source).exists(path)
+        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
+                               "LIMIT 1", (safe_text(path),)).fetchone()
+        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+
     def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
         nonlocal last_commit
-        artifact = judge(registry, candidate, sha256, analysis, now, options.source)
+        artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
         store.add(crawl_id, artifact, change, ENGINE, commit=commit)
         if commit:

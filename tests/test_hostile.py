@@ -374,3 +374,126 @@ def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert "\\x1b[31mred\\x07.py" in shown
     assert "\x07" not in shown and "\x1b[31m" not in shown and "\u202e" not in shown
+
+
+# Issue 12, items 11, 15 and 18: the registry is data ---------------------------------------------
+def _entry(**changes):
+    entry = {"id": 1, "path": "/srv/share/tool.py", "kind": "script", "fingerprint": "lf1:" + "a" * 64,
+             "sha256": "b" * 64, "owner": "Anna Nowak", "function": "quality", "purpose": "SPC charts",
+             "platform": "python", "data_access": "read-only", "product_owner": "Jan Kowalski",
+             "contributors": ["IT"], "cost_center": "K-1", "review_every": 90, "scale_decision": "Plant manager",
+             "registered_at": "2026-01-01T00:00:00+00:00",
+             "signoffs": [{"signed_by": "Jan Kowalski", "signed_at": "2026-01-02T00:00:00+00:00", "sha256": None,
+                           "fingerprint": "lf1:" + "a" * 64, "note": None}]}
+    entry.update(changes)
+    return {"schema": "shadowscan/registry-v1", "entries": [entry]}
+
+
+BAD_IMPORTS = [
+    (_entry(owner=42), "$.entries[0].owner"),
+    (_entry(purpose=["a", "b"]), "$.entries[0].purpose"),
+    (_entry(id=1e30), "$.entries[0].id"),
+    (_entry(sha256={"x": 1}), "$.entries[0].sha256"),
+    (_entry(contributors="IT, Maintenance"), "$.entries[0].contributors"),
+    (_entry(fingerprint=None), "$.entries[0].fingerprint"),
+    (_entry(path="../../../../etc/passwd"), "$.entries[0].path"),
+    (_entry(path="/srv/share/../../etc/passwd"), "$.entries[0].path"),
+    (_entry(signoffs=[{"signed_by": None, "signed_at": "2026-01-02", "fingerprint": "lf1:" + "a" * 64}]),
+     "$.entries[0].signoffs[0].signed_by"),
+    (_entry(owner="IT"), "$.entries[0]"),  # the policy still applies after the schema
+]
+
+
+@pytest.mark.parametrize("data,where", BAD_IMPORTS, ids=[w + str(n) for n, (_, w) in enumerate(BAD_IMPORTS)])
+def test_registry_import_is_validated_whole(tmp_path, data, where):
+    db = str(tmp_path / "inv.db")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_entry()))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "registry", "import", str(good)]).exit_code == 0
+    before = runner.invoke(main, ["--db", db, "registry", "export"]).output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    result = runner.invoke(main, ["--db", db, "registry", "import", str(bad)])
+    assert result.exit_code != 0 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert where in result.output and "not changed" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert runner.invoke(main, ["--db", db, "registry", "export"]).output == before
+
+
+def test_registry_import_of_a_deep_array_is_one_line(tmp_path):
+    bad = tmp_path / "deep.json"
+    bad.write_text('{"schema": "shadowscan/registry-v1", "entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "inv.db"), "registry", "import", str(bad)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "not changed" in result.output
+
+
+def test_a_signoff_without_a_signer_is_not_valid(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    tool = share / "spc.py"
+    tool.write_text("import matplotlib\nplt.plot(values)\n")
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", db, "register", str(tool), "--owner", "Anna Nowak", "--function", "quality",
+                                  "--purpose", "SPC charts", "--platform", "python", "--data-access", "read-only"])
+    assert result.exit_code == 0, result.output
+    con = sqlite3.connect(db)
+    fingerprint = con.execute("SELECT fingerprint FROM registry").fetchone()[0]
+    with con:  # what an older import stored for "signed_by": null
+        con.execute("INSERT INTO signoffs (registry_id, signed_by, signed_at, fingerprint) VALUES (1, 'None', "
+                    "'2026-01-02T00:00:00+00:00', ?)", (fingerprint,))
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1"]).exit_code == 0
+    registry, = con.execute("SELECT registry FROM artifacts").fetchone()
+    assert json.loads(registry)["signoff"] == "missing"
+    rules = {r[0] for r in con.execute("SELECT rule FROM findings")}
+    assert "governance.no-signoff" in rules
+
+
+def test_a_registry_path_on_another_host_is_never_contacted(tmp_path):
+    """An imported entry naming //127.0.0.1/x/spc.py with the fingerprint of a file on the share:
+    the crawl must not open a connection to that host (a listener counts the attempts)."""
+    import socket
+    import threading
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "spc.py").write_text("import matplotlib\nplt.plot(values)\n")
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1"]).exit_code == 0
+    fingerprint = sqlite3.connect(db).execute("SELECT fingerprint FROM artifacts").fetchone()[0]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    contacts: list[object] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            contacts.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    reg = tmp_path / "reg.json"
+    reg.write_text(json.dumps(_entry(path="//127.0.0.1/x/spc.py", fingerprint=fingerprint, signoffs=[])))
+    assert runner.invoke(main, ["--db", db, "registry", "import", str(reg)]).exit_code == 0
+    try:
+        result = runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1", "--full",
+                                      "--port", str(port)])
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert result.exit_code == 0, result.output
+    assert not contacts, "the crawl contacted the host of a registry path"
+    con = sqlite3.connect(db)
+    registry, = con.execute("SELECT registry FROM artifacts WHERE crawl_id = 2").fetchone()
+    assert json.loads(registry)["registry_match"] == "moved"
