@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -94,9 +94,11 @@ def summary_line(result: CrawlResult, db: str) -> str:
     state = "interrupted" if result.interrupted else "finished"
     changes = ", ".join(f"{result.changes[k]} {k}" for k in ("new", "changed", "unchanged", "removed")
                         if result.changes.get(k))
+    atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
+             "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
     return (f"Crawl {result.crawl_id} {state}: {result.total} artifacts ({classes}); "
             f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; "
-            f"{result.seconds:.1f} s. Inventory: {db}")
+            f"{result.seconds:.1f} s. Inventory: {db}{atime}")
 
 
 @main.command()
@@ -117,17 +119,19 @@ def summary_line(result: CrawlResult, db: str) -> str:
               help=f"SMB user (DOMAIN\\user or user@realm) for //server/share paths; the password comes from "
                    f"{PASSWORD_ENV} or a prompt, never from the command line.")
 @click.option("--port", type=click.IntRange(1, 65535), default=445, show_default=True, help="SMB port.")
+@click.option("--follow-links", is_flag=True,
+              help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
           timeout: float, memory: int, report_path: str | None, full: bool, username: str | None, port: int,
-          quiet: bool) -> None:
+          follow_links: bool, quiet: bool) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     if report_path:
         _format_of(report_path)  # refuse a bad extension before crawling for an hour
     limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
-                           source=_source_options(paths, username, port))
+                           source=replace(_source_options(paths, username, port), follow_links=follow_links))
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     with Store(config.db) as store:
         try:

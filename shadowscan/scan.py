@@ -21,7 +21,7 @@ from .classify import Registration, classify
 from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
-from .readfile import TooLarge, sha256_file
+from .readfile import TooLarge, sha256_file, take_atime_failures
 from .redact import redact_analysis
 from .registry import Registry
 from .sources import SourceOptions, source_for
@@ -31,6 +31,8 @@ ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the 
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
 # took longer than the limit once will again (a 300 KB one-liner would cost every crawl the
 # whole timeout); it is retried with --full or a longer --timeout than the one it hit.
+ATIME_NOT_KEPT = ("changed by reading: the scanning account is not the file's owner, so it can neither read "
+                  "without updating the access time (O_NOATIME) nor put it back")
 RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
@@ -51,6 +53,7 @@ class CrawlResult:
     classifications: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     changes: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged / removed
+    atime_not_kept: int = 0  # files and folders whose access time the account could not preserve
 
     @property
     def total(self) -> int:
@@ -64,7 +67,10 @@ def analyze_file(candidate: Candidate, limits: Limits,
                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
     """Hash and analyse one file (runs inside a worker process); whatever the analyzer
     produced leaves the worker redacted (reason, facts, evidence)."""
+    take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
     sha256, analysis = _analyze_file(candidate, limits, options)
+    if take_atime_failures() and analysis is not None:
+        analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
     return sha256, redact_analysis(analysis)
 
 
@@ -128,6 +134,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
         "timeout": options.limits.timeout, "jobs": options.jobs})
     result = CrawlResult(crawl_id)
+    take_atime_failures()
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
 
@@ -160,6 +167,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
         result.changes[change] += 1
+        if not cheap:  # read by this crawl (a reused row was not)
+            result.atime_not_kept += analysis.facts.get("access_time") == ATIME_NOT_KEPT
         if progress:
             progress(artifact)
 
@@ -187,7 +196,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         for item in crawling.walk(roots, options.excludes, options.source):
             if isinstance(item, crawling.Problem):
                 problem = _problem_candidate(item)
-                record(problem, None, Analysis.failed(Status.UNREADABLE, item.reason), change_of(problem)[0])
+                record(problem, None, Analysis.failed(Status(item.status), item.reason), change_of(problem)[0])
                 continue
             change, reusable = change_of(item)
             if reusable is not None:
@@ -210,6 +219,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 if analysis is not None:  # None: an .xlsx without macros, not an artifact
                     record(candidate, sha256, analysis, change)
         result.changes["removed"] = len(store.removed(crawl_id, roots))
+        result.atime_not_kept += len(take_atime_failures())  # folders the walk listed (in this process)
     except KeyboardInterrupt:
         state = "interrupted"
         result.interrupted = True

@@ -497,3 +497,59 @@ def test_a_registry_path_on_another_host_is_never_contacted(tmp_path):
     con = sqlite3.connect(db)
     registry, = con.execute("SELECT registry FROM artifacts WHERE crawl_id = 2").fetchone()
     assert json.loads(registry)["registry_match"] == "moved"
+
+
+# Issue 12, items 4 and 13: special files and links out of the root --------------------------------
+def test_special_files_are_recorded_never_opened(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    os.mkfifo(share / "x.xlsm")  # opening it for reading would block the crawl
+    (share / "y.py").symlink_to(share / "gone.py")
+    (share / "z.ps1").symlink_to("/dev/zero")  # reading it would never end
+    expected = {"x.xlsm": "named pipe", "y.py": "does not exist", "z.ps1": "outside the crawl root"}
+    if os.geteuid() == 0:
+        os.mknod(share / "d.py", 0o644 | __import__("stat").S_IFCHR, os.makedev(1, 5))
+        expected["d.py"] = "character device"
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "10"])
+    assert result.exit_code == 0, result.output
+    rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute("SELECT relpath, status, status_reason FROM artifacts")}
+    assert set(rows) == set(expected), rows
+    for name, words in expected.items():
+        assert rows[name][0] == "unsupported" and words in rows[name][1], (name, rows[name])
+    # with --follow-links, /dev/zero is still a device: recorded, never opened
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--follow-links", "--jobs", "1",
+                                       "--timeout", "10"])
+    rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute(
+        "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = 2")}
+    assert rows["z.ps1"][0] == "unsupported" and "character device" in rows["z.ps1"][1]
+
+
+def test_links_out_of_the_root_are_not_followed_unless_asked(tmp_path):
+    outside = tmp_path / "elsewhere"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "post.py").write_text("cur.execute(\"UPDATE Kosten SET x = 1\")\n")
+    (outside / "deep" / "inner.py").write_text("print(1)\n")
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "own.py").write_text("print(2)\n")
+    (share / "post.py").symlink_to(outside / "post.py")
+    (share / "other").symlink_to(outside / "deep")
+    (share / "inside.py").symlink_to(share / "own.py")  # stays in the root: read as usual
+    db = tmp_path / "inv.db"
+
+    def crawl(*extra):
+        result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        con = sqlite3.connect(db)
+        crawl_id = con.execute("SELECT MAX(id) FROM crawls").fetchone()[0]
+        return {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = ?", (crawl_id,))}
+
+    rows = crawl()
+    assert rows["post.py"][0] == "unsupported" and str(outside / "post.py") in rows["post.py"][1]
+    assert rows["other"][0] == "unsupported" and str(outside / "deep") in rows["other"][1]
+    assert "other/inner.py" not in rows
+    assert rows["inside.py"][0] == rows["own.py"][0] == "analyzed"
+    rows = crawl("--follow-links")
+    assert rows["post.py"][0] == "analyzed" and rows["other/inner.py"][0] == "analyzed"

@@ -74,6 +74,8 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     removed = _removed(store, crawl["id"], roots) if previous is not None else []
     summary = summarize(artifacts)
     summary["changes"] = changes(artifacts, changed, removed, previous)
+    # files whose access time this crawl's account could not preserve (not their owner)
+    summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
     return {
         "schema": SCHEMA,
         "crawl": {"id": crawl["id"], "roots": roots, "started": crawl["started"],
