@@ -2,9 +2,14 @@
 output and sets the exit code; it holds no analysis logic."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import sqlite3
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,25 +17,39 @@ from typing import Any, Mapping
 import click
 
 from . import __version__
+from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .model import Artifact, Candidate, Limits, Status
+from .model import Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
 from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError, entries_as_rows, validate
 from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
-from .scan import CrawlOptions, CrawlResult, analyze_file, run_crawl
+from .roots import canonical, dedupe
+from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for
-from .store import Store
+from .store import Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
+PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+FAIL_ON = ("shadow-it", "unregistered", "stale-signoff", "never")
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_CODES = """\b
+Exit status:
+  0  completed, every root covered, nothing at or above --fail-on
+  1  findings at or above --fail-on (crawl; default: never)
+  2  usage error, or the command could not run (bad option, unusable --db or output path)
+  3  incomplete coverage: a root, folder or file could not be scanned, or the crawl was
+     interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)"""
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Config:
     db: str
+    debug: bool = False
 
 
 pass_config = click.make_pass_decorator(Config)
@@ -45,34 +64,169 @@ def parse_size(text: str) -> int:
     return int(float(number) * 1024 ** "bkmgt".index((unit or "b").lower()))
 
 
-@click.group()
+class CliError(click.ClickException):
+    """A one-line error for the user: exit status 2 (1 is reserved for findings)."""
+
+    exit_code = EXIT_USAGE
+
+
+class _Group(click.Group):
+    """Every error becomes one line on stderr and exit status 2; ``--debug`` shows the traceback."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:  # one line, with where to look, instead of click's usage block
+            hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_USAGE)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
+            raise
+        except click.ClickException as exc:
+            if type(exc) is click.ClickException:  # 1 is reserved for findings
+                raise CliError(exc.message) from exc
+            raise
+        except Exception as exc:
+            config = ctx.find_object(Config)
+            if config is not None and config.debug:
+                raise
+            raise CliError(_explain(exc) + " (--debug shows the traceback)") from exc
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        if "disk" in str(exc):
+            return f"cannot write the inventory: {exc} (is the disk full?)"
+        return f"the inventory database failed: {one_line(exc)}"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use{where}: {exc.strerror or one_line(exc)}"
+    return f"unexpected error: {one_line(exc)}"
+
+
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Config).db = value
+
+
+def db_option(command: Any) -> Any:
+    """``--db`` after the command too (``shadowscan report --db x``), as before it."""
+    return click.option("--db", default=None, expose_value=False, callback=_set_db, is_eager=True,
+                        metavar="PATH", help="Inventory database (same as --db before the command).")(command)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="shadowscan")
 @click.option("--db", envvar="SHADOWSCAN_DB", default=DEFAULT_DB, show_default=True,
-              help="Inventory database (SQLite). Also SHADOWSCAN_DB.")
+              help="Inventory database (SQLite). Also SHADOWSCAN_DB; may also follow the command.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
 @click.pass_context
-def main(ctx: click.Context, db: str) -> None:
+def main(ctx: click.Context, db: str, debug: bool) -> None:
     """Find the shadow IT on a plant's file shares and say what to do about it."""
-    ctx.obj = Config(db=db)
+    ctx.obj = Config(db=db, debug=debug)
+
+
+def _open(config: Config, *, readonly: bool = False, must_exist: bool = True) -> Store:
+    """The inventory; commands that only read it, or change what is in it, refuse to create one."""
+    if must_exist and not os.path.exists(config.db):
+        raise CliError(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
+    return Store(config.db, readonly=readonly)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    """A file name safe to print on a terminal: control, bidi and invisible characters escaped."""
+    return visible(text, one_line=True)
 
 
 class _Progress:
-    """One updating line on a terminal; silent otherwise."""
+    """The crawl's progress on stderr: files listed so far, analysed of listed, rate, ETA once the
+    listing is complete and the current file. On a terminal a live line (rich) fitted to its width;
+    otherwise a plain line every ``every`` seconds; nothing when quiet."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.count = 0
+    def __init__(self, mode: str, every: float = 10.0) -> None:
+        self.mode, self.every = mode, every
+        self.listed = self.done = 0
+        self.complete = False
+        self.current = ""
+        self.started = self.last = time.monotonic()
+        self._live: Any = None
+        self._task: Any = None
+        if mode == "tty":
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.table import Column
+
+            self._live = Progress(
+                TextColumn("listed {task.fields[listed]:,}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                TextColumn("{task.fields[current]}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+                console=Console(stderr=True), transient=True, refresh_per_second=8)
+            self._live.start()
+            self._task = self._live.add_task("crawl", total=None, listed=0, rate="", current="")
+
+    def _rate(self) -> float:
+        return self.done / max(time.monotonic() - self.started, 1e-6)
+
+    def listed_one(self, _candidate: Candidate) -> None:
+        self.listed += 1
+        self._update()
 
     def __call__(self, artifact: Artifact) -> None:
-        self.count += 1
-        if self.enabled:
-            width = max(20, (os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 80) - 30)
-            name = visible(artifact.candidate.relpath, one_line=True)[-width:]  # no ESC/BEL/bidi from a name
-            click.echo(f"\r\033[K[{self.count}] {artifact.verdict.classification.value:<19} {name}",
-                       err=True, nl=False)
+        self.done += 1
+        self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
+        self._update()
+
+    def skipped(self, _candidate: Candidate) -> None:
+        self.done += 1
+        self._update()
+
+    def listing_done(self) -> None:
+        self.complete = True
+        if self._live is not None:
+            self._live.update(self._task, total=self.listed)
+
+    def _update(self) -> None:
+        if self._live is not None:
+            self._live.update(self._task, completed=self.done, listed=self.listed,
+                              rate=f"{self._rate():,.0f} files/s", current=self.current)
+        elif self.mode == "plain" and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            click.echo(self.line(), err=True)
+
+    def line(self) -> str:
+        rate = self._rate()
+        eta = (f", about {_duration((self.listed - self.done) / rate)} left" if self.complete and rate > 0 else
+               ", still listing")
+        return (f"shadowscan: listed {plural(self.listed, 'file')}, analysed {self.done:,} of {self.listed:,} "
+                f"({rate:,.0f} files/s{eta}) {self.current}").rstrip()
 
     def close(self) -> None:
-        if self.enabled and self.count:
-            click.echo("\r\033[K", err=True, nl=False)
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def _source_options(paths: tuple[str, ...], username: str | None, port: int) -> SourceOptions:
@@ -89,19 +243,28 @@ def _source_options(paths: tuple[str, ...], username: str | None, port: int) -> 
 
 
 def summary_line(result: CrawlResult, db: str) -> str:
-    classes = ", ".join(f"{n} {k}" for k, n in sorted(result.classifications.items())) or "nothing found"
-    statuses = ", ".join(f"{n} {k}" for k, n in sorted(result.statuses.items()))
+    classes = ", ".join(f"{n:,} {k}" for k, n in sorted(result.classifications.items())) or "nothing found"
+    statuses = ", ".join(f"{n:,} {k}" for k, n in sorted(result.statuses.items()))
     state = "interrupted" if result.interrupted else "finished"
-    changes = ", ".join(f"{result.changes[k]} {k}" for k in ("new", "changed", "unchanged", "removed")
-                        if result.changes.get(k))
+    changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
+                                                               "removed") if result.changes.get(k))
+    coverage = "complete" if result.complete else "INCOMPLETE"
     atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
              "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
-    return (f"Crawl {result.crawl_id} {state}: {result.total} artifacts ({classes}); "
-            f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; "
+    return (f"Crawl {result.crawl_id} {state}: {plural(result.total, 'artifact')} ({classes}); "
+            f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
             f"{result.seconds:.1f} s. Inventory: {db}{atime}")
 
 
-@main.command()
+def _fail_on_hits(result: CrawlResult, level: str) -> int:
+    """How many artifacts are at or above ``level`` (shadow-it > unregistered > stale-signoff)."""
+    ranked = ("shadow-it", "unregistered", "stale-signoff")
+    if level not in ranked:
+        return 0
+    return sum(result.levels[name] for name in ranked[:ranked.index(level) + 1])
+
+
+@main.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
               help="Skip files and folders matching GLOB (relative path or name). Repeatable.")
@@ -112,8 +275,15 @@ def summary_line(result: CrawlResult, db: str) -> str:
               help="Seconds of analysis per file before it is recorded as timeout.")
 @click.option("--memory", type=click.IntRange(0), default=2048, show_default=True,
               help="Memory cap per worker in MiB (0: none).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write a report (format from the extension: .html, .json, .csv, .xlsx, .sarif).")
+@click.option("--report", "report_paths", multiple=True, type=click.Path(), metavar="PATH",
+              help="Also write a report (format from the extension: .html, .json, .csv, .xlsx, .sarif). "
+                   "Repeatable.")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+              help="Also write the report in this format to --output (default stdout). Repeatable.")
+@click.option("--output", "-o", default=None, help="Where --format goes ('-': stdout; the summary then goes to stderr).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
+              help="Exit 1 when an artifact is at or above this level: shadow-it; unregistered (or shadow-it); "
+                   "stale-signoff (or unregistered, or shadow-it).")
 @click.option("--full", is_flag=True, help="Analyse every file again, even when size and mtime are unchanged.")
 @click.option("--username", "-U", default=None,
               help=f"SMB user (DOMAIN\\user or user@realm) for //server/share paths; the password comes from "
@@ -122,29 +292,89 @@ def summary_line(result: CrawlResult, db: str) -> str:
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
+@db_option
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
-          timeout: float, memory: int, report_path: str | None, full: bool, username: str | None, port: int,
-          follow_links: bool, quiet: bool) -> None:
+          timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
+          fail_on: str, full: bool, username: str | None, port: int, follow_links: bool,
+          quiet: bool) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
-    if report_path:
-        _format_of(report_path)  # refuse a bad extension before crawling for an hour
+    # refuse a bad extension before crawling for an hour
+    targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
+    if formats:
+        targets += _targets(formats, output if output is not None else "-")
+    to_stdout = any(t in (None, "-") for _, t in targets)
     limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
+    roots, notes = dedupe(list(paths))
+    for note in notes:
+        click.echo(f"shadowscan: {note}", err=True)
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
                            source=replace(_source_options(paths, username, port), follow_links=follow_links))
-    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
-    with Store(config.db) as store:
+    mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
+    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
+    with _open(config, must_exist=False) as store:
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
-            result = run_crawl(list(paths), store, options, progress)
+            result = run_crawl(roots, store, options, _Hooks(progress))
         except KeyboardInterrupt:
             progress.close()
-            click.echo("Interrupted: everything finished so far is kept in the inventory.", err=True)
-            sys.exit(130)
+            click.echo("Interrupted: everything finished so far is kept in the inventory; coverage is incomplete.",
+                       err=True)
+            sys.exit(EXIT_INCOMPLETE)
+        except StoreError:
+            progress.close()
+            raise
+        except Exception as exc:
+            progress.close()
+            if config.debug:
+                raise
+            click.echo(f"Error: the crawl failed: {_explain(exc)}; what was recorded so far is kept and the crawl "
+                       "is marked failed (--debug shows the traceback)", err=True)
+            sys.exit(EXIT_INCOMPLETE)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         progress.close()
         if not quiet:
-            click.echo(summary_line(result, config.db))
-        if report_path:
-            _write(store, result.crawl_id, _format_of(report_path), report_path)
+            click.echo(summary_line(result, config.db), err=to_stdout)
+        if targets:
+            built = build(store, result.crawl_id)
+            for fmt, target in targets:
+                _emit(built, fmt, target)
+    if not result.complete:
+        for cov in result.coverage:
+            if cov.state != "complete":
+                row = {"root": cov.root, "state": cov.state, "reason": cov.reason, "unlisted": len(cov.unlisted),
+                       "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked, "baseline": cov.baseline}
+                click.echo(f"Coverage incomplete: {root_sentence(row)}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    hits = _fail_on_hits(result, fail_on)
+    if hits:
+        click.echo(f"{plural(hits, 'artifact')} at or above --fail-on {fail_on}: exit status 1", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+class _Hooks:
+    """What the engine calls while it crawls: the progress display."""
+
+    def __init__(self, progress: _Progress) -> None:
+        self.progress = progress
+
+    def __call__(self, artifact: Artifact) -> None:
+        self.progress(artifact)
+
+    def listed(self, candidate: Candidate) -> None:
+        self.progress.listed_one(candidate)
+
+    def skipped(self, candidate: Candidate) -> None:
+        self.progress.skipped(candidate)
+
+    def listing_done(self) -> None:
+        self.progress.listing_done()
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    """SIGTERM (a stopped service, a killed job) ends the crawl as Ctrl-C does: marked interrupted."""
+    raise KeyboardInterrupt
 
 
 def _format_of(path: str) -> str:
@@ -153,6 +383,34 @@ def _format_of(path: str) -> str:
         raise click.BadParameter(f"cannot tell the format of {path!r}: use one of "
                                  + ", ".join(f".{ext}" for ext in BY_EXTENSION), param_hint="--report")
     return fmt.name
+
+
+def _write_atomic(target: Path, data: str | bytes) -> None:
+    """Write ``target`` through a temporary name in its folder and rename it into place: a full
+    disk or a crash never leaves a truncated report (nor replaces a good one)."""
+    if target.is_dir():
+        raise CliError(f"cannot write the report to {target}: it is a folder (pass a file name)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}; "
+                       "nothing was written") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _emit(report: dict, fmt: str, output: str | None) -> None:
@@ -164,22 +422,13 @@ def _emit(report: dict, fmt: str, output: str | None) -> None:
     target = Path(output)
     if isinstance(rendered, Mapping):
         if target.exists() and not target.is_dir():
-            raise click.ClickException(f"{output} is a file: the {fmt} report is a folder of pages")
+            raise CliError(f"{output} is a file: the {fmt} report is a folder of pages")
         for name, text in rendered.items():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            (target / name).write_text(text, encoding="utf-8")
+            _write_atomic(target / name, text)
         click.echo(f"Wrote {fmt} report ({len(rendered)} files): {target.resolve()}{os.sep}", err=True)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(rendered, bytes):
-        target.write_bytes(rendered)
-    else:
-        target.write_text(rendered, encoding="utf-8")
+    _write_atomic(target, rendered)
     click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
-
-
-def _write(store: Store, crawl_id: int | None, fmt: str, output: str | None) -> None:
-    _emit(build(store, crawl_id), fmt, output)
 
 
 def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
@@ -207,27 +456,64 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
 @click.option("--output", "-o", default=None,
               help="Output file, or folder for migration (several formats: the extension is replaced per format). "
                    "Default: stdout.")
-@click.option("--crawl", "crawl_id", type=int, default=None, help="Crawl id (default: the latest).")
+@click.option("--crawl", "crawl_id", type=int, default=None,
+              help="Crawl id (default: the latest; `shadowscan crawls` lists them).")
+@db_option
 @pass_config
 def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None) -> None:
-    """Write a report of the latest crawl (or of --crawl ID)."""
-    if not Path(config.db).exists():
-        raise click.ClickException(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
+    """Write a report of the latest crawl (or of --crawl ID). Opens the inventory read-only."""
     targets = _targets(formats, output)
-    with Store(config.db) as store:
+    with _open(config, readonly=True) as store:
         try:
             built = build(store, crawl_id)
         except NoCrawl as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CliError(str(exc)) from exc
     for fmt, target in targets:
         _emit(built, fmt, target)
 
+
+@main.command("crawls")
+@db_option
+@pass_config
+def crawls_command(config: Config) -> None:
+    """List the crawls in the inventory (ids for `report --crawl`), newest first, with their coverage."""
+    with _open(config, readonly=True) as store:
+        rows = store.crawls()
+    if not rows:
+        click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one.")
+        return
+    for row in rows:
+        complete = row["state"] == "finished" and all(c["state"] == "complete" for c in row["coverage"])
+        click.echo(f"{row['id']:>5}  {row['started']}  {row['state']:<11} {plural(row['artifacts'], 'artifact'):>15}"
+                   f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
+
+
+@main.command()
+@click.option("--keep", type=click.IntRange(1), required=True, help="How many of the newest crawls to keep.")
+@db_option
+@pass_config
+def prune(config: Config, keep: int) -> None:
+    """Delete all but the newest --keep crawls. The registry, sign-offs and everything the kept
+    crawls' reports show are kept; the file is compacted afterwards."""
+    size = _db_size(config.db)
+    with _open(config) as store:
+        dropped, versions = store.prune(keep)
+    if not dropped:
+        click.echo(f"Nothing to prune: the inventory holds at most {plural(keep, 'crawl')}.")
+        return
+    click.echo(f"Removed {plural(len(dropped), 'crawl')} ({', '.join(map(str, dropped))}) and "
+               f"{plural(versions, 'stored version')}; kept the newest {plural(keep, 'crawl')}, the registry and "
+               f"sign-offs. Inventory {size / 1e6:.1f} MB -> {_db_size(config.db) / 1e6:.1f} MB.")
+
+
+def _db_size(path: str) -> int:
+    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
 
 
 # registry ---------------------------------------------------------------------------------
 def _artifact_path(path: str) -> str:
     """How the registry stores a path: absolute locally, ``//server/share/...`` on a share."""
-    return display_path(path) if is_smb(path) else str(Path(path).resolve())
+    return canonical(display_path(path))  # the spelling crawls record (roots.py)
 
 
 def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
@@ -236,18 +522,18 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
     target = _artifact_path(path)
     found = [item for item in source_for(target, options).walk(target, ()) if isinstance(item, Candidate)]
     if len(found) != 1 or found[0].path != target:
-        raise click.ClickException(f"{path} is not a known artifact (an Excel workbook, Access database or script "
+        raise CliError(f"{path} is not a known artifact (an Excel workbook, Access database or script "
                                    "that exists): nothing registered")
     candidate, limits = found[0], Limits()
     with WorkerPool(1, limits.timeout, limits.memory_mb) as pool:
         (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits, options))])))
     if isinstance(outcome, Failure):
-        raise click.ClickException(f"cannot read {path}: {outcome.reason}")
+        raise CliError(f"cannot read {path}: {outcome.reason}")
     sha256, analysis = outcome
     if analysis is None:
-        raise click.ClickException(f"{path} holds no macros, connections or code: nothing to register")
+        raise CliError(f"{path} holds no macros, connections or code: nothing to register")
     if analysis.status is not Status.ANALYZED or not analysis.fingerprint:
-        raise click.ClickException(f"cannot register {path}: it could not be analysed "
+        raise CliError(f"cannot register {path}: it could not be analysed "
                                    f"({analysis.status.value}: {analysis.reason or 'no logic found'})")
     return sha256, analysis.fingerprint
 
@@ -278,6 +564,7 @@ def _registry(store: Store) -> Registry:
 @click.option("--review-every", type=click.IntRange(1), default=None, help="Review cadence in days, e.g. 90.")
 @click.option("--scale-decision", default=None, help="Who decides whether it scales or is paused.")
 @smb_options
+@db_option
 @pass_config
 def register(config: Config, path: str, username: str | None, port: int, **fields: object) -> None:
     """Register PATH as a sanctioned app with its named business owner."""
@@ -285,15 +572,15 @@ def register(config: Config, path: str, username: str | None, port: int, **field
     try:
         validate(dict(fields, contributors=contributors))  # refuse bad input before reading the file
     except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CliError(str(exc)) from exc
     sha256, fingerprint = _analyse_one(path, _source_options((path,), username, port))
-    with Store(config.db) as store:
+    with _open(config, must_exist=False) as store:
         try:
             entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
                                               fingerprint=fingerprint, sha256=sha256, contributors=contributors,
                                               **fields)
         except RegistryError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CliError(str(exc)) from exc
     click.echo(f"Registered {entry.path} as entry {entry.id} (owner {entry.owner}, {entry.function}). "
                f"Next: the Product Owner signs off with `shadowscan signoff {path} --by NAME`.")
 
@@ -303,30 +590,33 @@ def register(config: Config, path: str, username: str | None, port: int, **field
 @click.option("--by", "by", required=True, help="The Product Owner signing off.")
 @click.option("--note", default=None)
 @smb_options
+@db_option
 @pass_config
 def signoff(config: Config, path: str, by: str, note: str | None, username: str | None, port: int) -> None:
     """Record the Product Owner's sign-off of exactly what PATH holds now."""
-    with Store(config.db) as store:
+    with _open(config) as store:
         registry = _registry(store)
         try:
             entry = registry.find(path)
             sha256, fingerprint = _analyse_one(entry.path, _source_options((entry.path,), username, port))
             done = registry.signoff(entry, by=by, sha256=sha256, fingerprint=fingerprint, note=note)
         except RegistryError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CliError(str(exc)) from exc
     click.echo(f"Signed off entry {entry.id} by {done.signed_by} at {done.signed_at} "
                f"(content {str(sha256)[:12]}, logic {fingerprint[4:16]}).")
 
 
-@main.group("registry")
+@main.group("registry", cls=_Group)
+@db_option
 def registry_group() -> None:
     """List, show, remove, export and import registry entries."""
 
 
 @registry_group.command("list")
+@db_option
 @pass_config
 def registry_list(config: Config) -> None:
-    with Store(config.db) as store:
+    with _open(config, readonly=True) as store:
         rows = entries_as_rows(_registry(store).entries())
     if not rows:
         click.echo("The registry is empty: `shadowscan register PATH --owner ...` adds an entry.")
@@ -338,51 +628,55 @@ def registry_list(config: Config) -> None:
 
 @registry_group.command("show")
 @click.argument("ref")
+@db_option
 @pass_config
 def registry_show(config: Config, ref: str) -> None:
     """Show an entry (by id or path) with its sign-offs, as JSON."""
     import json
 
-    with Store(config.db) as store:
+    with _open(config, readonly=True) as store:
         try:
             entry = _registry(store).find(ref)
         except RegistryError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CliError(str(exc)) from exc
     click.echo(json.dumps(entry.to_dict(), indent=2, ensure_ascii=False))
 
 
 @registry_group.command("remove")
 @click.argument("ref")
+@db_option
 @pass_config
 def registry_remove(config: Config, ref: str) -> None:
-    with Store(config.db) as store:
+    with _open(config) as store:
         registry = _registry(store)
         try:
             entry = registry.find(ref)
         except RegistryError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CliError(str(exc)) from exc
         registry.remove(entry)
     click.echo(f"Removed entry {entry.id} ({entry.path}).")
 
 
 @registry_group.command("export")
 @click.option("--output", "-o", default="-", help="File to write (default: stdout).")
+@db_option
 @pass_config
 def registry_export(config: Config, output: str) -> None:
     """Write the registry as JSON, to keep it in version control."""
     import json
 
-    with Store(config.db) as store:
+    with _open(config, readonly=True) as store:
         text = json.dumps(_registry(store).export(), indent=2, ensure_ascii=False) + "\n"
     if output == "-":
         click.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        _write_atomic(Path(output), text)
         click.echo(f"Wrote registry: {Path(output).resolve()}", err=True)
 
 
 @registry_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
 @pass_config
 def registry_import(config: Config, file: str) -> None:
     """Replace the registry with FILE (an export). All or nothing."""
@@ -391,16 +685,17 @@ def registry_import(config: Config, file: str) -> None:
     try:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{file} is not valid JSON: {exc}") from exc
+        raise CliError(f"{file} is not valid JSON: {exc}") from exc
     except RecursionError:
-        raise click.ClickException(f"{file}: nested too deeply to be a registry export; "
-                                   "the registry was not changed") from None
-    with Store(config.db) as store:
+        raise CliError(f"{file}: nested too deeply to be a registry export; the registry was not changed") from None
+    fresh = not os.path.exists(config.db)  # a new inventory may start from a registry kept in version control
+    with _open(config, must_exist=False) as store:
         try:
             count = _registry(store).import_(data)
         except RegistryError as exc:
-            raise click.ClickException(f"{file}: {exc}; the registry was not changed") from exc
-    click.echo(f"Imported {count} registry entries from {file}.")
+            raise CliError(f"{file}: {exc}; the registry was not changed") from exc
+    click.echo(f"Imported {plural(count, 'registry entry', 'registry entries')} from {file} into "
+               f"{'a new inventory ' if fresh else ''}{config.db}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import TooLarge, sha256_file, take_atime_failures
 from .redact import redact_analysis
 from .registry import Registry
+from .roots import overlaps
 from .sources import SourceOptions, source_for
 from .store import Store, safe_text
 
@@ -46,18 +47,40 @@ class CrawlOptions:
 
 
 @dataclass
+class RootCoverage:
+    """What one root of a crawl covered."""
+
+    root: str
+    baseline: int | None = None  # the last complete crawl of the root, compared with
+    state: str = "complete"  # complete | partial | unreachable | incomplete
+    reason: str | None = None  # why the root could not be opened
+    unlisted: list[str] = field(default_factory=list)  # relpaths of folders that could not be listed
+    unreadable: int = 0  # files that could not be read
+    not_rechecked: int = 0  # artifacts kept as last seen
+    removed: int = 0
+
+
+@dataclass
 class CrawlResult:
     crawl_id: int
     seconds: float = 0.0
     interrupted: bool = False
     classifications: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
-    changes: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged / removed
+    changes: Counter[str] = field(default_factory=Counter)  # new / changed / unchanged / removed / not-rechecked
+    coverage: list[RootCoverage] = field(default_factory=list)
+    # each artifact counted once, at its highest --fail-on level: shadow-it > unregistered > stale-signoff
+    levels: Counter[str] = field(default_factory=Counter)
     atime_not_kept: int = 0  # files and folders whose access time the account could not preserve
 
     @property
     def total(self) -> int:
         return sum(self.statuses.values())
+
+    @property
+    def complete(self) -> bool:
+        """Every root was opened and listed, every file read, and the crawl ran to its end."""
+        return not self.interrupted and all(c.state == "complete" for c in self.coverage)
 
 
 Progress = Callable[[Artifact], None]
@@ -128,15 +151,23 @@ def _problem_candidate(problem: crawling.Problem) -> Candidate:
 
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
               progress: Progress | None = None) -> CrawlResult:
-    """Crawl ``roots`` into ``store``; returns counts. Ctrl-C marks the crawl interrupted."""
+    """Crawl ``roots`` (canonical: see :mod:`.roots`) into ``store``; returns counts and coverage.
+
+    Ctrl-C marks the crawl ``interrupted``, any other exception ``failed`` with its reason
+    (then re-raised): a crawl is ``finished`` only when it ran to its end."""
     started = time.monotonic()
     crawl_id = store.begin_crawl(roots, {
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
-        "timeout": options.limits.timeout, "jobs": options.jobs})
-    result = CrawlResult(crawl_id)
+        "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps)
+    result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
     take_atime_failures()
+    coverage = {c.root: c for c in result.coverage}
+    baselines = {root: store.baseline(root, crawl_id) for root in roots}
+    for cov in result.coverage:
+        cov.baseline = baselines[cov.root]
     registry = Registry(store.db)
     now = datetime.now(timezone.utc)
+    listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
 
     last_commit = time.monotonic()
 
@@ -154,7 +185,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                                "LIMIT 1", (safe_text(path),)).fetchone()
         return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
 
-    def record(candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
+    def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
@@ -167,6 +198,15 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         result.classifications[artifact.verdict.classification.value] += 1
         result.statuses[analysis.status.value] += 1
         result.changes[change] += 1
+        _count(result, artifact)
+        if analysis.status is Status.UNREADABLE:
+            cov = coverage[root]
+            if candidate.kind is not Kind.FOLDER:
+                cov.unreadable += 1
+            elif candidate.relpath == "":
+                cov.state, cov.reason = "unreachable", analysis.reason
+            else:
+                cov.unlisted.append(candidate.relpath)
         if not cheap:  # read by this crawl (a reused row was not)
             result.atime_not_kept += analysis.facts.get("access_time") == ATIME_NOT_KEPT
         if progress:
@@ -174,57 +214,120 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     timeouts: dict[int, float] = {}
 
-    def timeout_of(earlier: int) -> float:
-        """The --timeout an earlier crawl ran with."""
-        if earlier not in timeouts:
-            row = store.crawl(earlier)
-            timeouts[earlier] = float(json.loads(row["options"]).get("timeout") or 0) if row else 0.0
-        return timeouts[earlier]
+    def timeout_of(version: int) -> float:
+        """The --timeout of the crawl that recorded a stored version (the first crawl holding it)."""
+        if version not in timeouts:
+            row = store.db.execute("SELECT options FROM crawls WHERE id = (SELECT MIN(crawl_id) FROM members "
+                                   "WHERE version_id = ?)", (version,)).fetchone()
+            timeouts[version] = float(json.loads(row["options"]).get("timeout") or 0) if row else 0.0
+        return timeouts[version]
 
-    def change_of(candidate: Candidate) -> tuple[str, Any]:
-        """new / changed / unchanged, and the stored row an unchanged file can reuse."""
-        prev = store.previous(candidate.path, crawl_id)
-        if prev is None:
-            return "new", None
-        same = prev["size"] == candidate.size and prev["mtime"] == candidate.mtime
-        status = Status(prev["status"])
-        reusable = same and options.incremental and prev["engine"] == ENGINE and status not in RETRY and not (
-            status is Status.TIMEOUT and options.limits.timeout > timeout_of(prev["crawl_id"]))
-        return ("unchanged" if same else "changed"), (prev if reusable else None)
+    def change_of(candidate: Candidate, root: str) -> tuple[str, Any]:
+        """new / changed / unchanged against the last complete crawl of the root, and the stored
+        row an unchanged file can reuse (from any earlier crawl, an interrupted one too)."""
+        def same(row: Any) -> bool:
+            return bool(row["size"] == candidate.size and row["mtime"] == candidate.mtime)
+
+        base = store.in_crawl(candidate.path, baselines[root])
+        change = "new" if base is None else "unchanged" if same(base) else "changed"
+        latest = store.latest(candidate.path)
+        reusable = (latest is not None and same(latest) and options.incremental and latest["engine"] == ENGINE
+                    and Status(latest["status"]) not in RETRY
+                    and not (latest["status"] == Status.TIMEOUT.value  # retried with a longer --timeout only
+                             and options.limits.timeout > timeout_of(latest["id"])))
+        return change, (latest if reusable else None)
 
     def tasks() -> Iterator[Task]:
-        for item in crawling.walk(roots, options.excludes, options.source):
-            if isinstance(item, crawling.Problem):
-                problem = _problem_candidate(item)
-                record(problem, None, Analysis.failed(Status(item.status), item.reason), change_of(problem)[0])
-                continue
-            change, reusable = change_of(item)
-            if reusable is not None:
-                record(item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
-            elif item.size > options.limits.max_file_size:
-                record(item, None, Analysis.failed(
-                    Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte cap; "
-                                      "raise --max-size to analyse it"), change)
-            else:
-                yield (item, change), analyze_file, (item, options.limits, options.source)
+        for root in roots:
+            for item in crawling.walk([root], options.excludes, options.source):
+                if isinstance(item, crawling.Problem):
+                    problem = _problem_candidate(item)
+                    if listed:
+                        listed(problem)
+                    record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
+                           change_of(problem, root)[0])
+                    continue
+                if listed:
+                    listed(item)
+                change, reusable = change_of(item, root)
+                if reusable is not None:
+                    record(root, item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
+                elif item.size > options.limits.max_file_size:
+                    record(root, item, None, Analysis.failed(
+                        Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte "
+                                          "cap; raise --max-size to analyse it"), change)
+                else:
+                    store.commit()  # no write transaction stays open while the pool works on a slow file
+                    yield (item, change, root), analyze_file, (item, options.limits, options.source)
+        store.commit()
+        listing_done = getattr(progress, "listing_done", None)
+        if listing_done:
+            listing_done()
 
-    state = "finished"
+    state, reason = "finished", None
     try:
         with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb) as pool:
-            for (candidate, change), outcome in pool.map(tasks()):
+            for (candidate, change, root), outcome in pool.map(tasks()):
                 if isinstance(outcome, Failure):
-                    record(candidate, None, _failure_analysis(outcome), change)
+                    record(root, candidate, None, _failure_analysis(outcome), change)
                     continue
                 sha256, analysis = outcome
                 if analysis is not None:  # None: an .xlsx without macros, not an artifact
-                    record(candidate, sha256, analysis, change)
-        result.changes["removed"] = len(store.removed(crawl_id, roots))
+                    record(root, candidate, sha256, analysis, change)
+                elif skipped:
+                    skipped(candidate)
+        store.commit()
+        for cov in result.coverage:
+            if cov.state == "complete" and (cov.unlisted or cov.unreadable):
+                cov.state = "partial"
+            cov.not_rechecked, cov.removed = store.close_root(
+                crawl_id, cov.root, baselines[cov.root], cov.state, cov.reason, cov.unlisted, cov.unreadable)
+            result.changes["removed"] += cov.removed
+            result.changes["not-rechecked"] += cov.not_rechecked
         result.atime_not_kept += len(take_atime_failures())  # folders the walk listed (in this process)
     except KeyboardInterrupt:
-        state = "interrupted"
-        result.interrupted = True
+        state, reason = "interrupted", "stopped by the user (Ctrl-C or a termination signal)"
+        raise
+    except BaseException as exc:
+        state, reason = "failed", one_line(exc)
         raise
     finally:
-        store.end_crawl(crawl_id, state, started)
+        if state != "finished":
+            result.interrupted = True
+            for cov in result.coverage:
+                cov.state = "incomplete"
+        _end(store, crawl_id, state, started, reason)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _count(result: CrawlResult, artifact: Artifact) -> None:
+    """The counts ``--fail-on`` looks at: the artifact's highest level, if any."""
+    if artifact.verdict.classification.value == "shadow-it":
+        result.levels["shadow-it"] += 1
+    elif artifact.candidate.kind is not Kind.FOLDER and not artifact.registry.get("registered"):
+        result.levels["unregistered"] += 1
+    elif artifact.registry.get("signoff") == "stale":
+        result.levels["stale-signoff"] += 1
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text for a person."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, OSError) else f"{type(exc).__name__}: {text}"
+
+
+def _end(store: Store, crawl_id: int, state: str, started: float, reason: str | None) -> None:
+    """Record how the crawl ended; when the inventory itself is failing (a full disk), roll back
+    what cannot be written and try once more, so that the row never stays ``finished`` by mistake."""
+    for attempt in range(2):
+        try:
+            store.end_crawl(crawl_id, state, started, reason)
+            return
+        except Exception:
+            try:
+                store.db.rollback()
+            except Exception:
+                pass
+            if attempt:
+                return  # the row stays 'running': reports show it as a crawl that did not finish

@@ -5,34 +5,54 @@ crawl that is killed keeps everything it analysed; reused verdicts of unchanged 
 committed at least every half second (redoing them costs milliseconds). The crawl row stays
 ``running`` until it ends.
 Paths are stored as text that SQLite can hold even when a file name is not valid UTF-8
-(undecodable bytes become ``\\xNN`` escapes).
+(undecodable bytes become ``\\xNN`` escapes, one-to-one: see :func:`safe_text`).
+
+An artifact's analysed state is a *version*; a crawl holds *members* (crawl, version,
+change). An unchanged re-crawl shares the versions of the last one and adds about 20
+bytes per artifact. ``crawl_roots`` records what each root of a crawl covered.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import socket
 import sqlite3
 import time
+import urllib.parse
 from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crawls (
     id INTEGER PRIMARY KEY,
     started TEXT NOT NULL,
     finished TEXT,
-    state TEXT NOT NULL,             -- running | finished | interrupted
-    roots TEXT NOT NULL,             -- JSON list
+    state TEXT NOT NULL,             -- running | finished | interrupted | failed
+    roots TEXT NOT NULL,             -- JSON list (canonical roots)
     options TEXT NOT NULL,           -- JSON
-    seconds REAL
+    seconds REAL,
+    reason TEXT,                     -- why a crawl failed or was interrupted
+    pid INTEGER,                     -- the crawling process (a second crawl of the same roots is refused)
+    host TEXT
 );
-CREATE TABLE IF NOT EXISTS artifacts (
+CREATE TABLE IF NOT EXISTS crawl_roots (  -- coverage: what each root of a crawl really covered
+    crawl_id INTEGER NOT NULL REFERENCES crawls(id) ON DELETE CASCADE,
+    root TEXT NOT NULL,
+    state TEXT NOT NULL,             -- complete | partial | unreachable | incomplete (crawl did not finish)
+    reason TEXT,                     -- why the root could not be opened
+    baseline INTEGER,                -- the last complete crawl of this root it was compared with
+    unlisted INTEGER NOT NULL DEFAULT 0,      -- folders that could not be listed
+    unreadable INTEGER NOT NULL DEFAULT 0,    -- files that could not be read
+    not_rechecked INTEGER NOT NULL DEFAULT 0, -- artifacts kept as last seen (root or folder not reached)
+    PRIMARY KEY (crawl_id, root)
+);
+CREATE TABLE IF NOT EXISTS versions (  -- one analysed state of a path; crawls share unchanged versions
     id INTEGER PRIMARY KEY,
-    crawl_id INTEGER NOT NULL REFERENCES crawls(id),
     path TEXT NOT NULL,
     root TEXT NOT NULL,
     relpath TEXT NOT NULL,
@@ -52,13 +72,18 @@ CREATE TABLE IF NOT EXISTS artifacts (
     reasons TEXT NOT NULL,           -- JSON list
     facts TEXT NOT NULL,             -- JSON object
     registry TEXT NOT NULL,          -- JSON: registered, registry_id, owner, signoff, registry_match
-    change TEXT NOT NULL,            -- new | changed | unchanged, against the last earlier crawl of the path
     engine TEXT NOT NULL,            -- analysis version that produced the row (reuse needs the same)
-    UNIQUE (crawl_id, path)
+    digest TEXT NOT NULL             -- hash of all of the above and the findings: equal versions are shared
 );
+CREATE TABLE IF NOT EXISTS members (  -- which versions a crawl saw: about 20 bytes per artifact and crawl
+    crawl_id INTEGER NOT NULL,
+    version_id INTEGER NOT NULL,
+    change TEXT NOT NULL,            -- new | changed | unchanged (vs the baseline) | not-rechecked | removed
+    PRIMARY KEY (crawl_id, version_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
-    artifact_id INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    artifact_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
     rule TEXT NOT NULL,
     family TEXT NOT NULL,
     title TEXT NOT NULL,
@@ -66,19 +91,42 @@ CREATE TABLE IF NOT EXISTS findings (
     impact TEXT,
     evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
 );
-CREATE INDEX IF NOT EXISTS artifacts_crawl ON artifacts (crawl_id);
-CREATE INDEX IF NOT EXISTS artifacts_path ON artifacts (path, crawl_id);
+CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
+CREATE INDEX IF NOT EXISTS members_version ON members (version_id);
 CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
+CREATE VIEW IF NOT EXISTS artifacts AS  -- what each crawl holds, as one row per artifact
+    SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id
+    WHERE m.change != 'removed';
+"""
+# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change).
+MIGRATE_1 = """
+ALTER TABLE crawls ADD COLUMN reason TEXT;
+ALTER TABLE crawls ADD COLUMN pid INTEGER;
+ALTER TABLE crawls ADD COLUMN host TEXT;
+ALTER TABLE artifacts RENAME TO artifacts_v1;
 """
 
 
+class StoreError(Exception):
+    """The inventory cannot be used (a folder, not SQLite, read-only, missing): one line for the user."""
+
+
 def safe_text(text: str) -> str:
-    """Text SQLite and JSON can hold: undecodable file-name bytes become \\xNN escapes."""
+    r"""Text SQLite and JSON can hold, one-to-one with the file name's bytes.
+
+    A name that is valid UTF-8 and has no backslash is kept as it is. Otherwise (on POSIX)
+    backslashes are doubled and undecodable bytes become ``\xNN``: a file literally named
+    ``Kosten\xff.py`` and one whose name holds the byte 0xFF stay two artifacts."""
     try:
         text.encode("utf-8")
-        return text
+        if os.name == "nt" or "\\" not in text:
+            return text
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", errors="backslashreplace")
+        pass
+    if os.name == "nt":
+        return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    escaped = text.replace("\\", "\\\\")
+    return os.fsencode(escaped).decode("utf-8", errors="backslashreplace")
 
 
 def _now() -> str:
@@ -88,20 +136,140 @@ def _now() -> str:
 # One encoder for every row (json.dumps with options builds a new encoder per call).
 _json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
+_VERSION_COLUMNS = ("path", "root", "relpath", "kind", "format", "size", "mtime", "sha256", "fingerprint", "status",
+                    "status_reason", "classification", "impacts", "risk_score", "factors", "action", "reasons",
+                    "facts", "registry", "engine")
+_INSERT_VERSION = (f"INSERT INTO versions ({', '.join(_VERSION_COLUMNS)}, digest) "
+                   f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + 1))})")
+FINISHED = "finished"
+
+
+def _open_error(path: str, exc: BaseException) -> StoreError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is not a shadowscan inventory (not an SQLite database): "
+                          "pass another --db or move the file away")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"cannot write the inventory {path}: the file or its folder is read-only "
+                          "(pass a --db in a writable folder)")
+    if "disk is full" in text or "disk I/O" in text:
+        return StoreError(f"cannot write the inventory {path}: {text} (free space or pass another --db)")
+    if "unable to open" in text:
+        folder = os.path.dirname(os.path.abspath(path))
+        why = ("its folder does not exist" if not os.path.isdir(folder) else
+               "permission denied" if not os.access(folder, os.W_OK | os.X_OK) else text)
+        return StoreError(f"cannot open the inventory {path}: {why}")
+    return StoreError(f"cannot use the inventory {path}: {text}")
+
+
+def pid_alive(pid: int | None, host: str | None) -> bool:
+    """Whether the process that ran a crawl still runs (only knowable on this host)."""
+    if not pid or host != socket.gethostname():  # another machine's crawl cannot be checked from here
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 class Store:
-    """The inventory database. Use as a context manager."""
+    """The inventory database. Use as a context manager.
 
-    def __init__(self, path: str) -> None:
+    ``readonly`` opens it for reading only (reports): it never writes, never waits for a
+    crawl's write lock and refuses a file that is not already an inventory."""
+
+    def __init__(self, path: str, readonly: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30)
-        self.db.row_factory = sqlite3.Row
+        self.readonly = readonly
+        if os.path.isdir(path):
+            raise StoreError(f"{path} is a folder, not an inventory file: pass --db FILE")
+        if readonly and not os.path.exists(path):
+            raise StoreError(f"no inventory at {path}: run `shadowscan crawl PATH` first (or pass --db)")
+        try:
+            self.db = self._connect()
+            if readonly:
+                self._check_readable()
+            else:
+                self._prepare()
+        except sqlite3.Error as exc:
+            raise _open_error(path, exc) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+            try:
+                db = sqlite3.connect(uri, uri=True, timeout=30)
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # a read-only folder without the WAL side files: read the file as it is
+                db = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        else:
+            db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+
+    def _check_readable(self) -> None:
+        tables = self._tables()
+        if "meta" not in tables:
+            raise StoreError(f"{self.path} is not a shadowscan inventory (an SQLite file without its tables)")
+        version = int(self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+        if version < SCHEMA_VERSION:  # an older inventory: upgrade it once, then read
+            self.db.close()
+            Store(self.path).close()
+            self.db = self._connect()
+        elif version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
+
+    def _prepare(self) -> None:
+        tables = self._tables()
+        if tables and "meta" not in tables:
+            raise StoreError(f"{self.path} is an SQLite database but not a shadowscan inventory: "
+                             "pass another --db")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        self.db.commit()
+        version = 0
+        if "meta" in tables:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
+        if version == 1:
+            self._migrate_1()
+            return
+        if version < SCHEMA_VERSION:
+            from .registry import SCHEMA as REGISTRY_SCHEMA
+
+            self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.db.commit()
+
+    def _migrate_1(self) -> None:
+        """Schema 1 -> 2: every artifact row becomes a version with its crawl membership."""
+        from .registry import SCHEMA as REGISTRY_SCHEMA
+
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        self.db.executescript("BEGIN;" + MIGRATE_1 + SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2") + f"""
+            INSERT INTO versions (id, {', '.join(_VERSION_COLUMNS)}, digest)
+                SELECT id, {', '.join(_VERSION_COLUMNS)}, 'v1-' || id FROM artifacts_v1;
+            INSERT INTO members (crawl_id, version_id, change) SELECT crawl_id, id, change FROM artifacts_v1;
+            INSERT INTO findings_v2 SELECT * FROM findings;
+            DROP TABLE findings;
+            ALTER TABLE findings_v2 RENAME TO findings;
+            DROP TABLE artifacts_v1;
+            INSERT INTO crawl_roots (crawl_id, root, state)
+                SELECT c.id, j.value, CASE c.state WHEN 'finished' THEN 'complete' ELSE 'incomplete' END
+                FROM crawls c, json_each(c.roots) j;
+            UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
+            COMMIT;""")
+        self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
+        self.db.execute("PRAGMA foreign_keys=ON")
 
     def __enter__(self) -> "Store":
         return self
@@ -112,17 +280,44 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def commit(self) -> None:
+        """End the open write transaction (rows added with ``commit=False``)."""
+        if self.db.in_transaction:
+            self.db.commit()
+
     # crawls -------------------------------------------------------------------------
-    def begin_crawl(self, roots: Sequence[str], options: dict[str, Any]) -> int:
-        cur = self.db.execute(
-            "INSERT INTO crawls (started, state, roots, options) VALUES (?, 'running', ?, ?)",
-            (_now(), json.dumps([safe_text(r) for r in roots]), json.dumps(options)))
-        self.db.commit()
+    def begin_crawl(self, roots: Sequence[str], options: dict[str, Any],
+                    overlaps: Callable[[str, str], bool] | None = None) -> int:
+        """Start a crawl; refuses (:class:`CrawlBusy`) while a live crawl covers one of ``roots``."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in self.db.execute("SELECT id, roots, pid, host, started FROM crawls WHERE state = 'running'"):
+                if not pid_alive(row["pid"], row["host"]):
+                    continue
+                busy = [r for r in json.loads(row["roots"]) for mine in roots
+                        if (overlaps or (lambda a, b: a == b))(r, safe_text(mine))]
+                if busy:
+                    raise CrawlBusy(f"crawl {row['id']} of {busy[0]} is still running (process {row['pid']}, "
+                                    f"started {row['started']}): wait for it to end, or stop it, then crawl again")
+            cur = self.db.execute(
+                "INSERT INTO crawls (started, state, roots, options, pid, host) VALUES (?, 'running', ?, ?, ?, ?)",
+                (_now(), json.dumps([safe_text(r) for r in roots]), json.dumps(options), os.getpid(),
+                 socket.gethostname()))
+            self.db.executemany("INSERT INTO crawl_roots (crawl_id, root, state) VALUES (?, ?, 'incomplete')",
+                                [(cur.lastrowid, safe_text(r)) for r in roots])
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
         return int(cur.lastrowid or 0)
 
-    def end_crawl(self, crawl_id: int, state: str, started_monotonic: float) -> None:
-        self.db.execute("UPDATE crawls SET finished = ?, state = ?, seconds = ? WHERE id = ?",
-                        (_now(), state, round(time.monotonic() - started_monotonic, 3), crawl_id))
+    def end_crawl(self, crawl_id: int, state: str, started_monotonic: float, reason: str | None = None) -> None:
+        self.commit()
+        self.db.execute("UPDATE crawls SET finished = ?, state = ?, seconds = ?, reason = ? WHERE id = ?",
+                        (_now(), state, round(time.monotonic() - started_monotonic, 3), reason, crawl_id))
+        if state != FINISHED:
+            self.db.execute("UPDATE crawl_roots SET state = 'incomplete' WHERE crawl_id = ? AND state = 'complete'",
+                            (crawl_id,))
         self.db.commit()
 
     def crawl(self, crawl_id: int | None = None) -> sqlite3.Row | None:
@@ -131,45 +326,137 @@ class Store:
             return self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
         return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
 
+    def crawls(self) -> list[dict[str, Any]]:
+        """Every crawl, newest first, with its artifact count and coverage per root."""
+        counts = dict(self.db.execute(
+            "SELECT crawl_id, COUNT(*) FROM members WHERE change != 'removed' GROUP BY crawl_id").fetchall())
+        out = []
+        for row in self.db.execute("SELECT * FROM crawls ORDER BY id DESC"):
+            out.append({**dict(row), "roots": json.loads(row["roots"]), "artifacts": counts.get(row["id"], 0),
+                        "coverage": self.coverage(row["id"])})
+        return out
+
+    def coverage(self, crawl_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT root, state, reason, baseline, unlisted, unreadable, not_rechecked FROM crawl_roots "
+            "WHERE crawl_id = ? ORDER BY rowid", (crawl_id,))]
+
+    def baseline(self, root: str, crawl_id: int) -> int | None:
+        """The last *finished* crawl before ``crawl_id`` that covered ``root`` (killed crawls do not count)."""
+        row = self.db.execute(
+            "SELECT MAX(c.id) FROM crawls c JOIN crawl_roots r ON r.crawl_id = c.id "
+            "WHERE c.id < ? AND c.state = 'finished' AND r.root = ?", (crawl_id, safe_text(root))).fetchone()
+        return row[0]
+
+    def close_root(self, crawl_id: int, root: str, baseline: int | None, state: str, reason: str | None,
+                   unlisted_folders: Sequence[str], unreadable: int) -> tuple[int, int]:
+        """Record what ``root`` covered in this crawl. Artifacts of the baseline that this crawl could not
+        look at (the root unreachable, or under a folder it could not list) are kept as they were last seen,
+        marked ``not-rechecked``; the baseline's other artifacts this crawl did not see are ``removed``.
+        Returns (not re-checked, removed)."""
+        root = safe_text(root)
+        carried = removed = 0
+        if baseline is not None:
+            under = "(v.root = :root OR v.path = :root)"
+            unseen = (f"FROM members m JOIN versions v ON v.id = m.version_id WHERE m.crawl_id = :base "
+                      f"AND m.change != 'removed' AND {under} AND v.path NOT IN "
+                      f"(SELECT v2.path FROM members m2 JOIN versions v2 ON v2.id = m2.version_id "
+                      f"WHERE m2.crawl_id = :crawl)")
+            args: dict[str, Any] = {"base": baseline, "root": root, "crawl": crawl_id}
+            if state == "unreachable":
+                carried += self.db.execute(f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'not-rechecked' "
+                                           f"{unseen} AND v.kind != 'folder'", args).rowcount
+            for n, folder in enumerate(unlisted_folders):
+                args[f"f{n}"] = safe_text(folder).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+                carried += self.db.execute(
+                    f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'not-rechecked' {unseen} "
+                    f"AND v.relpath LIKE :f{n} ESCAPE '\\'", args).rowcount
+            removed = self.db.execute(f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'removed' {unseen} "
+                                      "AND v.kind != 'folder'", args).rowcount
+        self.db.execute("INSERT OR REPLACE INTO crawl_roots (crawl_id, root, state, reason, baseline, unlisted,"
+                        " unreadable, not_rechecked) VALUES (?,?,?,?,?,?,?,?)",
+                        (crawl_id, root, state, reason, baseline, len(unlisted_folders), unreadable, carried))
+        self.db.commit()
+        return carried, removed
+
+    def prune(self, keep: int) -> tuple[list[int], int]:
+        """Delete all but the newest ``keep`` crawls (never a running one) and the versions no kept crawl
+        holds. The registry and its sign-offs are kept. Returns (deleted crawl ids, deleted versions)."""
+        ids = [r[0] for r in self.db.execute("SELECT id FROM crawls ORDER BY id DESC")]
+        running = {r[0] for r in self.db.execute("SELECT id, pid, host FROM crawls WHERE state = 'running'")
+                   if pid_alive(r[1], r[2])}
+        drop = [i for i in ids[keep:] if i not in running]
+        if not drop:
+            return [], 0
+        marks = ",".join("?" * len(drop))
+        try:
+            self.db.execute(f"DELETE FROM members WHERE crawl_id IN ({marks})", drop)
+            self.db.execute(f"DELETE FROM crawl_roots WHERE crawl_id IN ({marks})", drop)
+            self.db.execute(f"DELETE FROM crawls WHERE id IN ({marks})", drop)
+            gone = self.db.execute("DELETE FROM versions WHERE id NOT IN (SELECT version_id FROM members)").rowcount
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        return sorted(drop), gone
+
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
             commit: bool = True) -> int:
         """Store one artifact with its findings and verdict, committed at once unless ``commit``
-        is false (then with the next committed artifact or the end of the crawl: for rows that
-        cost nothing to redo, such as the reused analysis of an unchanged file)."""
+        is false (then with the next committed artifact or :meth:`commit`: for rows that cost
+        nothing to redo, such as the reused analysis of an unchanged file). A version equal to
+        one already stored for the path (an unchanged re-crawl) is shared, not copied."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
+        path = safe_text(c.path)
+        values = (path, safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
+                  c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
+                  _json([i.value for i in v.impacts]), v.risk_score,
+                  _json([[f.name, f.points] for f in v.factors]), v.action.value,
+                  _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), engine)
+        findings = [self._finding_row(f) for f in a.findings]
+        digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
         try:
-            cur = self.db.execute(
-                "INSERT OR REPLACE INTO artifacts (crawl_id, path, root, relpath, kind, format, size, mtime, sha256,"
-                " fingerprint, status, status_reason, classification, impacts, risk_score, factors, action, reasons,"
-                " facts, registry, change, engine) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (crawl_id, safe_text(c.path), safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
-                 c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
-                 _json([i.value for i in v.impacts]), v.risk_score,
-                 _json([[f.name, f.points] for f in v.factors]), v.action.value,
-                 _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), change, engine))
-            artifact_id = int(cur.lastrowid or 0)
-            self.db.executemany(
-                "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [(artifact_id, *self._finding_row(f)) for f in a.findings])
+            self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
+                            "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
+            same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC LIMIT 1",
+                                   (path, digest)).fetchone()
+            if same is not None:
+                version_id = int(same[0])
+            else:
+                version_id = int(self.db.execute(_INSERT_VERSION, (*values, digest)).lastrowid or 0)
+                self.db.executemany(
+                    "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
+                    " VALUES (?,?,?,?,?,?,?)", [(version_id, *row) for row in findings])
+            self.db.execute("INSERT INTO members (crawl_id, version_id, change) VALUES (?,?,?)",
+                            (crawl_id, version_id, change))
         except BaseException:
             self.db.rollback()
             raise
         if commit:
             self.db.commit()
-        return artifact_id
+        return version_id
 
     @staticmethod
     def _finding_row(f: Finding) -> tuple[Any, ...]:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
-    def previous(self, path: str, crawl_id: int) -> sqlite3.Row | None:
-        """The latest row for ``path`` from a crawl before ``crawl_id`` (finished or interrupted)."""
+    def latest(self, path: str) -> sqlite3.Row | None:
+        """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
+        re-crawl may reuse when size and mtime are unchanged."""
+        return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
+                               (safe_text(path),)).fetchone()
+
+    def in_crawl(self, path: str, crawl_id: int | None) -> sqlite3.Row | None:
+        """The row of ``path`` in crawl ``crawl_id`` (None when it is not there)."""
+        if crawl_id is None:
+            return None
         return self.db.execute(
-            "SELECT * FROM artifacts WHERE path = ? AND crawl_id < ? ORDER BY crawl_id DESC LIMIT 1",
-            (safe_text(path), crawl_id)).fetchone()
+            "SELECT v.*, m.crawl_id, m.change FROM versions v JOIN members m ON m.version_id = v.id "
+            "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
 
     def analysis_of(self, row: sqlite3.Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
@@ -181,20 +468,33 @@ class Store:
         return Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
                         row["fingerprint"])
 
-    def removed(self, crawl_id: int, roots: Sequence[str]) -> list[str]:
-        """Paths under ``roots`` seen by earlier crawls but not by this one."""
-        out = []
-        for root in map(safe_text, roots):
-            prev = self.db.execute("SELECT MAX(crawl_id) FROM artifacts WHERE root = ? AND crawl_id < ?",
-                                   (root, crawl_id)).fetchone()[0]
-            if prev is not None:
-                out += [r[0] for r in self.db.execute(
-                    "SELECT path FROM artifacts WHERE root = ? AND crawl_id = ?"
-                    " AND path NOT IN (SELECT path FROM artifacts WHERE crawl_id = ?)", (root, prev, crawl_id))]
-        return sorted(out)
+    def removed(self, crawl_id: int, roots: Sequence[str] = ()) -> list[str]:
+        """Paths the baseline crawls saw and this crawl did not (recorded when the crawl finished)."""
+        return sorted(r[0] for r in self.db.execute(
+            "SELECT v.path FROM members m JOIN versions v ON v.id = m.version_id "
+            "WHERE m.crawl_id = ? AND m.change = 'removed'", (crawl_id,)))
+
+    def removed_rows(self, crawl_id: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
+            "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall()
+
+    def last_checked(self, path: str, crawl_id: int) -> int | None:
+        """The last crawl up to ``crawl_id`` that really looked at ``path``."""
+        row = self.db.execute(
+            "SELECT MAX(m.crawl_id) FROM members m JOIN versions v ON v.id = m.version_id "
+            "WHERE v.path = ? AND m.crawl_id <= ? AND m.change IN ('new', 'changed', 'unchanged')",
+            (safe_text(path), crawl_id)).fetchone()
+        return row[0]
 
     def artifacts(self, crawl_id: int) -> Iterator[sqlite3.Row]:
-        yield from self.db.execute("SELECT * FROM artifacts WHERE crawl_id = ? ORDER BY relpath, path", (crawl_id,))
+        yield from self.db.execute(
+            "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
+            "WHERE m.crawl_id = ? AND m.change != 'removed' ORDER BY v.relpath, v.path", (crawl_id,))
 
     def findings(self, artifact_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
+
+
+class CrawlBusy(StoreError):
+    """Another live crawl covers the same roots."""

@@ -205,3 +205,56 @@ End Sub
 def test_look_alikes_stay_citizen_development(name, text, language):
     result, findings = verdict(text, language)
     assert not result.impacts, (name, result.reasons)
+
+
+JUDGE_CONSTANTS_VBA = '''Sub JudgeLot()
+    Res.Judg = JUDG_NG
+    If Res.Value >= Res.SpecMin And Res.Value <= Res.SpecMax Then Res.Judg = JUDG_OK
+End Sub
+'''
+JUDGE_FUNCTION_VBA = '''Sub WaferJudge()
+    Res.JudgRes = RangeDecision(center, Res.SpecResMin, Res.SpecResMax)
+End Sub
+'''
+CHOICES_PY = '''def build(frame):
+    box = Combobox(frame, values=["i.O.", "n.i.O."])
+
+def save(check):
+    db.session.add(check)
+    db.session.commit()
+'''
+GRID_PRICE_VBS = '''cost = session.findById("wnd[0]/usr/cntlGRID/shellcont/shell").getCellValue(row, "ZZWAVWR")
+price = round(cost + cost * markup, 2)
+session.findById("wnd[0]/usr/cntlGRID/shellcont/shell").modifyCell row, "KBETM", price
+'''
+REGISTER_ROW_VBA = '''Sub AddToInvoiceRegister()
+    r = Selection.Row
+    ws.Cells(r, 9).Value = lst.List(i, 1)
+    ws.Cells(r, 13).Value = lblOrder.Caption
+    ws.Cells(r, 16).Value = CDbl(lst.List(i, 5))
+    ws.Cells(r, 20).Value = lblDate
+End Sub
+'''
+
+
+@pytest.mark.parametrize("name,text,language,rule", [
+    ("decision constants against spec limits", JUDGE_CONSTANTS_VBA, "vba", "quality.decision"),
+    ("a judgement computed from spec limits", JUDGE_FUNCTION_VBA, "vba", "quality.decision"),
+    ("pass/fail chosen by a person and stored", CHOICES_PY, "python", "quality.writes"),
+    ("a price written into an ERP grid", GRID_PRICE_VBS, "vbscript", "financial.erp-gui"),
+    ("an invoice register row filled field by field", REGISTER_ROW_VBA, "vba", "financial.issues-documents"),
+])
+def test_more_flows(name, text, language, rule):
+    result, findings = verdict(text, language)
+    assert rule in {f.rule for f in findings}, (name, sorted(f.rule for f in findings))
+    assert result.impacts
+
+
+@pytest.mark.parametrize("name,text,language", [
+    ("a judgement word with no limits", 'Sub X()\n    judgement = GetSetting("app", "k", "v")\nEnd Sub\n', "vba"),
+    ("a choice list without decisions, saved", 'box = Combobox(values=["red", "blue"])\ndb.session.add(x)\n', "python"),
+    ("a status constant without a decision", 'Sub X()\n    If a > b Then st = STATUS_READY\nEnd Sub\n', "vba"),
+])
+def test_more_look_alikes(name, text, language):
+    result, _ = verdict(text, language)
+    assert not result.impacts, (name, result.reasons)

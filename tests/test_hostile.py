@@ -150,6 +150,8 @@ def crawl_as_nobody(share: Path, db: Path) -> int:
             os.setuid(NOBODY)
             main(["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet"], standalone_mode=False)
             code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
         finally:
             os._exit(code)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -169,7 +171,7 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
         (share / "open" / "secret.py").chmod(0)
         (share / "closed").chmod(0)
         db = base / "inv.db"
-        assert crawl_as_nobody(share, db) == 0
+        assert crawl_as_nobody(share, db) == 3  # coverage incomplete: a folder and a file were not read
         rows = {r[0]: (r[1], r[2], r[3]) for r in
                 sqlite3.connect(db).execute("SELECT relpath, kind, status, status_reason FROM artifacts")}
         (share / "closed").chmod(0o755)
@@ -372,7 +374,7 @@ def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
     assert proc.wait() == 0
     os.close(master)
     shown = b"".join(chunks).decode("utf-8", "replace")
-    assert "\\x1b[31mred\\x07.py" in shown
+    assert "\\x1b[31mred\\x07.py" in shown or "x\\u202egpj.py" in shown  # a name is shown, escaped
     assert "\x07" not in shown and "\x1b[31m" not in shown and "\u202e" not in shown
 
 
@@ -425,7 +427,7 @@ def test_registry_import_of_a_deep_array_is_one_line(tmp_path):
     bad = tmp_path / "deep.json"
     bad.write_text('{"schema": "shadowscan/registry-v1", "entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "inv.db"), "registry", "import", str(bad)])
-    assert result.exit_code == 1 and "Traceback" not in result.output and "not changed" in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output and "not changed" in result.output
 
 
 def test_a_signoff_without_a_signer_is_not_valid(tmp_path):

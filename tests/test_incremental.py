@@ -81,4 +81,5 @@ def test_reused_findings_keep_their_evidence(tmp_path):
     report1 = json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)["artifacts"]
     crawl(db, share)
     report2 = json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)["artifacts"]
+    assert [a.pop("change") for a in report1 + report2] == ["new", "unchanged"]
     assert report1 == report2

@@ -1,5 +1,6 @@
 """Registry: register -> crawl -> managed, identity by logic, sign-off, governance, exchange."""
 import json
+import os
 import shutil
 
 import pytest
@@ -124,8 +125,10 @@ def test_bad_input_is_refused_and_nothing_written(tmp_path, cli):
                                   "--platform", "lotus", "--data-access", "read-only", ok=False).output
     assert "not a named person" in cli("register", book, "--owner", "n/a", "--function", "quality", "--purpose", "x",
                                        "--platform", "excel", "--data-access", "read-only", ok=False).output
-    assert "registry is empty" in cli("registry", "list").output
+    assert "no inventory at" in cli("registry", "list", ok=False).output  # nothing was written, not even a file
+    assert not os.path.exists(cli.db)
     cli.register(book)
+    assert "registry is empty" not in cli("registry", "list").output
     assert "already registered" in cli.register(book, ok=False).output
     before = cli("registry", "export").output
     bad = tmp_path / "bad.json"

@@ -122,7 +122,8 @@ def crawls(samba, tmp_path_factory):
     before = snapshot(samba.tree)
     smb = cli(tmp / "smb.db", "crawl", samba.url("share"), "--port", samba.port, "--username", USER, "--jobs", "2",
               password=PASSWORD)
-    assert smb.returncode == 0, smb.stdout + smb.stderr
+    assert smb.returncode == 3, smb.stdout + smb.stderr  # the user may not list Restricted: coverage incomplete
+    assert "Coverage incomplete: //127.0.0.1/share was scanned in part: 1 folder could not be listed" in smb.stderr
     local = cli(tmp / "local.db", "crawl", str(samba.tree), "--jobs", "2")
     assert local.returncode == 0, local.stdout + local.stderr
     return {"smb": smb, "smb_db": tmp / "smb.db", "local_db": tmp / "local.db", "before": before,
@@ -167,7 +168,8 @@ def test_password_never_shows(samba, crawls, tmp_path):
     assert all(PASSWORD.encode() not in b and PASSWORD.encode("utf-16-le") not in b for b in blobs)
     bad = cli(tmp_path / "bad.db", "crawl", samba.url("share"), "--port", samba.port, "-U", USER,
               password="wrong-" + PASSWORD)
-    assert bad.returncode == 0 and "1 unreadable" in bad.stdout
+    assert bad.returncode == 3 and "1 unreadable" in bad.stdout  # exit 3: the root could not be opened
+    assert "//127.0.0.1/share could not be reached" in bad.stderr and "nothing under it was scanned" in bad.stderr
     (root,) = report(tmp_path / "bad.db")
     assert "cannot open the crawl root" in root["status_reason"] and "logon" in root["status_reason"].lower()
     assert PASSWORD not in bad.stdout + bad.stderr + json.dumps(root)
@@ -199,8 +201,8 @@ def test_guest_crawl_with_progress_on_a_terminal(samba, crawls, tmp_path):
         reader.join(timeout=10)
         os.close(master)
     progress = b"".join(sink).decode(errors="replace")
-    assert guest.returncode == 0, progress
-    assert "\r\x1b[K[1] " in progress and "Quality/" in progress  # the progress line, as for local paths
+    assert guest.returncode == 3, progress  # a guest may not list Restricted either
+    assert "listed" in progress and "files/s" in progress  # the live progress line, as for local paths
     assert "Crawl 1 finished" in guest.stdout
     assert inventory(report(tmp_path / "guest.db")) == inventory(report(crawls["smb_db"]))  # nobody may not list it either
 
@@ -351,6 +353,23 @@ def test_unc_and_slash_paths_give_the_same_relpaths(samba):
     assert isinstance(missing, Problem) and "no such share" in missing.reason
     assert [c.relpath for c in source.walk(samba.url("share"), ("Quality", "Finance", "Production", "Maintenance",
                                                                  "Corpus"))] == ["Restricted"]
+
+
+def test_share_offline_after_a_good_crawl(crawls, tmp_path):
+    """The same share, later offline (a closed port): exit 3, the report says it could not be reached,
+    and the artifacts of the good crawl stay as last seen, not re-checked, instead of "removed"."""
+    db = tmp_path / "offline.db"
+    shutil.copy(crawls["smb_db"], db)
+    good = [a for a in report(db) if a["kind"] != "folder"]
+    out = cli(db, "crawl", "//127.0.0.1/SHARE/", "--port", str(sambaserver.free_port()))  # typed differently
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "//127.0.0.1/share could not be reached" in out.stderr and "removed" not in out.stdout
+    after = report(db)
+    kept = {a["relpath"]: a for a in after if a["change"] == "not-rechecked"}
+    assert set(kept) == {a["relpath"] for a in good} and all(a["last_checked"] == 1 for a in kept.values())
+    full = json.loads(cli(db, "report", "-f", "json").stdout)
+    assert full["coverage"]["complete"] is False and full["changes"]["removed"] == []
+    assert full["summary"]["shadow-it"] == sum(a["classification"] == "shadow-it" for a in good)
 
 
 def test_an_unreachable_server_is_a_problem_not_a_crash():

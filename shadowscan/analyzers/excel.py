@@ -172,6 +172,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
         findings.extend(_ole_xlm(path, data, facts, logic))
+        findings.extend(_biff_formulas(data, facts))
         facts["owner_hints"] = _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
             and not facts.get("external_links"):
@@ -230,6 +231,46 @@ def _ole_xlm(path: str, data: bytes, facts: dict[str, Any], logic: list[tuple[st
     logic.append((location, normalise_code("\n".join(lines), "xlm")))
     found = [_xlm_present(location, lines[0] if lines else "macro sheet")]
     found.extend(scan_text("\n".join(lines), "xlm", location))
+    return found
+
+
+def _biff_formulas(data: bytes, facts: dict[str, Any]) -> list[Finding]:
+    """Cell formulas of a binary (BIFF8) workbook, decoded by oletools' BIFF plugin (the
+    oledump plugin olevba itself uses for XLM), judged like OOXML formulas. BIFF keeps
+    column headers in the shared string table, which the plugin does not list, so only
+    decisions (``IF(..,"FAIL","PASS")``) and outside references are read, not limits by header."""
+    import csv
+
+    import olefile
+    from oletools.thirdparty.oledump.plugin_biff import cBIFF
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                return []
+            raw = ole.openstream(stream).read()
+        lines = cBIFF(name=[stream], stream=raw, options="-c -r LN").Analyze()
+    except Exception as exc:  # the plugin raises many types on odd records
+        facts["formula_error"] = f"BIFF formulas not read: oletools BIFF plugin failed with {type(exc).__name__}"
+        return []
+    found: list[Finding] = []
+    cells = 0
+    for row in csv.reader(lines[1:]):
+        if len(row) < 3 or not row[2].strip():
+            continue
+        cells += 1
+        if cells > MAX_FORMULA_CELLS:
+            facts["formula_note"] = f"only the first {MAX_FORMULA_CELLS:,} formulas were read"
+            break
+        sheet, ref, formula = row[0].strip(), row[1].strip(), "=" + row[2].strip()
+        location = f"{sheet}!{ref}"
+        upper = formula.upper()
+        if "\\\\" in formula or "WEBSERVICE(" in upper or "RTD(" in upper:
+            found.append(Finding("reach.formula-link", Family.REACH, "Formulas reference other files or services",
+                                 Severity.LOW, (Evidence(location, None, snippet(formula)),)))
+        found.extend(_cell_logic("", formula, location, False))
+    facts["formula_cells"] = min(cells, MAX_FORMULA_CELLS)
     return found
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 from ..textio import visible
 
 COLUMNS = ("relpath", "root", "kind", "format", "size", "status", "status_reason", "classification",
-           "impacts", "risk_score", "action", "owner", "rules", "reasons", "sha256", "path")
+           "impacts", "risk_score", "action", "owner", "rules", "reasons", "change", "coverage", "sha256", "path")
 FINDING_COLUMNS = ("relpath", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
                    "location", "line", "snippet", "evidence_count", "path")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

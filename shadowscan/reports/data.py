@@ -13,7 +13,8 @@ from collections import Counter
 from typing import Any, Iterable
 
 from ..registry import NOT_BUSINESS, Registry
-from ..store import Store
+from .. import coverage
+from ..store import Store, pid_alive
 from . import plan
 
 SCHEMA = "shadowscan/report-v1"
@@ -62,6 +63,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
             "findings": findings, "facts": json.loads(row["facts"]),
             **_registry_fields(json.loads(row["registry"])),
             "department": department(row["relpath"]),
+            "change": row["change"],
         }
         changed.setdefault(row["change"], []).append(row["path"])
         artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
@@ -70,21 +72,41 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         artifacts.append(artifact)
     artifacts.sort(key=lambda a: (-a["risk_score"], a["relpath"]))
     roots = json.loads(crawl["roots"])
-    previous = store.db.execute("SELECT MAX(id) FROM crawls WHERE id < ?", (crawl["id"],)).fetchone()[0]
-    removed = _removed(store, crawl["id"], roots) if previous is not None else []
+    state = crawl["state"]
+    if state == "running" and not pid_alive(crawl["pid"], crawl["host"]):
+        state = "stopped"  # killed, or failed where even its end could not be written
+    rows = store.coverage(crawl["id"]) or [{"root": r, "state": "complete" if state == "finished" else "incomplete",
+                                             "reason": None, "baseline": None, "unlisted": 0, "unreadable": 0,
+                                             "not_rechecked": 0} for r in roots]
+    covered = coverage.summarize(rows, state, crawl["reason"])
+    by_root = {r["root"]: r for r in covered["roots"]}
+    for a in artifacts:
+        root = by_root.get(a["root"]) or next((r for r in covered["roots"] if r["root"] == a["path"]), None)
+        a["coverage"] = root["sentence"] if root else ""
+        if a["change"] == "not-rechecked":
+            a["last_checked"] = store.last_checked(a["path"], crawl["id"])
+            a["coverage"] = f"not re-checked in this crawl (last checked in crawl {a['last_checked']}): " + \
+                a["coverage"]
+            a["headline"] = f"Not re-checked in this crawl (as last seen in crawl {a['last_checked']}): " \
+                            f"{a['headline']}"
+    baselines = [r["baseline"] for r in rows if r.get("baseline")]
+    previous = max(baselines) if baselines else None
+    removed = _removed(store, crawl["id"])
     summary = summarize(artifacts)
     summary["changes"] = changes(artifacts, changed, removed, previous)
     # files whose access time this crawl's account could not preserve (not their owner)
     summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
+    summary["coverage_complete"] = covered["complete"]
     return {
         "schema": SCHEMA,
         "crawl": {"id": crawl["id"], "roots": roots, "started": crawl["started"],
-                  "finished": crawl["finished"], "state": crawl["state"], "seconds": crawl["seconds"],
-                  "previous": previous},
+                  "finished": crawl["finished"], "state": state, "reason": crawl["reason"],
+                  "seconds": crawl["seconds"], "previous": previous},
+        "coverage": covered,
         "summary": summary,
         "artifacts": artifacts,
         "changes": {"previous_crawl": previous, "new": changed["new"], "changed": changed["changed"],
-                    "removed": removed},
+                    "not_rechecked": changed.get("not-rechecked", []), "removed": removed},
         "registry": list(entries.values()),
         "migration": plan.backlog(artifacts, crawl["started"]),
     }
@@ -96,13 +118,11 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
             "registry_match": state.get("registry_match")}
 
 
-def _removed(store: Store, crawl_id: int, roots: list[str]) -> list[dict[str, Any]]:
+def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
     out = []
-    for path in store.removed(crawl_id, roots):
-        last = store.previous(path, crawl_id)
-        out.append({"path": path, "relpath": last["relpath"] if last else path,
-                    "classification": last["classification"] if last else "unknown",
-                    "last_crawl": last["crawl_id"] if last else None})
+    for row in store.removed_rows(crawl_id):
+        out.append({"path": row["path"], "relpath": row["relpath"], "classification": row["classification"],
+                     "last_crawl": store.last_checked(row["path"], crawl_id - 1)})
     return out
 
 
@@ -266,6 +286,6 @@ def changes(artifacts: list[dict[str, Any]], changed: dict[str, list[str]], remo
     return {
         "previous_crawl": previous,
         "new": len(changed["new"]), "changed": len(changed["changed"]), "unchanged": len(changed["unchanged"]),
-        "removed": len(removed),
+        "not_rechecked": len(changed.get("not-rechecked", [])), "removed": len(removed),
         "changed_without_signoff": sum(1 for a in artifacts if "changed without sign-off" in a["gaps"]),
     }

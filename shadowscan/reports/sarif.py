@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -30,12 +32,16 @@ FILE_LOCATIONS = frozenset({"script"})
 
 
 def _root_uri(root: str) -> str:
-    """A crawl root as a file URI ending in '/': local paths and //server/share alike."""
+    """A crawl root as a file URI ending in '/': absolute local paths (``file:///srv/share/``), a
+    Windows drive (``file:///C:/x/``), UNC and SMB roots (``file://server/share/``); a relative root
+    (stored by older versions) is made absolute first."""
     posix = root.replace("\\", "/")
     if posix.startswith("//"):
         uri = "file:" + quote(posix)
+    elif re.match(r"^[A-Za-z]:/", posix):
+        uri = "file:///" + posix[:2] + quote(posix[2:])
     else:
-        uri = PurePosixPath(posix).as_uri() if posix.startswith("/") else "file:///" + quote(posix.lstrip("/"))
+        uri = PurePosixPath(os.path.abspath(posix) if not posix.startswith("/") else posix).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
 
@@ -73,6 +79,7 @@ def build(report: dict[str, Any]) -> dict[str, Any]:
 
     for rule_id, text, level in VERDICTS.values():
         rule_index(rule_id, text, level, "verdict")
+    cov = report["coverage"]
     bases = {root: f"ROOT{n}" for n, root in enumerate(dict.fromkeys(a["root"] for a in report["artifacts"]), 1)}
     results = []
     for a in report["artifacts"]:
@@ -105,7 +112,16 @@ def build(report: dict[str, Any]) -> dict[str, Any]:
             "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
                                 "rules": list(rules.values())}},
             "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
-            "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished",
+            "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished" and cov["complete"],
+                             "toolExecutionNotifications": [
+                                 {"level": "note" if cov["complete"] else "error",
+                                  "descriptor": {"id": "coverage"}, "message": {"text": cov["statement"]}},
+                                 *[{"level": "error", "descriptor": {"id": "coverage"},
+                                    "message": {"text": r["sentence"]},
+                                    "locations": [{"physicalLocation": {"artifactLocation": {
+                                        "uri": _root_uri(r["root"])}}}]}
+                                   for r in cov["roots"] if r["state"] != "complete"]],
+                             "properties": {"coverage": cov},
                              "startTimeUtc": report["crawl"]["started"],
                              **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
             "results": results,

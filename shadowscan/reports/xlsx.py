@@ -72,11 +72,15 @@ def _dated(ws: Any, value: Any) -> Any:
 
 def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     s, crawl = report["summary"], report["crawl"]
+    cov = report["coverage"]
     rows: list[list[Any]] = [
+        ["coverage", "complete" if cov["complete"] else "INCOMPLETE: not an all-clear", cov["statement"]],
+        *[["coverage of a root", r["root"], r["sentence"]] for r in cov["roots"]],
         ["crawl", "id", crawl["id"]], ["crawl", "roots", ", ".join(crawl["roots"])],
         ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
         ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
-        ["artifacts", "total", s["total"]], ["artifacts", "high-risk shadow IT", s["shadow-it"]],
+        ["artifacts", "total", s["total"]],
+        ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " (coverage incomplete)"), s["shadow-it"]],
         ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
     ]
     rows += [["impact", k, n] for k, n in s["by_impact"].items()]
@@ -89,13 +93,13 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     rows += [["governance", "all four in place", f"{g['complete']} of {g['population']}"]]
     ch = s["changes"]
     rows += [["since previous crawl", k.replace("_", " "), ch[k]]
-             for k in ("new", "changed", "unchanged", "removed", "changed_without_signoff")]
+             for k in ("new", "changed", "unchanged", "not_rechecked", "removed", "changed_without_signoff")]
     return rows
 
 
 INVENTORY = ("risk_score", "classification", "impacts", "relpath", "department", "kind", "format", "size",
              "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
-             "change", "findings", "rules", "structure", "sha256", "path")
+             "change", "findings", "rules", "structure", "coverage", "sha256", "path")
 BACKLOG = ("rank", "priority", "relpath", "department", "target", "target_reason", "effort", "estimate",
            "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "reaches", "owner",
            "next_step", "path")
@@ -107,8 +111,9 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
 def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
     return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
-            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), change.get(a["path"], "unchanged"), len(a["findings"]),
-            ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a["sha256"], a["path"]]
+            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
+            ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
+            a["path"]]
 
 
 def _backlog(c: dict[str, Any]) -> list[Any]:

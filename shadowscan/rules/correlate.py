@@ -117,7 +117,7 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
         lhs_split = vocab.split_identifiers(lhs)
         if vocab.LIMIT_NAME.search(lhs_split):
             computes_limit = True
-        if vocab.FINANCIAL.search(lhs_split):
+        if vocab.MONEY.search(lhs_split):  # a value, not a document or a book named in a form's name
             computes_money = True
     if computes_limit:
         yield QUAL_LIMITS

@@ -121,6 +121,11 @@ _STATUS_WORDS = re.compile(r"^\s*(?:" + vocab.STATUS_LITERAL + "|" + vocab.DECIS
                            + r")(?!\w)[\s!.,]*(?:\w+[\s!.,]*){0,3}$", I)
 _ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<>!]+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)\s*(?P<rhs>.+)$", I)
 _RETURN = re.compile(r"^return\s+(?P<rhs>.+)$", I)
+_SPEC_RANGE = re.compile(r"\b(?:spec|usl|lsl)\b.*\b(?:min|max|lo|hi)\b", I)
+_ROW_CELL = re.compile(r"\bcells\s*\(\s*([A-Za-z_]\w*)\s*,\s*([^)]+?)\s*\)", I)
+_CONSTANT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_JUDGEMENT = re.compile(r"\b(?:judg\w*|verdict\w*|disposition\w*|decision\w*|urteil\w*|bewertung\w*|decisi\w*)"
+                        r"|判定|判断|판정", I)
 _IF_HEAD = re.compile(r"^\s*(?:else\s*)?if\b(?P<cond>.*?)\bthen\b(?P<rest>.*)$", I)
 _PY_IF = re.compile(r"^\s*(?:el)?if\b(?P<cond>.*):\s*(?P<rest>.*)$", I)
 
@@ -204,8 +209,40 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
     return False
 
 
+_WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)
+
+
 def _decision_literal(text: str) -> bool:
-    return bool(_DECISION_WORDS.search(text)) and len(text.split()) <= 5
+    """A literal that is a decision: the decision itself (``"FAIL"``, ``"Not acceptable!"``),
+    or a short label ending in a decision code written as a code (``"Yield limit NG"``),
+    not a message that ends in an ordinary word (``"detection failed"``)."""
+    if _WHOLE_DECISION.match(text):
+        return True
+    match = _DECISION_WORDS.search(text)
+    if not match or len(text.split()) > 5:
+        return False
+    tail = match.group(0).strip(" :_-(/!.)")
+    return tail.isupper() or not tail.isascii()
+
+
+_CHOICE = re.compile(r"[\[({]\s*(?:[\"'][^\"']*[\"']\s*,\s*)+[\"'][^\"']*[\"']\s*[\])}]")
+
+
+def _recorded_choices(units: Sequence[tuple[int, str]], family: str) -> Iterator[Flow]:
+    """A person picks the decision (a list offering ``"i.O.", "n.i.O."`` or ``"PASS", "FAIL"``)
+    and the program stores it: a record of quality decisions, wherever the choice is made."""
+    choice = record = None
+    for index, (_, code) in enumerate(units):
+        if choice is None:
+            for match in _CHOICE.finditer(code):
+                values = {(a or b).strip().lower() for a, b in _STRING.findall(match.group(0))}
+                if sum(1 for v in values if _WHOLE_DECISION.match(v)) >= 2:
+                    choice = index
+                    break
+        if record is None and _RECORD[family].search(code):
+            record = index
+    if choice is not None and record is not None:
+        yield (*QUAL_RECORDS, (choice, record))
 
 
 def _only_string(expr: str) -> str | None:
@@ -214,16 +251,34 @@ def _only_string(expr: str) -> str | None:
     return (match.group(1) if match.group(1) is not None else match.group(2)) if match else None
 
 
-def _sets_decision(line: _Line) -> bool:
-    """A status is set: the value is one decision or status literal (not a message that
-    mentions one), or a decision names the field that is set (``df['Yield limit NG'] = x``)."""
+def _sets_decision(line: _Line) -> str | None:
+    """How a line sets a status: "strong" when the value is a decision (``"FAIL"``, a label
+    ending in a decision code such as ``df['Yield limit NG'] = x``, a constant such as
+    ``JUDG_NG``, a judgement computed from limits such as ``verdict = judge(x, spec_min,
+    spec_max)``); "weak" for a status that is one only next to a decision (``"OK"``,
+    ``"DUE SOON"``); None otherwise, and always for a message that merely mentions one."""
     if line.op not in ("=", "<-") and line.lhs != "return":
-        return False
+        return None
     value = _only_string(line.rhs)
-    if value is not None and (_decision_literal(value) or _STATUS_WORDS.match(value)):
-        return True
+    if value is not None:
+        if _decision_literal(value):
+            return "strong"
+        if _STATUS_WORDS.match(value):
+            return "weak"
     keys = [a or b for a, b in _STRING.findall(line.lhs)]
-    return any(_decision_literal(k) for k in keys)
+    if any(_decision_literal(k) for k in keys):
+        return "strong"
+    rhs = line.rhs.strip()
+    if _CONSTANT.fullmatch(rhs):  # Res.Judg = JUDG_NG, status = RESULT_FAIL
+        words = rhs.replace("_", " ").split()
+        if len(words) >= 2 and rhs.isupper() and _WHOLE_DECISION.match(words[-1]):
+            return "strong"
+        return None
+    if _JUDGEMENT.search(vocab.split_identifiers(line.lhs)):  # verdict = judge(value, spec_min, spec_max)
+        rhs_words = vocab.split_identifiers(_STRING.sub(" ", rhs))
+        if "(" in rhs and (vocab.LIMIT_NAME.search(rhs_words) or _SPEC_RANGE.search(rhs_words)):
+            return "strong"
+    return None
 
 
 def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Iterator[Flow]:
@@ -238,6 +293,7 @@ def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Itera
         groups.setdefault(owner, []).append(index)
     family = _family(language)
     yield from erp_gui(units)
+    yield from _recorded_choices(units, family)
     for indexes in groups.values():
         lines = [_parse(i, units[i][1], language) for i in indexes if units[i][1]]
         yield from _procedure(lines, family, language)
@@ -255,11 +311,14 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
     fields_money: list[_Line] = []
     fields_quality: list[_Line] = []
     decisions: list[_Line] = []
+    strong_decision = False
     due: list[_Line] = []
     docs = [ln for ln in lines if vocab.MONEY_DOCUMENT.search(ln.words)]
     actions = [ln for ln in lines if issue.search(ln.code) or record.search(ln.code)]
     records = [ln for ln in lines if record.search(ln.code) or _RECORDSET_WRITE.search(ln.code)]
-    compares = any(ln.comparison for ln in lines)
+    # a decision needs something it is taken against: a comparison, or limits the procedure names
+    compares = any(ln.comparison for ln in lines) or any(
+        vocab.LIMIT_NAME.search(ln.words) or _SPEC_RANGE.search(ln.words) for ln in lines)
     quality_context = any(vocab.QUALITY.search(ln.words) for ln in lines)
     for ln in lines:
         lhs_key = ln.lhs.lower()
@@ -284,11 +343,21 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
                     fields_money.append(ln)
                 elif vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words):
                     fields_quality.append(ln)
-            if _sets_decision(ln):
+            kind = _sets_decision(ln)
+            if kind:
                 decisions.append(ln)
+                strong_decision = strong_decision or kind == "strong"
             if _DATE_STEP.search(ln.rhs) and (vocab.DUE.search(lhs_words) or vocab.DUE.search(rhs_words)) \
                     and (vocab.QUALITY.search(lhs_words + " " + rhs_words) or quality_context):
                 due.append(ln)
+    # a row filled field by field (Cells(r, 9) = ..., Cells(r, 13) = ..., ...) is a record written
+    row_cells: dict[str, set[str]] = {}
+    for ln in sinks:
+        for row, column in _ROW_CELL.findall(ln.lhs):
+            row_cells.setdefault(row.lower(), set()).add(column)
+            if len(row_cells[row.lower()]) == 3:
+                actions.append(ln)
+    actions.sort(key=lambda a: a.index)
     # prices written somewhere: the assignment itself is a cell/field, or a later line writes the value
     for p in pricing:
         if _SINK_TARGET.search(p.lhs) or p.lhs == "return":
@@ -310,15 +379,14 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
         yield (*QUAL_RECORDS, (fields_quality[0].index, records[0].index))
     if decisions and compares:
         statuses = {s.lower() for d in decisions for s in d.strings}
-        strong = any(_decision_literal(s) for d in decisions for s in d.strings)
-        if strong or len(statuses) >= 2 and quality_context:
+        if strong_decision or len(statuses) >= 2 and quality_context:
             yield (*STATUS, tuple(d.index for d in decisions[:3]))
     if due:
         yield (*DUE_DATES, (due[0].index,))
 
 
 # ERP user interfaces ------------------------------------------------------------------------
-_SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b", I)
+_SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b|\.modifycell\b|\.getcellvalue\b", I)
 _TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
 
 
@@ -330,8 +398,10 @@ def _erp_codes() -> dict[str, Any]:
 
 
 _ERP = _erp_codes()
-_PRICE_FIELD = re.compile(r"findbyid\s*\(\s*[\"'][^\"']*-(?:" + "|".join(_ERP["price_fields"]) + r")\b[^\"']*[\"']\s*\)"
-                          r"\s*\.text\s*=", I)
+_PRICE_FIELDS = "|".join(_ERP["price_fields"])
+# a price field set through a screen field (...-NETPR[..]").text = ) or a grid cell (.modifyCell row, "KBETM", x)
+_PRICE_FIELD = re.compile(r"findbyid\s*\(\s*[\"'][^\"']*-(?:" + _PRICE_FIELDS + r")\b[^\"']*[\"']\s*\)\s*\.text\s*=|"
+                          r"\.modifycell\s*\(?[^,]+,\s*[\"'](?:" + _PRICE_FIELDS + r")[\"']\s*,", I)
 SAP_FINANCIAL = ("financial.erp-gui", Family.FINANCIAL,
                  "Drives an ERP user interface to create or change documents that carry money", Severity.HIGH,
                  Impact.FINANCIAL)
