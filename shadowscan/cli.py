@@ -148,9 +148,6 @@ def _open(config: Config, *, readonly: bool = False, must_exist: bool = True) ->
     return Store(config.db, readonly=readonly)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def _visible(text: str) -> str:
     """A file name safe to print on a terminal: control, bidi and invisible characters escaped."""
     return visible(text, one_line=True)
