@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,6 +28,7 @@ from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for
 from .store import Store, StoreError
+from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
@@ -147,13 +148,9 @@ def _open(config: Config, *, readonly: bool = False, must_exist: bool = True) ->
     return Store(config.db, readonly=readonly)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def _visible(text: str) -> str:
-    """A file name safe to print on a terminal: control and bidi characters escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else
-                        f"\\u{ord(m.group()):04x}", text)
+    """A file name safe to print on a terminal: control, bidi and invisible characters escaped."""
+    return visible(text, one_line=True)
 
 
 class _Progress:
@@ -249,9 +246,11 @@ def summary_line(result: CrawlResult, db: str) -> str:
     changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
                                                                "removed") if result.changes.get(k))
     coverage = "complete" if result.complete else "INCOMPLETE"
+    atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
+             "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
     return (f"Crawl {result.crawl_id} {state}: {plural(result.total, 'artifact')} ({classes}); "
             f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
-            f"{result.seconds:.1f} s. Inventory: {db}")
+            f"{result.seconds:.1f} s. Inventory: {db}{atime}")
 
 
 def _fail_on_hits(result: CrawlResult, level: str) -> int:
@@ -287,12 +286,15 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
               help=f"SMB user (DOMAIN\\user or user@realm) for //server/share paths; the password comes from "
                    f"{PASSWORD_ENV} or a prompt, never from the command line.")
 @click.option("--port", type=click.IntRange(1, 65535), default=445, show_default=True, help="SMB port.")
+@click.option("--follow-links", is_flag=True,
+              help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
 @db_option
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
           timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
-          fail_on: str, full: bool, username: str | None, port: int, quiet: bool) -> None:
+          fail_on: str, full: bool, username: str | None, port: int, follow_links: bool,
+          quiet: bool) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     # refuse a bad extension before crawling for an hour
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
@@ -304,7 +306,7 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     for note in notes:
         click.echo(f"shadowscan: {note}", err=True)
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
-                           source=_source_options(paths, username, port))
+                           source=replace(_source_options(paths, username, port), follow_links=follow_links))
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
     progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
     with _open(config, must_exist=False) as store:
@@ -681,6 +683,8 @@ def registry_import(config: Config, file: str) -> None:
         data = json.loads(Path(file).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{file} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise CliError(f"{file}: nested too deeply to be a registry export; the registry was not changed") from None
     fresh = not os.path.exists(config.db)  # a new inventory may start from a registry kept in version control
     with _open(config, must_exist=False) as store:
         try:

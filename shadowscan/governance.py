@@ -29,10 +29,15 @@ def _parse(ts: str) -> datetime | None:
         return None
 
 
+def signed(by: str | None) -> bool:
+    """A sign-off names a person (an import of an older inventory may carry "None" or "")."""
+    return bool(by) and str(by).strip().lower() not in ("none", "null", "n/a") and any(c.isalpha() for c in str(by))
+
+
 def signoff_state(match: Match | None, fingerprint: str | None) -> str:
     """``valid`` when the last sign-off covers this logic, ``stale`` when it does not, else ``missing``."""
-    if match is None or match.entry.last_signoff is None:
-        return "missing"
+    if match is None or match.entry.last_signoff is None or not signed(match.entry.last_signoff.signed_by):
+        return "missing"  # a sign-off names who signed, or it is none
     return "valid" if fingerprint and match.entry.last_signoff.fingerprint == fingerprint else "stale"
 
 

@@ -3,6 +3,11 @@
 Files are opened read-only, with ``O_NOATIME`` where the OS allows it (so even the access
 time stays as it was), and read whole into memory up to a cap: analyzers then work on
 bytes and never hold a handle on the share.
+
+``O_NOATIME`` needs the file's owner (or root). An account that is neither (the usual
+service account) reads with a plain open; the access time from before the read is then
+put back with ``futimens`` where the account may, and where it may not the path is noted
+(:func:`take_atime_failures`) so the crawl can say so instead of staying silent.
 """
 from __future__ import annotations
 
@@ -18,20 +23,50 @@ class TooLarge(Exception):
     """The file is larger than the cap."""
 
 
-def open_readonly(path: str) -> int:
-    """A read-only descriptor, without updating atime where the OS allows it."""
-    flags = os.O_RDONLY | _BINARY
+_ATIME_FAILURES: list[str] = []  # paths read in this process whose access time could not be kept
+
+
+def take_atime_failures() -> list[str]:
+    """Paths whose access time changed and could not be restored since the last call."""
+    taken = list(_ATIME_FAILURES)
+    _ATIME_FAILURES.clear()
+    return taken
+
+
+def open_readonly(path: str, directory: bool = False) -> tuple[int, os.stat_result | None]:
+    """A read-only descriptor, and the stat from before opening when ``O_NOATIME`` was refused
+    (then :func:`close_restoring` puts the access time back)."""
+    flags = os.O_RDONLY | _BINARY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
     try:
-        return os.open(path, flags | _NOATIME)
+        return os.open(path, flags | _NOATIME), None
     except PermissionError:
         if not _NOATIME:
             raise
-        return os.open(path, flags)  # O_NOATIME needs ownership (or root)
+    before = os.stat(path)  # O_NOATIME needs ownership (or root): remember, read, put back
+    return os.open(path, flags), before
+
+
+def close_restoring(fd: int, path: str, before: os.stat_result | None) -> None:
+    """Close ``fd``; if the read moved the access time, restore it (content unchanged) or note it."""
+    try:
+        if before is not None:
+            after = os.fstat(fd)
+            if after.st_atime_ns != before.st_atime_ns:
+                if after.st_mtime_ns != before.st_mtime_ns:  # changed while read: never put an old mtime back
+                    _ATIME_FAILURES.append(path)
+                else:
+                    try:
+                        os.utime(fd if os.utime in os.supports_fd else path,
+                                 ns=(before.st_atime_ns, before.st_mtime_ns))
+                    except OSError:  # only the owner may set times: say so rather than stay silent
+                        _ATIME_FAILURES.append(path)
+    finally:
+        os.close(fd)
 
 
 def iter_chunks(path: str, cap: int) -> Iterator[bytes]:
     """The file in 1 MiB chunks; :class:`TooLarge` once more than ``cap`` bytes came."""
-    fd = open_readonly(path)
+    fd, before = open_readonly(path)
     try:
         total = 0
         while True:
@@ -43,7 +78,7 @@ def iter_chunks(path: str, cap: int) -> Iterator[bytes]:
                 raise TooLarge(f"file is larger than the {cap:,}-byte cap")
             yield chunk
     finally:
-        os.close(fd)
+        close_restoring(fd, path, before)
 
 
 def read_bytes(path: str, cap: int) -> bytes:
@@ -54,7 +89,7 @@ def read_bytes(path: str, cap: int) -> bytes:
 def sha256_file(path: str) -> str:
     """Hash a file in a streaming read (used where the bytes are not needed in memory)."""
     digest = hashlib.sha256()
-    fd = open_readonly(path)
+    fd, before = open_readonly(path)
     try:
         while True:
             chunk = os.read(fd, 1 << 20)
@@ -62,5 +97,5 @@ def sha256_file(path: str) -> str:
                 break
             digest.update(chunk)
     finally:
-        os.close(fd)
+        close_restoring(fd, path, before)
     return digest.hexdigest()

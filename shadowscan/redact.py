@@ -1,58 +1,292 @@
 """Mask secrets before anything is shown or stored.
 
-Every snippet, connection string and reason passes through :func:`redact` before it
-leaves an analyzer, so the inventory, the terminal and every report only ever hold
-the masked form. The patterns favour over-masking: a masked non-secret costs nothing,
-a leaked password costs a lot.
+Every snippet, connection string, reason and fact passes through :func:`redact` before it
+leaves an analyzer (:func:`redact_analysis` is the last net over a whole analysis), so the
+inventory, the terminal and every report only ever hold the masked form. The patterns
+favour over-masking: a masked non-secret costs nothing, a leaked password costs a lot.
+
+Passwords are found by the structure they sit in, not by what they look like:
+
+* **connection-string grammar** — ``key=value`` pairs separated by ``;``: a password
+  key's value runs to the next ``;`` (or the end of the string), ``{braced}`` and quoted
+  values whole, so a space or an ``&`` inside a password masks like any other character;
+  ``"...;Password=" & "x"`` (also across a VBA ``_`` continuation) masks the operand that
+  follows the empty value;
+* **code** — a literal assigned to a name that says password/secret/token/key
+  (``strPassword = "x"``, ``api_key <- "x"``, ``"password": "x"``, ``Password:="x"``);
+* **call arguments** — the password positions of calls that take one: ADO
+  ``cn.Open conn, user, pwd``, ``.Unprotect``/``.Protect``, ``.login(user, pwd)``,
+  ``auth=(user, pwd)``, ``HTTPBasicAuth``, ``NetworkCredential``, ``pymssql.connect``,
+  ``sp_addlinkedsrvlogin``, ``sp_addlogin``, ``OPENROWSET(provider, db; user; pwd, ...)``;
+* **command-line options** — ``-Password[:] x``, ``--password=x``, ``sqlcmd -P x``,
+  ``mysql -px``, ``curl -u user:x``, ``smbclient -U user%x``, ``net use \\\\srv\\sh x``;
+* URLs (``scheme://user:x@host``), ``Bearer``/``Basic`` tokens, ``ConvertTo-SecureString "x"``,
+  and prose such as ``Password: x`` (document titles, authors).
+
+Every pattern is linear in the length of the text (no nested or overlapping unbounded
+repetition; names are bounded), so a 300 KB line costs milliseconds.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any, Callable
 
 MASK = "***"
 
-_KEY = r"(?:pwd|password|passwd|passwort|kennwort|hasło|haslo|pass|secret|token|api[_-]?key|apikey|access[_-]?key|accountkey|sharedaccesskey|client[_-]?secret|auth[_-]?token)"
-
-# key=value inside connection strings and URLs: "PWD=abc;", "Password=abc", "password='x y'"
-_KV = re.compile(
-    r"(?P<key>\b\w*" + _KEY + r"\w*\s*(?:=|<-)\s*)(?P<val>\"[^\"]*\"|'[^']*'|\{[^}]*\}|[^;\"'\s&,()\[\]]+(?![\w(\[.]))",
-    re.IGNORECASE,
-)
-# VBA named argument / PowerShell parameter / Python keyword: Password:="x", -Password 'x'
-_NAMED = re.compile(
-    r"(?P<key>\b\w*" + _KEY + r"\w*\s*:=\s*|-" + _KEY + r"\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s;,)]+)",
-    re.IGNORECASE,
-)
-# "password": "x" in dicts, JSON and YAML-ish config
-_MAPPING = re.compile(r"(?P<key>[\"']\w*" + _KEY + r"\w*[\"']\s*:\s*)(?P<val>\"[^\"]*\"|'[^']*')", re.IGNORECASE)
-# user:password@host in URLs
-_URL = re.compile(r"(?P<key>[a-z][a-z0-9+.-]*://[^/\s:@\"']+:)(?P<val>[^@/\s\"']+)(?=@)", re.IGNORECASE)
-# Authorization headers
-_BEARER = re.compile(r"(?P<key>\b(?:bearer|basic)\s+)(?P<val>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
-# ConvertTo-SecureString "x" -AsPlainText
-_SECURESTRING = re.compile(r"(?P<key>ConvertTo-SecureString\s+)(?P<val>\"[^\"]*\"|'[^']*')", re.IGNORECASE)
+_KEYWORDS = ("pwd", "password", "passwd", "passwort", "kennwort", "hasło", "haslo", "hasla", "hasło", "pass",
+             "secret", "token", "apikey", "api_key", "api-key", "accesskey", "access_key", "access-key",
+             "accountkey", "sharedaccesskey", "clientsecret", "client_secret", "client-secret", "credential",
+             "mot de passe", "motdepasse", "contraseña", "contrasena", "senha", "wachtwoord", "heslo", "parola",
+             "şifre", "sifre")
+_NOT_SECRETS = ("passthrough", "pass_through", "pass-through", "bypass", "passed", "passes", "passing", "compass",
+                "password_prompt", "passport", "tokenize", "tokenizer", "tokens")
 
 
-def _mask(match: re.Match[str]) -> str:
-    val = match.group("val")
-    if val in (MASK, f'"{MASK}"', f"'{MASK}'"):
-        return match.group(0)
+def is_secret_name(name: str) -> bool:
+    """A name (key, variable, parameter) that says it holds a password, secret, token or key."""
+    low = name.lower().strip(" \t\"'$@-{}[]")
+    if not low or low in _NOT_SECRETS:
+        return False
+    if low in ("pw", "pwd", "pass"):
+        return True
+    return any(word in low for word in _KEYWORDS) and not any(low == n for n in _NOT_SECRETS)
+
+
+def _quoted(val: str) -> str:
+    """Mask a value, keeping its quotes or braces so the snippet still reads as code."""
     if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
-        return match.group("key") + val[0] + MASK + val[0]
-    if val.startswith("{") and val.endswith("}"):
-        return match.group("key") + "{" + MASK + "}"
-    return match.group("key") + MASK
+        return val[0] + MASK + val[0]
+    if len(val) >= 2 and val[0] == "{" and val[-1] == "}":
+        return "{" + MASK + "}"
+    if val and val[0] in "\"'{":
+        return val[0] + MASK
+    return MASK
+
+
+def _done(val: str) -> bool:
+    return val.strip("\"'{} ") == MASK
+
+
+# --- connection-string grammar -------------------------------------------------------------
+# A pair starts at the start of the text, after ";" or after an opening quote; the key is at
+# most 60 characters of a key's alphabet ("Jet OLEDB:Database Password", "User ID").
+_VALUE = (r"(?P<val>\{[^}\r\n]*\}?|\"[^\"\r\n]*\"?(?=[ \t]*(?:;|$))"
+          r"|(?:[^;\"'\r\n]|'(?![ \t]*(?:[,);&+]|$)))*)")
+_CONN = re.compile(r"(?P<key>(?<=[;\"'])[ \t]*(?P<name>\w[\w .:-]{0,59}?)[ \t]*=[ \t]*)" + _VALUE, re.MULTILINE)
+# the first pair of a bare connection string ("Password=x;Provider=..."): no space before "="
+_CONN_START = re.compile(r"(?P<key>^[ \t]*(?P<name>\w[\w .:-]{0,59}?)(?<![ \t])=[ \t]*)" + _VALUE, re.MULTILINE)
+# "...;Password=" & "x"   /   '...;pwd=' + secret   (the value is the next operand)
+_CONCAT = re.compile(r"(?P<key>(?P<name>[\w.:-]{1,60})[ \t]*=[ \t]*[\"'][ \t]*(?:[&+]|\|\|)[ \t]*(?:_[ \t]*)?)"
+                     r"(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*'|[\w.$()]{1,80})")
+
+
+def _conn(match: re.Match[str]) -> str:
+    val = match.group("val")
+    if not is_secret_name(match.group("name")) or not val.strip() or _done(val):
+        return match.group(0)
+    # keep a trailing space run outside the mask only when it precedes the next pair
+    return match.group("key") + _quoted(val.rstrip()) + val[len(val.rstrip()):]
+
+
+# --- code: a literal (or a bare value) assigned to a secret's name ---------------------------
+_ASSIGN = re.compile(
+    r"(?P<key>(?<![\w$@])[$@]?(?P<name>\w{1,64})[\"']?[ \t]*(?::=|<-|==?|:(?!:))[ \t]*)"
+    r"(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s;\"'&,()\[\]]{1,256}(?![\w(\[.]))")
+# -Password x   -Password:"x"   --password=x   --api-key x   -pw x
+_OPTION = re.compile(
+    r"(?P<key>(?<![\w-])--?(?P<name>[\w-]{1,40})(?:[:=]|[ \t]+))"
+    r"(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s\"';,)|]{1,256})")
+# sqlcmd / osql / bcp -P x (capital P is the password there)
+_DASH_P = re.compile(r"(?P<key>(?<![\w-])-P(?:[ \t]+|(?=[\"'])))(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s\"';|]{1,256})")
+# mysql -px, psexec -p x, sshpass -p x: only on lines that run such a tool
+_LOWER_P = re.compile(r"(?P<key>(?<![\w-])-p[ \t]*)(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s\"';|-][^\s\"';|]{0,255})")
+_LOWER_P_TOOLS = re.compile(r"\b(?:mysql\w*|mariadb\w*|psexec\w*|sshpass|plink|pscp|mysqldump)\b", re.IGNORECASE)
+# "-p" attached inside quotes: "-px" (the quote opens before the option)
+_QUOTED_P = re.compile(r"(?P<key>[\"']-p)(?P<val>[^\"'\r\n]{1,256})(?=[\"'])")
+# curl -u user:x, --user user:x, smbclient -U user%x (also quoted: "user:x")
+_USER_PASS = re.compile(r"(?P<key>(?<![\w-])(?:-u|-U|--user|--username)[ \t]+(?P<q>[\"'])?[^\s:%\"'/]{1,128}[:%])"
+                        r"(?P<val>(?(q)[^\"'\r\n]{1,256}|[^\s\"']{1,256}))")
+# net use \\srv\share x /user:... (or /user:... x)
+_NET_USE = re.compile(r"\bnet[ \t]+use\b(?P<rest>[^\r\n]{0,1000})", re.IGNORECASE)
+_TOKEN = re.compile(r"\"[^\"]*\"?|'[^']*'?|\S+")
+# scheme://user:x@host
+_URL = re.compile(r"(?P<key>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@\"']{0,256}:)"
+                  r"(?P<val>[^@/\s\"']{1,256})(?=@)")
+_BEARER = re.compile(r"(?P<key>\b(?:bearer|basic)[ \t]+)(?P<val>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+_SECURESTRING = re.compile(r"(?P<key>ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?)(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*')",
+                           re.IGNORECASE)
+# OPENROWSET('provider', 'datasource'; 'user'; 'x', ...)
+_ROWSET = re.compile(r"(?P<key>'[^'\r\n]{0,512}'[ \t]*;[ \t]*'[^'\r\n]{0,256}'[ \t]*;[ \t]*)(?P<val>'[^'\r\n]*'?)")
+
+# calls whose arguments from a position on are passwords (0-based), matched by the name before "("
+_CALLS: dict[str, int] = {
+    "open": 2,  # ADO Connection.Open conn, user, password; Workbooks.Open file, , , , password
+    "protect": 0, "unprotect": 0,  # Worksheet/Workbook.(Un)Protect password
+    "login": 1,  # smtplib / ftplib .login(user, password)
+    "httpbasicauth": 1, "httpdigestauth": 1, "httpntlmauth": 1, "httpproxyauth": 1,
+    "networkcredential": 1, "pscredential": 1,
+    "connect": 1,  # pymssql.connect(server, user, password), cx_Oracle.connect(user, password, dsn)
+    "ftp": 2, "ftp_tls": 2,
+    "sp_addlinkedsrvlogin": 4, "sp_addlogin": 1, "sp_password": 0, "sp_addsrvrolemember": 99,
+    "auth": 1,  # auth=(user, password)
+}
+_CALL = re.compile(r"(?P<name>\b[A-Za-z_][\w]{0,40})(?:[ \t]*=)?[ \t]*(?P<open>\(|[ \t](?=[ \t]*[\"'@]))")
+
+
+def _split_args(text: str, start: int, paren: bool) -> list[tuple[int, int]]:
+    """(start, end) of each argument after ``start``: commas at depth 0 separate; a closing
+    parenthesis (or, without one, a newline or statement end) stops. Bounded to 1,000 chars."""
+    spans: list[tuple[int, int]] = []
+    depth, i, arg_start = 0, start, start
+    end = min(len(text), start + 1000)
+    quote = ""
+    while i < end:
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                if i + 1 < end and text[i + 1] == quote:  # "" inside a VBA string
+                    i += 2
+                    continue
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif ch == "," and depth == 0:
+            spans.append((arg_start, i))
+            arg_start = i + 1
+        elif not paren and depth == 0 and ch in ";\r\n":
+            break
+        i += 1
+    spans.append((arg_start, i))
+    return spans
+
+
+def _mask_calls(text: str) -> str:
+    low = text.lower()
+    if not any(name in low for name in _CALLS):
+        return text
+    pieces: list[str] = []
+    last = scanned = 0
+    for match in _CALL.finditer(text):
+        first = _CALLS.get(match.group("name").lower())
+        if first is None or match.start() < scanned:  # inside the arguments just read: each char read once
+            continue
+        spans = _split_args(text, match.end(), match.group("open") == "(")
+        scanned = spans[-1][1]
+        for index, (a, b) in enumerate(spans):
+            if index < first or a < last:
+                continue
+            arg = text[a:b].strip()
+            if arg and (arg[0] in "\"'" or arg.startswith(("@", "N'"))):
+                if arg.startswith("@") and "=" in arg:  # @rmtpassword = 'x': the assignment rule decides
+                    continue
+                lead = len(text[a:b]) - len(text[a:b].lstrip())
+                value = arg[1:] if arg.startswith("N'") else arg
+                if not _done(value):
+                    pieces.append(text[last:a + lead] + ("N" if arg.startswith("N'") else "") + _quoted(value))
+                    last = a + lead + len(arg)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _named(match: re.Match[str]) -> str:
+    if not is_secret_name(match.group("name")) or _done(match.group("val")):
+        return match.group(0)
+    return match.group("key") + _quoted(match.group("val"))
+
+
+def _always(match: re.Match[str]) -> str:
+    val = match.group("val")
+    return match.group(0) if _done(val) else match.group("key") + _quoted(val)
+
+
+def _net_use(match: re.Match[str]) -> str:
+    rest = match.group("rest")
+    out, last = [], 0
+    for token in _TOKEN.finditer(rest):
+        word = token.group(0)
+        if word in ("&", "&&", "|", "||"):  # the next command starts
+            break
+        bare = word.strip("\"'")
+        if (bare.startswith(("/", "\\\\", "//", "*", ">", "<", "2>")) or re.fullmatch(r"[A-Za-z]:", bare)
+                or bare.lower() in ("use", "/delete", "/y", "/n") or _done(word)):
+            continue
+        out.append(rest[last:token.start()] + _quoted(word))
+        last = token.end()
+    out.append(rest[last:])
+    return match.group(0)[: match.start("rest") - match.start()] + "".join(out)
+
+
+_STEPS: tuple[tuple[re.Pattern[str], Callable[..., str]], ...] = (
+    (_URL, _always),
+    (_CONCAT, _named),
+    (_CONN, _conn),
+    (_CONN_START, _conn),
+    (_ASSIGN, _named),
+    (_OPTION, _named),
+    (_DASH_P, _always),
+    (_USER_PASS, _always),
+    (_QUOTED_P, _always),
+    (_BEARER, _always),
+    (_SECURESTRING, _always),
+    (_ROWSET, _always),
+    (_NET_USE, _net_use),
+)
 
 
 def redact(text: str) -> str:
     """Return ``text`` with passwords, tokens and keys replaced by ``***``."""
     if not text:
         return text
-    for pattern in (_URL, _KV, _MAPPING, _NAMED, _BEARER, _SECURESTRING):
-        text = pattern.sub(_mask, text)
+    for pattern, mask in _STEPS:
+        text = pattern.sub(mask, text)
+    if _LOWER_P_TOOLS.search(text):
+        text = _LOWER_P.sub(_always, text)
+    return _mask_calls(text)
+
+
+_PROSE_KEY = re.compile(r"(?<!\w)(?P<name>\w{1,40})[ \t]*[:=]", re.UNICODE)
+
+
+def redact_field(text: str) -> str:
+    """A free-text field (document title, author, last editor): after :func:`redact`, a
+    secret's name followed by ``:`` or ``=`` masks everything after it (prose has no
+    grammar that says where a password ends)."""
+    text = redact(text)
+    for match in _PROSE_KEY.finditer(text):
+        if is_secret_name(match.group("name")):
+            rest = text[match.end():]
+            if rest.strip() and rest.strip() != MASK:
+                return text[: match.end()] + " " + MASK
     return text
 
 
 def contains_secret(text: str) -> bool:
     """True when :func:`redact` would change ``text``."""
     return redact(text) != text
+
+
+def _deep(value: Any, field: bool = False) -> Any:
+    if isinstance(value, str):
+        return redact_field(value) if field else redact(value)
+    if isinstance(value, dict):
+        return {k: _deep(v, field or k == "owner_hints") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_deep(v, field) for v in value]
+    return value
+
+
+def redact_analysis(analysis: Any) -> Any:
+    """The last net before an analysis leaves the worker: every string of its reason, facts
+    (owner hints, connections, queries, ...) and evidence redacted, whatever produced it."""
+    if analysis is None:
+        return None
+    findings = tuple(replace(f, evidence=tuple(replace(e, snippet=redact(e.snippet)) for e in f.evidence))
+                     for f in analysis.findings)
+    return replace(analysis, reason=redact(analysis.reason), facts=_deep(dict(analysis.facts)), findings=findings)

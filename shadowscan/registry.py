@@ -263,33 +263,95 @@ def _same_path(a: str, b: str) -> bool:
     return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"[^\W\d_]"}  # a name has a letter
+_TEXT = {"type": "string", "maxLength": 2000}
+_OPTIONAL_TEXT = {"type": ["string", "null"], "maxLength": 2000}
+_SHA256 = {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}
+_FINGERPRINT = {"type": "string", "pattern": "^[a-z0-9]{1,8}:[0-9a-f]{64}$"}
+_TIMESTAMP = {"type": "string", "maxLength": 40, "pattern": r"^$|^\d{4}-\d{2}-\d{2}"}
+# An absolute local path (/..., C:\...) or a share (//server/share/..., \\server\share\...), without ".." parts.
+_PATH = {"type": "string", "minLength": 2, "maxLength": 4096,
+         "pattern": r"^(?!.*(?:^|[\\/])\.\.(?:[\\/]|$))(?:/|[A-Za-z]:[\\/]|//|\\\\)"}
+IMPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "entries"],
+    "additionalProperties": False,
+    "properties": {
+        "schema": {"const": EXPORT_SCHEMA},
+        "entries": {"type": "array", "maxItems": 100_000, "items": {
+            "type": "object",
+            "required": ["id", "path", "kind", "fingerprint", "owner", "function", "purpose", "platform",
+                         "data_access"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer", "minimum": 1, "maximum": 2 ** 53 - 1},
+                "path": _PATH,
+                "kind": {"enum": ["excel", "access", "script"]},
+                "fingerprint": _FINGERPRINT,
+                "sha256": _SHA256,
+                "owner": _NAME,
+                "function": {"enum": list(FUNCTIONS)},
+                "purpose": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "platform": {"enum": list(PLATFORMS)},
+                "data_access": {"enum": list(DATA_ACCESS)},
+                "product_owner": {"anyOf": [{"type": "null"}, _NAME]},
+                "contributors": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1,
+                                                                              "maxLength": 200}},
+                "cost_center": _OPTIONAL_TEXT,
+                "review_every": {"type": ["integer", "null"], "minimum": 1, "maximum": 36_500},
+                "scale_decision": _OPTIONAL_TEXT,
+                "registered_at": _TIMESTAMP,
+                "signoffs": {"type": "array", "maxItems": 10_000, "items": {
+                    "type": "object",
+                    "required": ["signed_by", "signed_at", "fingerprint"],
+                    "additionalProperties": False,
+                    "properties": {"signed_by": _NAME, "signed_at": _TIMESTAMP, "sha256": _SHA256,
+                                   "fingerprint": _FINGERPRINT, "note": _OPTIONAL_TEXT},
+                }},
+            },
+        }},
+    },
+}
+
+
+def check_import(data: Any) -> None:
+    """Refuse an import that does not match :data:`IMPORT_SCHEMA`, naming the first problem by
+    its JSON path (``$.entries[0].owner: 42 is not of type 'string'``)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(IMPORT_SCHEMA)
+    try:
+        error = next(iter(sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])),
+                     None)
+    except RecursionError:
+        raise RegistryError("nested too deeply to be a registry export") from None
+    if error is not None:
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        raise RegistryError(f"{error.json_path}: {message}")
+
+
 def _parse_export(data: Any) -> list[Entry]:
-    """Validate a whole export before anything is written."""
-    if not isinstance(data, dict) or data.get("schema") != EXPORT_SCHEMA or not isinstance(data.get("entries"), list):
-        raise RegistryError(f"not a registry export: expected an object with schema {EXPORT_SCHEMA!r} and entries")
+    """Validate a whole export (schema first, then the policy) before anything is written."""
+    check_import(data)
     out: list[Entry] = []
     ids: set[int] = set()
-    for number, raw in enumerate(data["entries"], 1):
-        where = f"entry {number}"
-        if not isinstance(raw, dict):
-            raise RegistryError(f"{where}: not an object")
+    for number, raw in enumerate(data["entries"]):
+        where = f"$.entries[{number}]"
         try:
             clean = validate(dict(raw, contributors=raw.get("contributors") or ()))
-            entry_id = int(raw["id"])
-            path, kind, fingerprint = str(raw["path"]), str(raw["kind"]), str(raw["fingerprint"])
-            signoffs = tuple(Signoff(str(s["signed_by"]), str(s["signed_at"]), s.get("sha256"),
-                                     str(s["fingerprint"]), s.get("note")) for s in raw.get("signoffs") or ())
         except RegistryError as exc:
             raise RegistryError(f"{where}: {exc}") from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RegistryError(f"{where}: missing or malformed field {exc}") from exc
+        entry_id = int(raw["id"])
         if entry_id in ids:
-            raise RegistryError(f"{where}: duplicate id {entry_id}")
+            raise RegistryError(f"{where}.id: duplicate id {entry_id}")
         ids.add(entry_id)
-        out.append(Entry(entry_id, path, kind, fingerprint, raw.get("sha256"), clean["owner"], clean["function"],
-                         clean["purpose"], clean["platform"], clean["data_access"], clean["product_owner"],
-                         clean["contributors"], clean["cost_center"], raw.get("review_every"),
-                         clean["scale_decision"], str(raw.get("registered_at") or ""), signoffs))
+        signoffs = tuple(Signoff(s["signed_by"].strip(), s["signed_at"], s.get("sha256"), s["fingerprint"],
+                                 s.get("note")) for s in raw.get("signoffs") or ())
+        out.append(Entry(entry_id, raw["path"], raw["kind"], raw["fingerprint"], raw.get("sha256"), clean["owner"],
+                         clean["function"], clean["purpose"], clean["platform"], clean["data_access"],
+                         clean["product_owner"], clean["contributors"], clean["cost_center"],
+                         raw.get("review_every"), clean["scale_decision"], raw.get("registered_at") or "", signoffs))
     return out
 
 

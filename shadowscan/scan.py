@@ -7,6 +7,7 @@ error in one file never stops the crawl.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -20,14 +21,20 @@ from .classify import Registration, classify
 from .governance import assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
-from .readfile import TooLarge, sha256_file
+from .readfile import TooLarge, sha256_file, take_atime_failures
+from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for
-from .store import Store
+from .store import Store, safe_text
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
-RETRY = frozenset({Status.TIMEOUT, Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
+# Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
+# took longer than the limit once will again (a 300 KB one-liner would cost every crawl the
+# whole timeout); it is retried with --full or a longer --timeout than the one it hit.
+ATIME_NOT_KEPT = ("changed by reading: the scanning account is not the file's owner, so it can neither read "
+                  "without updating the access time (O_NOATIME) nor put it back")
+RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class CrawlResult:
     coverage: list[RootCoverage] = field(default_factory=list)
     # each artifact counted once, at its highest --fail-on level: shadow-it > unregistered > stale-signoff
     levels: Counter[str] = field(default_factory=Counter)
+    atime_not_kept: int = 0  # files and folders whose access time the account could not preserve
 
     @property
     def total(self) -> int:
@@ -80,7 +88,17 @@ Progress = Callable[[Artifact], None]
 
 def analyze_file(candidate: Candidate, limits: Limits,
                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
-    """Hash and analyse one file (runs inside a worker process)."""
+    """Hash and analyse one file (runs inside a worker process); whatever the analyzer
+    produced leaves the worker redacted (reason, facts, evidence)."""
+    take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
+    sha256, analysis = _analyze_file(candidate, limits, options)
+    if take_atime_failures() and analysis is not None:
+        analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
+    return sha256, redact_analysis(analysis)
+
+
+def _analyze_file(candidate: Candidate, limits: Limits,
+                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
@@ -102,11 +120,14 @@ def analyze_file(candidate: Candidate, limits: Limits,
 
 
 def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,
-          now: datetime, options: SourceOptions | None = None) -> Artifact:
-    """Classify one analysed file against the policy and the registry."""
-    def exists(path: str) -> bool:  # a registered path, local or on a share: asked of its own source
-        return source_for(path, options).exists(path)
+          now: datetime, options: SourceOptions | None = None,
+          known: Callable[[str], bool] | None = None) -> Artifact:
+    """Classify one analysed file against the policy and the registry.
 
+    Registry paths are data: whether a registered path still holds the tool (a copy, not a
+    move) is answered by ``known`` from the inventory, never by opening the path (an imported
+    entry naming //HOST/... must not make a crawl contact HOST)."""
+    exists = known or (lambda path: False)
     if candidate.owner:
         hints = {**(analysis.facts.get("owner_hints") or {}), "file_owner": candidate.owner}
         analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
@@ -139,6 +160,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
         "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps)
     result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
+    take_atime_failures()
     coverage = {c.root: c for c in result.coverage}
     baselines = {root: store.baseline(root, crawl_id) for root in roots}
     for cov in result.coverage:
@@ -149,12 +171,26 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     last_commit = time.monotonic()
 
+    def inside(path: str) -> bool:
+        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
+                   for root in roots)
+
+    def known(path: str) -> bool:
+        """Whether a registered path still holds its tool. Under a crawl root: a stat through the
+        crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
+        word (seen, not vanished since) and no contact at all."""
+        if inside(path):
+            return source_for(path, options.source).exists(path)
+        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
+                               "LIMIT 1", (safe_text(path),)).fetchone()
+        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+
     def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
         nonlocal last_commit
-        artifact = judge(registry, candidate, sha256, analysis, now, options.source)
+        artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
         store.add(crawl_id, artifact, change, ENGINE, commit=commit)
         if commit:
@@ -171,8 +207,20 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 cov.state, cov.reason = "unreachable", analysis.reason
             else:
                 cov.unlisted.append(candidate.relpath)
+        if not cheap:  # read by this crawl (a reused row was not)
+            result.atime_not_kept += analysis.facts.get("access_time") == ATIME_NOT_KEPT
         if progress:
             progress(artifact)
+
+    timeouts: dict[int, float] = {}
+
+    def timeout_of(version: int) -> float:
+        """The --timeout of the crawl that recorded a stored version (the first crawl holding it)."""
+        if version not in timeouts:
+            row = store.db.execute("SELECT options FROM crawls WHERE id = (SELECT MIN(crawl_id) FROM members "
+                                   "WHERE version_id = ?)", (version,)).fetchone()
+            timeouts[version] = float(json.loads(row["options"]).get("timeout") or 0) if row else 0.0
+        return timeouts[version]
 
     def change_of(candidate: Candidate, root: str) -> tuple[str, Any]:
         """new / changed / unchanged against the last complete crawl of the root, and the stored
@@ -184,7 +232,9 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         change = "new" if base is None else "unchanged" if same(base) else "changed"
         latest = store.latest(candidate.path)
         reusable = (latest is not None and same(latest) and options.incremental and latest["engine"] == ENGINE
-                    and Status(latest["status"]) not in RETRY)
+                    and Status(latest["status"]) not in RETRY
+                    and not (latest["status"] == Status.TIMEOUT.value  # retried with a longer --timeout only
+                             and options.limits.timeout > timeout_of(latest["id"])))
         return change, (latest if reusable else None)
 
     def tasks() -> Iterator[Task]:
@@ -194,7 +244,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     problem = _problem_candidate(item)
                     if listed:
                         listed(problem)
-                    record(root, problem, None, Analysis.failed(Status.UNREADABLE, item.reason),
+                    record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
                            change_of(problem, root)[0])
                     continue
                 if listed:
@@ -234,6 +284,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 crawl_id, cov.root, baselines[cov.root], cov.state, cov.reason, cov.unlisted, cov.unreadable)
             result.changes["removed"] += cov.removed
             result.changes["not-rechecked"] += cov.not_rechecked
+        result.atime_not_kept += len(take_atime_failures())  # folders the walk listed (in this process)
     except KeyboardInterrupt:
         state, reason = "interrupted", "stopped by the user (Ctrl-C or a termination signal)"
         raise

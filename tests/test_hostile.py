@@ -1,6 +1,7 @@
 """Hostile and broken inputs, generated here: each ends in the inventory with a status and a
 reason, the crawl finishes, nothing leaks. (Issue 7; the soak variant is behind --soak.)"""
 import io
+import json
 import os
 import random
 import sqlite3
@@ -250,3 +251,307 @@ def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
     assert rows[grown.name]["status"] == "too-large" and "cap" in rows[grown.name]["status_reason"]
     assert rows[rewritten.name]["classification"] == "shadow-it"
     assert sum(r["status"] == "analyzed" for r in rows.values()) == 38
+
+
+# Issue 12, item 9: bounded time on hostile text ------------------------------------------------
+@pytest.mark.parametrize("piece", ["a", "a1", "a-", "pass", "0x0f", ".Open ", "select ", "open(", "auth=("])
+def test_rules_and_redaction_take_linear_time(piece):
+    """40,000 characters of a repeated piece: quadratic patterns took 2-7 s per language here."""
+    import time
+
+    from shadowscan.redact import redact
+
+    text = (piece * (40_000 // len(piece) + 1))[:40_000]
+    for run in [redact] + [lambda t, lang=lang: scan_text(t, lang, "x") for lang in ("vba", "sql", "python")]:
+        start = time.perf_counter()
+        run(text)
+        assert time.perf_counter() - start < 1.5, f"{piece!r} took {time.perf_counter() - start:.1f} s"
+
+
+def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "load.sql").write_text("INSERT INTO Blobs VALUES (0x" + "0f1e2d3c" * 40_000 + ");\n"
+                                    "UPDATE Kosten SET Betrag = Betrag * 1.1 WHERE Jahr = 2024;\n")
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
+    assert status == "analyzed", reason
+    rules = {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    assert "writes.sql" in rules
+
+
+def test_a_recorded_timeout_is_not_rerun_on_an_unchanged_file(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "slow.sql").write_text("UPDATE Kosten SET x = 1 WHERE id = 7;\n" * 8000)  # about 1.5 s of analysis
+    db = tmp_path / "inv.db"
+
+    def crawl(*extra):
+        result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        con = sqlite3.connect(db)
+        crawl_id, seconds = con.execute("SELECT id, seconds FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+        return con.execute("SELECT status, change FROM artifacts WHERE crawl_id = ?", (crawl_id,)).fetchone(), seconds
+
+    assert crawl("--timeout", "0.2")[0] == ("timeout", "new")
+    (status, change), seconds = crawl("--timeout", "0.2")
+    assert (status, change) == ("timeout", "unchanged") and seconds < 0.2  # reused, not waited for again
+    assert crawl("--timeout", "0.2", "--full")[0][0] == "timeout"  # --full does try again
+    assert crawl("--timeout", "60")[0][0] == "analyzed"  # so does a longer timeout
+
+
+# Issue 12, items 14 and 16: CR injection in CSV; control and bidi characters shown escaped ------
+BIDI = "x\u202egpj.py"  # shows as "xyp.jpg" where U+202E is rendered raw
+TERMINAL = "esc\x1b[31mred\x07.py"
+RAW = ("\u202e", "\x1b", "\x07", "\r")
+
+
+def make_spoofing_share(share: Path) -> None:
+    share.mkdir()
+    (share / "\r=2+3.py").write_text("cur.execute(\"UPDATE Lots SET Status = 'FAIL'\")\n")
+    (share / BIDI).write_text("print(1)\n")
+    (share / TERMINAL).write_text("print(2)\n")
+    write_workbook(share / "book.xlsm", sheets={"S": [["a"]]}, vba_modules=[VbaModule("M", "Sub A()\nEnd Sub\n")],
+                   properties={"creator": "ok\r=2+3", "last_modified_by": "\r=1+4\u202e", "title": "\x1b]0;pwned\x07"})
+
+
+def test_no_output_carries_raw_control_or_bidi_characters(tmp_path):
+    """A CR cannot split a CSV row (LibreOffice ends rows at a bare CR), and ESC, BEL and
+    U+202E from names and properties are shown as escapes in every format."""
+    from conftest import crawl_and_report
+
+    share = tmp_path / "share"
+    make_spoofing_share(share)
+    formats = ("html", "json", "csv", "csv-findings", "xlsx", "sarif", "migration")
+    out = crawl_and_report(tmp_path, share, formats, tmp_path / "out" / "r", jobs=1).parent
+    texts = {}
+    for path in out.rglob("*"):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as package:
+                texts.update({f"{path.name}:{n}": package.read(n).decode() for n in package.namelist()})
+        elif path.is_file():
+            texts[path.name] = path.read_text(encoding="utf-8")
+    assert len(texts) > 10
+    for name, text in texts.items():
+        for char in RAW:
+            assert char not in text, f"{name} carries {char!r} raw"
+    html = texts["r.html"]
+    assert "x\\\\u202egpj.py" in html or "x\\u202egpj.py" in html  # shown, escaped
+    for name in ("r.csv", "r-findings.csv") if "r-findings.csv" in texts else ("r.csv",):
+        rows = texts[name].splitlines()  # splitlines() ends lines at CR as LibreOffice does
+        assert len(rows) == len(list(__import__("csv").reader(io.StringIO(texts[name])))), name
+        for row in __import__("csv").reader(rows):
+            assert not any(c.startswith(("=", "+", "-", "@")) for c in row), row
+    report = json.loads(texts["r.json"])
+    assert any(a["relpath"] == BIDI for a in report["artifacts"])  # the data itself is unchanged
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
+    import subprocess
+    import sys
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / TERMINAL).write_text("print(2)\n")
+    (share / BIDI).write_text("print(1)\n")
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "shadowscan.cli", "--db", str(tmp_path / "inv.db"), "crawl",
+                             str(share), "--jobs", "1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave, env={**os.environ, "PYTHONPATH": str(REPO)})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait() == 0
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "\\x1b[31mred\\x07.py" in shown or "x\\u202egpj.py" in shown  # a name is shown, escaped
+    assert "\x07" not in shown and "\x1b[31m" not in shown and "\u202e" not in shown
+
+
+# Issue 12, items 11, 15 and 18: the registry is data ---------------------------------------------
+def _entry(**changes):
+    entry = {"id": 1, "path": "/srv/share/tool.py", "kind": "script", "fingerprint": "lf1:" + "a" * 64,
+             "sha256": "b" * 64, "owner": "Anna Nowak", "function": "quality", "purpose": "SPC charts",
+             "platform": "python", "data_access": "read-only", "product_owner": "Jan Kowalski",
+             "contributors": ["IT"], "cost_center": "K-1", "review_every": 90, "scale_decision": "Plant manager",
+             "registered_at": "2026-01-01T00:00:00+00:00",
+             "signoffs": [{"signed_by": "Jan Kowalski", "signed_at": "2026-01-02T00:00:00+00:00", "sha256": None,
+                           "fingerprint": "lf1:" + "a" * 64, "note": None}]}
+    entry.update(changes)
+    return {"schema": "shadowscan/registry-v1", "entries": [entry]}
+
+
+BAD_IMPORTS = [
+    (_entry(owner=42), "$.entries[0].owner"),
+    (_entry(purpose=["a", "b"]), "$.entries[0].purpose"),
+    (_entry(id=1e30), "$.entries[0].id"),
+    (_entry(sha256={"x": 1}), "$.entries[0].sha256"),
+    (_entry(contributors="IT, Maintenance"), "$.entries[0].contributors"),
+    (_entry(fingerprint=None), "$.entries[0].fingerprint"),
+    (_entry(path="../../../../etc/passwd"), "$.entries[0].path"),
+    (_entry(path="/srv/share/../../etc/passwd"), "$.entries[0].path"),
+    (_entry(signoffs=[{"signed_by": None, "signed_at": "2026-01-02", "fingerprint": "lf1:" + "a" * 64}]),
+     "$.entries[0].signoffs[0].signed_by"),
+    (_entry(owner="IT"), "$.entries[0]"),  # the policy still applies after the schema
+]
+
+
+@pytest.mark.parametrize("data,where", BAD_IMPORTS, ids=[w + str(n) for n, (_, w) in enumerate(BAD_IMPORTS)])
+def test_registry_import_is_validated_whole(tmp_path, data, where):
+    db = str(tmp_path / "inv.db")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_entry()))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "registry", "import", str(good)]).exit_code == 0
+    before = runner.invoke(main, ["--db", db, "registry", "export"]).output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    result = runner.invoke(main, ["--db", db, "registry", "import", str(bad)])
+    assert result.exit_code != 0 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert where in result.output and "not changed" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert runner.invoke(main, ["--db", db, "registry", "export"]).output == before
+
+
+def test_registry_import_of_a_deep_array_is_one_line(tmp_path):
+    bad = tmp_path / "deep.json"
+    bad.write_text('{"schema": "shadowscan/registry-v1", "entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "inv.db"), "registry", "import", str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "not changed" in result.output
+
+
+def test_a_signoff_without_a_signer_is_not_valid(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    tool = share / "spc.py"
+    tool.write_text("import matplotlib\nplt.plot(values)\n")
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", db, "register", str(tool), "--owner", "Anna Nowak", "--function", "quality",
+                                  "--purpose", "SPC charts", "--platform", "python", "--data-access", "read-only"])
+    assert result.exit_code == 0, result.output
+    con = sqlite3.connect(db)
+    fingerprint = con.execute("SELECT fingerprint FROM registry").fetchone()[0]
+    with con:  # what an older import stored for "signed_by": null
+        con.execute("INSERT INTO signoffs (registry_id, signed_by, signed_at, fingerprint) VALUES (1, 'None', "
+                    "'2026-01-02T00:00:00+00:00', ?)", (fingerprint,))
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1"]).exit_code == 0
+    registry, = con.execute("SELECT registry FROM artifacts").fetchone()
+    assert json.loads(registry)["signoff"] == "missing"
+    rules = {r[0] for r in con.execute("SELECT rule FROM findings")}
+    assert "governance.no-signoff" in rules
+
+
+def test_a_registry_path_on_another_host_is_never_contacted(tmp_path):
+    """An imported entry naming //127.0.0.1/x/spc.py with the fingerprint of a file on the share:
+    the crawl must not open a connection to that host (a listener counts the attempts)."""
+    import socket
+    import threading
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "spc.py").write_text("import matplotlib\nplt.plot(values)\n")
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1"]).exit_code == 0
+    fingerprint = sqlite3.connect(db).execute("SELECT fingerprint FROM artifacts").fetchone()[0]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    contacts: list[object] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            contacts.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    reg = tmp_path / "reg.json"
+    reg.write_text(json.dumps(_entry(path="//127.0.0.1/x/spc.py", fingerprint=fingerprint, signoffs=[])))
+    assert runner.invoke(main, ["--db", db, "registry", "import", str(reg)]).exit_code == 0
+    try:
+        result = runner.invoke(main, ["--db", db, "crawl", str(share), "--quiet", "--jobs", "1", "--full",
+                                      "--port", str(port)])
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert result.exit_code == 0, result.output
+    assert not contacts, "the crawl contacted the host of a registry path"
+    con = sqlite3.connect(db)
+    registry, = con.execute("SELECT registry FROM artifacts WHERE crawl_id = 2").fetchone()
+    assert json.loads(registry)["registry_match"] == "moved"
+
+
+# Issue 12, items 4 and 13: special files and links out of the root --------------------------------
+def test_special_files_are_recorded_never_opened(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    os.mkfifo(share / "x.xlsm")  # opening it for reading would block the crawl
+    (share / "y.py").symlink_to(share / "gone.py")
+    (share / "z.ps1").symlink_to("/dev/zero")  # reading it would never end
+    expected = {"x.xlsm": "named pipe", "y.py": "does not exist", "z.ps1": "outside the crawl root"}
+    if os.geteuid() == 0:
+        os.mknod(share / "d.py", 0o644 | __import__("stat").S_IFCHR, os.makedev(1, 5))
+        expected["d.py"] = "character device"
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "10"])
+    assert result.exit_code == 0, result.output
+    rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute("SELECT relpath, status, status_reason FROM artifacts")}
+    assert set(rows) == set(expected), rows
+    for name, words in expected.items():
+        assert rows[name][0] == "unsupported" and words in rows[name][1], (name, rows[name])
+    # with --follow-links, /dev/zero is still a device: recorded, never opened
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--follow-links", "--jobs", "1",
+                                       "--timeout", "10"])
+    rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute(
+        "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = 2")}
+    assert rows["z.ps1"][0] == "unsupported" and "character device" in rows["z.ps1"][1]
+
+
+def test_links_out_of_the_root_are_not_followed_unless_asked(tmp_path):
+    outside = tmp_path / "elsewhere"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "post.py").write_text("cur.execute(\"UPDATE Kosten SET x = 1\")\n")
+    (outside / "deep" / "inner.py").write_text("print(1)\n")
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "own.py").write_text("print(2)\n")
+    (share / "post.py").symlink_to(outside / "post.py")
+    (share / "other").symlink_to(outside / "deep")
+    (share / "inside.py").symlink_to(share / "own.py")  # stays in the root: read as usual
+    db = tmp_path / "inv.db"
+
+    def crawl(*extra):
+        result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        con = sqlite3.connect(db)
+        crawl_id = con.execute("SELECT MAX(id) FROM crawls").fetchone()[0]
+        return {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = ?", (crawl_id,))}
+
+    rows = crawl()
+    assert rows["post.py"][0] == "unsupported" and str(outside / "post.py") in rows["post.py"][1]
+    assert rows["other"][0] == "unsupported" and str(outside / "deep") in rows["other"][1]
+    assert "other/inner.py" not in rows
+    assert rows["inside.py"][0] == rows["own.py"][0] == "analyzed"
+    rows = crawl("--follow-links")
+    assert rows["post.py"][0] == "analyzed" and rows["other/inner.py"][0] == "analyzed"

@@ -2,6 +2,9 @@
 import hashlib
 import os
 import shutil
+import sys
+
+import pytest
 
 from click.testing import CliRunner
 
@@ -10,14 +13,27 @@ from shadowscan.cli import main
 OLD = 946684800  # 2000-01-01: older than mtime, so a normal (relatime) read would update atime
 
 
+def _names(folder):
+    """A folder's entries, listed through an O_NOATIME descriptor (the check must not touch atime)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOATIME)
+    try:
+        return sorted(os.listdir(fd))
+    finally:
+        os.close(fd)
+
+
 def snapshot(root):
     state = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
+    folders = [str(root)]
+    while folders:
+        dirpath = folders.pop()
+        for name in _names(dirpath):
             path = os.path.join(dirpath, name)
             st = os.lstat(path)
             digest = None
-            if os.path.isfile(path) and not os.path.islink(path):
+            if os.path.isdir(path) and not os.path.islink(path):
+                folders.append(path)
+            elif os.path.isfile(path) and not os.path.islink(path):
                 fd = os.open(path, os.O_RDONLY | os.O_NOATIME)  # the check itself must not touch atime
                 with os.fdopen(fd, "rb") as f:
                     digest = hashlib.sha256(f.read()).hexdigest()
@@ -43,8 +59,8 @@ def prepare(share, sources):
         else:
             share.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, share / src.name)
-    for dirpath, _, filenames in os.walk(share):
-        for name in filenames:
+    for dirpath, dirnames, filenames in os.walk(share, topdown=False):
+        for name in filenames + dirnames:  # folders too: listing one must not move its atime (issue 12, item 8)
             path = os.path.join(dirpath, name)
             os.utime(path, (OLD, os.stat(path).st_mtime))
 
@@ -72,3 +88,62 @@ def test_corpus_workbooks_and_databases_are_untouched(tmp_path, corpus):
     share = tmp_path / "share"
     prepare(share, [corpus / "excel", corpus / "access"])
     assert crawl_and_compare(tmp_path, share) > 40  # no .ldb/.laccdb, no byte or timestamp changed
+
+
+def test_the_check_sees_a_folder_listing(tmp_path):
+    """Guard: listing an old-atime folder the ordinary way does change its atime here."""
+    share = tmp_path / "s"
+    (share / "sub").mkdir(parents=True)
+    (share / "sub" / "a.py").write_text("x = 1")
+    prepare(share, [])
+    before = snapshot(share)
+    os.listdir(share / "sub")
+    assert snapshot(share) != before
+
+
+NOBODY = 65534
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0, reason="needs root to drop privileges to nobody")
+def test_a_non_owner_says_it_cannot_keep_access_times():
+    """As nobody (not the owner) O_NOATIME is refused and times cannot be set back: the crawl
+    and the report say on how many files, instead of changing them silently (issue 12, item 7)."""
+    import json
+    import tempfile
+
+    from click.testing import CliRunner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = __import__("pathlib").Path(tmp)
+        base.chmod(0o777)
+        share = base / "share"
+        (share / "Quality").mkdir(parents=True)
+        for n in range(3):
+            (share / "Quality" / f"tool{n}.py").write_text(f"print({n})\n")
+        prepare(share, [])
+        db = base / "inv.db"
+        out = base / "out.txt"
+        import ctypes  # noqa: F401  (imported before the privileges go: the interpreter's own
+        import multiprocessing.popen_fork  # noqa: F401  files may not be readable to nobody)
+
+        import shadowscan.analyzers.scripts  # noqa: F401
+
+        pid = os.fork()
+        if pid == 0:  # child: drop privileges and crawl
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                sys.stdout = open(out, "w")  # (pytest replaced sys.stdout with its capture)
+                main(["--db", str(db), "crawl", str(share), "--jobs", "1"], standalone_mode=False)
+                code = 0
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, out.read_text() if out.exists() else "no output"
+        summary = out.read_text()
+        report = json.loads(CliRunner().invoke(main, ["--db", str(db), "report", "-f", "json"]).output)
+    assert "cannot preserve access times on" in summary, summary
+    assert report["summary"]["access_times_not_kept"] == 3
+    assert all("not the file's owner" in a["facts"]["access_time"] for a in report["artifacts"])

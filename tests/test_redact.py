@@ -39,3 +39,59 @@ def test_code_that_is_not_a_secret_stays(text):
 def test_redact_is_idempotent():
     once = redact(SECRETS[0][0])
     assert redact(once) == once
+
+
+# Issue 12, item 10: every real shape, by the structure the password sits in. -----------------
+SECRET = "Zq77w#Vx& Kp77Lm"  # a space and an "&" inside: the tail used to leak
+
+
+def _shapes():
+    from test_secrets import SCRIPT_SHAPES, VBA_SHAPES
+
+    return VBA_SHAPES + [shape for shapes in SCRIPT_SHAPES.values() for shape in shapes] + [
+        "ODBC;DSN=ERP;UID=lager;PWD={s};APP=Access",  # Access linked table, Excel connection
+        "Driver={{SQL Server}};Server=qms;UID=qa;PWD={{{s}}}",
+        "smbclient //srv/share -U 'svc%{s}'",
+        "sshpass -p '{s}' ssh svc@plc01",
+        "requests.post('https://bob:Zq77w@erp01/api')",
+    ]
+
+
+@pytest.mark.parametrize("shape", _shapes())
+def test_every_shape_is_masked_whole(shape):
+    from shadowscan.rules.engine import units
+
+    text = " ".join(u.text for u in units(shape.format(s=SECRET), "vba"))  # VBA joins "_" continuations
+    out = redact(text)
+    for piece in (SECRET, SECRET[:4], SECRET[-4:]):
+        assert piece not in out, out
+    assert "***" in out
+    assert redact(out) == out
+
+
+def test_snippet_is_redacted_before_it_is_cut():
+    from shadowscan.rules.engine import SNIPPET_CHARS, snippet
+
+    line = 's = "Provider=SQLOLEDB;' + "x" * (SNIPPET_CHARS - 30) + f';PWD={SECRET};"'
+    assert "Zq77" not in snippet(line)
+
+
+@pytest.mark.parametrize("text", [
+    "Set rs = cn.Execute(\"SELECT * FROM Lots WHERE Status = 'PASS'\")",
+    "Workbooks.Open Filename:=path, ReadOnly:=True",
+    "cn.Open strConn",
+    "Get-ChildItem -Path \\\\srv\\share -Recurse",
+    "mkdir -p /tmp/x",
+    "net use Z: \\\\srv\\share /persistent:no",
+    "$cred = Get-Credential -Message 'ERP login'",
+])
+def test_structure_without_a_secret_stays(text):
+    assert redact(text) == text
+
+
+def test_owner_hints_mask_the_rest_of_a_field():
+    from shadowscan.redact import redact_field
+
+    assert "Kp77" not in redact_field(f"ERP login PWD={SECRET}")
+    assert "Kp77" not in redact_field(f"Passwort: {SECRET}")
+    assert redact_field("Anna Nowak") == "Anna Nowak"

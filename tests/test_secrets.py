@@ -102,3 +102,103 @@ def test_dummy_password_of_the_corpus_database_never_shows(tmp_path, corpus):
     texts += [p.read_bytes().decode("latin-1") for p in tmp_path.glob("inv.db*")]
     assert any("PWD=***" in t for t in texts)
     assert not [t for t in texts if "DummyPassword" in t]
+
+
+# Every real shape a password takes (issue 12, item 10), planted in every kind of artifact. ---------
+def _secret(n: int) -> str:
+    """A password with a space and an ``&`` inside (the tail used to leak) and plain ends, so a
+    leaked prefix or tail of four characters can be searched for in escaped outputs too."""
+    return f"Zq{n:02d}w#Vx& Kp{n:02d}Lm"
+
+
+VBA_SHAPES = [  # code lines; {s} is the secret
+    'cn.Open "DSN=ERP", "sa", "{s}"',
+    'cn.Open("DSN=ERP", "sa", "{s}")',
+    's = "Provider=SQLOLEDB;Data Source=erp01;Password=" & "{s}"',
+    's = "Provider=SQLOLEDB;Data Source=erp01;Password=" & _\n        "{s}"',
+    's = "Provider=SQLOLEDB;Data Source=erp01;User ID=sa;Password={s};"',
+    's = "Provider=SQLOLEDB;' + "Data Source=erp01;" * 9 + 'PWD={s};"',  # cut by the 200-character snippet
+    'ws.Unprotect "{s}"',
+    'Set db = OpenDatabase("x.mdb", False, False, "ODBC;DSN=ERP;UID=sa;PWD={s};")',
+]
+SCRIPT_SHAPES = {
+    "py": ['r = requests.get(url, auth=("svc", "{s}"))',
+           'con = pymssql.connect("erp01", "sa", "{s}", "erp")',
+           'conn = pyodbc.connect("DRIVER={{SQL Server}};SERVER=erp01;UID=sa;PWD={s}")',
+           'cur.execute("UPDATE Kosten SET x = 1") ; smtp.login("svc", "{s}")'],
+    "ps1": ['Invoke-Sqlcmd -ServerInstance qms -Password:"{s}" -Query "UPDATE Lots SET x = 1"',
+            'Invoke-Sqlcmd -ServerInstance qms -Password "{s}" -Query "SELECT 1"',
+            '$c = New-Object System.Net.NetworkCredential("svc", "{s}")'],
+    "bat": ['net use \\\\srv\\share "{s}" /user:PLANT\\svc',
+            'sqlcmd -S erp01 -U sa -P "{s}" -Q "UPDATE Kosten SET x = 1"',
+            'curl -u "svc:{s}" https://erp01/api',
+            'mysql -u root "-p{s}" erp'],
+    "sql": ["EXEC sp_addlinkedsrvlogin 'ERP', 'false', NULL, 'sa', '{s}';",
+            "EXEC sp_addlinkedsrvlogin @rmtsrvname = 'ERP', @useself = 'false', @rmtuser = 'sa', @rmtpassword = '{s}';",
+            "SELECT * FROM OPENROWSET('Microsoft.ACE.OLEDB.12.0', 'C:\\x.mdb'; 'admin'; '{s}', 'SELECT * FROM t');",
+            "SELECT * FROM OPENROWSET('SQLNCLI', 'Server=erp01;Uid=sa;Pwd={s};', 'SELECT 1');"],
+    "vbs": VBA_SHAPES[:5],
+    "r": ['con <- dbConnect(odbc::odbc(), "ERP", uid = "sa", pwd = "{s}")'],
+}
+
+
+def plant_every_shape(share: Path) -> list[str]:
+    """Every shape in every kind; returns the planted secrets."""
+    share.mkdir()
+    secrets: list[str] = []
+
+    def s() -> str:
+        secrets.append(_secret(len(secrets)))
+        return secrets[-1]
+
+    def vba_module() -> str:
+        return "Sub Connect()\n" + "".join("    " + shape.format(s=s()) + "\n" for shape in VBA_SHAPES) + "End Sub\n"
+
+    for ext, shapes in SCRIPT_SHAPES.items():
+        (share / f"tool.{ext}").write_text("\n".join(shape.format(s=s()) for shape in shapes) + "\n")
+    write_workbook(share / "erp.xlsm", sheets={"S": [["x"]]}, vba_modules=[VbaModule("Conn", vba_module())],
+                   connections=[{"name": "ERP", "connection_string": f"DSN=ERP;UID=fin;PWD={s()}",
+                                 "command": f"EXEC sp_addlinkedsrvlogin 'ERP', 'false', NULL, 'sa', '{s()}'"}],
+                   properties={"title": f"ERP login PWD={s()}", "creator": f"Passwort: {s()}",
+                               "last_modified_by": f"svc password={s()}"})
+    if pick_driver() is not None:
+        write_mdb(share / "lager.mdb",
+                  tables=[Table("Bestand", [Column("Teil", "text")], [("A-1",)])],
+                  links=[LinkedTable("ERP_Lager", "dbo.STOCK", connect=f"ODBC;DSN=ERP;UID=lager;PWD={s()};")],
+                  queries=[Query("qryQms", [QueryRow(0), QueryRow(
+                      1, expression=f"EXEC sp_addlinkedsrvlogin 'QMS', 'false', NULL, 'q', '{s()}'", flag=8,
+                      name1=f"ODBC;DSN=QMS;UID=q;PWD={s()}"), QueryRow(255)], flags=112)],
+                  modules=[VbaModule("Verbindung", vba_module())])
+    return secrets
+
+
+def _unescaped(text: str) -> str:
+    import html
+
+    return html.unescape(text.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">"))
+
+
+def test_every_shape_of_secret_in_every_kind_stays_masked(tmp_path):
+    share = tmp_path / "share"
+    secrets = plant_every_shape(share)
+    db = tmp_path / "inv.db"
+    cli = [sys.executable, "-m", "shadowscan.cli", "--db", str(db)]
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    outputs = [subprocess.run(cli + ["crawl", str(share), "--jobs", "2"], capture_output=True, text=True, env=env,
+                              check=True)]
+    everything = ["-f", "html", "-f", "json", "-f", "csv", "-f", "csv-findings", "-f", "xlsx", "-f", "sarif",
+                  "-f", "migration", "-o", str(tmp_path / "out" / "all")]
+    outputs.append(subprocess.run(cli + ["report", *everything], capture_output=True, text=True, env=env, check=True))
+    report = json.loads((tmp_path / "out" / "all.json").read_text())
+    statuses = {a["relpath"]: a["status"] for a in report["artifacts"]}
+    assert set(statuses.values()) == {"analyzed"}, statuses
+    texts = [o.stdout + o.stderr for o in outputs] + output_texts(tmp_path)
+    texts.append("\n".join(sqlite3.connect(db).iterdump()))
+    texts += [p.read_bytes().decode("latin-1") for p in tmp_path.glob("inv.db*")]  # the raw file, WAL included
+    texts += [_unescaped(t) for t in texts]
+    leaks = [(secret, piece) for secret in secrets for piece in (secret, secret[:4], secret[-4:])
+             if any(piece in t for t in texts)]
+    assert not leaks, f"{len(leaks)} leaks of {len(secrets)} planted secrets: {leaks}"
+    # the masks are there to be seen, and the evidence around them survives
+    everywhere = "\n".join(texts)
+    assert everywhere.count("***") > len(secrets)

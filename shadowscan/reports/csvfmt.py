@@ -6,6 +6,8 @@ import csv
 import io
 from typing import Any, Iterable, Sequence
 
+from ..textio import visible
+
 COLUMNS = ("relpath", "root", "kind", "format", "size", "status", "status_reason", "classification",
            "impacts", "risk_score", "action", "owner", "rules", "reasons", "change", "coverage", "sha256", "path")
 FINDING_COLUMNS = ("relpath", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
@@ -18,6 +20,12 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell: one line (CR, LF, tab and every control or bidi character shown as an
+    escape: a bare CR would end the row for LibreOffice), then neutralised."""
+    return neutralise(visible(value, one_line=True)) if isinstance(value, str) else value
 
 
 def owner_of(a: dict[str, Any]) -> str:
@@ -54,7 +62,7 @@ def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralise("" if row.get(c) is None else row.get(c)) for c in columns])
+        writer.writerow([cell("" if row.get(c) is None else row.get(c)) for c in columns])
     return out.getvalue()
 
 

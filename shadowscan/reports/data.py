@@ -95,6 +95,8 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     removed = _removed(store, crawl["id"])
     summary = summarize(artifacts)
     summary["changes"] = changes(artifacts, changed, removed, previous)
+    # files whose access time this crawl's account could not preserve (not their owner)
+    summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
     summary["coverage_complete"] = covered["complete"]
     return {
         "schema": SCHEMA,

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
+from ..textio import visible_deep
 from .data import CHECKLIST, CLASSES, change_of
 
 TOP_RISKS = 10
@@ -138,6 +139,7 @@ def _departments(summary: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
 
 
 def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
+    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
     artifacts = report["artifacts"]
     index = {a["path"]: n for n, a in enumerate(artifacts)}
     top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .. import __version__
+from ..textio import visible_deep
 from .csvfmt import write_rows
 from .html import environment
 
@@ -37,6 +38,7 @@ def _csv_row(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any]) -> dict[str, str]:
+    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
     cards = [dict(c, file=card_file(c)) for c in report.get("migration", [])]
     template = environment().get_template("migration.html.j2")
     common = {"report": report, "version": __version__,

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
+from ..textio import json_visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -131,4 +132,4 @@ def build(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any]) -> str:
-    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"

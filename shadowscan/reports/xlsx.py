@@ -17,6 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..textio import visible
 from .csvfmt import FINDING_COLUMNS, finding_rows, neutralise, owner_of
 from .data import CHECKLIST, change_of
 
@@ -32,7 +33,8 @@ def clean(value: Any) -> Any:
         return "yes" if value else "no"
     if value is None or isinstance(value, (int, float, datetime)):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value if isinstance(value, str) else str(value))
+    text = visible(value if isinstance(value, str) else str(value))  # controls and bidi shown as escapes
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     return neutralise(text[:MAX_CELL])
 
 

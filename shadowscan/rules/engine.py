@@ -8,6 +8,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
+from ..textio import bound_runs
 from . import catalogue, flow, vocab
 
 LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
@@ -149,12 +150,30 @@ def _sql_units(lines: Sequence[str]) -> Iterator[Unit]:
         yield Unit(start, " ".join(raw), " ".join(code))
 
 
+WINDOW = 4096  # characters of one unit a rule sees at a time
+_OVERLAP = 512
+
+
+def _windows(found: Iterable[Unit]) -> Iterator[Unit]:
+    """Units as rules see them: a unit longer than :data:`WINDOW` (a minified script, a
+    300 KB line) is matched in overlapping windows of it, so the time any pattern takes
+    stays bounded by the window, not the square of the line."""
+    for unit in found:
+        longest = max(len(unit.text), len(unit.code))
+        if longest <= WINDOW:
+            yield unit
+            continue
+        for start in range(0, longest - _OVERLAP, WINDOW - _OVERLAP):
+            yield Unit(unit.line, unit.text[start:start + WINDOW], unit.code[start:start + WINDOW])
+
+
 def snippet(text: str) -> str:
-    """A short, redacted, single-line excerpt."""
-    flat = " ".join(text.split())
+    """A short, redacted, single-line excerpt: redacted whole, then cut (a cut through a
+    password would leave its prefix unmasked)."""
+    flat = redact(" ".join(text.split()))
     if len(flat) > SNIPPET_CHARS:
         flat = flat[: SNIPPET_CHARS - 1] + "…"
-    return redact(flat)
+    return flat
 
 
 class _Collector:
@@ -220,7 +239,7 @@ def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> 
     rules = _rules_for(language)
     prefilters = _prefilters(language)
     collector = _Collector()
-    all_units = list(units(text, language))
+    all_units = list(_windows(units(bound_runs(text), language)))  # bounded: no rule sees an endless line
     for unit in all_units:
         hits: list[Rule] = []
         views: dict[View, str] = {}  # view -> the unit's text as that view sees it ("" when nothing can match)

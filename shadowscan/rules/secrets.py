@@ -21,7 +21,7 @@ RULES = (
     ),
     Rule.of(
         "secrets.url-credentials",
-        re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@\"']+:[^@/\s\"'*]+@", I),
+        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^/\s:@\"']{1,256}:[^@/\s\"'*]{1,256}@", I),
         in_comments=True,
     ),
 )

@@ -26,6 +26,7 @@ class Problem:
     root: str
     relpath: str
     reason: str
+    status: str = "unreadable"  # or "unsupported": a FIFO, a device, a link not followed
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class SourceOptions:
     password: str | None = field(default=None, repr=False)
     port: int = 445
     domain: str | None = None
+    follow_links: bool = False  # follow symbolic links that lead out of the crawl root
 
 
 class Source(Protocol):
@@ -84,9 +86,9 @@ def source_for(path: str, options: SourceOptions | None = None) -> Source:
     if not is_smb(path):
         from .local import LocalSource
 
-        key = ("", SourceOptions())
+        key = ("", SourceOptions(follow_links=options.follow_links))
         if key not in _CACHE:
-            _CACHE[key] = LocalSource()
+            _CACHE[key] = LocalSource(options.follow_links)
         return _CACHE[key]
     from .smb import SmbSource, server_of
 

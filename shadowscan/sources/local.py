@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 
 try:
     import pwd
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from ..model import Candidate, Kind
-from ..readfile import iter_chunks, read_bytes, sha256_file
+from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes, sha256_file
 from . import Problem, private_copy
 
 
@@ -27,12 +28,49 @@ def owner_name(uid: int) -> str | None:
         return str(uid)
 
 
+_Dir = tuple[str, str, "os.stat_result | None", "str | OSError | None"]  # name, path, stat, error
+_File = tuple[str, str, tuple[Kind, str], "os.stat_result | None", "str | OSError | None"]  # str: record, never open
+
+
 def _join(rel: str, name: str) -> str:
     return f"{rel}/{name}" if rel else name
 
 
+class _Skip(str):
+    """A folder entry the walk records but does not enter (a link out of the root)."""
+
+
+def _target(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _special(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
 class LocalSource:
-    """Walks with ``os.scandir`` (iterative, loop-safe); reads with O_NOATIME."""
+    """Walks with ``os.scandir`` (iterative, loop-safe); reads with O_NOATIME. Symbolic links
+    that lead out of the crawl root are recorded with their target and not followed, unless
+    ``follow_links``; FIFOs, devices and dangling links are recorded, never opened."""
+
+    def __init__(self, follow_links: bool = False) -> None:
+        self.follow_links = follow_links
+
+    def _outside(self, entry: os.DirEntry[str], path: str, real_root: str) -> str | None:
+        """The target of a link that leaves the root (None for anything else, or when following)."""
+        if self.follow_links or not entry.is_symlink():
+            return None
+        target = os.path.realpath(path)
+        return None if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep) else target
 
     def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]:
         from ..crawl import excluded, kind_of
@@ -49,65 +87,105 @@ class LocalSource:
                                 st.st_size, st.st_mtime)
             return
         seen = {(st.st_dev, st.st_ino)}
+        real_root = os.path.realpath(root)
         stack = [(root, "")]
         while stack:
             folder, rel = stack.pop()
             try:
-                dirs, files = self._list(folder)
+                dirs, files = self._list(folder, real_root)
             except OSError as exc:
                 yield Problem(folder, root, rel, f"cannot list folder: {exc.strerror or exc}")
                 continue
             subdirs = []
-            for entry in dirs:
-                relpath = _join(rel, entry.name)
-                if excludes and excluded(relpath, entry.name, excludes):
+            for name, path, dir_st, error in dirs:
+                relpath = _join(rel, name)
+                if excludes and excluded(relpath, name, excludes):
                     continue
-                try:
-                    st = entry.stat()
-                except OSError as exc:
-                    yield Problem(entry.path, root, relpath, f"cannot stat folder: {exc.strerror or exc}")
+                if isinstance(error, _Skip):
+                    yield Problem(path, root, relpath, str(error), "unsupported")
                     continue
-                if (st.st_dev, st.st_ino) not in seen:  # a symlink back up the tree is walked once
-                    seen.add((st.st_dev, st.st_ino))
-                    subdirs.append((entry.path, relpath))
-            for entry, (kind, fmt) in files:
-                relpath = _join(rel, entry.name)
-                if excludes and excluded(relpath, entry.name, excludes):
+                if dir_st is None:
+                    yield Problem(path, root, relpath, f"cannot stat folder: {error}")
                     continue
-                try:
-                    if not entry.is_file():
-                        continue
-                    st = entry.stat()
-                except FileNotFoundError:
-                    yield Problem(entry.path, root, relpath, "vanished after it was listed (deleted or moved "
-                                                             "during the crawl)")
+                if (dir_st.st_dev, dir_st.st_ino) not in seen:  # a symlink back up the tree is walked once
+                    seen.add((dir_st.st_dev, dir_st.st_ino))
+                    subdirs.append((path, relpath))
+            for name, path, (kind, fmt), file_st, error in files:
+                relpath = _join(rel, name)
+                if excludes and excluded(relpath, name, excludes):
                     continue
-                except OSError as exc:
-                    yield Problem(entry.path, root, relpath, f"cannot stat: {exc.strerror or exc}")
+                if isinstance(error, str):  # not a file to read: recorded, never opened
+                    yield Problem(path, root, relpath, error, "unsupported")
                     continue
-                yield Candidate(entry.path, root, relpath, kind, fmt, st.st_size, st.st_mtime, owner_name(st.st_uid))
+                if file_st is None:
+                    if isinstance(error, FileNotFoundError):
+                        yield Problem(path, root, relpath, "vanished after it was listed (deleted or moved "
+                                                           "during the crawl)")
+                    else:
+                        yield Problem(path, root, relpath, f"cannot stat: {getattr(error, 'strerror', None) or error}")
+                    continue
+                yield Candidate(path, root, relpath, kind, fmt, file_st.st_size, file_st.st_mtime,
+                                owner_name(file_st.st_uid))
             stack.extend(reversed(subdirs))
 
-    @staticmethod
-    def _list(folder: str) -> tuple[list[os.DirEntry[str]], list[tuple[os.DirEntry[str], tuple[Kind, str]]]]:
-        """Folders and candidate files of one folder, by name; other files cost one name check."""
+    def _list(self, folder: str, real_root: str) -> tuple[list[_Dir], list[_File]]:
+        """Folders and candidate files of one folder, by name, each with its stat (or the error);
+        other files cost one name check. The folder is opened with O_NOATIME (or its access
+        time restored afterwards, see readfile.py): listing it leaves no trace."""
         from ..crawl import kind_of
 
-        dirs, files = [], []
-        with os.scandir(folder) as it:
-            for entry in it:
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    dirs.append(entry)
-                else:
+        dirs: list[_Dir] = []
+        files: list[_File] = []
+        by_fd = os.scandir in os.supports_fd
+        fd, before = open_readonly(folder, directory=True) if by_fd else (-1, None)
+        try:
+            with os.scandir(fd if by_fd else folder) as it:
+                for entry in it:
+                    path = os.path.join(folder, entry.name)
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    outside = self._outside(entry, path, real_root)
+                    if outside and (is_dir or kind_of(entry.name)):
+                        skip = (f"a symbolic link to {outside}, outside the crawl root: not followed "
+                                "(--follow-links follows it)")
+                        if is_dir:
+                            dirs.append((entry.name, path, None, _Skip(skip)))
+                        else:
+                            files.append((entry.name, path, kind_of(entry.name), None, skip))  # type: ignore[arg-type]
+                        continue
+                    if is_dir:
+                        try:
+                            dirs.append((entry.name, path, entry.stat(), None))
+                        except OSError as exc:
+                            dirs.append((entry.name, path, None, exc.strerror or exc))
+                        continue
                     found = kind_of(entry.name)
-                    if found is not None:
-                        files.append((entry, found))
-        dirs.sort(key=lambda e: e.name)
-        files.sort(key=lambda pair: pair[0].name)
+                    if found is None:
+                        continue
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError as exc:
+                        if entry.is_symlink():
+                            files.append((entry.name, path, found, None, "a symbolic link whose target does not "
+                                          f"exist ({_target(path)}): nothing to read"))
+                        else:
+                            files.append((entry.name, path, found, None, exc))
+                        continue
+                    except OSError as exc:
+                        files.append((entry.name, path, found, None, exc))
+                        continue
+                    special = _special(st.st_mode)
+                    if special:  # never opened: a FIFO would block the read, a device never ends
+                        files.append((entry.name, path, found, None, f"{special}, not a file: never opened"))
+                    else:
+                        files.append((entry.name, path, found, st, None))
+        finally:
+            if by_fd:
+                close_restoring(fd, folder, before)
+        dirs.sort(key=lambda d: d[0])
+        files.sort(key=lambda f: f[0])
         return dirs, files
 
     def read_bytes(self, path: str, cap: int) -> bytes:
