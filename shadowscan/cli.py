@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .model import Artifact, Candidate, Kind, Limits, Status
+from .model import Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
 from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError, entries_as_rows, validate
 from .reports import BY_EXTENSION, FORMATS

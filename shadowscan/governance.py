@@ -10,7 +10,7 @@ from typing import Any
 
 from .classify import PERSISTENT_WRITES
 from .rules import catalogue
-from .model import Analysis, Classification, Evidence, Family, Finding, Severity, Status, Verdict
+from .model import Analysis, Classification, Evidence, Finding, Severity, Status, Verdict
 from .registry import NOT_BUSINESS, Match
 
 

@@ -60,10 +60,6 @@ class Severity(str, enum.Enum):
     MEDIUM = "medium"
     HIGH = "high"
 
-    @property
-    def rank(self) -> int:
-        return ["info", "low", "medium", "high"].index(self.value)
-
 
 class Family(str, enum.Enum):
     """Rule families, as POLICY.md groups the signals."""
@@ -122,16 +118,6 @@ class Finding:
     severity: Severity
     evidence: tuple[Evidence, ...]
     impact: Impact | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "family": self.family.value,
-            "title": self.title,
-            "severity": self.severity.value,
-            "impact": self.impact.value if self.impact else None,
-            "evidence": [e.to_dict() for e in self.evidence],
-        }
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ import re
 import struct
 from contextlib import closing
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
+from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
@@ -398,11 +398,3 @@ def _dir_records(data: bytes) -> _DirRecords:
         elif record == 0x0031 and size >= 4:
             out.modules.append((name, stream, struct.unpack_from("<I", value)[0]))
     return out
-
-
-def object_counts(facts: dict[str, Any]) -> Iterable[tuple[str, int]]:
-    """For reports: what the database holds, by kind."""
-    for key in ("tables", "queries", "linked_tables", "modules"):
-        yield key, len(facts.get(key) or [])
-    for key in ("forms", "reports", "macros"):
-        yield key, int(facts.get(key) or 0)

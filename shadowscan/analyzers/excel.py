@@ -20,7 +20,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Family, Finding, Limits, Severity, Status
+from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text

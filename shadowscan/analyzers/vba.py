@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from oletools import olevba
 
 from ..fingerprint import normalise_code
-from ..model import Evidence, Family, Finding, Severity
+from ..model import Evidence, Finding
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet

@@ -8,7 +8,6 @@ backlog) is worked out here, once, and every format renders the same answer.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from typing import Any, Iterable
 

@@ -10,23 +10,9 @@ or controls quality decisions (see :mod:`shadowscan.rules.correlate`).
 """
 from __future__ import annotations
 
-from typing import Iterable
-
 from ..model import Finding
-from .engine import Rule, merge_findings, scan_names, scan_text
+from .engine import merge_findings, scan_names, scan_text
+from .patterns import all_rules
+from .rule import Rule
 
 __all__ = ["Rule", "scan_text", "scan_names", "merge_findings", "Finding", "all_rules"]
-
-
-def all_rules() -> tuple[Rule, ...]:
-    """Every rule, in family order (for documentation and tests)."""
-    from . import behaviour, financial, quality, reach, secrets, writes
-
-    rules: list[Rule] = []
-    for module in (financial, quality, writes, reach, secrets, behaviour):
-        rules.extend(module.RULES)
-    return tuple(rules)
-
-
-def rule_ids(findings: Iterable[Finding]) -> set[str]:
-    return {f.rule for f in findings}

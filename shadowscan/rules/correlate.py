@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
-from .engine import Rule
+from .rule import Rule
 
 I = re.IGNORECASE
 

@@ -9,40 +9,15 @@ from typing import Iterable, Iterator, Sequence
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
 from ..textio import bound_runs
-from . import catalogue, flow, vocab
+from . import flow, patterns, vocab
+from .correlate import correlate
+from .financial import TERM as FIN_TERM
+from .quality import TERM as QUAL_TERM
+from .rule import LANGUAGES, Rule
 
-LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
 MAX_EVIDENCE = 20
 FLOW_LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "r", "sql", "batch"})
 SNIPPET_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One signal. ``languages`` None means every language.
-
-    ``persistent`` marks writes that leave the program (databases, files, mail, web):
-    the ones that turn computed values into data others rely on.
-    """
-
-    id: str
-    family: Family
-    title: str
-    severity: Severity
-    pattern: "re.Pattern[str] | vocab.Matcher"
-    languages: frozenset[str] | None = None
-    persistent: bool = False
-    in_comments: bool = False
-
-    def applies(self, language: str) -> bool:
-        return self.languages is None or language in self.languages
-
-    @classmethod
-    def of(cls, rule_id: str, pattern: "re.Pattern[str] | vocab.Matcher", languages: frozenset[str] | None = None,
-           in_comments: bool = False) -> "Rule":
-        """A pattern rule whose id, family, title, severity and persistence come from the catalogue."""
-        info = catalogue.rule(rule_id)
-        return cls(info.id, info.family, info.title, info.severity, pattern, languages, info.persistent, in_comments)
 
 
 @dataclass(frozen=True)
@@ -205,11 +180,9 @@ class _Collector:
 
 @lru_cache(maxsize=None)
 def _rules_for(language: str) -> tuple[Rule, ...]:
-    from . import all_rules
-
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
-    return tuple(r for r in all_rules() if r.applies(language))
+    return tuple(r for r in patterns.all_rules() if r.applies(language))
 
 
 _VOCABULARY = (Family.FINANCIAL, Family.QUALITY)
@@ -238,8 +211,6 @@ def _prefilters(language: str) -> dict[View, re.Pattern[str] | None]:
 
 def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
     """Run every rule for ``language`` over ``text``; evidence points at ``location``."""
-    from .correlate import correlate
-
     rules = _rules_for(language)
     prefilters = _prefilters(language)
     collector = _Collector()
@@ -276,9 +247,6 @@ def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> 
 
 def scan_names(items: Iterable[tuple[str, str]]) -> list[Finding]:
     """Domain vocabulary in names: (location, name) pairs such as table and column names."""
-    from .financial import TERM as FIN_TERM
-    from .quality import TERM as QUAL_TERM
-
     collector = _Collector()
     for location, name in items:
         split = vocab.split_identifiers(name)

@@ -23,11 +23,13 @@ only multiplication by a quantity or a rate, or adding a tax, is.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Iterator, Sequence
 
-from ..model import Evidence, Family, Impact, Severity
+from ..model import Family, Impact, Severity
 from . import catalogue, vocab
 
 I = re.IGNORECASE
@@ -420,9 +422,6 @@ _TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/
 
 
 def _erp_codes() -> dict[str, Any]:
-    import json
-    from importlib import resources
-
     return json.loads((resources.files("shadowscan.rules") / "erp_transactions.json").read_text(encoding="utf-8"))
 
 

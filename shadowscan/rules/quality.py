@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import vocab
-from .engine import Rule
+from .rule import Rule
 
 TERM = Rule.of("quality.term", vocab.QUALITY, in_comments=True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .engine import Rule
+from .rule import Rule
 
 I = re.IGNORECASE
 

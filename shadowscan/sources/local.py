@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from ..model import Candidate, Kind
-from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes, sha256_file
+from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
 from . import Problem, private_copy
 
 
@@ -190,9 +190,6 @@ class LocalSource:
 
     def read_bytes(self, path: str, cap: int) -> bytes:
         return read_bytes(path, cap)
-
-    def sha256(self, path: str) -> str:
-        return sha256_file(path)
 
     @contextmanager
     def local_file(self, path: str, cap: int) -> Iterator[str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import hashlib
 import os
 import stat
 import struct
@@ -384,12 +383,6 @@ class SmbSource:
 
     def read_bytes(self, path: str, cap: int) -> bytes:
         return b"".join(self._chunks(path, cap))
-
-    def sha256(self, path: str) -> str:
-        digest = hashlib.sha256()
-        for chunk in self._chunks(path, 1 << 62):
-            digest.update(chunk)
-        return digest.hexdigest()
 
     @contextmanager
     def local_file(self, path: str, cap: int) -> Iterator[str]:
