@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,9 +19,12 @@ import click
 from . import __version__
 from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .model import Artifact, Candidate, Limits, Status
+from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
-from .registry import DATA_ACCESS, FUNCTIONS, PLATFORMS, Registry, RegistryError, entries_as_rows, validate
+from .classify import classify
+from .governance import write_evidence
+from .registry import (DATA_ACCESS, FUNCTIONS, PLATFORMS, VERDICTS, Registry, RegistryError, check_platform,
+                       check_review, check_signer, entries_as_rows, now_iso, same_person, validate, who_am_i)
 from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
 from .roots import canonical, dedupe
@@ -40,7 +43,8 @@ EXIT_CODES = """\b
 Exit status:
   0  completed, every root covered, nothing at or above --fail-on
   1  findings at or above --fail-on (crawl; default: never)
-  2  usage error, or the command could not run (bad option, unusable --db or output path)
+  2  usage error, or the command could not run (bad option, unusable --db or output path);
+     a registry, sign-off or review change refused (one line says why; nothing written)
   3  incomplete coverage: a root, folder or file could not be scanned, or the crawl was
      interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)"""
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -513,14 +517,14 @@ def _artifact_path(path: str) -> str:
     return canonical(display_path(path))  # the spelling crawls record (roots.py)
 
 
-def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
-    """(sha256, fingerprint) of the file at ``path`` now, analysed like a crawl would (locally
-    or over SMB, through the same source); refuses what is not an artifact."""
+def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, Analysis]:
+    """(sha256, analysis) of the file at ``path`` now, analysed like a crawl would (locally or
+    over SMB, through the same source); refuses what is not an artifact."""
     target = _artifact_path(path)
     found = [item for item in source_for(target, options).walk(target, ()) if isinstance(item, Candidate)]
     if len(found) != 1 or found[0].path != target:
         raise CliError(f"{path} is not a known artifact (an Excel workbook, Access database or script "
-                                   "that exists): nothing registered")
+                       "that exists): nothing written")
     candidate, limits = found[0], Limits()
     with WorkerPool(1, limits.timeout, limits.memory_mb) as pool:
         (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits, options))])))
@@ -528,11 +532,36 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, str]:
         raise CliError(f"cannot read {path}: {outcome.reason}")
     sha256, analysis = outcome
     if analysis is None:
-        raise CliError(f"{path} holds no macros, connections or code: nothing to register")
+        raise CliError(f"{path} holds no macros, connections or code: nothing written")
     if analysis.status is not Status.ANALYZED or not analysis.fingerprint:
-        raise CliError(f"cannot register {path}: it could not be analysed "
-                                   f"({analysis.status.value}: {analysis.reason or 'no logic found'})")
-    return sha256, analysis.fingerprint
+        raise CliError(f"cannot use {path}: it could not be analysed "
+                       f"({analysis.status.value}: {analysis.reason or 'no logic found'}); nothing written")
+    return sha256, analysis
+
+
+def _writes_check(path: str, analysis: Analysis, data_access: str, accept: str | None,
+                  by: str | None) -> dict[str, Any] | None:
+    """A read-only registration of a tool the analysis shows writing is refused with the write
+    evidence, unless accepted with a reason (returned, to be recorded and reported)."""
+    writes = write_evidence(analysis)
+    if data_access != "read-only" or not writes:
+        if accept is not None:
+            raise CliError("--accept-writes accepts the writes of a read-only registration: "
+                           + ("the data access is read-write" if data_access != "read-only" else
+                              f"the analysis of {_visible(path)} shows no writes") + "; nothing written")
+        return None
+    if accept is None:
+        shown = "; ".join(_visible(f"{ev.location}{f' line {ev.line}' if ev.line else ''}: {ev.snippet}")[:160]
+                          for ev in writes[:2])
+        more = f" (and {len(writes) - 2} more)" if len(writes) > 2 else ""
+        raise CliError(f"{_visible(path)} is not read-only, the analysis shows it writing: {shown}{more}; use "
+                       "--data-access read-write, or --accept-writes \"REASON\" to record why read-only holds; "
+                       "nothing written")
+    reason = " ".join(accept.split())
+    if len(reason) < 10:
+        raise CliError("--accept-writes needs a reason (a sentence the report shows); nothing written")
+    return {"reason": reason, "by": (by or "").strip() or who_am_i(), "at": now_iso(),
+            "fingerprint": analysis.fingerprint, "evidence": [ev.to_dict() for ev in writes[:5]]}
 
 
 def smb_options(command: Any) -> Any:
@@ -547,88 +576,223 @@ def _registry(store: Store) -> Registry:
     return Registry(store.db)
 
 
+def _by_option(command: Any) -> Any:
+    return click.option("--by", "by", default=None, metavar="NAME",
+                        help="Who makes the change, for its history (default: your login name).")(command)
+
+
+def _accept_option(command: Any) -> Any:
+    return click.option("--accept-writes", "accept_writes", default=None, metavar="REASON",
+                        help="Register as read-only although the analysis shows writes, with the reason "
+                             "(recorded, and reported with the write evidence).")(command)
+
+
 @main.command()
 @click.argument("path")
 @click.option("--owner", required=True, help="The one accountable business owner (a named person, not IT).")
 @click.option("--function", "function", required=True, type=click.Choice(FUNCTIONS, case_sensitive=False),
               help="The owner's function.")
 @click.option("--purpose", required=True, help="What the tool is for.")
-@click.option("--platform", required=True, type=click.Choice(PLATFORMS, case_sensitive=False))
-@click.option("--data-access", required=True, type=click.Choice(DATA_ACCESS, case_sensitive=False))
-@click.option("--product-owner", default=None, help="Who signs off changes for production.")
+@click.option("--platform", required=True, type=click.Choice(PLATFORMS, case_sensitive=False),
+              help="What the tool is built on; must fit the file (.xlsm: excel, .py: python, ...).")
+@click.option("--data-access", required=True, type=click.Choice(DATA_ACCESS, case_sensitive=False),
+              help="read-only is checked against what the analysis shows the tool writing.")
+@click.option("--product-owner", default=None, help="Who signs off changes for production (the business, not IT).")
 @click.option("--contributors", default="", help="Contributing functions or people, comma-separated (IT may be one).")
 @click.option("--cost-center", default=None, help="The cost center that pays for it.")
 @click.option("--review-every", type=click.IntRange(1), default=None, help="Review cadence in days, e.g. 90.")
 @click.option("--scale-decision", default=None, help="Who decides whether it scales or is paused.")
+@_accept_option
+@_by_option
 @smb_options
 @db_option
 @pass_config
-def register(config: Config, path: str, username: str | None, port: int, **fields: object) -> None:
+def register(config: Config, path: str, username: str | None, port: int, by: str | None,
+             accept_writes: str | None, **fields: object) -> None:
     """Register PATH as a sanctioned app with its named business owner."""
     contributors = [c for c in str(fields.pop("contributors") or "").split(",") if c.strip()]
     try:
-        validate(dict(fields, contributors=contributors))  # refuse bad input before reading the file
+        clean = validate(dict(fields, contributors=contributors))  # refuse bad input before reading the file
+        check_platform(clean["platform"], _artifact_path(path))
     except RegistryError as exc:
-        raise CliError(str(exc)) from exc
-    sha256, fingerprint = _analyse_one(path, _source_options((path,), username, port))
+        raise CliError(f"{exc}; nothing written") from exc
+    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+    accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
     with _open(config, must_exist=False) as store:
         try:
             entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
-                                              fingerprint=fingerprint, sha256=sha256, contributors=contributors,
-                                              **fields)
+                                              fingerprint=analysis.fingerprint or "", sha256=sha256,
+                                              contributors=contributors, by=by, accepted_writes=accepted, **fields)
         except RegistryError as exc:
-            raise CliError(str(exc)) from exc
-    click.echo(f"Registered {entry.path} as entry {entry.id} (owner {entry.owner}, {entry.function}). "
-               f"Next: the Product Owner signs off with `shadowscan signoff {path} --by NAME`.")
+            raise CliError(f"{exc}; nothing written") from exc
+    click.echo(f"Registered {_visible(entry.path)} as entry {entry.id} (owner {entry.owner}, {entry.function})"
+               + (f", read-only with writes accepted: {accepted['reason']}" if accepted else "")
+               + f". Next: {entry.signer} signs off with `shadowscan signoff {entry.id} --by \"{entry.signer}\"`.")
 
 
 @main.command()
-@click.argument("path")
-@click.option("--by", "by", required=True, help="The Product Owner signing off.")
+@click.argument("ref", metavar="ID|PATH")
+@click.option("--by", "by", required=True, help="The Product Owner signing off (the business owner where none is named).")
 @click.option("--note", default=None)
 @smb_options
 @db_option
 @pass_config
-def signoff(config: Config, path: str, by: str, note: str | None, username: str | None, port: int) -> None:
-    """Record the Product Owner's sign-off of exactly what PATH holds now."""
+def signoff(config: Config, ref: str, by: str, note: str | None, username: str | None, port: int) -> None:
+    """Record the Product Owner's sign-off of exactly what the entry's file holds now."""
     with _open(config) as store:
         registry = _registry(store)
         try:
-            entry = registry.find(path)
-            sha256, fingerprint = _analyse_one(entry.path, _source_options((entry.path,), username, port))
-            done = registry.signoff(entry, by=by, sha256=sha256, fingerprint=fingerprint, note=note)
+            entry = registry.find(ref)
+            check_signer(entry, by)  # before reading the file
+            sha256, analysis = _analyse_one(entry.path, _source_options((entry.path,), username, port))
+            done = registry.signoff(entry, by=by, sha256=sha256, fingerprint=analysis.fingerprint or "", note=note)
         except RegistryError as exc:
-            raise CliError(str(exc)) from exc
+            raise CliError(f"{exc}; nothing written") from exc
     click.echo(f"Signed off entry {entry.id} by {done.signed_by} at {done.signed_at} "
-               f"(content {str(sha256)[:12]}, logic {fingerprint[4:16]}).")
+               f"(content {str(sha256)[:12]}, logic {done.fingerprint[4:16]}).")
+
+
+@main.command()
+@click.argument("path")
+@click.option("--verdict", required=True, type=click.Choice(VERDICTS, case_sensitive=False),
+              help="The reviewer's decision.")
+@click.option("--impacts", default="", metavar="financial,quality",
+              help="What a shadow-it verdict decides: financial, quality or both (comma-separated).")
+@click.option("--by", "by", required=True, help="The reviewer (a named person).")
+@click.option("--reason", required=True, help="Why: the report shows it beside the decision.")
+@smb_options
+@db_option
+@pass_config
+def review(config: Config, path: str, verdict: str, impacts: str, by: str, reason: str, username: str | None,
+           port: int) -> None:
+    """Record a reviewer's decision on PATH, bound to the logic it holds now: applied by every
+    crawl (shown beside the analysis) until the logic changes, then flagged as stale."""
+    try:
+        verdict, found, by, reason = check_review(verdict, impacts.split(","), by, reason)
+    except RegistryError as exc:
+        raise CliError(f"{exc}; nothing written") from exc
+    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+    said = classify(analysis)
+    with _open(config, must_exist=False) as store:
+        try:
+            done = _registry(store).review(
+                path=_artifact_path(path), fingerprint=analysis.fingerprint or "", sha256=sha256, verdict=verdict,
+                impacts=found, by=by, reason=reason,
+                analysis={"classification": said.classification.value, "impacts": [i.value for i in said.impacts]})
+        except RegistryError as exc:
+            raise CliError(f"{exc}; nothing written") from exc
+    differs = said.classification.value != verdict or [i.value for i in said.impacts] != list(found)
+    click.echo(f"Recorded review {done.id}: {_visible(done.path)} is {verdict}"
+               f"{' (' + ', '.join(found) + ')' if found else ''} by {by} "
+               f"(the analysis says {said.classification.value}"
+               f"{' (' + ', '.join(i.value for i in said.impacts) + ')' if said.impacts else ''}"
+               f"{'; the report shows both' if differs else ''}). It applies from the next crawl until the logic "
+               "changes.")
+
+
+def _fingerprints_now(store: Store, paths: list[str]) -> dict[str, str | None]:
+    """The logic each path held when the inventory last saw it (no file is opened)."""
+    out = {}
+    for path in paths:
+        row = store.latest(path)
+        out[path] = row["fingerprint"] if row is not None else None
+    return out
+
+
+@main.command("reviews")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table",
+              show_default=True)
+@db_option
+@pass_config
+def reviews_command(config: Config, fmt: str) -> None:
+    """List reviewers' decisions, with whether each still covers the logic last crawled."""
+    with _open(config, readonly=True) as store:
+        found = _registry(store).reviews()
+        now = _fingerprints_now(store, [r.path for r in found])
+    latest = {r.path: r.id for r in found}  # the newest review of a path is the one in force
+    rows = [{**r.to_dict(), "state": ("replaced" if latest[r.path] != r.id else
+                                      "not crawled" if now[r.path] is None else
+                                      "current" if now[r.path] == r.fingerprint else "stale")} for r in found]
+    if fmt != "table":
+        _listing(rows, fmt, ("id", "state", "path", "verdict", "impacts", "by", "at", "reason"))
+        return
+    if not rows:
+        click.echo("No reviews yet: `shadowscan review PATH --verdict ... --by NAME --reason TEXT` records one.")
+        return
+    for row in rows:
+        click.echo(f"{row['id']:>4}  {row['state']:<11} {row['verdict']:<20} {row['by']:<20} {row['at'][:10]}  "
+                   f"{_visible(row['path'])}: {_visible(row['reason'])}")
+
+
+def _listing(rows: list[dict[str, Any]], fmt: str, columns: tuple[str, ...]) -> None:
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        cells = [", ".join(map(str, v)) if isinstance(v, (list, tuple)) else "" if v is None else str(v)
+                 for v in (row.get(c) for c in columns)]
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else visible(c) for c in cells])
+    click.echo(out.getvalue(), nl=False)
 
 
 @main.group("registry", cls=_Group)
 @db_option
 def registry_group() -> None:
-    """List, show, remove, export and import registry entries."""
+    """List, show, edit, remove, export and import registry entries (ids: `registry list`)."""
+
+
+SIGNOFF_STATES = ("valid", "stale", "missing")
 
 
 @registry_group.command("list")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table",
+              show_default=True)
+@click.option("--owner", default=None, help="Only entries of this business owner (or Product Owner).")
+@click.option("--function", "function", default=None, type=click.Choice(FUNCTIONS, case_sensitive=False),
+              help="Only entries of this function.")
+@click.option("--state", default=None, type=click.Choice(SIGNOFF_STATES),
+              help="Only entries whose sign-off is valid, stale (the logic last crawled differs) or missing.")
 @db_option
 @pass_config
-def registry_list(config: Config) -> None:
+def registry_list(config: Config, fmt: str, owner: str | None, function: str | None, state: str | None) -> None:
+    """List the registry entries (id, owner, function, data access, sign-off state, path)."""
+    from .governance import signoff_state
+    from .registry import Match
+
     with _open(config, readonly=True) as store:
-        rows = entries_as_rows(_registry(store).entries())
+        entries = _registry(store).entries()
+        now = _fingerprints_now(store, [e.path for e in entries])
+    states = {e.id: signoff_state(Match(e, "registered"), now[e.path] or e.fingerprint) for e in entries}
+    picked = [e for e in entries
+              if (owner is None or same_person(owner, e.owner) or same_person(owner, e.product_owner))
+              and (function is None or e.function == function.lower())
+              and (state is None or states[e.id] == state)]
+    rows = entries_as_rows(picked, states)
+    if fmt != "table":
+        _listing(rows, fmt, tuple(rows[0]) if rows else ("id", "path", "owner", "function", "signoff"))
+        return
     if not rows:
-        click.echo("The registry is empty: `shadowscan register PATH --owner ...` adds an entry.")
+        click.echo("No registry entry matches." if entries else
+                   "The registry is empty: `shadowscan register PATH --owner ...` adds an entry.")
         return
     for row in rows:
         click.echo(f"{row['id']:>4}  {row['owner']:<22} {row['function']:<12} {row['data_access']:<10} "
-                   f"{row['signed_off'] or 'not signed off':<40} {row['path']}")
+                   f"{row['signoff']:<8} {row['signed_off'] or 'not signed off':<40} {_visible(row['path'])}")
 
 
 @registry_group.command("show")
-@click.argument("ref")
+@click.argument("ref", metavar="ID|PATH")
 @db_option
 @pass_config
 def registry_show(config: Config, ref: str) -> None:
-    """Show an entry (by id or path) with its sign-offs, as JSON."""
+    """Show an entry (by id or path) with its sign-offs and history, as JSON."""
     import json
 
     with _open(config, readonly=True) as store:
@@ -639,19 +803,99 @@ def registry_show(config: Config, ref: str) -> None:
     click.echo(json.dumps(entry.to_dict(), indent=2, ensure_ascii=False))
 
 
-@registry_group.command("remove")
-@click.argument("ref")
+@registry_group.command("edit")
+@click.argument("ref", metavar="ID|PATH")
+@click.option("--owner", default=None, help="The one accountable business owner (a named person, not IT).")
+@click.option("--function", "function", default=None, type=click.Choice(FUNCTIONS, case_sensitive=False))
+@click.option("--purpose", default=None)
+@click.option("--platform", default=None, type=click.Choice(PLATFORMS, case_sensitive=False))
+@click.option("--data-access", default=None, type=click.Choice(DATA_ACCESS, case_sensitive=False))
+@click.option("--product-owner", default=None, help="Who signs off changes ('' to name none).")
+@click.option("--contributors", default=None, help="Comma-separated; replaces the list ('' for none).")
+@click.option("--cost-center", default=None)
+@click.option("--review-every", type=click.IntRange(1), default=None)
+@click.option("--scale-decision", default=None)
+@_accept_option
+@_by_option
+@smb_options
 @db_option
 @pass_config
-def registry_remove(config: Config, ref: str) -> None:
+def registry_edit(config: Config, ref: str, by: str | None, accept_writes: str | None, username: str | None,
+                  port: int, **fields: Any) -> None:
+    """Change fields of an entry; the change is kept in its history (`registry history ID`)."""
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if "contributors" in changes:
+        changes["contributors"] = [c.strip() for c in changes["contributors"].split(",") if c.strip()]
+    if not changes and accept_writes is None:
+        raise CliError("nothing to change: pass the fields to edit (e.g. --owner NAME); see `registry edit -h`")
+    with _open(config) as store:
+        registry = _registry(store)
+        try:
+            entry = registry.find(ref)
+            merged = validate({**entry.fields(), **changes})  # refuse bad input before reading the file
+            check_platform(merged["platform"], entry.path)
+            accepted: Any = ...
+            if merged["data_access"] == "read-only" and (entry.data_access != "read-only" or accept_writes):
+                _, analysis = _analyse_one(entry.path, _source_options((entry.path,), username, port))
+                accepted = _writes_check(entry.path, analysis, "read-only", accept_writes, by)
+            elif accept_writes is not None:
+                raise CliError("--accept-writes accepts the writes of a read-only registration: the data access "
+                               "is read-write; nothing written")
+            done = registry.edit(entry, by=by, accepted_writes=accepted, **changes)
+        except RegistryError as exc:
+            raise CliError(f"{exc}; nothing written") from exc
+    event = done.history[-1]
+    click.echo(f"Edited entry {done.id}: " + "; ".join(
+        f"{name} {_shown(before)} -> {_shown(after)}" for name, (before, after) in event.changes.items()) + ".")
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "(none)"
+    return _visible(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+
+
+@registry_group.command("history")
+@click.argument("ref", metavar="ID|PATH")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@db_option
+@pass_config
+def registry_history(config: Config, ref: str, fmt: str) -> None:
+    """Every change to an entry (a removed one too, by id): when, who, what."""
+    import json
+
+    with _open(config, readonly=True) as store:
+        try:
+            entry_id, events = _registry(store).history(ref)
+        except RegistryError as exc:
+            raise CliError(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json.dumps({"id": entry_id, "history": [asdict(e) for e in events]}, indent=2, ensure_ascii=False))
+        return
+    if not events:
+        click.echo(f"Entry {entry_id} has no recorded history (registered before shadowscan kept one).")
+    for event in events:
+        what = "; ".join(f"{k} {_shown(v[0])} -> {_shown(v[1])}" if isinstance(v, list) and len(v) == 2
+                         else f"{k} {_shown(v)}" for k, v in event.changes.items())
+        click.echo(f"{event.at}  {event.action:<8} by {_visible(event.by)}: {what}")
+
+
+@registry_group.command("remove")
+@click.argument("ref", metavar="ID|PATH")
+@_by_option
+@db_option
+@pass_config
+def registry_remove(config: Config, ref: str, by: str | None) -> None:
+    """Remove an entry and its sign-offs; its history is kept (`registry history ID`) and its id never reused."""
     with _open(config) as store:
         registry = _registry(store)
         try:
             entry = registry.find(ref)
         except RegistryError as exc:
             raise CliError(str(exc)) from exc
-        registry.remove(entry)
-    click.echo(f"Removed entry {entry.id} ({entry.path}).")
+        registry.remove(entry, by=by)
+    click.echo(f"Removed entry {entry.id} ({_visible(entry.path)}); its history stays: "
+               f"`shadowscan registry history {entry.id}`.")
 
 
 @registry_group.command("export")
@@ -659,7 +903,8 @@ def registry_remove(config: Config, ref: str) -> None:
 @db_option
 @pass_config
 def registry_export(config: Config, output: str) -> None:
-    """Write the registry as JSON, to keep it in version control."""
+    """Write the registry (entries with sign-offs and history, and the reviews) as JSON, to keep it in
+    version control."""
     import json
 
     with _open(config, readonly=True) as store:
@@ -673,10 +918,11 @@ def registry_export(config: Config, output: str) -> None:
 
 @registry_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_by_option
 @db_option
 @pass_config
-def registry_import(config: Config, file: str) -> None:
-    """Replace the registry with FILE (an export). All or nothing."""
+def registry_import(config: Config, file: str, by: str | None) -> None:
+    """Replace the registry with FILE (an export), keeping the history it carries. All or nothing."""
     import json
 
     try:
@@ -688,7 +934,7 @@ def registry_import(config: Config, file: str) -> None:
     fresh = not os.path.exists(config.db)  # a new inventory may start from a registry kept in version control
     with _open(config, must_exist=False) as store:
         try:
-            count = _registry(store).import_(data)
+            count = _registry(store).import_(data, by=by, source=os.path.basename(file))
         except RegistryError as exc:
             raise CliError(f"{file}: {exc}; the registry was not changed") from exc
     click.echo(f"Imported {plural(count, 'registry entry', 'registry entries')} from {file} into "

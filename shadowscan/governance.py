@@ -1,17 +1,21 @@
-"""Governance findings from POLICY.md "Ownership and sign-off", given a registry match.
+"""Governance findings from POLICY.md "Ownership and sign-off", given a registry match, and
+reviewers' decisions applied to a verdict.
 
 Pure: (registry match, analysis, verdict, now) -> findings and the registry state that
-reports show (registered, registry id, owner, sign-off valid/stale/missing).
+reports show (registered, registry id, owner, sign-off valid/stale/missing); (review,
+analysis, verdict) -> the verdict in force, shown beside the analysis's own (never silently).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .classify import PERSISTENT_WRITES
+from .classify import BASE, FACTORS, PERSISTENT_WRITES
 from .rules import catalogue
-from .model import Analysis, Classification, Evidence, Finding, Severity, Status, Verdict
-from .registry import NOT_BUSINESS, Match
+from .model import (Action, Analysis, Classification, Evidence, Finding, Impact, RiskFactor, Severity, Status,
+                    Verdict)
+from .registry import NOT_BUSINESS, Match, Review
 
 
 def _finding(rule_id: str, title: str, severity: Severity, snippet: str, location: str = "registry",
@@ -84,13 +88,86 @@ def assess(match: Match | None, analysis: Analysis, verdict: Verdict, now: datet
                                   f"last reviewed {since.date()}, every {entry.review_every} days", where))
     if entry.data_access == "read-only" and analysis.status is Status.ANALYZED:
         writes = [f for f in analysis.findings if f.rule in PERSISTENT_WRITES]
-        if writes:
+        accepted = entry.accepted_writes
+        if writes and accepted and accepted.get("fingerprint") == analysis.fingerprint:
+            evidence = (Evidence(where, None, f"accepted by {accepted.get('by')} on {str(accepted.get('at'))[:10]}: "
+                                              f"{accepted.get('reason')}"),
+                        *tuple(ev for f in writes for ev in f.evidence)[:9])
+            found.append(_finding("writes-accepted", f"Registered as read-only although it writes, accepted: "
+                                                     f"{accepted.get('reason')}", Severity.MEDIUM, "", evidence=evidence))
+        elif writes:
             evidence = tuple(ev for f in writes for ev in f.evidence)[:10]
-            found.append(_finding("read-only-contradicted", "Registered as read-only, but it writes",
-                                  Severity.HIGH, "", evidence=evidence))
+            title = "Registered as read-only, but it writes" + (
+                " (the writes accepted on registration were of other logic)" if accepted else "")
+            found.append(_finding("read-only-contradicted", title, Severity.HIGH, "", evidence=evidence))
     if verdict.classification is Classification.SHADOW_IT:
         found.append(_finding("must-migrate", "Registered, but it feeds financial or quality decisions",
                               Severity.HIGH, "registration does not change that: it must become IT-supported "
                               "enterprise software", where))
     return found, {"registered": True, "registry_id": entry.id, "owner": entry.owner, "signoff": state,
                    "registry_match": match.how}
+
+
+def write_evidence(analysis: Analysis) -> list[Evidence]:
+    """What the analysis shows the tool writing (database, file, mail, web): the evidence a
+    read-only registration is checked against."""
+    return [ev for f in analysis.findings if f.rule in PERSISTENT_WRITES for ev in f.evidence]
+
+
+_POINTS = {name: points for name, points, _ in FACTORS}
+_IMPACT_FACTORS = {Impact.FINANCIAL: ("generates financial data", _POINTS["generates financial data"]),
+                   Impact.QUALITY: ("controls quality decisions", _POINTS["controls quality decisions"])}
+
+
+def _label(classification: str) -> str:
+    return classification.replace("-", " ").replace("shadow it", "shadow IT")
+
+
+def apply_review(review: Review | None, analysis: Analysis, verdict: Verdict,
+                 registered: bool) -> tuple[Verdict, list[Finding], dict[str, Any] | None]:
+    """The verdict in force once a reviewer's decision is applied, the findings that show it, and
+    the review state reports show. A current review (same logic) sets the classification and
+    impacts, with the reviewer, date and reason first among the reasons and the analysis's own
+    verdict kept beside it; a review of other logic is stale: the analysis verdict stands, flagged."""
+    if review is None:
+        return verdict, [], None
+    state = {"id": review.id, "verdict": review.verdict, "impacts": list(review.impacts), "by": review.by,
+             "at": review.at, "reason": review.reason, "path": review.path,
+             "analysis_classification": verdict.classification.value,
+             "analysis_impacts": [i.value for i in verdict.impacts]}
+    when = review.at[:10]
+    where = f"review {review.id}"
+    if not analysis.fingerprint or analysis.fingerprint != review.fingerprint:
+        state.update(state="stale", overrules=False)
+        finding = _finding("review-stale", "Reviewed decision is stale: the logic changed since it was reviewed",
+                           Severity.MEDIUM, f"{review.by} reviewed it as {_label(review.verdict)} on {when} "
+                                            f"({review.reason}); the analysis verdict applies until it is reviewed again",
+                           where)
+        reason = (f"Review by {review.by} on {when} ({_label(review.verdict)}: {review.reason}) is stale: the logic "
+                  "changed since, so the analysis verdict applies until it is reviewed again.")
+        return replace(verdict, reasons=verdict.reasons + (reason,)), [finding], state
+    classification = Classification(review.verdict)
+    impacts = tuple(Impact(i) for i in review.impacts)
+    overrules = classification is not verdict.classification or impacts != verdict.impacts
+    state.update(state="current", overrules=overrules)
+    analysis_said = _label(verdict.classification.value) + (
+        f" ({', '.join(i.value for i in verdict.impacts)})" if verdict.impacts else "")
+    head = (f"Reviewed as {_label(review.verdict)}{' (' + ', '.join(review.impacts) + ')' if review.impacts else ''}"
+            f" by {review.by} on {when}: {review.reason}"
+            + (f" — the analysis said {analysis_said}" if overrules else " — the analysis agrees"))
+    reasons = (head,) + tuple(f"Analysis: {r}" for r in verdict.reasons) if overrules else (head,) + verdict.reasons
+    if classification is Classification.SHADOW_IT:
+        action = Action.MIGRATE
+    else:
+        action = Action.ALLOW_AND_MONITOR if registered else Action.REGISTER
+    analysis_points = {name for name, _ in _IMPACT_FACTORS.values()}
+    factors = [RiskFactor("base: " + classification.value, BASE[classification])] if BASE[classification] else []
+    factors += [RiskFactor(f"{_IMPACT_FACTORS[i][0]} (reviewer's decision)", _IMPACT_FACTORS[i][1]) for i in impacts]
+    factors += [f for f in verdict.factors if not f.name.startswith("base: ") and f.name not in analysis_points]
+    score = max(0, min(100, sum(f.points for f in factors)))
+    findings = []
+    if verdict.classification is Classification.SHADOW_IT and classification is not Classification.SHADOW_IT:
+        findings.append(_finding("review-overrules", "Reviewed as citizen development although the analysis proves "
+                                 f"{' and '.join(i.value for i in verdict.impacts)} impact", Severity.HIGH,
+                                 f"by {review.by} on {when}: {review.reason}", where))
+    return Verdict(classification, impacts, score, tuple(factors), action, reasons), findings, state

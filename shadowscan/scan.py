@@ -18,7 +18,7 @@ from . import __version__
 from . import crawl as crawling
 from .analyzers import analyzer_for
 from .classify import Registration, classify
-from .governance import assess
+from .governance import apply_review, assess
 from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
 from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import TooLarge, sha256_file, take_atime_failures
@@ -133,9 +133,13 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
         analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
     match = registry.match(candidate.path, analysis.fingerprint, exists)
     verdict = classify(analysis, Registration(registered=match is not None))
+    # a reviewer's recorded decision, applied beside the analysis's verdict (governance.apply_review)
+    verdict, reviewed, review = apply_review(registry.review_of(candidate.path, analysis.fingerprint)
+                                             if candidate.kind is not Kind.FOLDER else None,
+                                             analysis, verdict, match is not None)
     governance, state = assess(match, analysis, verdict, now)
-    analysis = replace(analysis, findings=analysis.findings + tuple(governance))
-    return Artifact(candidate, sha256, analysis, verdict, state)
+    analysis = replace(analysis, findings=analysis.findings + tuple(reviewed) + tuple(governance))
+    return Artifact(candidate, sha256, analysis, verdict, {**state, **({"review": review} if review else {})})
 
 
 def _failure_analysis(failure: Failure) -> Analysis:

@@ -246,7 +246,8 @@ class Store:
         if version < SCHEMA_VERSION:
             from .registry import SCHEMA as REGISTRY_SCHEMA
 
-            self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
+            # one transaction: the schema is written at once (a few WAL frames, not a commit per table)
+            self.db.executescript("BEGIN;" + SCHEMA + REGISTRY_SCHEMA + "COMMIT;")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self.db.commit()
 

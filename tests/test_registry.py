@@ -96,12 +96,22 @@ def test_copies_and_moves_are_recognised(tmp_path, cli):
 def test_registered_shadow_it_stays_shadow_it(tmp_path, cli):
     share = tmp_path / "share"
     book = workbook(share / "Finance" / "post.xlsm", POSTING)
-    cli.register(book)  # declared read-only, but it writes
+    cli.register(book, "--data-access", "read-write")
     art = cli.crawl(share)["Finance/post.xlsm"]
     assert art["classification"] == "shadow-it" and art["action"] == "migrate to an enterprise system now"
     rules = governance(art)
-    assert {"governance.must-migrate", "governance.read-only-contradicted", "governance.no-cost-center",
-            "governance.no-review-cadence"} <= rules
+    assert {"governance.must-migrate", "governance.no-cost-center", "governance.no-review-cadence"} <= rules
+    assert "governance.read-only-contradicted" not in rules
+
+
+def test_read_only_tool_that_starts_writing_is_contradicted(tmp_path, cli):
+    """Registered read-only while it only read; the logic then gains a write: the crawl says so, with the evidence."""
+    share = tmp_path / "share"
+    book = workbook(share / "Finance" / "post.xlsm", CHART)
+    cli.register(book)
+    workbook(book, POSTING)
+    art = cli.crawl(share)["Finance/post.xlsm"]
+    assert {"governance.must-migrate", "governance.read-only-contradicted"} <= governance(art)
     contradicted = next(f for f in art["findings"] if f["rule"] == "governance.read-only-contradicted")
     assert "INSERT INTO FI_Postings" in contradicted["evidence"][0]["snippet"]
 
@@ -144,14 +154,21 @@ def test_bad_input_is_refused_and_nothing_written(tmp_path, cli):
 def test_export_import_round_trip(tmp_path, cli):
     book = workbook(tmp_path / "oee.xlsm", CHART)
     cli.register(book, "--contributors", "IT, Maintenance", "--cost-center", "K-1", "--review-every", "30",
-                 "--scale-decision", "Plant manager")
+                 "--scale-decision", "Plant manager", "--product-owner", "Jan Nowak")
     cli("signoff", book, "--by", "Jan Nowak", "--note", "ok")
     exported = cli("registry", "export").output
     (tmp_path / "reg.json").write_text(exported)
     other = Cli(tmp_path / "other")
     (tmp_path / "other").mkdir()
-    other("registry", "import", tmp_path / "reg.json")
-    assert other("registry", "export").output == exported
+    other("registry", "import", tmp_path / "reg.json", "--by", "Ewa Lis")
+    again = json.loads(other("registry", "export").output)
+    history = again["entries"][0].pop("history")
+    original = json.loads(exported)
+    assert [e["action"] for e in original["entries"][0].pop("history")] == ["register", "signoff"]
+    assert again == original  # everything kept; the history gains the import, by whom, from which file
+    assert [e["action"] for e in history] == ["register", "signoff", "import"]
+    assert history[-1]["by"] == "Ewa Lis" and history[-1]["changes"]["from"] == "reg.json"
+    assert history[-1]["changes"]["owner"] == [None, "Anna Kowalska"]  # new to this inventory
     data = json.loads(exported)["entries"][0]
     assert data["contributors"] == ["IT", "Maintenance"] and data["signoffs"][0]["signed_by"] == "Jan Nowak"
     assert json.loads(other("registry", "show", "1").output)["owner"] == "Anna Kowalska"

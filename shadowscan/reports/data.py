@@ -43,7 +43,8 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     if crawl is None:
         raise NoCrawl("no crawl in this inventory yet: run `shadowscan crawl PATH` first"
                       if crawl_id is None else f"no crawl with id {crawl_id} in this inventory")
-    entries = {e.id: e.to_dict() for e in Registry(store.db).entries()}
+    registry = Registry(store.db)
+    entries = {e.id: e.to_dict() for e in registry.entries()}
     artifacts = []
     changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
     for row in store.artifacts(crawl["id"]):
@@ -68,6 +69,13 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         changed.setdefault(row["change"], []).append(row["path"])
         artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
         artifact["headline"] = headline(artifact)
+        review = artifact["review"]
+        if review and review["state"] == "current" and review["overrules"]:
+            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
+                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
+                                    f"{artifact['headline']}")
+        elif review and review["state"] == "stale":
+            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
         artifact["structure"] = structure(artifact["facts"])
         artifacts.append(artifact)
     artifacts.sort(key=lambda a: (-a["risk_score"], a["relpath"]))
@@ -97,6 +105,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
     # files whose access time this crawl's account could not preserve (not their owner)
     summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
     summary["coverage_complete"] = covered["complete"]
+    summary["reviews"] = reviews(artifacts)
     return {
         "schema": SCHEMA,
         "crawl": {"id": crawl["id"], "roots": roots, "started": crawl["started"],
@@ -108,6 +117,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         "changes": {"previous_crawl": previous, "new": changed["new"], "changed": changed["changed"],
                     "not_rechecked": changed.get("not-rechecked", []), "removed": removed},
         "registry": list(entries.values()),
+        "reviews": [r.to_dict() for r in registry.reviews()],
         "migration": plan.backlog(artifacts, crawl["started"]),
     }
 
@@ -115,7 +125,7 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
 def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
     return {"registered": bool(state.get("registered")), "registry_id": state.get("registry_id"),
             "owner": state.get("owner"), "signoff": state.get("signoff", "missing"),
-            "registry_match": state.get("registry_match")}
+            "registry_match": state.get("registry_match"), "review": state.get("review")}
 
 
 def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
@@ -285,4 +295,17 @@ def changes(artifacts: list[dict[str, Any]], changed: dict[str, list[str]], remo
         "new": len(changed["new"]), "changed": len(changed["changed"]), "unchanged": len(changed["unchanged"]),
         "not_rechecked": len(changed.get("not-rechecked", [])), "removed": len(removed),
         "changed_without_signoff": sum(1 for a in artifacts if "changed without sign-off" in a["gaps"]),
+    }
+
+
+def reviews(artifacts: list[dict[str, Any]]) -> dict[str, int]:
+    """Reviewers' decisions in this crawl: in force, overruling the analysis (and of those, downgrading a
+    tool the analysis proves financial or quality-deciding), and stale (the logic changed since)."""
+    current = [a["review"] for a in artifacts if a.get("review") and a["review"]["state"] == "current"]
+    return {
+        "reviewed": len(current),
+        "overrules": sum(1 for r in current if r["overrules"]),
+        "downgrades": sum(1 for r in current if r["analysis_classification"] == "shadow-it"
+                          and r["verdict"] != "shadow-it"),
+        "stale": sum(1 for a in artifacts if a.get("review") and a["review"]["state"] == "stale"),
     }

@@ -134,6 +134,12 @@ RULES: tuple[RuleInfo, ...] = (
     _r("governance.no-review-cadence", Family.GOVERNANCE, "No review cadence", S.LOW),
     _r("governance.review-overdue", Family.GOVERNANCE, "Review overdue", S.MEDIUM),
     _r("governance.read-only-contradicted", Family.GOVERNANCE, "Registered as read-only, but it writes", S.HIGH),
+    _r("governance.writes-accepted", Family.GOVERNANCE,
+       "Registered as read-only although it writes, accepted with a reason", S.MEDIUM),
+    _r("governance.review-stale", Family.GOVERNANCE,
+       "Reviewed decision is stale: the logic changed since it was reviewed", S.MEDIUM),
+    _r("governance.review-overrules", Family.GOVERNANCE,
+       "Reviewed as citizen development although the analysis proves an impact", S.HIGH),
     _r("governance.must-migrate", Family.GOVERNANCE, "Registered, but it feeds financial or quality decisions", S.HIGH),
 )
 CATALOGUE: dict[str, RuleInfo] = {r.id: r for r in RULES}
