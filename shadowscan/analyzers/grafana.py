@@ -105,7 +105,7 @@ def _analyze(dashboard: dict[str, Any]) -> Analysis:
     for item in dashboard.get("__inputs") or []:
         if isinstance(item, dict) and item.get("type") == "datasource":
             sources.setdefault(f"{item.get('pluginId', '?')}:{item.get('name', '?')}", "__inputs")
-    templating = dashboard.get("templating") if isinstance(dashboard.get("templating"), dict) else {}
+    templating: dict[str, Any] = dashboard["templating"] if isinstance(dashboard.get("templating"), dict) else {}
     for var in templating.get("list") or []:
         if isinstance(var, dict) and var.get("type") == "datasource" and var.get("query"):
             sources.setdefault(f"{var['query']}:${var.get('name', '?')}", f"variable {var.get('name', '?')}")
@@ -160,7 +160,7 @@ def _analyze(dashboard: dict[str, Any]) -> Analysis:
 
 def _panel_write(panel: dict[str, Any], location: str) -> tuple[dict[str, Any], list[Finding]] | None:
     """A panel that submits values (a form panel's ``options.update``), and what it writes."""
-    options = panel.get("options") if isinstance(panel.get("options"), dict) else {}
+    options: dict[str, Any] = panel["options"] if isinstance(panel.get("options"), dict) else {}
     update = options.get("update")
     if not isinstance(update, dict):
         return None

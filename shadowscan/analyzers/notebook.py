@@ -52,9 +52,9 @@ def _analyze(path: str, data: bytes) -> Analysis:
     cells = nb.get("cells")
     if not isinstance(cells, list):
         return Analysis.failed(Status.CORRUPT, "malformed notebook: no list of cells")
-    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    kernel = (metadata.get("kernelspec") or {}) if isinstance(metadata.get("kernelspec"), dict) else {}
-    info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
+    metadata: dict[str, Any] = nb["metadata"] if isinstance(nb.get("metadata"), dict) else {}
+    kernel: dict[str, Any] = metadata["kernelspec"] if isinstance(metadata.get("kernelspec"), dict) else {}
+    info: dict[str, Any] = metadata["language_info"] if isinstance(metadata.get("language_info"), dict) else {}
     declared = str(kernel.get("language") or info.get("name") or "python").lower()
     language = KERNEL_LANGUAGES.get(declared, "text")
     lines: list[str] = []

@@ -75,8 +75,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         for match in _NATIVE.finditer(m):
             sql = (match.group(1) or match.group(2) or "").replace('""', '"').replace("#(lf)", "\n")
             findings.extend(scan_text(sql, "sql", location))
-        if _WEB_POST.search(m):
-            findings.append(rule("writes.web").finding([Evidence(location, None, snippet(_WEB_POST.search(m).group(0)))]))
+        post = _WEB_POST.search(m)
+        if post:
+            findings.append(rule("writes.web").finding([Evidence(location, None, snippet(post.group(0)))]))
         findings.extend(scan_text(m, "text", location))
     if sources:
         findings.append(rule("reach.platform-source").finding(sources[:20]))
