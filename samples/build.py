@@ -26,6 +26,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb  # noqa: E402
 from shadowscan.fixtures.office import VbaModule, encrypt_workbook, write_workbook  # noqa: E402
+from shadowscan.fixtures.sandboxes import (AppSource, Panel, PbiTable, grafana_dashboard, write_grafana,  # noqa: E402
+                                           write_msapp, write_notebook, write_powerbi, write_solution)
 
 SRC = HERE / "src"
 CREATED = datetime(2024, 3, 4, 7, 30)
@@ -172,6 +174,68 @@ DATABASES = {
 }
 
 
+def sandboxes(out: Path) -> None:
+    """One read-only and one writing tool per sandbox kind (issue 16), and files of the same
+    extensions that are no tools (a settings .json, a log archive .zip): not inventoried."""
+    def at(rel: str) -> Path:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    nb = (SRC / "notebooks")
+    write_notebook(at("Production/oee_analysis.ipynb"), _cells(nb / "oee_analysis.py"))
+    write_notebook(at("Finance/scrap_posting.ipynb"), _cells(nb / "scrap_posting.py"),
+                   outputs=["posted 2 rows with DSN=ERP_PRD;UID=fi_batch\n"])
+    write_grafana(at("Production/Grafana/oee_line2.json"), grafana_dashboard("OEE Linie 2", [
+        Panel("OEE", ["SELECT time, line, oee FROM v_oee WHERE $__timeFilter(time)"]),
+        Panel("Spindle load", ["avg by (machine) (spindle_load_percent{line=\"L2\"})"],
+              datasource={"type": "prometheus", "uid": "prom-plant"})], uid="oee-l2"))
+    write_grafana(at("Quality/Grafana/lot_release.json"), grafana_dashboard("Lot release", [
+        Panel("Open lots", ["SELECT lot, part, measured FROM v_open_lots"], type="table"),
+        Panel("Release or block lot", [], form={"method": "POST", "url": "http://qms01/api/lots/disposition",
+                                               "fields": ["lot", "disposition", "inspection_result"]})], uid="lot-release"))
+    write_powerbi(at("Production/OEE_Bericht.pbit"), [PbiTable(
+        "OEE", ["Linie", "Schicht", "OEE"],
+        'let\n    Quelle = Sql.Database("mes-db01", "MES", [Query="SELECT linie, schicht, oee FROM v_oee"])\nin\n    Quelle',
+        [("OEE Durchschnitt", "AVERAGE(OEE[OEE])")])], title="OEE Bericht")
+    write_powerbi(at("Finance/Ausschusskosten_Refresh.pbix"), [PbiTable(
+        "Ausschusskosten", ["Kostenstelle", "Betrag"],
+        'let\n    Quelle = Sql.Database("erp-db01", "PRD", [Query="INSERT INTO FI_Buchungen (kostenstelle, betrag) '
+        'SELECT kostenstelle, menge * preis FROM ausschuss; SELECT * FROM FI_Buchungen"])\nin\n    Quelle')],
+        template=False, title="Ausschusskosten")
+    write_msapp(at("Maintenance/Stillstand_Anzeige.msapp"), "StillstandAnzeige",
+                [AppSource("Stillstaende", api="shared_sharepointonline", table="Stillstaende")],
+                {"Start": {"galStillstand": {"Items": 'SortByColumns(Filter(Stillstaende, Linie = drpLinie.Selected.Value), '
+                                                      '"Minuten", SortOrder.Descending)'},
+                           "btnDetails": {"OnSelect": "ClearCollect(colAuswahl, galStillstand.Selected); Navigate(Details)"}}})
+    write_solution(at("Quality/Wareneingang_Pruefung_Solution.zip"), "WareneingangPruefung",
+                   [AppSource("Inspections", table="[dbo].[Inspections]"),
+                    AppSource("NotifyQA", api="shared_logicflows", kind="ServiceInfo")],
+                   {"Pruefung": {"frmPruefung": {"DataSource": "Inspections"},
+                                 "btnFreigabe": {"OnSelect": "Patch(Inspections, galLose.Selected, "
+                                                             "{Disposition: If(Value(txtMesswert.Text) > USL, \"REJECTED\", "
+                                                             "\"ACCEPTED\"), InspectionResult: txtMesswert.Text}); "
+                                                             "NotifyQA.Run(galLose.Selected.Lot)"}}})
+    at("Production/Grafana/settings.json").write_text('{"refresh": "30s", "theme": "dark"}\n', encoding="utf-8")
+    import zipfile
+
+    with zipfile.ZipFile(at("Maintenance/logs_2024.zip"), "w") as archive:
+        info = zipfile.ZipInfo("machine1.log", (2024, 3, 4, 7, 30, 0))
+        archive.writestr(info, "2024-03-04 06:00 spindle warm-up done\n")
+
+
+def _cells(source: Path) -> list[tuple[str, str]]:
+    """A notebook from a script: ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell."""
+    cells: list[tuple[str, str]] = []
+    for chunk in source.read_text(encoding="utf-8").split("# %%")[1:]:
+        head, _, body = chunk.partition("\n")
+        if "[markdown]" in head:
+            cells.append(("markdown", "\n".join(line.removeprefix("# ") for line in body.strip().splitlines())))
+        else:
+            cells.append(("code", body.strip()))
+    return cells
+
+
 def write_script(target: Path, source: str, encoding: str) -> None:
     text = (SRC / "scripts" / source).read_text(encoding="utf-8").replace("\n", "\r\n")
     if encoding == "utf-16":
@@ -197,6 +261,7 @@ def build(out: Path) -> None:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         write_mdb(target, created=CREATED, **spec)
+    sandboxes(out)
     bad_inputs(out)
 
 

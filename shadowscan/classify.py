@@ -20,6 +20,9 @@ DATA_WRITES = catalogue.ids(data_write=True)
 FLOW_RULES = catalogue.ids(flow=True)
 FILE_OR_MAIL_WRITES = PERSISTENT_WRITES - DATA_WRITES
 FINANCIAL_COMPUTATIONS_FOR_CALCULATOR = 3
+# The IT-sanctioned sandboxes POLICY.md names (registry platform name -> shown name): a tool
+# on one of them that only reads is managed citizen development "in sandbox".
+SANDBOXES = {"powerbi": "Power BI", "powerapps": "Power Apps", "grafana": "Grafana"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,14 @@ def _where(finding: Finding) -> str:
     shown = list(finding.evidence[:2]) if finding.rule in FLOW_RULES else [finding.evidence[0]]
     more = f" (and {len(finding.evidence) - len(shown)} more)" if len(finding.evidence) > len(shown) else ""
     return " — " + " → ".join(_at(ev) for ev in shown) + more
+
+
+def in_sandbox(platform: str | None, families: set[Family], impacts: Sequence[Impact]) -> str | None:
+    """The sandbox a tool lives in when it is on a sanctioned platform and only reads: no
+    impact and no write of any kind (data, files, mail, flows started). None otherwise."""
+    if platform not in SANDBOXES or impacts or Family.WRITES in families:
+        return None
+    return SANDBOXES[platform]
 
 
 def _by_rule(findings: Sequence[Finding]) -> dict[str, Finding]:
@@ -107,6 +118,14 @@ def classify(analysis: Analysis, registration: Registration | None = None) -> Ve
         classification = Classification.CITIZEN_DEVELOPMENT
         action = Action.ALLOW_AND_MONITOR if registration.registered else Action.REGISTER
         reasons = [_citizen_reason(analysis)]
+        platform = analysis.facts.get("platform")
+        sandbox = in_sandbox(platform, {f.family for f in findings}, impacts)
+        if sandbox:
+            reasons.insert(0, f"In sandbox: a {sandbox} tool that only reads and shows data, on a platform IT "
+                              "sanctions for citizen development.")
+        elif platform in SANDBOXES:
+            reasons.insert(0, f"On a sanctioned platform ({SANDBOXES[platform]}), but not read-only: it writes data, "
+                              "so it is outside the sandbox's read-only terms.")
         if not registration.registered:
             reasons.append("Not registered: it needs a named business owner, purpose and platform to count as managed.")
     rules = {f.rule for f in findings}
@@ -145,6 +164,16 @@ def _size_phrase(analysis: Analysis) -> str:
     if modules is not None:
         return f"{len(modules)} VBA modules, {facts.get('vba_lines', 0)} code lines" + (
             f", {facts['xlm_cells']} XLM formulas" if facts.get("xlm_cells") else "")
+    if "code_cells" in facts:
+        return f"{facts['language']} notebook, {facts['code_cells']} code cells, {facts.get('lines', 0)} lines"
     if "language" in facts:
         return f"{facts['language']} script, {facts.get('lines', 0)} lines"
+    if facts.get("platform") == "grafana":
+        return f"Grafana dashboard, {facts.get('panels', 0)} panels, {len(facts.get('queries') or [])} queries"
+    if facts.get("platform") == "powerbi":
+        return (f"Power BI {facts.get('format', 'report')}, {len(facts.get('queries') or [])} Power Query queries, "
+                f"{len(facts.get('tables') or [])} tables, {len(facts.get('measures') or [])} measures")
+    if facts.get("platform") == "powerapps":
+        return (f"Power Apps app, {len(facts.get('data_sources') or [])} data sources, "
+                f"{facts.get('formulas', 0)} formulas")
     return "structure only"

@@ -16,9 +16,15 @@ from .sources import Problem, SourceOptions, source_for
 __all__ = ["KINDS", "Problem", "kind_of", "excluded", "walk"]
 
 KINDS: dict[str, Kind] = {
-    **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx")},
+    **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx", "xlt", "xltx", "ods")},
     **{ext: Kind.ACCESS for ext in ("mdb", "accdb", "mde", "accde")},
     **{ext: Kind.SCRIPT for ext in ("py", "ps1", "psm1", "vbs", "bat", "cmd", "sql", "r")},
+    "ipynb": Kind.NOTEBOOK,
+    **{ext: Kind.POWERBI for ext in ("pbix", "pbit")},
+    # Selected by name, kept by content: the analyzer drops a .json that is no Grafana dashboard
+    # and a .zip that holds no Power Apps app (as it drops an .xlsx without macros).
+    "json": Kind.GRAFANA,
+    **{ext: Kind.POWERAPPS for ext in ("msapp", "zip")},
 }
 LOCK_PREFIX = "~$"
 LOCK_SUFFIXES = (".ldb", ".laccdb")

@@ -20,6 +20,10 @@ class Kind(str, enum.Enum):
     EXCEL = "excel"
     ACCESS = "access"
     SCRIPT = "script"
+    NOTEBOOK = "notebook"  # Jupyter .ipynb
+    GRAFANA = "grafana"  # a Grafana dashboard (JSON recognised by its content)
+    POWERBI = "powerbi"  # Power BI .pbix / .pbit
+    POWERAPPS = "powerapps"  # Power Apps .msapp, exported solution or package zips (recognised by content)
     FOLDER = "folder"  # only for folders the crawl could not list (status unreadable)
 
 

@@ -102,7 +102,7 @@ def _analyze_file(candidate: Candidate, limits: Limits,
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
-        if candidate.kind in (Kind.EXCEL, Kind.SCRIPT):
+        if candidate.kind is not Kind.ACCESS:  # analysed in memory; only the ODBC driver needs a file
             data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:

@@ -105,6 +105,29 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     deep = "d" * 200 + "/" + "e" * 200
     long_rel = "/".join([deep] * 8) + "/" + "x" * 200 + ".py"
     add(long_rel, {"analyzed"}, b"x = 1\n")
+    # issue 16: the sandbox formats
+    from shadowscan.fixtures.sandboxes import AppSource, PbiTable, msapp_bytes, write_notebook, write_powerbi
+
+    app = msapp_bytes("A", [AppSource("T")], {"S": {"b": {"OnSelect": "Patch(T, Defaults(T), {x: 1})"}}})
+    add("truncated.msapp", {"corrupt"}, app[: len(app) // 2])
+    add("bomb.msapp", {"too-large"}, maker=lambda p: bomb(p, "Controls\\1.json"))
+    add("bomb_solution.zip", {"too-large"}, maker=lambda p: bomb(p, "CanvasApps/x.msapp"))
+    add("random.pbix", {"corrupt"}, os.urandom(4096))
+    write_powerbi(root / "ok.pbit", [PbiTable("T", ["a"], 'let S = Csv.Document(File.Contents("x.csv")) in S')])
+    whole_pbit = (root / "ok.pbit").read_bytes()
+    expected["ok.pbit"] = {"analyzed"}
+    add("truncated.pbit", {"corrupt"}, whole_pbit[: len(whole_pbit) // 2])
+    add("bomb.pbit", {"too-large"}, maker=lambda p: bomb(p, "DataModelSchema"))
+    add("huge_dashboard.json", {"too-large"},
+        json.dumps({"title": "x", "schemaVersion": 39, "panels": [{"title": "p" * 100}] * 20_000}).encode())
+    add("nested_dashboard.json", {"corrupt"}, b'{"schemaVersion": 39, "panels": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    add("broken_dashboard.json", {"corrupt"}, b'{"schemaVersion": 39, "panels": [{"title": "cut')
+    add("malformed.ipynb", {"corrupt"}, b'{"cells": "not a list", "nbformat": 4}')
+    add("truncated.ipynb", {"corrupt"}, b'{"cells": [{"cell_type": "code", "source": "x = ')
+    add("nested.ipynb", {"corrupt"}, b"[" * 100_000 + b"]" * 100_000)
+    add("empty.ipynb", {"corrupt"}, b"")
+    write_notebook(root / "ok.ipynb", [("code", "print(1)")])
+    expected["ok.ipynb"] = {"analyzed"}
     (root / "loop").symlink_to(root)
     return expected
 

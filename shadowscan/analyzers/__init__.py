@@ -33,4 +33,20 @@ def analyzer_for(kind: Kind) -> Analyzer:
         from . import access
 
         return access.analyze
+    if kind is Kind.NOTEBOOK:
+        from . import notebook
+
+        return notebook.analyze
+    if kind is Kind.GRAFANA:
+        from . import grafana
+
+        return grafana.analyze
+    if kind is Kind.POWERBI:
+        from . import powerbi
+
+        return powerbi.analyze
+    if kind is Kind.POWERAPPS:
+        from . import powerapps
+
+        return powerapps.analyze
     raise ValueError(f"no analyzer for {kind}")

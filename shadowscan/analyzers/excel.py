@@ -151,7 +151,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except (zipfile.BadZipFile, EOFError, ValueError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
         names = archive.namelist()
-        if fmt == "xlsx" and not is_macro_package(names):
+        if fmt in ("xlsx", "xltx") and not is_macro_package(names):
             return None
 
     logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint

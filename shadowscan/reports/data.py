@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from typing import Any, Iterable
 
+from ..classify import in_sandbox
 from ..rules import catalogue
 from ..registry import NOT_BUSINESS, Registry
 from .. import coverage
@@ -68,6 +69,9 @@ def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
         }
         changed.setdefault(row["change"], []).append(row["path"])
         artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
+        # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
+        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in findings},
+                                         artifact["impacts"]) if artifact["classification"] == "citizen-development" else None
         artifact["headline"] = headline(artifact)
         review = artifact["review"]
         if review and review["state"] == "current" and review["overrules"]:
@@ -204,6 +208,8 @@ def headline(a: dict[str, Any]) -> str:
             reach = [f for f in a["findings"] if f["family"] in ("reach", "writes")]
             parts.append("reads and shows data" + (f" ({reach[0]['title'].lower()})" if reach else ""))
     text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if a.get("sandbox"):
+        text = f"in sandbox ({a['sandbox']}): {text}"
     return f"{text[0].upper()}{text[1:]}; {_owner_phrase(a)}."
 
 
@@ -269,6 +275,7 @@ def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
         "by_impact": dict(sorted(Counter(i for a in artifacts for i in a["impacts"]).items())),
         "by_impact_combined": dict(sorted(Counter(" + ".join(a["impacts"]) for a in shadow).items())),
         "by_kind": dict(sorted(Counter(a["kind"] for a in artifacts).items())),
+        "in_sandbox": sum(1 for a in artifacts if a.get("sandbox")),
         "by_kind_class": _by_class(artifacts, "kind"),
         "by_department": _by_class(artifacts, "department"),
         "owners": {

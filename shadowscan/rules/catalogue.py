@@ -93,6 +93,11 @@ RULES: tuple[RuleInfo, ...] = (
     _r("writes.email", Family.WRITES, "Sends e-mail", S.MEDIUM, persistent=True),
     _r("writes.web", Family.WRITES, "Sends data to a web service (POST/PUT)", S.HIGH, persistent=True,
        data_write=True),
+    _r("writes.app-data", Family.WRITES,
+       "Writes records into a data source from an app or a dashboard (Patch, SubmitForm, Remove, Collect; a form panel)",
+       S.HIGH, persistent=True, data_write=True),
+    _r("writes.flow", Family.WRITES, "Starts Power Automate flows (what they change is outside the app)", S.MEDIUM,
+       reach="Power Automate flow"),
     _r("access.action-query", Family.WRITES, "Action queries change data (append, update, delete, make-table, DDL)",
        S.HIGH, persistent=True, data_write=True),
     # reach
@@ -108,6 +113,9 @@ RULES: tuple[RuleInfo, ...] = (
     _r("reach.external-link", Family.REACH, "Links to other workbooks", S.LOW, reach="other workbooks"),
     _r("reach.formula-link", Family.REACH, "Formulas reference other files or services", S.LOW,
        reach="other workbooks (formulas)"),
+    _r("reach.platform-source", Family.REACH,
+       "Reads data sources of a low-code platform (connectors, Power Query sources, dashboard data sources)", S.LOW,
+       reach="platform data source"),
     _r("reach.linked-table", Family.REACH, "Linked tables reach other databases or files", S.MEDIUM,
        reach="linked table"),
     # secrets
