@@ -94,8 +94,8 @@ def test_governance_checklist_and_departments(inventory):
     assert set(report["summary"]["by_department"]) == {"Quality", "Production", "Finance"}
     assert report["registry"][0]["owner"] == "Anna Kowalska"
     limits = next(a for a in report["artifacts"] if a["relpath"] == "Quality/limits.xlsm")
-    assert limits["headline"] == "Sets pass/fail or release decisions and writes quality results into Lots; " \
-                                 "no registered owner."
+    assert limits["headline"] == "Sets pass/fail or release decisions and writes quality results into Lots. " \
+                                 "No registered owner."
 
 
 def test_sarif_structure(inventory):
