@@ -454,15 +454,19 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
               help="Output file, or folder for migration (several formats: the extension is replaced per format). "
                    "Default: stdout.")
 @click.option("--crawl", "crawl_id", type=int, default=None,
-              help="Crawl id (default: the latest; `shadowscan crawls` lists them).")
+              help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
+@click.option("--root", "scope", multiple=True,
+              help="Only what lies under this path or share (repeatable).")
 @db_option
 @pass_config
-def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None) -> None:
-    """Write a report of the latest crawl (or of --crawl ID). Opens the inventory read-only."""
+def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None,
+           scope: tuple[str, ...]) -> None:
+    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root).
+    Opens the inventory read-only."""
     targets = _targets(formats, output)
     with _open(config, readonly=True) as store:
         try:
-            built = build(store, crawl_id)
+            built = build(store, crawl_id, [canonical(p) for p in scope])
         except NoCrawl as exc:
             raise CliError(str(exc)) from exc
     for fmt, target in targets:

@@ -207,6 +207,7 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
         "relpath": a["relpath"], "name": a.get("name", a["relpath"]), "path": a["path"],
         "department": a["department"], "kind": a["kind"],
         "format": a["format"], "impacts": a["impacts"], "risk_score": a["risk_score"], "headline": a["headline"],
+        "risk_factors": a["risk_factors"],
         "priority": round(weight * a["risk_score"] * recency, 1),
         "priority_basis": {"impact_weight": weight, "risk_score": a["risk_score"], "recency_weight": recency,
                            "days_since_change": days},
