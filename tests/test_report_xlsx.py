@@ -18,7 +18,7 @@ from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
 
-SHEETS = ["Summary", "Inventory", "Findings", "Migration backlog", "Registry"]
+SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Registry"]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"

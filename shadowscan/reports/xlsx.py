@@ -1,6 +1,6 @@
 """XLSX: the report as a workbook people filter and pivot (openpyxl, write-only mode).
 
-Sheets Summary, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
+Sheets Summary, Tools, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
 header row with an autofilter and column widths fitted to the content. Every text cell
 is neutralised like the CSV (no cell starts a formula) and stripped of the control
 characters the file format cannot hold.
@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..textio import visible
-from .csvfmt import FINDING_COLUMNS, finding_rows, neutralise, owner_of
+from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, finding_rows, neutralise, owner_of, tool_row
 from .data import CHECKLIST, change_of
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
@@ -79,6 +79,11 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
         ["crawl", "id", crawl["id"]], ["crawl", "roots", ", ".join(crawl["roots"])],
         ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
         ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
+        ["decision", "first screen", s["decision"]["sentence"]],
+        ["tools", "distinct tools", s["tools"]["total"]],
+        ["tools", "high-risk tools" + ("" if cov["complete"] else " (coverage incomplete)"), s["tools"]["shadow-it"]],
+        ["tools", "citizen development tools", s["tools"]["citizen-development"]],
+        ["tools", "not analysable", s["tools"]["unknown"]],
         ["artifacts", "total", s["total"]],
         ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " (coverage incomplete)"), s["shadow-it"]],
         ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
@@ -97,10 +102,10 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-INVENTORY = ("risk_score", "classification", "impacts", "relpath", "department", "kind", "format", "size",
+INVENTORY = ("risk_score", "classification", "impacts", "relpath", "tool_id", "copies_of_tool", "department", "kind", "format", "size",
              "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
              "change", "findings", "rules", "structure", "coverage", "sha256", "path")
-BACKLOG = ("rank", "priority", "relpath", "department", "target", "target_reason", "effort", "estimate",
+BACKLOG = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason", "effort", "estimate",
            "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "reaches", "owner",
            "next_step", "path")
 REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_access", "product_owner",
@@ -108,8 +113,9 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
-    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a["department"], a["kind"],
+def _inventory(a: dict[str, Any], change: dict[str, str], copies: dict[str, int]) -> list[Any]:
+    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
+            copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
             owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
             ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
@@ -118,7 +124,7 @@ def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
 
 def _backlog(c: dict[str, Any]) -> list[Any]:
     owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
-    return [c["rank"], c["priority"], c["relpath"], c["department"], c["target"], c["target_reason"],
+    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"], c["target_reason"],
             c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
             c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),
@@ -137,7 +143,10 @@ def render(report: dict[str, Any]) -> bytes:
     wb = Workbook(write_only=True)
     _sheet(wb, "Summary", ("section", "item", "value"), _summary_rows(report))
     change = change_of(report)
-    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change) for a in report["artifacts"]))
+    tools = report.get("tools", [])
+    copies = {t["tool_id"]: t["copies"] for t in tools}
+    _sheet(wb, "Tools", TOOL_COLUMNS, ([tool_row(t)[c] for c in TOOL_COLUMNS] for t in tools))
+    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change, copies) for a in report["artifacts"]))
     _sheet(wb, "Findings", FINDING_COLUMNS, ([r[c] for c in FINDING_COLUMNS] for r in finding_rows(report)))
     _sheet(wb, "Migration backlog", BACKLOG, (_backlog(c) for c in report.get("migration", [])))
     _sheet(wb, "Registry", REGISTRY, (_registry(e) for e in report.get("registry", [])))
