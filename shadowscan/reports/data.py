@@ -297,7 +297,7 @@ def headline(a: dict[str, Any]) -> str:
     its class (a citizen tool never "generates", a high-risk one never only "reads and shows")."""
     if a["status"] != "analyzed":
         first = (a["status_reason"] or a["status"]).split(":")[0].split(";")[0].strip()
-        return f"Could not be analysed ({a['status']}: {first}). {_owner_phrase(a)}."
+        return f"Could not be analysed ({a['status']}): {first.rstrip('.')}. {_owner_phrase(a)}."
     rules = {f["rule"]: f for f in a["findings"]}
     parts = []
     if a["classification"] == "shadow-it":

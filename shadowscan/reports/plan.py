@@ -240,7 +240,7 @@ def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
             continue
         rep = by_path[t["representative"]]
         c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
-        c.update({"tool_id": t["tool_id"], "copies": t["copies"], "copies_differ": t["copies_differ"],
+        c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"], "copies_differ": t["copies_differ"],
                   "departments": t["departments"], "last_changed": t["last_changed"], "ask": t["ask"],
                   "locations": [loc["name"] for loc in t["locations"][:LOCATIONS]]})
         cards.append(c)
