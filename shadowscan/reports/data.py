@@ -57,7 +57,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     parts = estate.select(pairs, scope)
     if not parts:
         raise NoCrawl(f"no crawl in this inventory covers {', '.join(scope)}")
-    crawls = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
+    crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
     label = estate.labels([p.root for p in parts])
     several = len(parts) > 1
     entries = {e.id: e.to_dict() for e in Registry(store.db).entries()}
