@@ -73,6 +73,10 @@ def test_200_copies_are_9_high_risk_tools_in_every_format(copies200):
     # HTML: the first screen counts tools; the migrate-first list has 9 distinct tools
     html = (copies200 / "r.html").read_text(encoding="utf-8")
     assert re.search(r'data-count="shadow-it">9<', html) and 'data-files="shadow-it">1800 files<' in html
+    # 200 top-level folders: the ten with most tools drawn, the rest said in words
+    dept = html[html.index('id="by-department"'):html.index('id="by-kind"')]
+    assert len(re.findall(r"<text [^>]*text-anchor=\"end\">copy\d{3}<title>", dept)) == 10
+    assert "and 190 other departments with" in dept
     top = re.findall(r'<li data-tool="(T-[0-9a-f]+)"', html)
     assert len(top) == HIGH_RISK == len(set(top))
     # the migration folder: 9 cards
