@@ -82,10 +82,14 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
                                " q.value = 'line07'; document.getElementById('cls').dispatchEvent(new Event('change'));"
                                " return [performance.now() - t, document.getElementById('shown').textContent]; })()")
         sort = page.evaluate("(function () { var t = performance.now();"
-                             " document.querySelector(\"#inventory th[data-key='p']\").click();"
+                             " document.querySelector(\"#inventory th[data-key='nm']\").click();"
                              " return performance.now() - t; })()")
         errors = page.errors()
         heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+        phone = browser.new_page(390, 844)  # a phone: the page must not scroll sideways
+        phone.navigate(html.as_uri())
+        phone.wait_for("document.querySelectorAll('#inventory tbody tr').length > 0", 120)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     figures = {
         "first paint (s)": stamps["firstPaint"] - begin if begin and "firstPaint" in stamps else float("nan"),
         "first contentful paint (s)": (stamps["firstContentfulPaint"] - begin
@@ -95,6 +99,7 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
         f"search over all rows (ms) -> {search[1]}": search[0],
         "sort all rows by path (ms)": sort,
         "JS heap (MiB)": heap / 2 ** 20,
+        "390 px: horizontal overflow (px)": overflow,
     }
     if errors:
         print("console errors:", errors)

@@ -35,6 +35,7 @@ class Result:
     impacts_right: int = 0
     without_evidence: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    headlines: dict[str, tuple[str, str]] = field(default_factory=dict)  # relpath -> (class, headline)
 
     @property
     def accuracy(self) -> float:
@@ -97,6 +98,7 @@ def evaluate(labels: Path, root: Path) -> Result:
         rows = list(csv.DictReader(f, delimiter="\t"))
     artifacts = crawl(root)
     result = Result()
+    result.headlines = {p: (a["classification"], a["headline"]) for p, a in artifacts.items()}
     for row in rows:
         label = row["label"]
         if label not in ("shadow-it", "citizen-development"):

@@ -426,10 +426,26 @@ def _emit(report: dict, fmt: str, output: str | None) -> None:
             raise CliError(f"{output} is a file: the {fmt} report is a folder of pages")
         for name, text in rendered.items():
             _write_atomic(target / name, text)
-        click.echo(f"Wrote {fmt} report ({len(rendered)} files): {target.resolve()}{os.sep}", err=True)
+        stale = _stale_pages(target, rendered)
+        for path in stale:
+            path.unlink()
+        click.echo(f"Wrote {fmt} report ({len(rendered)} files{f', {len(stale)} stale removed' if stale else ''}): "
+                   f"{target.resolve()}{os.sep}", err=True)
         return
     _write_atomic(target, rendered)
     click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
+
+
+_PAGE = re.compile(r"\d{3,}-[\w.-]*\.html")  # a page the migration format writes (cards/NNN-name.html)
+
+
+def _stale_pages(target: Path, rendered: Mapping[str, str]) -> list[Path]:
+    """Pages an earlier run wrote into the same folder that this run did not (a tool migrated, a rank moved):
+    only files named like ours, in the sub-folders this run wrote to."""
+    folders = {Path(name).parent for name in rendered if Path(name).parent != Path(".")}
+    written = {target / name for name in rendered}
+    return sorted(p for folder in folders if (target / folder).is_dir() for p in (target / folder).iterdir()
+                  if p.is_file() and _PAGE.fullmatch(p.name) and p not in written)
 
 
 def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
@@ -458,15 +474,19 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
               help="Output file, or folder for migration (several formats: the extension is replaced per format). "
                    "Default: stdout.")
 @click.option("--crawl", "crawl_id", type=int, default=None,
-              help="Crawl id (default: the latest; `shadowscan crawls` lists them).")
+              help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
+@click.option("--root", "scope", multiple=True,
+              help="Only what lies under this path or share (repeatable).")
 @db_option
 @pass_config
-def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None) -> None:
-    """Write a report of the latest crawl (or of --crawl ID). Opens the inventory read-only."""
+def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None,
+           scope: tuple[str, ...]) -> None:
+    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root).
+    Opens the inventory read-only."""
     targets = _targets(formats, output)
     with _open(config, readonly=True) as store:
         try:
-            built = build(store, crawl_id)
+            built = build(store, crawl_id, [canonical(p) for p in scope])
         except NoCrawl as exc:
             raise CliError(str(exc)) from exc
     for fmt, target in targets:

@@ -337,6 +337,31 @@ class Store:
                         "coverage": self.coverage(row["id"])})
         return out
 
+    def crawl_roots(self, upto: int | None = None) -> list[tuple[int, list[str]]]:
+        """(crawl id, roots) of every crawl, oldest first (up to crawl ``upto``): what the estate is made of."""
+        return [(int(r[0]), json.loads(r[1])) for r in self.db.execute(
+            "SELECT id, roots FROM crawls WHERE id <= ? ORDER BY id", (upto if upto is not None else 1 << 62,))]
+
+    def tool_counts(self, parts: Sequence[tuple[int, str]]) -> dict[str, int]:
+        """Distinct tools (logic fingerprint, else content, else path: reports/families.py) in the given
+        (crawl, root) parts: high-risk, unregistered, changed without sign-off. One query, for the trend."""
+        if not parts:
+            return {"shadow_it_tools": 0, "unregistered_tools": 0, "changed_without_signoff": 0, "artifacts": 0}
+        pairs = ", ".join("(?, ?)" for _ in parts)
+        key = ("COALESCE('fp:' || NULLIF(v.fingerprint, ''), "
+               "CASE WHEN v.kind != 'folder' AND v.sha256 IS NOT NULL THEN 'sha:' || v.sha256 END, 'path:' || v.path)")
+        row = self.db.execute(
+            f"WITH p(crawl_id, root) AS (VALUES {pairs}) "
+            f"SELECT COUNT(DISTINCT CASE WHEN v.classification = 'shadow-it' THEN {key} END), "
+            f"COUNT(DISTINCT CASE WHEN v.kind != 'folder' AND COALESCE(json_extract(v.registry, '$.registered'), 0)"
+            f" = 0 THEN {key} END), "
+            f"COUNT(DISTINCT CASE WHEN json_extract(v.registry, '$.signoff') = 'stale' THEN {key} END), COUNT(*) "
+            f"FROM p JOIN members m ON m.crawl_id = p.crawl_id JOIN versions v ON v.id = m.version_id "
+            f"AND v.root = p.root WHERE m.change != 'removed'",
+            [x for c, r in parts for x in (c, safe_text(r))]).fetchone()
+        return {"shadow_it_tools": row[0], "unregistered_tools": row[1], "changed_without_signoff": row[2],
+                "artifacts": row[3]}
+
     def coverage(self, crawl_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(
             "SELECT root, state, reason, baseline, unlisted, unreadable, not_rechecked FROM crawl_roots "

@@ -83,7 +83,7 @@ def test_report_shortcut_and_formats(tmp_path):
     assert "reject_lots.py" in html and "<script>" in html
     result = CliRunner().invoke(main, ["--db", db, "report", "-f", "csv", "-f", "json", "-o", str(tmp_path / "x.out")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "x.csv").read_text().startswith("relpath,")
+    assert (tmp_path / "x.csv").read_text(encoding="utf-8-sig").startswith("relpath,")
     assert json.loads((tmp_path / "x.json").read_text())["summary"]["total"] == 3
 
 

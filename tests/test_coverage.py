@@ -45,7 +45,7 @@ def all_outputs(db: str, out: Path) -> dict[str, str]:
     result = run("--db", db, "report", "-f", "html", "-f", "json", "-f", "csv", "-f", "xlsx", "-f", "sarif",
                  "-o", str(out / "r"))
     assert result.exit_code == 0, result.output
-    texts = {ext: (out / f"r.{ext}").read_text() for ext in ("html", "json", "csv", "sarif")}
+    texts = {ext: (out / f"r.{ext}").read_text(encoding="utf-8-sig") for ext in ("html", "json", "csv", "sarif")}
     with zipfile.ZipFile(out / "r.xlsx") as z:
         texts["xlsx"] = "\n".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
     return texts

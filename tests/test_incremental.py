@@ -82,4 +82,5 @@ def test_reused_findings_keep_their_evidence(tmp_path):
     crawl(db, share)
     report2 = json.loads(CliRunner().invoke(main, ["--db", db, "report", "-f", "json"]).output)["artifacts"]
     assert [a.pop("change") for a in report1 + report2] == ["new", "unchanged"]
+    assert [a.pop("crawl_id") for a in report1 + report2] == [1, 2]  # the crawl that speaks for it
     assert report1 == report2

@@ -46,3 +46,11 @@ def test_figures_on_real_tools(result, capsys):
 
 def test_every_high_risk_verdict_cites_a_line_table_or_query(result):
     assert result.without_evidence == []
+
+
+def test_headlines_are_sentences_that_agree_with_the_class(result):
+    from sentences import headline_problems
+
+    bad = {p: (h, headline_problems(c, h)) for p, (c, h) in result.headlines.items() if headline_problems(c, h)}
+    assert len(result.headlines) >= 38
+    assert bad == {}

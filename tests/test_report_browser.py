@@ -74,7 +74,7 @@ def test_demo_report_renders_filters_and_shows_details(browser, tmp_path):
     page.evaluate("var q = document.getElementById('q'); q.value = ''; q.dispatchEvent(new Event('input'));"
                   "var s = document.getElementById('cls'); s.value = ''; s.dispatchEvent(new Event('change'))")
     assert page.wait_for(f"{ROWS} === {total}")
-    click(page, "#inventory th[data-key='p']")  # sort by path, A-Z
+    click(page, "#inventory th[data-key='nm']")  # sort by path, A-Z
     paths = page.evaluate("[...document.querySelectorAll('#inventory tbody td.path')].map(td => td.textContent)")
     assert paths == sorted(paths, key=str.lower)
     page.evaluate("var s = document.getElementById('size'); s.value = '25'; s.dispatchEvent(new Event('change'))")

@@ -94,8 +94,8 @@ def test_governance_checklist_and_departments(inventory):
     assert set(report["summary"]["by_department"]) == {"Quality", "Production", "Finance"}
     assert report["registry"][0]["owner"] == "Anna Kowalska"
     limits = next(a for a in report["artifacts"] if a["relpath"] == "Quality/limits.xlsm")
-    assert limits["headline"] == "Sets pass/fail or release decisions and writes quality results into Lots; " \
-                                 "no registered owner."
+    assert limits["headline"] == "Sets pass/fail or release decisions and writes quality results into Lots. " \
+                                 "No registered owner."
 
 
 def test_sarif_structure(inventory):
@@ -132,7 +132,7 @@ def test_sarif_structure(inventory):
 
 def test_migration_folder(inventory):
     folder = inventory / "report-migration"
-    backlog = list(csv.DictReader(io.StringIO((folder / "backlog.csv").read_text(encoding="utf-8"))))
+    backlog = list(csv.DictReader(io.StringIO((folder / "backlog.csv").read_text(encoding="utf-8-sig"))))
     assert sorted(r["relpath"] for r in backlog) == ["Finance/post.py", "Quality/limits.xlsm"]
     assert [r["rank"] for r in backlog] == ["1", "2"] and float(backlog[0]["priority"]) >= float(backlog[1]["priority"])
     by_path = {r["relpath"]: r for r in backlog}
@@ -152,7 +152,7 @@ def test_migration_folder(inventory):
 
 def test_findings_csv_has_one_row_per_finding(inventory):
     report = json.loads((inventory / "report.json").read_text(encoding="utf-8"))
-    rows = list(csv.DictReader(io.StringIO((inventory / "report.findings.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((inventory / "report.findings.csv").read_text(encoding="utf-8-sig"))))
     assert len(rows) == sum(len(a["findings"]) for a in report["artifacts"])
     row = next(r for r in rows if r["rule"] == "financial.writes")
     assert row["relpath"] == "Finance/post.py" and row["line"] == "1" and "FI_Postings" in row["snippet"]

@@ -131,7 +131,7 @@ def test_script_json_cannot_close_its_element():
 
 @pytest.mark.parametrize("name", ["r.csv", "r.findings.csv", "r-migration/backlog.csv"])
 def test_csv_cells_never_start_a_formula(out, name):
-    rows = list(csv.reader(io.StringIO((out / name).read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO((out / name).read_text(encoding="utf-8-sig"))))
     assert len(rows) > 1
     cells = [cell for row in rows for cell in row]
     assert not [c for c in cells if c.startswith(FORMULA_START)]

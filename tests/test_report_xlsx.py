@@ -18,7 +18,7 @@ from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
 
-SHEETS = ["Summary", "Inventory", "Findings", "Migration backlog", "Registry"]
+SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Registry"]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"
@@ -104,3 +104,27 @@ def test_libreoffice_finds_no_formula_in_a_hostile_export(tmp_path):
     cells = [cell for rows in sheets.values() for row in rows for cell in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
     assert any(c.startswith("'=HYPERLINK(") for c in cells)
+
+
+def test_print_setup_colours_wrapping_and_links_to_findings(demo, report):
+    wb = openpyxl.load_workbook(demo)
+    for ws in wb.worksheets:  # landscape, one page wide, the header row on every page
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", ws.title
+    inventory, findings = wb["Inventory"], wb["Findings"]
+    header = [c.value for c in inventory[1]]
+    rules = [r for cf in inventory.conditional_formatting for r in cf.rules]
+    assert {r.type for r in rules} >= {"cellIs", "colorScale"}
+    headline = inventory.cell(2, header.index("headline") + 1)
+    assert headline.alignment.wrap_text  # the top artifact's headline is longer than the column
+    fheader = [c.value for c in findings[1]]
+    for row in inventory.iter_rows(min_row=2):
+        cell = row[header.index("findings")]
+        relpath = row[header.index("relpath")].value
+        if cell.value:
+            target = cell.hyperlink.location
+            sheet, ref = target.split("!")
+            assert sheet == "'Findings'"
+            assert findings[ref.replace("A", "")][fheader.index("relpath")].value == relpath
+        else:
+            assert cell.hyperlink is None

@@ -40,7 +40,7 @@ _ALL = (
     Format("json", ".json", "jsonfmt:render", "the shadowscan/report-v1 contract"),
     Format("csv", ".csv", "csvfmt:render", "one row per artifact"),
     Format("csv-findings", ".findings.csv", "csvfmt:render_findings", "one row per finding"),
-    Format("xlsx", ".xlsx", "xlsx:render", "workbook: Summary, Inventory, Findings, Migration backlog, Registry"),
+    Format("xlsx", ".xlsx", "xlsx:render", "workbook: Summary, Tools, Inventory, Findings, Migration backlog, Registry"),
     Format("sarif", ".sarif", "sarif:render", "SARIF 2.1.0 for security dashboards"),
     Format("migration", "", "migration:render", "folder: backlog (index.html, backlog.csv) and one page per card"),
 )

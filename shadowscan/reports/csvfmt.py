@@ -8,9 +8,10 @@ from typing import Any, Iterable, Sequence
 
 from ..textio import visible
 
-COLUMNS = ("relpath", "root", "kind", "format", "size", "status", "status_reason", "classification",
+BOM = "\ufeff"  # Excel reads a CSV without it as the local code page: "EndprÃ¼fung" instead of "Endprüfung"
+COLUMNS = ("relpath", "tool_id", "root", "kind", "format", "size", "status", "status_reason", "classification",
            "impacts", "risk_score", "action", "owner", "rules", "reasons", "change", "coverage", "sha256", "path")
-FINDING_COLUMNS = ("relpath", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
+FINDING_COLUMNS = ("relpath", "tool_id", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
                    "location", "line", "snippet", "evidence_count", "path")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,14 +52,16 @@ def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for a in report["artifacts"]:
         for f in a["findings"]:
             first = f["evidence"][0] if f["evidence"] else {}
-            yield {"relpath": a["relpath"], "classification": a["classification"], "risk_score": a["risk_score"],
+            yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"], "risk_score": a["risk_score"],
                    "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
                    "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
                    "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
 
 
 def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text with a UTF-8 byte order mark first, so that Excel opens it as UTF-8."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
@@ -68,6 +71,16 @@ def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
 
 def render(report: dict[str, Any]) -> str:
     return write_rows(COLUMNS, (artifact_row(a) for a in report["artifacts"]))
+
+
+TOOL_COLUMNS = ("tool_id", "name", "classification", "impacts", "risk_score", "copies", "copies_differ",
+                "departments", "last_changed", "last_changed_path", "ask", "registered_copies", "headline")
+
+
+def tool_row(t: dict[str, Any]) -> dict[str, Any]:
+    return {**t, "impacts": ";".join(t["impacts"]), "departments": ";".join(t["departments"]),
+            "last_changed": t["last_changed"]["name"], "last_changed_path": t["last_changed"]["path"],
+            "ask": f"{t['ask']['name']} ({t['ask']['role']})", "registered_copies": t["registered"]}
 
 
 def render_findings(report: dict[str, Any]) -> str:

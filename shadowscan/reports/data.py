@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from ..classify import in_sandbox
 from ..rules import catalogue
 from ..registry import NOT_BUSINESS, Registry
 from .. import coverage
+from ..coverage import plural
+from ..roots import contains
 from ..store import Store, pid_alive
-from . import plan
+from . import estate, families, plan
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -27,6 +29,7 @@ CHECKLIST = (  # POLICY.md "Ownership and sign-off", in the order the reports sh
     ("review_cadence", "review cadence, not overdue"),
 )
 TOP_LEVEL = "(top level)"
+TREND_POINTS = 24  # crawls in the trend chart
 
 
 class NoCrawl(LookupError):
@@ -39,91 +42,192 @@ def _document_author(a: dict[str, Any]) -> bool:
     return bool(hints.get("author") or hints.get("last_modified_by"))
 
 
-def build(store: Store, crawl_id: int | None = None) -> dict[str, Any]:
-    crawl = store.crawl(crawl_id)
-    if crawl is None:
-        raise NoCrawl("no crawl in this inventory yet: run `shadowscan crawl PATH` first"
-                      if crawl_id is None else f"no crawl with id {crawl_id} in this inventory")
+def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
+    """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
+    (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them."""
+    if crawl_id is not None:
+        one = store.crawl(crawl_id)
+        if one is None:
+            raise NoCrawl(f"no crawl with id {crawl_id} in this inventory")
+        pairs = [(int(one["id"]), json.loads(one["roots"]))]
+    else:
+        pairs = store.crawl_roots()
+        if not pairs:
+            raise NoCrawl("no crawl in this inventory yet: run `shadowscan crawl PATH` first")
+    parts = estate.select(pairs, scope)
+    if not parts:
+        raise NoCrawl(f"no crawl in this inventory covers {', '.join(scope)}")
+    crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
+    label = estate.labels([p.root for p in parts])
+    several = len(parts) > 1
     registry = Registry(store.db)
     entries = {e.id: e.to_dict() for e in registry.entries()}
     artifacts = []
     changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
-    for row in store.artifacts(crawl["id"]):
-        findings = [{
-            "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
-            "impact": f["impact"], "evidence": json.loads(f["evidence"]),
-        } for f in store.findings(row["id"])]
-        artifact = {
-            "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
-            "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
-            "fingerprint": row["fingerprint"],
-            "status": row["status"], "status_reason": row["status_reason"],
-            "classification": row["classification"], "impacts": json.loads(row["impacts"]),
-            "risk_score": row["risk_score"], "risk_factors": [
-                {"factor": name, "points": points} for name, points in json.loads(row["factors"])],
-            "action": row["action"], "reasons": json.loads(row["reasons"]),
-            "findings": findings, "facts": json.loads(row["facts"]),
-            **_registry_fields(json.loads(row["registry"])),
-            "department": department(row["relpath"]),
-            "change": row["change"],
-        }
-        changed.setdefault(row["change"], []).append(row["path"])
-        artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
-        # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
-        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in findings},
-                                         artifact["impacts"]) if artifact["classification"] == "citizen-development" else None
-        artifact["headline"] = headline(artifact)
-        review = artifact["review"]
-        if review and review["state"] == "current" and review["overrules"]:
-            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
-                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
-                                    f"{artifact['headline']}")
-        elif review and review["state"] == "stale":
-            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-        artifact["structure"] = structure(artifact["facts"])
-        artifacts.append(artifact)
-    artifacts.sort(key=lambda a: (-a["risk_score"], a["relpath"]))
-    roots = json.loads(crawl["roots"])
-    state = crawl["state"]
-    if state == "running" and not pid_alive(crawl["pid"], crawl["host"]):
-        state = "stopped"  # killed, or failed where even its end could not be written
-    rows = store.coverage(crawl["id"]) or [{"root": r, "state": "complete" if state == "finished" else "incomplete",
-                                             "reason": None, "baseline": None, "unlisted": 0, "unreadable": 0,
-                                             "not_rechecked": 0} for r in roots]
-    covered = coverage.summarize(rows, state, crawl["reason"])
+    for part in parts:
+        for row in store.artifacts(part.crawl_id):
+            if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
+                continue
+            if scope and not any(contains(s, row["path"]) for s in scope):
+                continue
+            artifact = _artifact(store, row, part.crawl_id)
+            top = department(row["relpath"])
+            artifact["department"] = f"{label[part.root]}/{top}" if several and top != TOP_LEVEL else \
+                (label[part.root] if several else top)
+            artifact["name"] = f"{label[part.root]}/{row['relpath']}" if several else row["relpath"]
+            changed.setdefault(row["change"], []).append(row["path"])
+            artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
+            # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
+            artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
+                                             artifact["impacts"]) \
+                if artifact["classification"] == "citizen-development" else None
+            artifact["headline"] = headline(artifact)
+            review = artifact["review"]
+            if review and review["state"] == "current" and review["overrules"]:
+                artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
+                                        f"({review['reason']}); the analysis said {review['analysis_classification']}: "
+                                        f"{artifact['headline']}")
+            elif review and review["state"] == "stale":
+                artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
+            artifact["structure"] = structure(artifact["facts"])
+            artifacts.append(artifact)
+    artifacts.sort(key=lambda a: (-a["risk_score"], a["name"]))
+    summaries, baselines, removed = [], [], []
+    for cid, crawl in crawls.items():
+        roots = [p.root for p in parts if p.crawl_id == cid]
+        state = _state(crawl)
+        rows = [r for r in store.coverage(cid) if r["root"] in roots] or [
+            {"root": r, "state": "complete" if state == "finished" else "incomplete", "reason": None,
+             "baseline": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0} for r in roots]
+        summaries.append(coverage.summarize(rows, state, crawl["reason"]))
+        baselines += [r["baseline"] for r in rows if r.get("baseline")]
+        removed += [r for r in _removed(store, cid) if r["root"] in roots]
+    covered = estate.merge_coverage(summaries)
     by_root = {r["root"]: r for r in covered["roots"]}
     for a in artifacts:
         root = by_root.get(a["root"]) or next((r for r in covered["roots"] if r["root"] == a["path"]), None)
         a["coverage"] = root["sentence"] if root else ""
         if a["change"] == "not-rechecked":
-            a["last_checked"] = store.last_checked(a["path"], crawl["id"])
+            a["last_checked"] = store.last_checked(a["path"], a["crawl_id"])
             a["coverage"] = f"not re-checked in this crawl (last checked in crawl {a['last_checked']}): " + \
                 a["coverage"]
             a["headline"] = f"Not re-checked in this crawl (as last seen in crawl {a['last_checked']}): " \
                             f"{a['headline']}"
-    baselines = [r["baseline"] for r in rows if r.get("baseline")]
     previous = max(baselines) if baselines else None
-    removed = _removed(store, crawl["id"])
+    newest = crawls[max(crawls)]
+    tools = families.group(artifacts)
     summary = summarize(artifacts)
+    summary["tools"] = families.counts(tools)
+    summary["by_department_tools"] = families.by_department(tools)
     summary["changes"] = changes(artifacts, changed, removed, previous)
     # files whose access time this crawl's account could not preserve (not their owner)
     summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
     summary["coverage_complete"] = covered["complete"]
     summary["reviews"] = reviews(artifacts)
+    migration = plan.backlog(artifacts, newest["started"], tools)
+    summary["decision"] = decision(summary, tools, migration)
+    roots = [p.root for p in parts]
     return {
         "schema": SCHEMA,
-        "crawl": {"id": crawl["id"], "roots": roots, "started": crawl["started"],
-                  "finished": crawl["finished"], "state": state, "reason": crawl["reason"],
-                  "seconds": crawl["seconds"], "previous": previous},
+        "crawl": {"id": newest["id"], "roots": roots, "started": newest["started"],
+                  "finished": newest["finished"], "state": _state(newest), "reason": newest["reason"],
+                  "seconds": newest["seconds"], "previous": previous},
+        "crawls": [{"id": cid, "roots": [p.root for p in parts if p.crawl_id == cid], "label":
+                    [label[p.root] for p in parts if p.crawl_id == cid], "started": c["started"],
+                    "finished": c["finished"], "state": _state(c)} for cid, c in crawls.items()],
         "coverage": covered,
         "summary": summary,
+        "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
+        "tools": tools,
         "artifacts": artifacts,
         "changes": {"previous_crawl": previous, "new": changed["new"], "changed": changed["changed"],
                     "not_rechecked": changed.get("not-rechecked", []), "removed": removed},
         "registry": list(entries.values()),
         "reviews": [r.to_dict() for r in registry.reviews()],
-        "migration": plan.backlog(artifacts, crawl["started"]),
+        "migration": migration,
     }
+
+
+def _state(crawl: Any) -> str:
+    state = crawl["state"]
+    if state == "running" and not pid_alive(crawl["pid"], crawl["host"]):
+        return "stopped"  # killed, or failed where even its end could not be written
+    return str(state)
+
+
+def _artifact(store: Store, row: Any, crawl_id: int) -> dict[str, Any]:
+    findings = [{
+        "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
+        "impact": f["impact"], "evidence": json.loads(f["evidence"]),
+    } for f in store.findings(row["id"])]
+    return {
+        "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
+        "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
+        "fingerprint": row["fingerprint"],
+        "status": row["status"], "status_reason": row["status_reason"],
+        "classification": row["classification"], "impacts": json.loads(row["impacts"]),
+        "risk_score": row["risk_score"], "risk_factors": [
+            {"factor": name, "points": points} for name, points in json.loads(row["factors"])],
+        "action": row["action"], "reasons": json.loads(row["reasons"]),
+        "findings": findings, "facts": json.loads(row["facts"]),
+        **_registry_fields(json.loads(row["registry"])),
+        "change": row["change"], "crawl_id": crawl_id,
+    }
+
+
+def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> list[dict[str, Any]]:
+    """The estate as it stood after each crawl (up to ``upto``): high-risk tools, unregistered tools,
+    tools changed without sign-off. One point per crawl, the last ``points`` crawls."""
+    pairs = store.crawl_roots(upto)
+    out = []
+    for crawl_id, _ in pairs[-points:]:
+        parts = estate.select([p for p in pairs if p[0] <= crawl_id], scope)
+        if parts:
+            out.append({"crawl": crawl_id, **store.tool_counts([(p.crawl_id, p.root) for p in parts])})
+    return out
+
+
+def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first screen: how many high-risk tools, the effort to migrate them by target system,
+    what they write into, who to ask, and what changed. ``sentence`` says it in one line."""
+    by_target: dict[str, dict[str, Any]] = {}
+    for c in cards:
+        row = by_target.setdefault(c["target"], {"tools": 0, "weeks": [0.0, 0.0]})
+        row["tools"] += 1
+        row["weeks"][0] += c["effort"]["weeks"][0]
+        row["weeks"][1] += c["effort"]["weeks"][1]
+    order = sorted(by_target.items(), key=lambda kv: (-kv[1]["tools"], kv[0]))
+    low = sum(r["weeks"][0] for r in by_target.values())
+    high = sum(r["weeks"][1] for r in by_target.values())
+    n, files = len(cards), sum(c["copies"] for c in cards)
+    exposure: dict[str, list[str]] = {}
+    for c in cards:
+        for impact in c["impacts"]:
+            names = exposure.setdefault(impact, [])
+            names += [t for t in c["does"]["write_targets"] if t not in names]
+    if n:
+        copies = f" ({plural(files, 'file')})" if files != n else ""
+        targets = " and ".join(f"{r['tools']} to {t}" for t, r in order) if len(order) <= 2 else \
+            ", ".join(f"{r['tools']} to {t}" for t, r in order[:-1]) + f" and {order[-1][1]['tools']} to {order[-1][0]}"
+        sentence = (f"{plural(n, 'high-risk tool')}{copies} to migrate: about {weeks(low, high)} of work, "
+                    f"{targets}.")
+    else:
+        sentence = "No high-risk tool: nothing generates financial data or controls quality decisions."
+    return {
+        "shadow_it_tools": n, "shadow_it_files": files, "effort_weeks": [round(low, 1), round(high, 1)],
+        "by_target": {t: {"tools": r["tools"], "weeks": [round(r["weeks"][0], 1), round(r["weeks"][1], 1)]}
+                      for t, r in order},
+        "writes_into": {k: v[:12] for k, v in sorted(exposure.items())},
+        "ask": [{"tool_id": c["tool_id"], "tool": c["name"], "who": c["ask"].get("name"), "role": c["ask"].get("role")}
+                for c in cards[:10]],
+        "sentence": sentence,
+    }
+
+
+def weeks(low: float, high: float) -> str:
+    """``3-9 person-weeks`` (whole weeks, at least 1)."""
+    lo, hi = max(1, round(low)), max(1, round(high + 0.49))
+    return f"{lo} person-week" if lo == hi == 1 else f"{lo}–{hi} person-weeks" if lo != hi else f"{lo} person-weeks"
 
 
 def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +239,8 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
 def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
     out = []
     for row in store.removed_rows(crawl_id):
-        out.append({"path": row["path"], "relpath": row["relpath"], "classification": row["classification"],
+        out.append({"path": row["path"], "root": row["root"], "relpath": row["relpath"],
+                    "classification": row["classification"],
                      "last_crawl": store.last_checked(row["path"], crawl_id - 1)})
     return out
 
@@ -182,35 +287,58 @@ def checklist(artifact: dict[str, Any], entry: dict[str, Any] | None) -> tuple[d
 # one plain sentence per artifact ------------------------------------------------------------
 def _into(finding: dict[str, Any] | None) -> str:
     names = plan.targets(finding["evidence"]) if finding else []
-    return " into " + ", ".join(names) if names else ""
+    if not names:
+        return ""
+    return " into " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+def _series(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``; with semicolons when a part has its own list."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(" and " in p or ", " in p for p in parts):
+        return "; ".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _lower_first(text: str) -> str:
+    """``Connects to ...`` -> ``connects to ...``; ``ERP ...`` stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def headline(a: dict[str, Any]) -> str:
-    """What the artifact does that matters, and who answers for it, in one sentence."""
+    """What the artifact does that matters, and who answers for it: whole sentences that agree with
+    its class (a citizen tool never "generates", a high-risk one never only "reads and shows")."""
     if a["status"] != "analyzed":
         first = (a["status_reason"] or a["status"]).split(":")[0].split(";")[0].strip()
-        return f"Could not be analysed ({a['status']}: {first}); {_owner_phrase(a)}."
+        return f"Could not be analysed ({a['status']}): {first.rstrip('.')}. {_owner_phrase(a)}."
     rules = {f["rule"]: f for f in a["findings"]}
     parts = []
-    # what it does, in the catalogue's words, for the rules that prove an impact (and the ERP it talks to)
-    for info in sorted(catalogue.RULES, key=lambda r: not r.computes):  # what it computes, then what it does with it
-        if not info.does or info.id not in rules:
-            continue
-        if info.impact is None and not a["impacts"]:
-            continue
-        phrase = info.does + (_into(rules[info.id]) if info.id in ("quality.writes", "financial.writes") else "")
-        parts.append(phrase)
-    parts = parts[:4]
-    if not parts:
-        if a["classification"] == "shadow-it":
+    if a["classification"] == "shadow-it":
+        present = [r for r in catalogue.RULES if r.does and r.id in rules]
+        # what it computes, then what it does with it; a bare computation is dropped when a rule of the
+        # same family already says it computes and writes
+        flows = {r.family for r in present if r.computes and r.impact is not None}
+        for info in sorted(present, key=lambda r: not r.computes):
+            if info.computes and info.impact is None and info.family in flows:
+                continue
+            phrase = info.does + (_into(rules[info.id]) if info.id in ("quality.writes", "financial.writes") else "")
+            parts.append(phrase)
+        if not parts:
             parts.append("generates " + " and ".join(a["impacts"]) + " data")
+        text = _series(parts[:4])
+    else:
+        writes = next((f for f in a["findings"] if f["family"] == "writes"), None)
+        reach = next((f for f in a["findings"] if f["family"] == "reach"), None)
+        if writes:
+            text = f"{writes['title']}, but writes no financial or quality data"
+        elif reach:
+            text = f"reads and shows data: {_lower_first(reach['title'])}"
         else:
-            reach = [f for f in a["findings"] if f["family"] in ("reach", "writes")]
-            parts.append("reads and shows data" + (f" ({reach[0]['title'].lower()})" if reach else ""))
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+            text = "reads and shows data"
     if a.get("sandbox"):
         text = f"in sandbox ({a['sandbox']}): {text}"
-    return f"{text[0].upper()}{text[1:]}; {_owner_phrase(a)}."
+    return f"{text[0].upper()}{text[1:]}. {_owner_phrase(a)}."
 
 
 def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
@@ -245,10 +373,10 @@ def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
 
 def _owner_phrase(a: dict[str, Any]) -> str:
     if not a["registered"]:
-        return "no registered owner"
+        return "No registered owner"
     if a["signoff"] == "stale":
-        return f"owner {a['owner']}, changed without sign-off"
-    return f"owner {a['owner']}, sign-off {a['signoff']}"
+        return f"Owner {a['owner']}, changed without sign-off"
+    return f"Owner {a['owner']}, sign-off {a['signoff']}"
 
 
 # summaries ----------------------------------------------------------------------------------

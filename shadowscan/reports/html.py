@@ -21,6 +21,7 @@ import jinja2
 from .. import __version__
 from ..textio import visible_deep
 from .data import CHECKLIST, CLASSES, change_of
+from .estate import labels
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -92,6 +93,11 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
         return words.setdefault(text, len(words))
 
     roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
+    label = labels(list(roots)) if len(roots) > 1 else {}
+    tool_index = {t["tool_id"]: n for n, t in enumerate(report.get("tools", []))}
+    tools = [[t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
+              t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
+              t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in report.get("tools", [])]
     rows = []
     for a in report["artifacts"]:
         findings = []
@@ -115,8 +121,10 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
             "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
             "st": [_cut(line, 1000) for line in a["structure"]],
             **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+            "t": tool_index.get(a.get("tool_id"), -1),
         })
-    return {"rules": rule_list, "words": list(words), "roots": list(roots), "rows": rows}
+    return {"rules": rule_list, "words": list(words), "roots": list(roots), "rows": rows, "tools": tools,
+            "labels": [label.get(r, "") for r in roots] if label else []}
 
 
 def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
@@ -127,15 +135,17 @@ def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[st
     return "gzip+base64", base64.b64encode(gzip.compress(text.encode(), compresslevel=6, mtime=0)).decode()
 
 
-def _departments(summary: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
-    items = list(summary["by_department"].items())
+def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:
+    """The top departments by high-risk tools, then tools; the rest summed as "others" (in words, not a bar:
+    with 500 departments a bar of the rest would dwarf every other)."""
+    items = list(summary["by_department_tools"].items())
     if len(items) <= TOP_DEPARTMENTS:
-        return items
+        return items, None
     rest = {"total": 0, **{c: 0 for c in CLASSES}}
-    for _, row in items[TOP_DEPARTMENTS - 1:]:
+    for _, row in items[TOP_DEPARTMENTS:]:
         for key in rest:
             rest[key] += row[key]
-    return items[: TOP_DEPARTMENTS - 1] + [(f"{len(items) - TOP_DEPARTMENTS + 1} other folders", rest)]
+    return items[:TOP_DEPARTMENTS], {"count": len(items) - TOP_DEPARTMENTS, "row": rest}
 
 
 def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
@@ -144,7 +154,8 @@ def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
     index = {a["path"]: n for n, a in enumerate(artifacts)}
     top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]
     gaps = [(a, n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
+    departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
-        report=report, top=top, gaps=gaps, departments=_departments(report["summary"]),
+        report=report, top=top, gaps=gaps, departments=departments, others=others,
         checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

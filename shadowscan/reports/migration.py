@@ -14,8 +14,8 @@ from ..textio import visible_deep
 from .csvfmt import write_rows
 from .html import environment
 
-BACKLOG_COLUMNS = ("rank", "priority", "relpath", "department", "target", "target_reason", "effort",
-                   "effort_estimate", "effort_points", "measured_size", "impacts", "risk_score", "headline",
+BACKLOG_COLUMNS = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason",
+                   "effort", "effort_estimate", "effort_points", "measured_size", "impacts", "risk_score", "headline",
                    "writes_into", "reaches", "owner", "registered", "next_step", "path")
 _UNSAFE = re.compile(r"[^\w.-]+")
 

@@ -23,7 +23,10 @@ IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, qualit
 RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
 OLD = 0.4
 EFFORT = ((6, "S", "2-5 person-days"), (15, "M", "1-3 person-weeks"), (35, "L", "1-2 person-months"))
+LOCATIONS = 20  # copies named on a card (the tools section of the JSON lists all)
 XL = ("XL", "a project: more than 2 person-months")
+# each band as a range of person-weeks, for the totals on the first screen (XL counted as 2-4 months)
+WEEKS = {"S": (0.4, 1.0), "M": (1.0, 3.0), "L": (4.0, 9.0), "XL": (9.0, 18.0)}
 _MES = re.compile(r"\b(?:mes|historian|wonderware|osisoft|pi\s*server)\w*", re.IGNORECASE)
 
 # What a card lists under inputs, computations and writes: selected from the rule catalogue by property.
@@ -54,6 +57,8 @@ def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
         if not found:
             found = [m.group(1) + (m.group(2) or "") for m in _URL.finditer(text)]
         for name in found:
+            if name.endswith(("_", "-")):  # a name built at run time ("Ausschuss_" & year): say it is a pattern
+                name += "*"
             if name and name not in out:
                 out.append(name)
     return out[:4]
@@ -109,8 +114,8 @@ def effort(size: dict[str, int], interfaces: int) -> dict[str, Any]:
     points = round(points, 1)
     for limit, label, days in EFFORT:
         if points < limit:
-            return {"size": label, "estimate": days, "points": points}
-    return {"size": XL[0], "estimate": XL[1], "points": points}
+            return {"size": label, "estimate": days, "points": points, "weeks": list(WEEKS[label])}
+    return {"size": XL[0], "estimate": XL[1], "points": points, "weeks": list(WEEKS[XL[0]])}
 
 
 def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
@@ -199,8 +204,10 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     weight = IMPACT_WEIGHT[min(2, len(a["impacts"]))]
     goal = target(a, write_targets)
     return {
-        "relpath": a["relpath"], "path": a["path"], "department": a["department"], "kind": a["kind"],
+        "relpath": a["relpath"], "name": a.get("name", a["relpath"]), "path": a["path"],
+        "department": a["department"], "kind": a["kind"],
         "format": a["format"], "impacts": a["impacts"], "risk_score": a["risk_score"], "headline": a["headline"],
+        "risk_factors": a["risk_factors"],
         "priority": round(weight * a["risk_score"] * recency, 1),
         "priority_basis": {"impact_weight": weight, "risk_score": a["risk_score"], "recency_weight": recency,
                            "days_since_change": days},
@@ -213,14 +220,31 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None) -> list[dict[str, Any]]:
-    """Cards for every high-risk artifact, highest priority first, ranked from 1."""
+def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
+            tools: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """One card per high-risk tool (see :mod:`.families`; without ``tools``, per artifact), planned from
+    its representative copy with the latest change of any copy, highest priority first, ranked from 1."""
     try:
         now = datetime.fromisoformat(crawl_started) if crawl_started else datetime.now(timezone.utc)
     except ValueError:
         now = datetime.now(timezone.utc)
-    cards = [card(a, now) for a in artifacts if a["classification"] == "shadow-it"]
-    cards.sort(key=lambda c: (-c["priority"], -c["risk_score"], c["relpath"]))
+    if tools is None:
+        tools = [{"tool_id": None, "representative": a["path"], "classification": a["classification"], "copies": 1,
+                  "copies_differ": "identical", "departments": [a["department"]],
+                  "last_changed": {"path": a["path"], "mtime": a.get("mtime")}, "locations": [], "ask": {}}
+                 for a in artifacts]
+    by_path = {a["path"]: a for a in artifacts}
+    cards = []
+    for t in tools:
+        if t["classification"] != "shadow-it":
+            continue
+        rep = by_path[t["representative"]]
+        c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
+        c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"], "copies_differ": t["copies_differ"],
+                  "departments": t["departments"], "last_changed": t["last_changed"], "ask": t["ask"],
+                  "locations": [loc["name"] for loc in t["locations"][:LOCATIONS]]})
+        cards.append(c)
+    cards.sort(key=lambda c: (-c["priority"], -c["risk_score"], c["name"]))
     for rank, c in enumerate(cards, 1):
         c["rank"] = rank
     return cards

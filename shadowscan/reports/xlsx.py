@@ -1,6 +1,6 @@
 """XLSX: the report as a workbook people filter and pivot (openpyxl, write-only mode).
 
-Sheets Summary, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
+Sheets Summary, Tools, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
 header row with an autofilter and column widths fitted to the content. Every text cell
 is neutralised like the CSV (no cell starts a formula) and stripped of the control
 characters the file format cannot hold.
@@ -14,17 +14,21 @@ from typing import Any, Iterable, Sequence
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..textio import visible
-from .csvfmt import FINDING_COLUMNS, finding_rows, neutralise, owner_of
+from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, finding_rows, neutralise, owner_of, tool_row
 from .data import CHECKLIST, change_of
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
 MIN_WIDTH, MAX_WIDTH, SAMPLE = 8, 60, 300
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="404040")
+_LINK_FONT = Font(color="1F4E8C", underline="single")
 
 
 def clean(value: Any) -> Any:
@@ -42,7 +46,18 @@ def _when(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None) if ts else None
 
 
-def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+WRAP = frozenset({"headline", "reasons", "status_reason", "target_reason", "next_step", "gaps", "structure",
+                  "reaches", "coverage", "snippet"})  # long text: wrapped in its column instead of one long line
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_SHADOW_FILL = PatternFill("solid", fgColor="F4C7C3")
+_CITIZEN_FILL = PatternFill("solid", fgColor="D4EDDA")
+
+
+def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+           links: Sequence[str | None] | None = None, link_column: str | None = None) -> None:
+    """One sheet: bold frozen header with a filter, fitted widths, long text wrapped, class and risk
+    coloured, printed landscape at the page's width with the header on every page. ``links``: per row,
+    an in-workbook target (``'Findings'!A7``) for the cell of ``link_column``."""
     rows = [[clean(v) for v in row] for row in rows]
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
@@ -50,7 +65,22 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequ
         sample = [len(str(r[n - 1])) for r in rows[:SAMPLE] if r[n - 1] is not None]
         longest = max([len(name) + 2, *[s + 1 for s in sample]])
         ws.column_dimensions[get_column_letter(n)].width = max(MIN_WIDTH, min(MAX_WIDTH, longest))
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    last = f"{len(rows) + 1}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if "classification" in columns and rows:
+        col = get_column_letter(columns.index("classification") + 1)
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(operator="equal", formula=['"shadow-it"'],
+                                                                        fill=_SHADOW_FILL))
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(
+            operator="equal", formula=['"citizen-development"'], fill=_CITIZEN_FILL))
+    if "risk_score" in columns and rows:
+        col = get_column_letter(columns.index("risk_score") + 1)
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", ColorScaleRule(
+            start_type="num", start_value=0, start_color="FFFFFF", end_type="num", end_value=100, end_color="E06666"))
     header = []
     for name in columns:
         cell = WriteOnlyCell(ws, value=name)
@@ -58,8 +88,20 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequ
         cell.alignment = Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
-    for row in rows:
-        ws.append([_dated(ws, v) for v in row])
+    wrap = {n for n, name in enumerate(columns) if name in WRAP}
+    linked = columns.index(link_column) if link_column in columns else None
+    for i, row in enumerate(rows):
+        out = [_dated(ws, v) for v in row]
+        for n in wrap:
+            if isinstance(row[n], str) and len(row[n]) > MAX_WIDTH:
+                out[n] = WriteOnlyCell(ws, value=row[n])
+                out[n].alignment = _WRAP
+        if linked is not None and links and links[i]:
+            cell = WriteOnlyCell(ws, value=row[linked])
+            cell.hyperlink = Hyperlink(ref="", location=links[i], tooltip="this artifact's findings")
+            cell.font = _LINK_FONT
+            out[linked] = cell
+        ws.append(out)
 
 
 def _dated(ws: Any, value: Any) -> Any:
@@ -79,6 +121,11 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
         ["crawl", "id", crawl["id"]], ["crawl", "roots", ", ".join(crawl["roots"])],
         ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
         ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
+        ["decision", "first screen", s["decision"]["sentence"]],
+        ["tools", "distinct tools", s["tools"]["total"]],
+        ["tools", "high-risk tools" + ("" if cov["complete"] else " (coverage incomplete)"), s["tools"]["shadow-it"]],
+        ["tools", "citizen development tools", s["tools"]["citizen-development"]],
+        ["tools", "not analysable", s["tools"]["unknown"]],
         ["artifacts", "total", s["total"]],
         ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " (coverage incomplete)"), s["shadow-it"]],
         ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
@@ -97,10 +144,10 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-INVENTORY = ("risk_score", "classification", "impacts", "relpath", "department", "kind", "format", "size",
+INVENTORY = ("risk_score", "classification", "impacts", "relpath", "tool_id", "copies_of_tool", "department", "kind", "format", "size",
              "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
              "change", "findings", "rules", "structure", "coverage", "sha256", "path")
-BACKLOG = ("rank", "priority", "relpath", "department", "target", "target_reason", "effort", "estimate",
+BACKLOG = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason", "effort", "estimate",
            "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "reaches", "owner",
            "next_step", "path")
 REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_access", "product_owner",
@@ -108,8 +155,9 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
-    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a["department"], a["kind"],
+def _inventory(a: dict[str, Any], change: dict[str, str], copies: dict[str, int]) -> list[Any]:
+    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
+            copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
             owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
             ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
@@ -118,7 +166,7 @@ def _inventory(a: dict[str, Any], change: dict[str, str]) -> list[Any]:
 
 def _backlog(c: dict[str, Any]) -> list[Any]:
     owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
-    return [c["rank"], c["priority"], c["relpath"], c["department"], c["target"], c["target_reason"],
+    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"], c["target_reason"],
             c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
             c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),
@@ -137,7 +185,14 @@ def render(report: dict[str, Any]) -> bytes:
     wb = Workbook(write_only=True)
     _sheet(wb, "Summary", ("section", "item", "value"), _summary_rows(report))
     change = change_of(report)
-    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change) for a in report["artifacts"]))
+    tools = report.get("tools", [])
+    copies = {t["tool_id"]: t["copies"] for t in tools}
+    _sheet(wb, "Tools", TOOL_COLUMNS, ([tool_row(t)[c] for c in TOOL_COLUMNS] for t in tools))
+    first, row = [], 2  # each artifact's first row on the Findings sheet (rows follow the artifacts' order)
+    for a in report["artifacts"]:
+        first.append(f"'Findings'!A{row}" if a["findings"] else None)
+        row += len(a["findings"])
+    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change, copies) for a in report["artifacts"]), first, "findings")
     _sheet(wb, "Findings", FINDING_COLUMNS, ([r[c] for c in FINDING_COLUMNS] for r in finding_rows(report)))
     _sheet(wb, "Migration backlog", BACKLOG, (_backlog(c) for c in report.get("migration", [])))
     _sheet(wb, "Registry", REGISTRY, (_registry(e) for e in report.get("registry", [])))
