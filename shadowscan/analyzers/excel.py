@@ -209,10 +209,42 @@ def _vba(path: str, data: bytes, logic: list[tuple[str, str]]) -> tuple[list[Fin
     return analyze_vba_modules(modules)
 
 
+BOUNDSHEET, EOF_RECORD, MACRO_SHEET = 0x0085, 0x000A, 0x01
+
+
+def _has_macro_sheet(data: bytes) -> bool:
+    """Whether a BIFF workbook declares an Excel 4.0 macro sheet: the sheet type byte of the
+    BOUNDSHEET records at the start of the workbook stream (MS-XLS 2.4.28). True when unsure,
+    so that oletools decides."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                return False
+            raw = ole.openstream(stream).read()
+    except Exception:
+        return True
+    pos = 0
+    while pos + 4 <= len(raw):
+        kind, size = struct.unpack_from("<HH", raw, pos)
+        if kind == BOUNDSHEET and size >= 6 and pos + 10 <= len(raw) and raw[pos + 9] == MACRO_SHEET:
+            return True
+        if kind == EOF_RECORD:
+            return False  # end of the workbook globals, where all BOUNDSHEET records are
+        pos += 4 + size
+    return True
+
+
 def _ole_xlm(path: str, data: bytes, facts: dict[str, Any], logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin."""
     from oletools.olevba import VBA_Parser
 
+    if not _has_macro_sheet(data):
+        return []  # oletools' own check parses every formula of the workbook to find out
     parser = None
     try:
         parser = VBA_Parser(path, data=data)

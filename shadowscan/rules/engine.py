@@ -79,7 +79,11 @@ def strip_comment(line: str, language: str) -> str:
     markers = _COMMENT.get(language, ())
     if not markers:
         return line
+    if not any(marker in line for marker in markers):
+        return line  # most lines: nothing to strip
     quotes = _QUOTES.get(language, "")
+    if not any(q in line for q in quotes):
+        return line[:min(i for i in (line.find(m) for m in markers) if i >= 0)]
     quote = ""
     i = 0
     while i < len(line):

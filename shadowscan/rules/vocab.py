@@ -94,8 +94,8 @@ def _tokens_tuple(words: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def _tokens(words: str) -> list[str]:
-    return list(_tokens_tuple(words))
+def _tokens(words: str) -> tuple[str, ...]:
+    return _tokens_tuple(words)
 
 
 class Matcher:
@@ -135,6 +135,7 @@ class Matcher:
         self.tail_lengths = sorted({len(t) for t in self.tails})
         self.pattern = "<vocabulary>"
         self._single: dict[str, bool] = {}
+        self._seen: dict[str, bool] = {}
 
     def _word(self, token: str) -> bool:
         """Whether one word is a term (exact, stem, compound tail or inner stem); memoised,
@@ -149,13 +150,13 @@ class Matcher:
             self._single[token] = hit
         return hit
 
-    def _hit(self, tokens: list[str], i: int) -> int:
+    def _hit(self, tokens: tuple[str, ...], i: int) -> int:
         """Length in words of a term starting at tokens[i], or 0."""
         token = tokens[i]
         for phrase in self.phrases.get(token, ()):
             n = len(phrase) - (1 if phrase[-1] == "*" else 0)
             if phrase[-1] == "*":
-                if tokens[i:i + n - 1] == list(phrase[:n - 1]) and i + n - 1 < len(tokens) \
+                if tokens[i:i + n - 1] == phrase[:n - 1] and i + n - 1 < len(tokens) \
                         and tokens[i + n - 1].startswith(phrase[n - 1]):
                     return n
             elif tuple(tokens[i:i + n]) == phrase:
@@ -178,7 +179,23 @@ class Matcher:
         return found
 
     def search(self, words: str) -> bool:
-        return bool(self.findall(words))
+        """Whether any term occurs (stops at the first; memoised, the same line is asked often)."""
+        known = self._seen.get(words)
+        if known is not None:
+            return known
+        tokens = _tokens(words)
+        hit = False
+        for i in range(len(tokens)):
+            n = self._hit(tokens, i)
+            if n and not (self.not_before and i + n < len(tokens) and tokens[i + n] in self.not_before):
+                hit = True
+                break
+        if not hit and self.cjk and _CJK.search(words):
+            hit = any(t in words for t in self.cjk)
+        if len(self._seen) > 100_000:
+            self._seen.clear()
+        self._seen[words] = hit
+        return hit
 
 
 class Lexicon:
