@@ -29,7 +29,7 @@ from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
-from .sources import SourceOptions, display_path, is_smb, source_for
+from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
 from .store import Store, StoreError
 from .textio import visible
 
@@ -546,7 +546,7 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, Analysi
         raise CliError(f"{path} is not a known artifact (an Excel workbook, Access database or script "
                        "that exists): nothing written")
     candidate, limits = found[0], Limits()
-    with WorkerPool(1, limits.timeout, limits.memory_mb) as pool:
+    with WorkerPool(1, limits.timeout, limits.memory_mb, reaped=sweep_private_copies) as pool:
         (_, outcome), = list(pool.map(iter([(candidate, analyze_file, (candidate, limits, options))])))
     if isinstance(outcome, Failure):
         raise CliError(f"cannot read {path}: {outcome.reason}")

@@ -132,26 +132,36 @@ def _death_reason(code: int | None) -> str:
 class WorkerPool:
     """Run tasks in ``jobs`` processes; :meth:`map` yields (key, result | Failure) as they finish."""
 
-    def __init__(self, jobs: int, timeout: float, memory_mb: int) -> None:
+    def __init__(self, jobs: int, timeout: float, memory_mb: int,
+                 reaped: Callable[[], Any] | None = None) -> None:
+        """``reaped`` is called after a worker was stopped mid-task (timeout, crash) and when the
+        pool closes: whatever such a worker left behind (private copies) can then be removed."""
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         self._ctx = multiprocessing.get_context(method)
         self._jobs = max(1, jobs)
         self._timeout = timeout
         self._memory_mb = memory_mb
         self._slots: list[_Slot] = []
+        self._reaped = reaped
 
     def __enter__(self) -> "WorkerPool":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for slot in self._slots:
-            slot.stop(force=slot.busy)
-        self._slots = []
+        try:
+            for slot in self._slots:
+                slot.stop(force=slot.busy)
+        finally:
+            self._slots = []
+            if self._reaped:
+                self._reaped()
 
     def _replace(self, slot: _Slot) -> _Slot:
         slot.stop(force=True)
         fresh = _Slot(self._ctx, self._memory_mb, [s for s in self._slots if s is not slot])
         self._slots[self._slots.index(slot)] = fresh
+        if self._reaped:
+            self._reaped()
         return fresh
 
     def map(self, tasks: Iterator[Task]) -> Iterator[tuple[Any, Any]]:

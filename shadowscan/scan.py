@@ -25,7 +25,7 @@ from .readfile import TooLarge, sha256_file, take_atime_failures
 from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
-from .sources import SourceOptions, source_for
+from .sources import SourceOptions, source_for, sweep_private_copies
 from .store import Store, safe_text
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
@@ -160,6 +160,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     Ctrl-C marks the crawl ``interrupted``, any other exception ``failed`` with its reason
     (then re-raised): a crawl is ``finished`` only when it ran to its end."""
     started = time.monotonic()
+    sweep_private_copies()  # database copies left in the temporary folder by crawls that were killed
     crawl_id = store.begin_crawl(roots, {
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
         "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps)
@@ -270,7 +271,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     state, reason = "finished", None
     try:
-        with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb) as pool:
+        with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
+                        reaped=sweep_private_copies) as pool:
             for (candidate, change, root), outcome in pool.map(tasks()):
                 if isinstance(outcome, Failure):
                     record(root, candidate, None, _failure_analysis(outcome), change)

@@ -129,3 +129,97 @@ def test_compiled_front_end_extensions_go_through_the_access_analyzer(tmp_path, 
     (only,) = art["artifacts"]
     assert (only["kind"], only["format"], only["status"]) == ("access", ext, "analyzed")
     assert [t["name"] for t in only["facts"]["tables"]] == ["Kosten"]
+
+
+# -- cut short at a page boundary, damaged VBA projects (issue 12, item 5) -------------------------------
+def test_page_aligned_truncated_nwind_is_corrupt_not_analyzed(corpus, tmp_path):
+    """``head -c 1501184 nwind.mdb``: a whole number of pages, so the size check passes and the driver
+    reads what is there without a word (a table and the catalog's system tables lose their pages)."""
+    whole = (corpus / "access/mdbtestdata/nwind.mdb").read_bytes()
+    path = tmp_path / "t.mdb"
+    path.write_bytes(whole[:1501184])
+    analysis = access.analyze(str(path), "mdb", Limits())
+    assert analysis.status is Status.CORRUPT, analysis.reason
+    assert "truncated JET3 database" in analysis.reason and "1,501,184 bytes" in analysis.reason
+
+
+@pytest.mark.parametrize("relpath", ["mdbtestdata/nwind.mdb", "access-examples/Access_Example_VBA.accdb"])
+def test_every_page_aligned_cut_of_a_real_database_is_corrupt(corpus, tmp_path, relpath):
+    """Each of the 1,463 and 824 cuts (before: every one of them `analyzed`, rows or code missing);
+    the page check runs before the driver reads past the end (one cut made it loop)."""
+    whole = (corpus / "access" / relpath).read_bytes()
+    page = 2048 if whole[0x14] == 0 else 4096
+    cut = tmp_path / ("cut" + relpath[relpath.rindex("."):])
+    wrong = {}
+    for kept in range(3, len(whole) // page):
+        cut.write_bytes(whole[:kept * page])
+        analysis = access.analyze(str(cut), cut.suffix[1:], Limits())
+        if analysis.status is not Status.CORRUPT or not analysis.reason.startswith("truncated "):
+            wrong[kept] = (analysis.status.value, analysis.reason)
+    assert not wrong, f"{len(wrong)} cuts not found: {dict(list(wrong.items())[:5])}"
+
+
+def test_every_page_aligned_cut_of_a_database_is_corrupt(tmp_path):
+    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+
+    whole = tmp_path / "whole.mdb"
+    write_mdb(whole, tables=[Table("Kosten", [Column("Konto", "text"), Column("Betrag", "currency")],
+                                   [(f"K-{i}", i) for i in range(1500)]),
+                             Table("Grenzwerte", [Column("Merkmal", "text"), Column("Max", "double")],
+                                   [(f"M{i}", i / 10) for i in range(400)])])
+    data = whole.read_bytes()
+    assert access.analyze(str(whole), "mdb", Limits()).status is Status.ANALYZED
+    pages = len(data) // 4096
+    assert pages > 10
+    for kept in range(3, pages):
+        cut = tmp_path / f"cut{kept}.mdb"
+        cut.write_bytes(data[:kept * 4096])
+        analysis = access.analyze(str(cut), "mdb", Limits())
+        assert analysis.status is Status.CORRUPT, f"{kept} of {pages} pages: {analysis.status} {analysis.reason}"
+        assert analysis.reason.startswith("truncated JET4 database"), analysis.reason
+
+
+def _with_vba(tmp_path, damage):
+    """A JET4 database with two VBA modules, then ``damage`` applied to the stored bytes."""
+    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from shadowscan.fixtures.office import VbaModule
+
+    path = tmp_path / "front.mdb"
+    modules = [VbaModule("Posting", 'Sub Post()\n    cn.Execute "UPDATE Kosten SET Betrag = 0"\nEnd Sub\n'),
+               VbaModule("Limits", 'Sub Judge()\n    ws.Cells(2, 3).Value = "FAIL"\nEnd Sub\n')]
+    write_mdb(path, tables=[Table("Kosten", [Column("Betrag", "currency")], [(1,)])], modules=modules)
+    path.write_bytes(damage(path.read_bytes(), modules))
+    return access.analyze(str(path), "mdb", Limits())
+
+
+def _replace_once(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert data.count(old) == 1 and len(old) == len(new)
+    return data.replace(old, new)
+
+
+def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
+    from shadowscan.fixtures.office import _dir_stream, compress
+
+    def damage(data, modules):
+        stored = compress(_dir_stream(modules, "VBAProject", 1252))
+        return _replace_once(data, stored, b"\x07" + bytes(range(256)) * (len(stored) // 256) +
+                             bytes(len(stored) % 256 - 1))
+
+    analysis = _with_vba(tmp_path, damage)
+    assert analysis.status is Status.ANALYZED  # tables and queries were read; the reason says what was not
+    assert analysis.reason.startswith("partial analysis: damaged VBA project: the dir stream"), analysis.reason
+    assert analysis.facts["vba_error"] and analysis.facts["modules"] == []
+    assert [t["name"] for t in analysis.facts["tables"]] == ["Kosten"]
+
+
+def test_a_damaged_vba_module_is_reported_and_the_others_read(tmp_path):
+    from shadowscan.fixtures.office import _module_text, compress
+
+    def damage(data, modules):
+        stored = compress(_module_text(modules[0]).encode("cp1252"))
+        return _replace_once(data, stored, b"\x09" + stored[1:])  # not a CompressedContainer any more
+
+    analysis = _with_vba(tmp_path, damage)
+    assert analysis.status is Status.ANALYZED
+    assert "damaged VBA project: module Posting" in analysis.reason, analysis.reason
+    assert [m["location"] for m in analysis.facts["modules"]] == ["VBA/Limits"]

@@ -99,3 +99,162 @@ def test_kill_dash_nine_repeatedly(tmp_path, soak):
     states = dict(sqlite3.connect(db).execute("SELECT id, state FROM crawls").fetchall())
     assert list(states.values())[-1] == "finished"
     assert "running" in list(states.values())[:-1], "killed crawls stay marked as not finished"
+
+
+# -- private copies of databases (issue 12, item 12) ------------------------------------------------
+# The ODBC driver reads a file, so each database is analysed from a private copy in the temporary
+# folder. Each test gives its crawls their own TMPDIR, slows the analysis with a generated database
+# whose VBA takes seconds to judge, and stops the crawl (or its worker) for real while a copy exists.
+import shutil  # noqa: E402
+import stat  # noqa: E402
+
+import pytest  # noqa: E402
+
+from shadowscan.analyzers.access import pick_driver  # noqa: E402
+
+needs_driver = pytest.mark.skipif(pick_driver() is None, reason="no Access ODBC driver (apt-get install odbc-mdbtools)")
+
+
+def slow_database(path: Path) -> Path:
+    """A JET4 database whose analysis takes seconds (ten modules of 300 cost postings each)."""
+    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+
+    code = "".join(f'Sub Post{i}()\n    cn.Execute "UPDATE Kosten SET Betrag = Betrag * {i} WHERE Konto = \'{i}\'"\n'
+                   f'    ws.Cells({i}, 2).Value = "FAIL"\nEnd Sub\n' for i in range(300))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_mdb(path, tables=[Table("Kosten", [Column("Betrag", "currency")], [(i,) for i in range(2000)])],
+              modules=[VbaModule(f"Mod{i}", code) for i in range(10)])
+    return path
+
+
+def copy_share(root: Path, databases: int = 3) -> Path:
+    first = slow_database(root / "db0.mdb")
+    for i in range(1, databases):
+        shutil.copyfile(first, root / f"db{i}.mdb")
+    return root
+
+
+def tmp_env(tmp: Path) -> dict[str, str]:
+    tmp.mkdir(exist_ok=True)
+    return {**ENV, "TMPDIR": str(tmp)}
+
+
+def leftovers(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("shadowscan-*"))
+
+
+def wait_for_copy(tmp: Path, proc: subprocess.Popen, wait: float = 60.0, known: tuple[Path, ...] = ()) -> Path:
+    """The private copy a worker of ``proc`` is analysing right now (its folder and file exist)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        found = [p for p in tmp.glob("shadowscan-*/artifact.mdb") if p not in known]
+        if found:
+            return found[0]
+        assert proc.poll() is None, "the crawl ended before a worker made a private copy"
+        time.sleep(0.01)
+    raise AssertionError("no private copy appeared")
+
+
+def start_crawl(db: Path, share: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "shadowscan.cli", "--db", str(db), "crawl", str(share), "--jobs",
+                             "1", "--quiet", *extra], env=tmp_env(tmp), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat_line = (proc / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat_line.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(proc.name))
+    return out
+
+
+def statuses(db: Path) -> dict[str, tuple[str, str]]:
+    return {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute(
+        "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = (SELECT MAX(id) FROM crawls)")}
+
+
+@needs_driver
+def test_private_copy_is_private_and_gone_after_a_timeout(tmp_path):
+    share, tmp = copy_share(tmp_path / "share", databases=2), tmp_path / "tmp"
+    proc = start_crawl(tmp_path / "inv.db", share, tmp, "--timeout", "0.5")
+    copy = wait_for_copy(tmp, proc)
+    folder_mode, file_mode = stat.S_IMODE(copy.parent.stat().st_mode), stat.S_IMODE(copy.stat().st_mode)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    assert {s for s, _ in statuses(tmp_path / "inv.db").values()} == {"timeout"}
+    assert leftovers(tmp) == [], "a worker stopped at its timeout left its database copy behind"
+    assert (folder_mode, file_mode) == (0o700, 0o600)
+
+
+@needs_driver
+def test_private_copy_is_gone_after_the_worker_crashes(tmp_path):
+    """A driver crash kills the worker with SIGSEGV: the same signal, sent to the real worker."""
+    share, tmp = copy_share(tmp_path / "share", databases=2), tmp_path / "tmp"
+    proc = start_crawl(tmp_path / "inv.db", share, tmp)
+    wait_for_copy(tmp, proc)
+    (worker,) = children(proc.pid)
+    os.kill(worker, signal.SIGSEGV)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    rows = statuses(tmp_path / "inv.db")
+    crashed = [r for r in rows.values() if r[0] == "analyzer-crashed"]
+    assert len(crashed) == 1 and "SIGSEGV" in crashed[0][1], rows
+    assert leftovers(tmp) == [], "a crashed worker's database copy stayed behind"
+
+
+@needs_driver
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_private_copy_is_gone_after_the_crawl_is_stopped(tmp_path, how):
+    share, tmp = copy_share(tmp_path / "share"), tmp_path / "tmp"
+    proc = start_crawl(tmp_path / "inv.db", share, tmp)
+    wait_for_copy(tmp, proc)
+    if how == "ctrl-c":  # a terminal sends SIGINT to the whole foreground process group
+        os.killpg(proc.pid, signal.SIGINT)
+    else:  # a stopped service: SIGTERM to the crawl process
+        proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 3, proc.stderr.read()
+    assert no_process_uses(tmp_path / "inv.db")
+    assert leftovers(tmp) == [], f"the database copy stayed behind after {how}"
+
+
+@needs_driver
+def test_copies_of_a_killed_crawl_are_removed_by_the_next_crawl_but_not_those_of_a_live_one(tmp_path):
+    share, tmp = copy_share(tmp_path / "share"), tmp_path / "tmp"
+    proc = start_crawl(tmp_path / "killed.db", share, tmp)
+    dead = wait_for_copy(tmp, proc).parent
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert no_process_uses(tmp_path / "killed.db"), "analysis workers outlived the killed crawl"
+    assert dead.exists(), "nothing can remove a copy at the moment of kill -9: the next crawl does"
+
+    # another crawl is running and analysing a database right now: its copy must survive
+    live_crawl = start_crawl(tmp_path / "live.db", copy_share(tmp_path / "other"), tmp)
+    live = wait_for_copy(tmp, live_crawl, known=(dead / "artifact.mdb",))
+    os.kill(children(live_crawl.pid)[0], signal.SIGSTOP)  # hold it on that copy while the next crawl starts
+    # and things that are not ours to judge: an older-style folder, another user's folder of a dead process
+    foreign = tmp / "shadowscan-abc123"
+    foreign.mkdir()
+    other_user = tmp / f"shadowscan-{dead.name.split('-')[1]}-s1-other"  # the dead worker's PID
+    other_user.mkdir()
+    if os.getuid() == 0:
+        os.chown(other_user, 65534, 65534)
+    try:
+        scripts = tmp_path / "scripts"
+        scripts.mkdir()
+        (scripts / "a.py").write_text("print(1)\n")
+        subprocess.run(crawl_cmd(tmp_path / "next.db", scripts), check=True, env=tmp_env(tmp))
+        assert not dead.exists(), "the next crawl left the killed crawl's database copy"
+        assert live.exists(), "the next crawl removed a live crawl's database copy"
+        assert foreign.exists(), "a folder without an owner in its name is not shadowscan's to remove"
+        if os.getuid() == 0:
+            assert other_user.exists(), "another user's folder was removed"
+    finally:
+        for worker in children(live_crawl.pid):
+            os.kill(worker, signal.SIGCONT)
+        live_crawl.send_signal(signal.SIGTERM)
+        live_crawl.wait(timeout=60)
+    assert sorted(leftovers(tmp)) == sorted([foreign, other_user])

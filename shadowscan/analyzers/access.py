@@ -12,11 +12,12 @@ driver crash costs this one file (``analyzer-crashed``).
 """
 from __future__ import annotations
 
+import os
 import re
 import struct
 from contextlib import closing
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
@@ -57,6 +58,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     if info["encrypted"]:
         return Analysis.failed(Status.ENCRYPTED, f"{info['format']} database encrypted with a password: ask the "
                                "owner for the password or an unencrypted copy to analyse it", format=info["format"])
+    missing = pages_beyond_end(path, info, {})  # the catalog's own pages, before a driver reads past the end
+    if missing:
+        return Analysis.failed(Status.CORRUPT, missing, **info)
     driver = pick_driver()
     if driver is None:
         return Analysis.failed(
@@ -67,6 +71,143 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     except _Unreadable as exc:
         return Analysis.failed(Status.CORRUPT, f"damaged or truncated {info['format']} database: the system catalog "
                                f"cannot be read ({exc})", **info)
+
+
+# page usage -----------------------------------------------------------------------------
+# Where JET3 / JET4-ACE keep, per page, the row count (offsets follow it) and, in a table
+# definition, the pointer to the usage map of the table's data pages (mdbtools' format constants).
+_ROW_COUNT = {2048: 0x08, 4096: 0x0C}
+_USAGE_MAP = {2048: 35, 4096: 55}
+
+
+def pages_beyond_end(path: str, info: dict[str, Any], tables: dict[int, str]) -> str:
+    """Why the database is cut short, or "" when every page it uses is in the file.
+
+    A file cut at a page boundary passes the size check of :func:`read_header` and the driver
+    reads it without a word: a table's rows on pages past the end are simply missing. So the
+    file's length is held against the pages the database itself says it uses, read from the file:
+    MSysObjects' table definition (page 2) and every table the catalog lists (``tables``: table
+    definition page -> name), each with its continuation pages and its usage map (the pages that
+    hold its rows; inline bitmap or map pages). The highest page referenced must be in the file."""
+    page = int(info.get("page_size") or 4096)
+    if page not in _ROW_COUNT:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            count = size // page
+            cache: dict[int, bytes | None] = {}
+
+            def at(number: int) -> bytes | None:
+                """Page ``number``, or None when it is not in the file (read once, only the pages needed)."""
+                if number not in cache:
+                    if not 0 <= number < count:
+                        cache[number] = None
+                    else:
+                        f.seek(number * page)
+                        cache[number] = f.read(page)
+                return cache[number]
+
+            beyond: dict[str, tuple[int, str]] = {}  # table -> (highest page past the end, what it is)
+            for tdef, name in sorted({2: "MSysObjects", **tables}.items()):
+                for number, what in _table_pages(at, page, tdef):
+                    if number >= count and number > beyond.get(name, (-1, ""))[0]:
+                        beyond[name] = (number, what)
+    except OSError:
+        return ""
+    if not beyond:
+        return ""
+    # the user's tables first (what a person misses), then the system tables
+    names = sorted(beyond, key=lambda n: (n.startswith(("MSys", "~")), n.lower()))
+    shown = ", ".join(f"{n} ({beyond[n][1]})" for n in names[:4]) + (f" and {len(names) - 4} more"
+                                                                     if len(names) > 4 else "")
+    return (f"truncated {info.get('format', 'Access')} database: the file ends after page {count - 1:,} "
+            f"({size:,} bytes), but the database uses pages up to {max(v[0] for v in beyond.values()):,}; "
+            f"missing pages of {len(names)} table{'s' if len(names) > 1 else ''}: {shown}")
+
+
+# table definition layout (Jackcess TableImpl, mdbtools HACKING): page size -> (number of columns,
+# of logical indexes, of real indexes, owned-pages map, real index entry, column entry, name length
+# bytes, real index column block, logical index entry)
+_TDEF = {2048: (25, 27, 31, 35, 8, 18, 1, 39, 20), 4096: (45, 47, 51, 55, 12, 25, 2, 52, 28)}
+
+
+def _table_pages(at: Callable[[int], bytes | None], page: int, tdef: int) -> Iterator[tuple[int, str]]:
+    """(page number, what it is) for the pages one table uses: its definition pages, and the
+    usage maps with the pages they mark (rows; long values where a column has its own map)
+    (``at`` reads a page of the file; None past its end)."""
+    number, seen, body = tdef, set(), bytearray()
+    while number and number not in seen:  # the definition and its continuation pages
+        seen.add(number)
+        part = at(number)
+        yield number, "table definition"
+        if part is None or part[0] != 0x02:
+            break
+        body += part if number == tdef else part[8:]
+        number = struct.unpack_from("<I", part, 4)[0]
+    if not body:
+        return
+    cols_at, idx_at, ridx_at, owned_at, ridx_size, col_size, name_len, ridx_block, idx_size = _TDEF[page]
+    pointers = [(struct.unpack_from("<I", body, owned_at)[0], "data pages")]
+    try:  # per-column usage maps (long values) follow the index names
+        columns = struct.unpack_from("<H", body, cols_at)[0]
+        indexes, real = struct.unpack_from("<II", body, idx_at)[0], struct.unpack_from("<I", body, ridx_at)[0]
+        pos = owned_at + 8 + real * ridx_size + columns * col_size
+        for _ in range(columns):
+            pos += name_len + int.from_bytes(body[pos:pos + name_len], "little")
+        pos += real * ridx_block + indexes * idx_size
+        for _ in range(indexes):
+            pos += name_len + int.from_bytes(body[pos:pos + name_len], "little")
+        while pos + 10 <= len(body):
+            column, owned = struct.unpack_from("<HI", body, pos)
+            if column == 0xFFFF:
+                break
+            pointers.append((owned, "long values"))
+            pos += 10
+    except struct.error:
+        pass
+    for pointer, what in pointers:
+        yield from _map_pages(at, page, pointer, what)
+
+
+def _map_pages(at: Callable[[int], bytes | None], page: int, pointer: int, what: str) -> Iterator[tuple[int, str]]:
+    """The usage map row at ``pointer`` (page << 8 | row) and the pages it marks."""
+    map_page, map_row = pointer >> 8, pointer & 0xFF
+    if not map_page:
+        return
+    yield map_page, "usage map"
+    holder = at(map_page)
+    if holder is None or holder[0] != 0x01:  # usage maps are rows of a data page
+        return
+    rows_at = _ROW_COUNT[page]
+    if map_row >= struct.unpack_from("<H", holder, rows_at)[0]:
+        return
+    start = struct.unpack_from("<H", holder, rows_at + 2 + 2 * map_row)[0] & 0x1FFF
+    end = page if map_row == 0 else struct.unpack_from("<H", holder, rows_at + 2 * map_row)[0] & 0x1FFF
+    usage = holder[start:end]
+    if len(usage) >= 5 and usage[0] == 0:  # inline bitmap from a first page
+        top = _highest_bit(usage[5:])
+        if top is not None:
+            yield struct.unpack_from("<I", usage, 1)[0] + top, what
+    elif usage[:1] == b"\x01":  # a list of bitmap pages, each covering (page - 4) * 8 pages
+        span = (page - 4) * 8
+        for index in range((len(usage) - 1) // 4):
+            bitmap = struct.unpack_from("<I", usage, 1 + 4 * index)[0]
+            if not bitmap:
+                continue
+            yield bitmap, "usage map"
+            body = at(bitmap)
+            top = _highest_bit(body[4:]) if body is not None else None
+            if top is not None:
+                yield index * span + top, what
+
+
+def _highest_bit(bitmap: bytes) -> int | None:
+    """The highest bit set (bit i of byte b is page 8 * b + i), or None."""
+    stripped = bitmap.rstrip(b"\x00")
+    if not stripped:
+        return None
+    return (len(stripped) - 1) * 8 + stripped[-1].bit_length() - 1
 
 
 # header -------------------------------------------------------------------------------
@@ -183,6 +324,10 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
         raise _Unreadable(_driver_message(exc)) from exc
     if not objects:
         raise _Unreadable("MSysObjects is empty")
+    tables = {int(o["Id"]) & 0xFFFFFF: _clean(str(o["Name"])) for o in objects if _signed(o["Type"]) == TABLE}
+    missing = pages_beyond_end(path, info, tables)
+    if missing:
+        return Analysis.failed(Status.CORRUPT, missing, **info)
     findings: list[Finding] = []
     logic: list[tuple[str, str]] = []
     facts: dict[str, Any] = dict(info)
@@ -194,7 +339,10 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
     facts["linked_tables"] = _links(by_type, findings)
     facts.update({"forms": len(by_type.get(FORM, [])), "reports": len(by_type.get(REPORT, [])),
                   "macros": len(by_type.get(MACRO, [])), "module_objects": len(by_type.get(MODULE, []))})
-    modules = _vba_modules(db)
+    vba_problems: list[str] = []
+    modules = _vba_modules(db, vba_problems)
+    if vba_problems:
+        facts["vba_error"] = vba_problems
     module_findings, module_facts = analyze_vba_modules(modules)
     findings += module_findings
     logic += logic_parts(modules)
@@ -224,6 +372,10 @@ def partial_reason(facts: dict[str, Any]) -> str:
             first = failed[0]
             parts.append(f"{len(failed)} of {len(items)} {noun} could not be read "
                          f"(first: {first['name']}: {first['error'][:120]})")
+    problems = facts.get("vba_error") or []
+    if problems:  # as a workbook with a damaged vbaProject.bin says (there: corrupt, the project is all it has)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        parts.append(f"damaged VBA project: {problems[0]}{more}; what it could not read was not analysed")
     if not parts:
         return ""
     facts["unread"] = parts
@@ -318,8 +470,9 @@ def _links(by_type: dict[int, list[dict[str, Any]]], findings: list[Finding]) ->
 
 
 # VBA in MSysAccessStorage ---------------------------------------------------------------
-def _vba_modules(db: _Db) -> list[tuple[str, str]]:
-    """(``VBA/<module>``, code) from the compressed VBA project in MSysAccessStorage (Access 2000+)."""
+def _vba_modules(db: _Db, problems: list[str] | None = None) -> list[tuple[str, str]]:
+    """(``VBA/<module>``, code) from the compressed VBA project in MSysAccessStorage (Access 2000+);
+    what of a VBA project that is there could not be read goes to ``problems``."""
     import pyodbc
 
     try:
@@ -339,29 +492,44 @@ def _vba_modules(db: _Db) -> list[tuple[str, str]]:
             return []
         node = entry["Id"]
     streams = {name: row.get("Lv") for name, row in children.get(node, {}).items()}
-    return vba_from_streams(streams)
+    return vba_from_streams(streams, problems)
 
 
-def vba_from_streams(streams: dict[str, bytes | None]) -> list[tuple[str, str]]:
-    """Module source from a VBA storage's ``dir`` and module streams (MS-OVBA 2.3.4)."""
+def vba_from_streams(streams: dict[str, bytes | None], problems: list[str] | None = None) -> list[tuple[str, str]]:
+    """Module source from a VBA storage's ``dir`` and module streams (MS-OVBA 2.3.4).
+
+    A damaged project never raises: what could not be read is described in ``problems``
+    (a missing or undecodable ``dir`` stream, a module whose stream is missing or damaged)."""
     from oletools.olevba import decompress_stream
 
+    problems = problems if problems is not None else []
     dir_stream = streams.get("dir")
     if not dir_stream:
+        problems.append("the VBA storage has no dir stream, so no module can be located")
         return []
     try:
-        records = _dir_records(bytes(decompress_stream(bytearray(dir_stream))))
-    except Exception:  # a damaged dir stream: no modules rather than a crash
+        data = bytes(decompress_stream(bytearray(dir_stream)))
+    except Exception as exc:
+        problems.append(f"the dir stream cannot be decompressed ({type(exc).__name__}: {exc})"[:200])
         return []
+    if data[:2] != b"\x01\x00":  # every dir stream opens with PROJECTSYSKIND (MS-OVBA 2.3.4.2.1.1)
+        problems.append("the dir stream is not a VBA project description (no PROJECTSYSKIND record)")
+        return []
+    records = _dir_records(data)
     codec = f"cp{records.codepage}" if records.codepage else "cp1252"
     modules = []
     for name, stream, offset in records.modules:
-        data = streams.get(stream)
-        if not data or offset >= len(data):
+        code_stream = streams.get(stream)
+        if not code_stream:
+            problems.append(f"module {name}: its stream {stream!r} is missing")
+            continue
+        if offset >= len(code_stream):
+            problems.append(f"module {name}: its source offset {offset:,} is past the end of the stream")
             continue
         try:
-            code = bytes(decompress_stream(bytearray(data[offset:]))).decode(codec, errors="replace")
-        except Exception:
+            code = bytes(decompress_stream(bytearray(code_stream[offset:]))).decode(codec, errors="replace")
+        except Exception as exc:
+            problems.append(f"module {name}: its source cannot be decompressed ({type(exc).__name__}: {exc})"[:200])
             continue
         modules.append((f"VBA/{name}", code))
     return modules
