@@ -578,3 +578,26 @@ def test_links_out_of_the_root_are_not_followed_unless_asked(tmp_path):
     assert rows["inside.py"][0] == rows["own.py"][0] == "analyzed"
     rows = crawl("--follow-links")
     assert rows["post.py"][0] == "analyzed" and rows["other/inner.py"][0] == "analyzed"
+
+
+# Issue 18: a sheet whose formatting reaches the last row and column ------------------------------
+def test_a_sheet_formatted_to_the_last_cell_is_read_by_its_cells_not_its_dimension(tmp_path):
+    """Formatting over whole rows and columns declares the dimension A1:XFD1048576 while the
+    XML holds a handful of cells. Reading formulas through ``iter_rows`` walked every empty
+    cell of that range (a real 234 KB dashboard took more than 280 s and timed out); the
+    formulas are read from the cells the sheet holds, with the same findings."""
+    share = tmp_path / "share"
+    share.mkdir()
+    write_workbook(share / "Dashboard.xlsm", formatted_to="XFD1048576",
+                   sheets={"Checks": [["Part", "Value", "USL", "Result"],
+                                      ["P-1", 5, "=B2+3*0.1", '=IF(B2>C2,"FAIL","PASS")']]},
+                   vba_modules=[VbaModule("Main", "Sub Refresh()\n    Calculate\nEnd Sub")])
+    with zipfile.ZipFile(share / "Dashboard.xlsm") as archive:
+        assert b'<dimension ref="A1:XFD1048576"/>' in archive.read("xl/worksheets/sheet1.xml")
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
+    assert status == "analyzed", reason
+    rules = {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    assert {"quality.decision", "quality.computes-limits"} <= rules

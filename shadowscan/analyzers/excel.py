@@ -16,7 +16,7 @@ import logging
 import re
 import warnings
 import zipfile
-from typing import Any
+from typing import Any, Iterator
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
@@ -155,14 +155,19 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return None
 
     logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint
+    parser = None
     try:
-        vba_findings, modules = _vba(path, data, logic)
+        parser = _parser(path, data)
+        vba_findings, modules = _vba(parser, logic)
     except _Corrupt as exc:
+        if parser is not None:
+            parser.close()
         return Analysis.failed(Status.CORRUPT, str(exc), **facts)
     findings.extend(vba_findings)
     facts["modules"] = modules
     facts["vba_lines"] = sum(m["lines"] for m in modules)
     if archive is not None:
+        parser.close()
         try:
             findings.extend(_ooxml_macrosheets(archive, facts, logic))
             findings.extend(_ooxml_connections(archive, facts, logic))
@@ -170,7 +175,10 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
-        findings.extend(_ole_xlm(path, data, facts, logic))
+        try:  # the same parser: its VBA is extracted, now its macro sheets (one parse per .xls)
+            findings.extend(_ole_xlm(parser, data, facts, logic))
+        finally:
+            parser.close()
         findings.extend(_biff_formulas(data, facts))
         facts["owner_hints"] = _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
@@ -183,15 +191,20 @@ class _Corrupt(Exception):
     pass
 
 
-def _vba(path: str, data: bytes, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def _parser(path: str, data: bytes) -> Any:
+    """oletools' ``VBA_Parser`` over the bytes, opened once per workbook."""
     from oletools.olevba import OlevbaBaseException, VBA_Parser
 
     try:
-        parser = VBA_Parser(path, data=data)
+        return VBA_Parser(path, data=data)
     except OlevbaBaseException as exc:
         raise _Corrupt(f"oletools cannot open it: {exc}") from exc
     except Exception as exc:  # oletools raises AttributeError etc. on fuzzed OLE files
         raise _Corrupt(f"damaged file: oletools failed with {type(exc).__name__}: {exc}") from exc
+
+
+def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """VBA modules through the parser (not closed here: an .xls asks it for XLM next)."""
     try:
         if not parser.detect_vba_macros():
             return [], []
@@ -203,8 +216,6 @@ def _vba(path: str, data: bytes, logic: list[tuple[str, str]]) -> tuple[list[Fin
             modules.append((f"VBA/{name}", code))
     except Exception as exc:
         raise _Corrupt(f"damaged VBA project: {type(exc).__name__}: {exc}") from exc
-    finally:
-        parser.close()
     logic.extend(logic_parts(modules))
     return analyze_vba_modules(modules)
 
@@ -239,24 +250,18 @@ def _has_macro_sheet(data: bytes) -> bool:
     return True
 
 
-def _ole_xlm(path: str, data: bytes, facts: dict[str, Any], logic: list[tuple[str, str]]) -> list[Finding]:
-    """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin."""
-    from oletools.olevba import VBA_Parser
-
+def _ole_xlm(parser: Any, data: bytes, facts: dict[str, Any], logic: list[tuple[str, str]]) -> list[Finding]:
+    """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin, asked of the parser
+    that extracted the VBA (after it: asked before, the XLM would be listed as a VBA module)."""
     if not _has_macro_sheet(data):
         return []  # oletools' own check parses every formula of the workbook to find out
-    parser = None
     try:
-        parser = VBA_Parser(path, data=data)
         if not parser.detect_xlm_macros():
             return []
         lines = [str(x) for x in (parser.xlm_macros or [])]
     except Exception as exc:
         facts["xlm_error"] = f"oletools BIFF plugin failed: {type(exc).__name__}"
         return []
-    finally:
-        if parser is not None:
-            parser.close()
     location = "XLM macro sheet (BIFF)"
     facts["xlm_cells"] = len(lines)
     logic.append((location, normalise_code("\n".join(lines), "xlm")))
@@ -406,7 +411,13 @@ def _formula_findings(wb: Any) -> list[Finding]:
     quality logic that lives in cells rather than in VBA: a formula that sets a decision
     (``=IF(D2>E2,"FAIL","PASS")``) or computes a value under a limit header (USL, Toleranz,
     Prüfgrenze). Financial arithmetic in cells is left alone: totals and variances in a
-    report are how spreadsheets show numbers, not a sign of a system of record."""
+    report are how spreadsheets show numbers, not a sign of a system of record.
+
+    The cells are the ones the sheet XML holds (:func:`_sheet_cells`), never every cell of
+    the declared dimension: a sheet whose formatting reaches row 1,048,576 costs what its
+    XML costs, not 17 billion empty cells."""
+    from openpyxl.utils import get_column_letter
+
     found: list[Finding] = []
     seen = 0
     for ws in wb.worksheets:
@@ -414,25 +425,81 @@ def _formula_findings(wb: Any) -> list[Finding]:
             continue
         headers: dict[int, str] = {}
         limit_columns: set[int] = set()  # headers that name a limit: only their cells can compute one
-        for number, row in enumerate(ws.iter_rows(), 1):
-            for cell in row:
-                value = getattr(cell, "value", None)
-                if number == 1 and isinstance(value, str) and not value.startswith("="):
-                    headers[getattr(cell, "column", 0)] = value
-                    if LIMIT_NAME.search(split_identifiers(value)):
-                        limit_columns.add(getattr(cell, "column", 0))
-                if not (isinstance(value, str) and value.startswith("=")):
-                    continue
-                seen += 1
-                if seen > MAX_FORMULA_CELLS:
-                    return found
-                location = f"{ws.title}!{cell.coordinate}"
-                upper = value.upper()
-                if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
-                    found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(value))]))
-                column = getattr(cell, "column", 0)
-                found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
+        for number, row, column, value in _sheet_cells(wb, ws):
+            if number == 1 and isinstance(value, str) and not value.startswith("="):
+                headers[column] = value
+                if LIMIT_NAME.search(split_identifiers(value)):
+                    limit_columns.add(column)
+            if not (isinstance(value, str) and value.startswith("=")):
+                continue
+            seen += 1
+            if seen > MAX_FORMULA_CELLS:
+                return found
+            location = f"{ws.title}!{get_column_letter(column)}{row}"
+            upper = value.upper()
+            if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
+                found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(value))]))
+            found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
     return found
+
+
+def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
+    """(row number as read, cell row, cell column, value) of the cells a read-only sheet's XML
+    holds, in the order and with the values ``ws.iter_rows()`` gives them (openpyxl's own
+    sheet parser: shared strings, shared formulas translated; rows and columns beyond a
+    declared dimension are dropped as openpyxl drops them), but without the empty cells
+    ``iter_rows`` makes up for every gap of the declared range. Only row 1 (headers) and
+    cells that can hold a string are decoded; a number or a style-only cell costs one
+    look at its element."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    if not hasattr(ws, "_get_source"):  # not a read-only sheet: openpyxl's own iteration
+        for number, cells in enumerate(ws.iter_rows(), 1):
+            for cell in cells:
+                value = getattr(cell, "value", None)
+                if value is not None:
+                    yield number, cell.row, cell.column, value
+        return
+
+    class _Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if self.row_counter == 1 or element.get("t") in _STRING_TYPES or element.find(FORMULA_TAG) is not None:
+                return super().parse_cell(element)
+            coordinate = element.get("r")  # the rest of parse_cell's bookkeeping, value left out
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            return {"row": row, "column": column, "value": None}
+
+    max_row, max_col = ws.max_row, ws.max_column
+    counter = 1
+    with ws._get_source() as source:
+        parser = _Parser(source, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for number, cells in parser.parse():
+            if max_row is not None and number > max_row:
+                break
+            if number < counter:
+                continue  # a row repeated or out of order: iter_rows skips it
+            counter = number + 1
+            if not cells:
+                continue
+            last = max_col or cells[-1]["column"]
+            by_column: dict[int, dict[str, Any]] = {}
+            for cell in cells:  # iter_rows places cells by column; a later one replaces an earlier
+                if 1 <= cell["column"] <= last:
+                    by_column[cell["column"]] = cell
+            for column in sorted(by_column):
+                cell = by_column[column]
+                if cell["value"] is not None:
+                    yield number, cell["row"], column, cell["value"]
+
+
+_STRING_TYPES = frozenset({"s", "str", "inlineStr"})
 
 
 def _cell_logic(header: str, formula: str, location: str, limit_column: bool) -> list[Finding]:

@@ -17,6 +17,7 @@ from ..model import Evidence, Finding
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
+from ..rules.literals import required_literals
 
 _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
 _PROCEDURE = re.compile(
@@ -26,12 +27,17 @@ _PROCEDURE = re.compile(
 _NOISE = frozenset({"Hex Strings", "Base64 Strings", "Dridex Strings", "VBA obfuscated Strings", "Chr"})
 
 
-def _keyword_table(plain: dict[str, Any], regex: dict[str, Any]) -> list[tuple[str, str | None, re.Pattern[str]]]:
-    """(description, lower-case literal or None, compiled pattern) from oletools' own tables."""
-    table = [(description, keyword.lower(), re.compile(r"(?i)\b" + re.escape(keyword) + r"\b"))
-             for description, keywords in plain.items() for keyword in keywords]
-    table += [(description, None, re.compile(r"(?i)\b" + keyword + r"\b"))
-              for description, keywords in regex.items() for keyword in keywords]
+def _keyword_table(plain: dict[str, Any], regex: dict[str, Any]
+                   ) -> list[tuple[str, str | None, frozenset[str] | None, re.Pattern[str]]]:
+    """(description, lower-case literal or None, the literals a regex keyword needs or None,
+    compiled pattern) from oletools' own tables."""
+    table: list[tuple[str, str | None, frozenset[str] | None, re.Pattern[str]]] = [
+        (description, keyword.lower(), None, re.compile(r"(?i)\b" + re.escape(keyword) + r"\b"))
+        for description, keywords in plain.items() for keyword in keywords]
+    for description, keywords in regex.items():
+        for keyword in keywords:
+            pattern = re.compile(r"(?i)\b" + keyword + r"\b")
+            table.append((description, None, required_literals(pattern), pattern))
     return table
 
 
@@ -39,14 +45,20 @@ _SUSPICIOUS = _keyword_table(olevba.SUSPICIOUS_KEYWORDS, olevba.SUSPICIOUS_KEYWO
 _AUTOEXEC = _keyword_table(olevba.AUTOEXEC_KEYWORDS, olevba.AUTOEXEC_KEYWORDS_REGEX)
 
 
-def _detect(table: list[tuple[str, str | None, re.Pattern[str]]], code: str) -> list[tuple[str, str]]:
+def _detect(table: list[tuple[str, str | None, frozenset[str] | None, re.Pattern[str]]],
+            code: str) -> list[tuple[str, str]]:
     """oletools' ``detect_suspicious``/``detect_autoexec`` with the same keyword tables and the
     same results, faster: a literal keyword's regex runs only when the keyword occurs at all
-    (its lower-case text in the lower-cased code), and patterns are compiled once."""
+    (its lower-case text in the lower-cased code), a regex keyword's only when one of the
+    literals it needs does (:mod:`shadowscan.rules.literals`; ASCII code only), and patterns
+    are compiled once."""
     lower = code.lower()
+    ascii_code = code.isascii()
     results = []
-    for description, literal, pattern in table:
+    for description, literal, needs, pattern in table:
         if literal is not None and literal not in lower:
+            continue
+        if needs is not None and ascii_code and not any(n in lower for n in needs):
             continue
         match = pattern.search(code)
         if match:

@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
+from .literals import Checked
 from .rule import Rule
 
 I = re.IGNORECASE
@@ -66,8 +67,8 @@ _SQL_LITERAL = re.compile(r"'[^'\n]*'")
 _SQL_LITERAL_LANGUAGES = frozenset({"vba", "vbscript", "sql", "batch"})
 
 
-_INSERT = re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s*\((?P<columns>[^()]*)\)", I)
-_UPDATE = re.compile(r"\bupdate\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s+set\s+(?P<sets>.*?)(?:\bwhere\b|$)", I)
+_INSERT = Checked(re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s*\((?P<columns>[^()]*)\)", I))
+_UPDATE = Checked(re.compile(r"\bupdate\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s+set\s+(?P<sets>.*?)(?:\bwhere\b|$)", I))
 
 
 def _write_subject(code: str) -> tuple[str, list[str]] | None:

@@ -12,6 +12,7 @@ from ..textio import bound_runs
 from . import flow, patterns, vocab
 from .correlate import correlate
 from .financial import TERM as FIN_TERM
+from .literals import required_literals
 from .quality import TERM as QUAL_TERM
 from .rule import LANGUAGES, Rule
 
@@ -194,40 +195,72 @@ def _view(rule: Rule) -> View:
 
 
 @lru_cache(maxsize=None)
-def _prefilters(language: str) -> dict[View, re.Pattern[str] | None]:
-    """One alternation of every rule's pattern per view: a unit it does not match needs no
-    rule run (search succeeds exactly when some alternative matches somewhere). A view with
-    a vocabulary rule (matched word by word, not by a regex) has no pre-filter."""
+def _prefilters(language: str) -> dict[View, tuple[frozenset[str] | None, re.Pattern[str] | None]]:
+    """Per view, what a unit must contain for any of its rules to match: the union of the
+    rules' required literals (:mod:`.literals`, checked on the lower-cased ASCII text), and
+    one alternation of every rule's pattern for text the literal check cannot judge (search
+    succeeds exactly when some alternative matches somewhere). A view with a vocabulary rule
+    (matched word by word, not by a regex) has neither."""
     groups: dict[View, list[Rule]] = {}
     for rule in _rules_for(language):
         groups.setdefault(_view(rule), []).append(rule)
-    out: dict[View, re.Pattern[str] | None] = {}
+    out: dict[View, tuple[frozenset[str] | None, re.Pattern[str] | None]] = {}
     for view, rules in groups.items():
         regexes = [r.pattern for r in rules if isinstance(r.pattern, re.Pattern)]
-        out[view] = re.compile("|".join(f"(?:{p.pattern})" for p in regexes), re.IGNORECASE) \
-            if len(regexes) == len(rules) else None
+        if len(regexes) != len(rules):
+            out[view] = (None, None)
+            continue
+        needs = [required_literals(p) for p in regexes]
+        union = frozenset().union(*needs) if all(n is not None for n in needs) else None  # type: ignore[arg-type]
+        out[view] = (union, re.compile("|".join(f"(?:{p.pattern})" for p in regexes), re.IGNORECASE))
     return out
+
+
+@lru_cache(maxsize=None)
+def _checks(language: str) -> tuple[tuple[Rule, View, frozenset[str] | None], ...]:
+    """Each rule of ``language`` with its view and its required literals (None: always run)."""
+    return tuple((rule, _view(rule), required_literals(rule.pattern) if isinstance(rule.pattern, re.Pattern) else None)
+                 for rule in _rules_for(language))
+
+
+def _subject(unit: Unit, view: View, prefilter: tuple[frozenset[str] | None, re.Pattern[str] | None]
+             ) -> tuple[str, str, bool]:
+    """(text as the view sees it, or "" when no rule of the view can match; lower-cased; ASCII?)"""
+    subject = unit.text if view[0] else unit.code
+    subject = vocab.split_identifiers(subject) if view[1] else subject
+    if not subject:
+        return "", "", True
+    ascii_text = subject.isascii()
+    lower = subject.lower() if ascii_text else ""
+    literals, alternation = prefilter
+    if literals is not None and ascii_text:
+        if not any(lit in lower for lit in literals):
+            return "", "", True
+    elif alternation is not None and not alternation.search(subject):
+        return "", "", True
+    return subject, lower, ascii_text
 
 
 def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
     """Run every rule for ``language`` over ``text``; evidence points at ``location``."""
-    rules = _rules_for(language)
+    checks = _checks(language)
     prefilters = _prefilters(language)
     collector = _Collector()
     all_units = list(_windows(units(bound_runs(text), language)))  # bounded: no rule sees an endless line
     for unit in all_units:
         hits: list[Rule] = []
-        views: dict[View, str] = {}  # view -> the unit's text as that view sees it ("" when nothing can match)
+        views: dict[View, tuple[str, str, bool]] = {}  # view -> (subject, lower, ascii); "" when nothing can match
         evidence: Evidence | None = None
-        for rule in rules:
-            key = _view(rule)
-            subject = views.get(key)
-            if subject is None:
-                subject = unit.text if rule.in_comments else unit.code
-                subject = vocab.split_identifiers(subject) if key[1] else subject
-                prefilter = prefilters[key]
-                views[key] = subject = subject if subject and (prefilter is None or prefilter.search(subject)) else ""
-            if subject and rule.pattern.search(subject):
+        for rule, key, literals in checks:
+            seen = views.get(key)
+            if seen is None:
+                views[key] = seen = _subject(unit, key, prefilters[key])
+            subject, lower, ascii_text = seen
+            if not subject:
+                continue
+            if literals is not None and ascii_text and not any(lit in lower for lit in literals):
+                continue  # the rule cannot match: none of the words it needs is there
+            if rule.pattern.search(subject):
                 hits.append(rule)
                 evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
                 collector.add(rule.id, rule.family, rule.title, rule.severity, evidence)

@@ -31,6 +31,7 @@ from typing import Any, Iterator, Sequence
 
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
+from .literals import Checked
 
 I = re.IGNORECASE
 
@@ -89,34 +90,34 @@ def procedures(text: str, language: str) -> list[tuple[int, int]]:
 
 # what a line does ------------------------------------------------------------------------
 _ISSUE = {
-    "vb": re.compile(r"\.exportasfixedformat\b|\.printout\b|\.saveas\b|\.savecopyas\b|\bdocmd\.(?:outputto|sendobject)\b|"
+    "vb": Checked(re.compile(r"\.exportasfixedformat\b|\.printout\b|\.saveas\b|\.savecopyas\b|\bdocmd\.(?:outputto|sendobject)\b|"
                      r"\.attachments\.add\b|\.send\b|\bworkbooks\.add\b|\.copy\s*$|\.copy\s+after\s*:=|\.copy\s+before\s*:=|"
-                     r"\bopen\b.+\bfor\s+(?:output|append)\b|\.createtextfile\b", I),
-    "python": re.compile(r"\.save\(|\.to_(?:excel|csv|pdf|sql)\(|\.output\(|\.build\(|canvas\.canvas\(|"
-                         r"\bsend_message\(|\.sendmail\(|\bopen\([^)]*['\"][wa]", I),
-    "other": re.compile(r"\b(?:export-\w+|out-file|set-content|add-content|send-mailmessage)\b|\bwrite\.(?:csv2?|xlsx)\(|"
-                        r"\bwrite_xlsx\(|\bsaveworkbook\(|\bsend\.mail\(", I),
+                     r"\bopen\b.+\bfor\s+(?:output|append)\b|\.createtextfile\b", I)),
+    "python": Checked(re.compile(r"\.save\(|\.to_(?:excel|csv|pdf|sql)\(|\.output\(|\.build\(|canvas\.canvas\(|"
+                         r"\bsend_message\(|\.sendmail\(|\bopen\([^)]*['\"][wa]", I)),
+    "other": Checked(re.compile(r"\b(?:export-\w+|out-file|set-content|add-content|send-mailmessage)\b|\bwrite\.(?:csv2?|xlsx)\(|"
+                        r"\bwrite_xlsx\(|\bsaveworkbook\(|\bsend\.mail\(", I)),
 }
 _RECORD = {
-    "vb": re.compile(r"\.addnew\b|\binsert\s+into\b|\blistrows\.add\b|\.insert\s+shift\b|\bselection\.insert\b|"
-                     r"\.pastespecial\b|\bdocmd\.runsql\b|\.end\(xlup\)\.row\s*\+\s*1|\.end\(xlup\)\.offset\(1", I),
-    "python": re.compile(r"\binsert\s+into\b|\bws\.append\(|\.append\(\s*\[|\.add\(|\.commit\(\)|\.to_sql\(|writerow", I),
-    "other": re.compile(r"\binsert\s+into\b|\bupdate\s+\S+\s+set\b|\bexport-csv\b.*-append|\bbulk\s+insert\b", I),
+    "vb": Checked(re.compile(r"\.addnew\b|\binsert\s+into\b|\blistrows\.add\b|\.insert\s+shift\b|\bselection\.insert\b|"
+                     r"\.pastespecial\b|\bdocmd\.runsql\b|\.end\(xlup\)\.row\s*\+\s*1|\.end\(xlup\)\.offset\(1", I)),
+    "python": Checked(re.compile(r"\binsert\s+into\b|\bws\.append\(|\.append\(\s*\[|\.add\(|\.commit\(\)|\.to_sql\(|writerow", I)),
+    "other": Checked(re.compile(r"\binsert\s+into\b|\bupdate\s+\S+\s+set\b|\bexport-csv\b.*-append|\bbulk\s+insert\b", I)),
 }
-_APPEND_ROW = re.compile(r"\.end\(xlup\)\.row\s*\+\s*1|\.rows\.count\s*\+\s*1|\.usedrange\.rows\.count\s*\+\s*1|"
-                         r"\.max_row\s*\+\s*1|\bcounta\([^)]*\)\s*\+\s*1", I)
+_APPEND_ROW = Checked(re.compile(r"\.end\(xlup\)\.row\s*\+\s*1|\.rows\.count\s*\+\s*1|\.usedrange\.rows\.count\s*\+\s*1|"
+                         r"\.max_row\s*\+\s*1|\bcounta\([^)]*\)\s*\+\s*1", I))
 _RECORDSET_FIELD = re.compile(r"^\s*(?:\w+!\[?[^=\]]+\]?|\w+\s*\(\s*\"[^\"]+\"\s*\)|\w+\.fields\s*\(\s*\"[^\"]+\"\s*\)"
                               r"(?:\.value)?)\s*=(?!=)", I)
-_RECORDSET_WRITE = re.compile(r"\.addnew\b|\.edit\b|\w*(?:rs|rst|recordset)\w*\.update\b", I)
+_RECORDSET_WRITE = Checked(re.compile(r"\.addnew\b|\.edit\b|\w*(?:rs|rst|recordset)\w*\.update\b", I))
 _SINK_TARGET = re.compile(r"\bcells\s*\(|\brange\s*\(|\.value\b|\.value2\b|\.formula\b|!\w|\.fields\s*\(|"
                           r"\w\[|\.cell\(|\.offset\s*\(|\b\w+\s*\(\s*\"[^\"]+\"\s*\)$", I)
 _COMPARISON = re.compile(r"(?<![<>=!-])(?:<=|>=|<(?![>=-])|>(?!=))(?!=)|\bis\s*[<>]|\bbetween\b|\bdatediff\s*\(|"
                          r"\.days\b", I)
 # A date moved by an interval: DateAdd/EDATE/AddMonths do it themselves; a timedelta or an
 # interval only when added to something (``last + timedelta(days=n)``, not a constant window).
-_DATE_STEP = re.compile(r"\bdateadd\s*\(|\.add(?:days|months|years)\s*\(|\bedate\s*\(|"
+_DATE_STEP = Checked(re.compile(r"\bdateadd\s*\(|\.add(?:days|months|years)\s*\(|\bedate\s*\(|"
                         r"\+\s*(?:\w+\.)?(?:timedelta|relativedelta|days|months|years)\s*\(|"
-                        r"(?:timedelta|relativedelta)\s*\([^)]*\)\s*\+|\+\s*interval\s+'", I)
+                        r"(?:timedelta|relativedelta)\s*\([^)]*\)\s*\+|\+\s*interval\s+'", I))
 _STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 _IDENT = re.compile(r"[A-Za-z_À-ɏ][\w.]*")
@@ -238,7 +239,7 @@ def _recorded_choices(units: Sequence[tuple[int, str]], family: str) -> Iterator
     and the program stores it: a record of quality decisions, wherever the choice is made."""
     choice = record = None
     for index, (_, code) in enumerate(units):
-        if choice is None:
+        if choice is None and "," in code:  # a list of choices has commas between its values
             for match in _CHOICE.finditer(code):
                 values = {(a or b).strip().lower() for a, b in _STRING.findall(match.group(0))}
                 if sum(1 for v in values if _WHOLE_DECISION.match(v)) >= 2:
