@@ -19,6 +19,8 @@ from sentences import headline_problems
 
 from shadowscan.cli import main
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))["artifacts"]
 FILES = len(EXPECTED)  # files of the demo share, each a tool of its own
 # tools of the demo share that generate financial data or control quality decisions
