@@ -305,6 +305,8 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     if formats:
         targets += _targets(formats, output if output is not None else "-")
     to_stdout = any(t in (None, "-") for _, t in targets)
+    for fmt, target in targets:  # and a report that could not be written, before crawling for an hour
+        _check_writable(fmt, target)
     limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
     roots, notes = dedupe(list(paths))
     for note in notes:
@@ -406,6 +408,22 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
             os.unlink(tmp)
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}; "
                        "nothing was written") from exc
+
+
+def _check_writable(fmt: str, target: str | None) -> None:
+    """Refuse an output that cannot be written (a folder where a file goes, a folder we may not
+    write into) before any work is done; the writer still writes through a temporary name."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+    folder_format = isinstance(getattr(FORMATS[fmt], "FOLDER", None), bool) or fmt == "migration"
+    if path.is_dir() and not folder_format:
+        raise CliError(f"cannot write the report to {target}: it is a folder; nothing was crawled")
+    parent = path if folder_format and path.is_dir() else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; nothing was crawled")
 
 
 def _umask() -> int:

@@ -381,3 +381,20 @@ def test_prune_keeps_each_root_and_forgets_a_mistyped_one(tmp_path):
     assert report["summary"]["shadow-it"] == 1
     refused = run.invoke(main, ["--db", db, "prune", "--keep", "1", "--root", typo])
     assert refused.exit_code == 2 and "no crawl of" in refused.output
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_the_crawl(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from shadowscan.cli import main
+
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "a.py").write_text("print(1)\n", encoding="utf-8")
+    (tmp_path / "out.html").mkdir()  # a folder where the HTML file should go
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(tmp_path / "share"), "--quiet",
+                                       "--report", str(tmp_path / "out.html")])
+    assert result.exit_code == 2 and "nothing was crawled" in result.output, result.output
+    assert not db.exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM crawls").fetchone()[0] == 0
