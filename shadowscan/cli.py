@@ -305,6 +305,8 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     if formats:
         targets += _targets(formats, output if output is not None else "-")
     to_stdout = any(t in (None, "-") for _, t in targets)
+    for fmt, target in targets:  # and a report that could not be written, before crawling for an hour
+        _check_writable(fmt, target)
     limits = Limits(max_file_size=parse_size(max_size), timeout=timeout, memory_mb=memory)
     roots, notes = dedupe(list(paths))
     for note in notes:
@@ -406,6 +408,22 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
             os.unlink(tmp)
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}; "
                        "nothing was written") from exc
+
+
+def _check_writable(fmt: str, target: str | None) -> None:
+    """Refuse an output that cannot be written (a folder where a file goes, a folder we may not
+    write into) before any work is done; the writer still writes through a temporary name."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+    folder_format = isinstance(getattr(FORMATS[fmt], "FOLDER", None), bool) or fmt == "migration"
+    if path.is_dir() and not folder_format:
+        raise CliError(f"cannot write the report to {target}: it is a folder; nothing was crawled")
+    parent = path if folder_format and path.is_dir() else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; nothing was crawled")
 
 
 def _umask() -> int:
@@ -510,21 +528,34 @@ def crawls_command(config: Config) -> None:
 
 
 @main.command()
-@click.option("--keep", type=click.IntRange(1), required=True, help="How many of the newest crawls to keep.")
+@click.option("--keep", type=click.IntRange(1), required=True,
+              help="How many of the newest crawls of each root to keep.")
+@click.option("--root", "forget", multiple=True, metavar="PATH",
+              help="Forget this root entirely (a retired or mistyped share): its crawls leave the inventory and "
+                   "the reports. Repeatable.")
 @db_option
 @pass_config
-def prune(config: Config, keep: int) -> None:
-    """Delete all but the newest --keep crawls. The registry, sign-offs and everything the kept
-    crawls' reports show are kept; the file is compacted afterwards."""
+def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
+    """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
+    The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
+    compacted afterwards."""
     size = _db_size(config.db)
     with _open(config) as store:
-        dropped, versions = store.prune(keep)
-    if not dropped:
-        click.echo(f"Nothing to prune: the inventory holds at most {plural(keep, 'crawl')}.")
+        known = {root for _, roots in store.crawl_roots() for root in roots}
+        targets = [canonical(r) for r in forget]
+        unknown = [r for r in targets if r not in known]
+        if unknown:
+            raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
+                           f"{', '.join(sorted(known)) or 'none'}): nothing removed")
+        dropped, versions = store.prune(keep, targets)
+    if not dropped and not versions:
+        click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")
         return
-    click.echo(f"Removed {plural(len(dropped), 'crawl')} ({', '.join(map(str, dropped))}) and "
-               f"{plural(versions, 'stored version')}; kept the newest {plural(keep, 'crawl')}, the registry and "
-               f"sign-offs. Inventory {size / 1e6:.1f} MB -> {_db_size(config.db) / 1e6:.1f} MB.")
+    ids = f" ({', '.join(map(str, dropped))})" if dropped else ""
+    gone = f" and forgot {', '.join(targets)}" if targets else ""
+    click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
+               f"kept the newest {plural(keep, 'crawl')} of each root, "
+               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {_db_size(config.db) / 1e6:.1f} MB.")
 
 
 def _db_size(path: str) -> int:

@@ -1,50 +1,16 @@
-"""Which files are candidates, and the walk over one or more roots.
-
-Selection is by name only (no content is read): the extension decides the kind, Office
-lock files are skipped, ``--exclude`` globs match the relative path or the name. The
-walking itself is the source's (``sources/local.py``, ``sources/smb.py``): iterative,
+"""The walk over one or more roots. Which files are candidates is :mod:`.kinds` (by name
+only); the walking itself is the source's (``sources/local.py``, ``sources/smb.py``): iterative,
 loop-safe, and every folder it cannot list becomes a :class:`Problem`, not a stop.
 """
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterable, Iterator, Sequence
 
-from .model import Candidate, Kind
+from .kinds import KINDS, excluded, kind_of
+from .model import Candidate
 from .sources import Problem, SourceOptions, source_for
 
 __all__ = ["KINDS", "Problem", "kind_of", "excluded", "walk"]
-
-KINDS: dict[str, Kind] = {
-    **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx", "xlt", "xltx", "ods")},
-    **{ext: Kind.ACCESS for ext in ("mdb", "accdb", "mde", "accde")},
-    **{ext: Kind.SCRIPT for ext in ("py", "ps1", "psm1", "vbs", "bat", "cmd", "sql", "r")},
-    "ipynb": Kind.NOTEBOOK,
-    **{ext: Kind.POWERBI for ext in ("pbix", "pbit")},
-    # Selected by name, kept by content: the analyzer drops a .json that is no Grafana dashboard
-    # and a .zip that holds no Power Apps app (as it drops an .xlsx without macros).
-    "json": Kind.GRAFANA,
-    **{ext: Kind.POWERAPPS for ext in ("msapp", "zip")},
-}
-LOCK_PREFIX = "~$"
-LOCK_SUFFIXES = (".ldb", ".laccdb")
-
-
-def kind_of(name: str) -> tuple[Kind, str] | None:
-    """(kind, format) for a candidate file name, None for anything else."""
-    if name.startswith(LOCK_PREFIX) or name.lower().endswith(LOCK_SUFFIXES):
-        return None
-    _, dot, ext = name.rpartition(".")
-    if not dot:
-        return None
-    fmt = ext.lower()
-    kind = KINDS.get(fmt)
-    return (kind, fmt) if kind else None
-
-
-def excluded(relpath: str, name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(relpath, p) or fnmatch.fnmatch(name, p) for p in patterns)
-
 
 def walk(roots: Iterable[str], excludes: Sequence[str] = (),
          options: SourceOptions | None = None) -> Iterator[Candidate | Problem]:

@@ -308,7 +308,8 @@ def check_review(verdict: str, impacts: Iterable[str], by: str, reason: str) -> 
         raise RegistryError(f"reviewer {by!r} is not a named person: say who reviewed it with --by")
     reason = " ".join((reason or "").split())
     if len(reason) < 10 or not any(ch.isalpha() for ch in reason):
-        raise RegistryError("say why with --reason (a sentence the report shows beside the decision)")
+        raise RegistryError(f"--reason {reason!r} is too short: say why in a sentence of at least 10 characters "
+                            "(the report shows it beside the decision)")
     return verdict, found, by, reason
 
 

@@ -405,20 +405,42 @@ class Store:
         self.db.commit()
         return carried, removed
 
-    def prune(self, keep: int) -> tuple[list[int], int]:
-        """Delete all but the newest ``keep`` crawls (never a running one) and the versions no kept crawl
-        holds. The registry and its sign-offs are kept. Returns (deleted crawl ids, deleted versions)."""
-        ids = [r[0] for r in self.db.execute("SELECT id FROM crawls ORDER BY id DESC")]
+    def prune(self, keep: int, forget: Sequence[str] = ()) -> tuple[list[int], int]:
+        """Keep the newest ``keep`` crawls *of each root* (a crawl stays while it is among the newest
+        ``keep`` of any of its roots; never a running one) and delete the others, with the versions no
+        kept crawl holds. ``forget`` names roots to drop entirely (a retired or mistyped share): their
+        crawls go, and from a crawl that also covered other roots only their part. The registry and
+        its sign-offs are kept. Returns (deleted crawl ids, deleted versions)."""
+        forget = list(forget)
+        by_root: dict[str, list[int]] = {}
+        all_ids = []
+        for cid, roots in self.crawl_roots():
+            all_ids.append(cid)
+            for root in roots:
+                by_root.setdefault(root, []).append(cid)
         running = {r[0] for r in self.db.execute("SELECT id, pid, host FROM crawls WHERE state = 'running'")
                    if pid_alive(r[1], r[2])}
-        drop = [i for i in ids[keep:] if i not in running]
-        if not drop:
+        kept = {cid for root, ids in by_root.items() if root not in forget for cid in sorted(ids, reverse=True)[:keep]}
+        drop = [i for i in all_ids if i not in kept and i not in running]
+        partial = [i for i in all_ids if i in kept and any(i in by_root.get(r, ()) for r in forget)]
+        if not drop and not partial:
             return [], 0
         marks = ",".join("?" * len(drop))
         try:
-            self.db.execute(f"DELETE FROM members WHERE crawl_id IN ({marks})", drop)
-            self.db.execute(f"DELETE FROM crawl_roots WHERE crawl_id IN ({marks})", drop)
-            self.db.execute(f"DELETE FROM crawls WHERE id IN ({marks})", drop)
+            if drop:
+                self.db.execute(f"DELETE FROM members WHERE crawl_id IN ({marks})", drop)
+                self.db.execute(f"DELETE FROM crawl_roots WHERE crawl_id IN ({marks})", drop)
+                self.db.execute(f"DELETE FROM crawls WHERE id IN ({marks})", drop)
+            for cid in partial:  # a kept crawl that also covered a forgotten root: drop that root's part
+                for root in forget:
+                    if cid not in by_root.get(root, ()):
+                        continue
+                    self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
+                                    "(SELECT id FROM versions WHERE root = ?)", (cid, root))
+                    self.db.execute("DELETE FROM crawl_roots WHERE crawl_id = ? AND root = ?", (cid, root))
+                roots = [r for r in json.loads(self.db.execute("SELECT roots FROM crawls WHERE id = ?", (cid,))
+                                               .fetchone()[0]) if r not in forget]
+                self.db.execute("UPDATE crawls SET roots = ? WHERE id = ?", (json.dumps(roots), cid))
             gone = self.db.execute("DELETE FROM versions WHERE id NOT IN (SELECT version_id FROM members)").rowcount
             self.db.commit()
         except BaseException:

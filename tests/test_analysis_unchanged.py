@@ -15,6 +15,7 @@ from shadowscan.model import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+pytestmark = pytest.mark.slow  # every real workbook analysed, about 15 s: `-m "not slow"` skips it
 EXPECTED = json.loads((ROOT / "tests" / "data" / "excel-analyses.json").read_text())
 
 

@@ -348,3 +348,53 @@ def test_an_interrupted_crawl_exits_3_and_says_so(tmp_path, sig):
     assert sqlite3.connect(db).execute("SELECT state FROM crawls").fetchone()[0] == "interrupted"
     report = json.loads(run("--db", str(db), "report", "-f", "json").output)
     assert report["coverage"]["complete"] is False and "interrupted" in report["coverage"]["statement"]
+
+
+def test_prune_keeps_each_root_and_forgets_a_mistyped_one(tmp_path):
+    """--keep counts crawls per root (a newer crawl of another share never pushes a share out of the
+    report), and --root forgets a root that was mistyped or retired, so reports stop saying it
+    could not be reached."""
+    import json
+
+    from click.testing import CliRunner
+
+    from shadowscan.cli import main
+
+    share = tmp_path / "share"
+    (share / "Q").mkdir(parents=True)
+    (share / "Q" / "limits.py").write_text('if m > usl:\n    result = "FAIL"\n', encoding="utf-8")
+    db = str(tmp_path / "inv.db")
+    run = CliRunner()
+    assert run.invoke(main, ["--db", db, "crawl", str(share), "--quiet"]).exit_code == 0
+    typo = str(tmp_path / "no-such-share")
+    for _ in range(2):
+        assert run.invoke(main, ["--db", db, "crawl", typo, "--quiet"]).exit_code == 3
+    result = run.invoke(main, ["--db", db, "prune", "--keep", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(run.invoke(main, ["--db", db, "report", "-f", "json"]).output)
+    assert any(a["relpath"] == "Q/limits.py" and a["classification"] == "shadow-it" for a in report["artifacts"])
+    assert not report["summary"]["coverage_complete"]  # the mistyped root is still there, still said
+    result = run.invoke(main, ["--db", db, "prune", "--keep", "1", "--root", typo])
+    assert result.exit_code == 0 and "forgot" in result.output, result.output
+    report = json.loads(run.invoke(main, ["--db", db, "report", "-f", "json"]).output)
+    assert report["summary"]["coverage_complete"] and report["crawl"]["roots"] == [str(share)]
+    assert report["summary"]["shadow-it"] == 1
+    refused = run.invoke(main, ["--db", db, "prune", "--keep", "1", "--root", typo])
+    assert refused.exit_code == 2 and "no crawl of" in refused.output
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_the_crawl(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from shadowscan.cli import main
+
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "a.py").write_text("print(1)\n", encoding="utf-8")
+    (tmp_path / "out.html").mkdir()  # a folder where the HTML file should go
+    db = tmp_path / "inv.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(tmp_path / "share"), "--quiet",
+                                       "--report", str(tmp_path / "out.html")])
+    assert result.exit_code == 2 and "nothing was crawled" in result.output, result.output
+    assert not db.exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM crawls").fetchone()[0] == 0

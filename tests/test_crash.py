@@ -9,8 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from shadowscan.fixtures.office import VbaModule, write_workbook
 
+pytestmark = pytest.mark.slow  # real processes and signals: `-m "not slow"` skips them
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 

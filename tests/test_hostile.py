@@ -279,16 +279,26 @@ def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
 # Issue 12, item 9: bounded time on hostile text ------------------------------------------------
 @pytest.mark.parametrize("piece", ["a", "a1", "a-", "pass", "0x0f", ".Open ", "select ", "open(", "auth=("])
 def test_rules_and_redaction_take_linear_time(piece):
-    """40,000 characters of a repeated piece: quadratic patterns took 2-7 s per language here."""
+    """Quadratic patterns took 2-7 s per language on 40,000 characters of a repeated piece. Not a
+    speed test (those are benchmarks): the growth of CPU time from 10,000 to 40,000 characters
+    must be linear (4x), far from quadratic (16x); best of three, so a busy machine cannot fail it."""
     import time
 
     from shadowscan.redact import redact
 
-    text = (piece * (40_000 // len(piece) + 1))[:40_000]
-    for run in [redact] + [lambda t, lang=lang: scan_text(t, lang, "x") for lang in ("vba", "sql", "python")]:
-        start = time.perf_counter()
-        run(text)
-        assert time.perf_counter() - start < 1.5, f"{piece!r} took {time.perf_counter() - start:.1f} s"
+    def cost(run, size: int) -> float:
+        text = (piece * (size // len(piece) + 1))[:size]
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            run(text)
+            best = min(best, time.process_time() - start)
+        return max(best, 0.002)  # below the clock's resolution, growth cannot be measured (nor be a hang)
+
+    for name, run in [("redact", redact)] + [(lang, lambda t, lang=lang: scan_text(t, lang, "x"))
+                                              for lang in ("vba", "sql", "python")]:
+        small, large = cost(run, 10_000), cost(run, 40_000)
+        assert large / small < 9, f"{name} on {piece!r}: {small:.3f} s -> {large:.3f} s for 4x the input"
 
 
 def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
@@ -581,6 +591,7 @@ def test_links_out_of_the_root_are_not_followed_unless_asked(tmp_path):
 
 
 # Issue 18: a sheet whose formatting reaches the last row and column ------------------------------
+@pytest.mark.slow  # a whole crawl
 def test_a_sheet_formatted_to_the_last_cell_is_read_by_its_cells_not_its_dimension(tmp_path):
     """Formatting over whole rows and columns declares the dimension A1:XFD1048576 while the
     XML holds a handful of cells. Reading formulas through ``iter_rows`` walked every empty

@@ -16,6 +16,8 @@ from click.testing import CliRunner
 
 from shadowscan.cli import main
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 SHADOW = 'import pyodbc\ncur.execute("UPDATE Lots SET Disposition = \'REJECT\' WHERE Cpk < 1.33")\n'

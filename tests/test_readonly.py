@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from shadowscan.cli import main
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 OLD = 946684800  # 2000-01-01: older than mtime, so a normal (relatime) read would update atime
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import CORPUS, REPO
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 REAL_DEV = CORPUS / "real-dev"
 
 

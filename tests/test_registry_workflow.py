@@ -230,7 +230,7 @@ def test_review_refusals(tmp_path, cli):
     refused(cli, "review", book, "--verdict", "citizen-development", "--by", "n/a", "--reason", "only charts OEE",
             says="not a named person")
     refused(cli, "review", book, "--verdict", "citizen-development", "--by", "Jan Nowak", "--reason", "ok",
-            says="say why with --reason")
+            says="is too short: say why")
     assert export(cli)["reviews"] == []
 
 

@@ -17,7 +17,8 @@ from test_report_injection import make_hostile_share
 
 from shadowscan.reports import html as html_format
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (Debian package chromium)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (Debian package chromium)")]
 
 ROWS = "document.querySelectorAll('#inventory tbody tr').length"
 SHOWN = "document.getElementById('shown').textContent"

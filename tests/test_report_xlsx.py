@@ -17,6 +17,8 @@ import pytest
 from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 
 SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Registry"]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

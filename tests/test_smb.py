@@ -34,6 +34,8 @@ from shadowscan.sources import Problem, SourceOptions, source_for
 from shadowscan.sources.smb import SmbSource, parse, server_of
 from shadowscan.store import Store
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 CORPUS_FILES = ("excel/oletools/excel4_sample_macro.xls", "excel/oletools/encrypted.xlsm",
                 "excel/oletools/autostart-encrypt-standardpassword.xlsm", "access/jackcess/testV1997.mdb")

@@ -19,6 +19,8 @@ from sentences import headline_problems
 
 from shadowscan.cli import main
 
+pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
+
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))["artifacts"]
 FILES = len(EXPECTED)  # files of the demo share, each a tool of its own
 # tools of the demo share that generate financial data or control quality decisions
@@ -224,6 +226,10 @@ def test_layout_at_desktop_and_phone_width_and_print(which, width, demo_html, co
                             " return [r.left, r.right, r.width]; })()")
         assert box[0] >= 0 and box[1] <= inner + 0.5 and box[2] > 300
         assert page.evaluate("document.documentElement.scrollWidth") <= inner
+        # and nothing inside it scrolls sideways (long connection strings and paths wrap)
+        detail = page.evaluate("(function () { var d = document.getElementById('detail');"
+                               " return [d.scrollWidth, d.clientWidth]; })()")
+        assert detail[0] <= detail[1] + 1, detail
         page.evaluate("document.querySelector('#detail .close').click()")
         # the tools view: one row per tool; a click lists its copies
         page.evaluate("document.querySelector('input[name=view][value=tools]').click()")

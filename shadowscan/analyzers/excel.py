@@ -37,6 +37,9 @@ MAX_FORMULA_CELLS = 20_000
 # A decision value as a result argument of IF/IFS/SWITCH (",\"FAIL\""), not compared with (="FAIL").
 _IF_RESULT = re.compile(r"\b(?:if|ifs|switch)\s*\(.*,\s*[\"']" + DECISION_LITERAL + r"[\"']\s*[,)]",
                         re.IGNORECASE)
+# [Book.xlsx]Sheet!A1, '[Book.xlsx]Sheet'!A1, [1]Sheet!A1 (an external link's index), http/UNC paths;
+# not structured references inside the workbook (Table1[[#This Row],[Date]], jan[Total hours])
+_EXTERNAL_REF = re.compile(r"\[[^\[\]]*\.(?:xl\w*|csv|ods)\]|\[\d+\][^\[\]!]*!|https?://", re.IGNORECASE)
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 for _name in ("olevba", "oletools", "msoffcrypto"):
@@ -437,7 +440,7 @@ def _formula_findings(wb: Any) -> list[Finding]:
                 return found
             location = f"{ws.title}!{get_column_letter(column)}{row}"
             upper = value.upper()
-            if "[" in value or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
+            if _EXTERNAL_REF.search(value) or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
                 found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(value))]))
             found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
     return found

@@ -43,6 +43,8 @@ def _keyword_table(plain: dict[str, Any], regex: dict[str, Any]
 
 _SUSPICIOUS = _keyword_table(olevba.SUSPICIOUS_KEYWORDS, olevba.SUSPICIOUS_KEYWORDS_REGEX)
 _AUTOEXEC = _keyword_table(olevba.AUTOEXEC_KEYWORDS, olevba.AUTOEXEC_KEYWORDS_REGEX)
+# the events that run when a document or workbook is opened, closed or created (not control events)
+_OPEN_EVENTS = frozenset(k.lower() for keywords in olevba.AUTOEXEC_KEYWORDS.values() for k in keywords)
 
 
 def _detect(table: list[tuple[str, str | None, frozenset[str] | None, re.Pattern[str]]],
@@ -118,8 +120,13 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
             continue
         findings.extend(scan_text(code, "vba", location))
         for keyword in autoexec:
-            number, line = _line_of(lines, keyword)
-            findings.append(rule("behaviour.autoexec").finding([Evidence(location, number, snippet(line or keyword))]))
+            # oletools also lists control events (..._Click, ..._Change) that run when a user clicks,
+            # not when the file opens; and a keyword only in a comment runs nothing
+            if keyword.lower() not in _OPEN_EVENTS:
+                continue
+            number, line = _line_of([ln if not ln.strip().startswith("'") else "" for ln in lines], keyword)
+            if number is not None:
+                findings.append(rule("behaviour.autoexec").finding([Evidence(location, number, snippet(line))]))
         for keyword in suspicious:
             number, line = _line_of(lines, keyword)
             findings.append(rule("behaviour.olevba-keyword").finding(

@@ -129,6 +129,8 @@ _ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<
 _RETURN = re.compile(r"^return\s+(?P<rhs>.+)$", I)
 _SPEC_RANGE = re.compile(r"\b(?:spec|usl|lsl)\b.*\b(?:min|max|lo|hi)\b", I)
 _ROW_CELL = re.compile(r"\bcells\s*\(\s*([A-Za-z_]\w*)\s*,\s*([^)]+?)\s*\)", I)
+_DELETES = re.compile(r"\bdelete\s+(?:\*\s+)?from\b|\btruncate\s+table\b|\.delete\b", I)
+_KEY_FIELD = re.compile(r"\b(?:id|no|nr|number|name|code|key)\W*$", I)
 _CONSTANT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JUDGEMENT = re.compile(r"\b(?:judg\w*|verdict\w*|disposition\w*|decision\w*|urteil\w*|bewertung\w*|decisi\w*)"
                         r"|判定|判断|판정", I)
@@ -373,7 +375,8 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
                 field_words = vocab.split_identifiers(ln.lhs)
                 if _money(field_words):
                     fields_money.append(ln)
-                elif vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words):
+                elif (vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words)) \
+                        and not _KEY_FIELD.search(field_words):
                     fields_quality.append(ln)
             kind = _sets_decision(ln)
             if kind:
@@ -400,9 +403,12 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
         if later is not None:
             yield (*PRICES, (p.index, later.index))
             break
-    if docs and actions:
-        action = next((a for a in actions if a.index >= docs[0].index), actions[0])
-        yield (*DOCUMENTS, (docs[0].index, action.index))
+    # a document is issued by exporting, printing, saving, mailing or filing it; deleting rows is not
+    issuing = [a for a in actions if not _DELETES.search(a.code)]
+    if docs and issuing:
+        action = next((a for a in issuing if a.index >= docs[0].index), issuing[0])
+        doc = max((d for d in docs if d.index <= action.index), key=lambda d: d.index, default=docs[0])
+        yield (*DOCUMENTS, (doc.index, action.index))
     if register:
         yield (*REGISTER, (register[0].index,))
     if records and fields_money:

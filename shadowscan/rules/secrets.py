@@ -8,9 +8,18 @@ from .rule import Rule
 I = re.IGNORECASE
 
 RULES = (
+    # In a connection string or configuration text the key may open the text; in code it sits
+    # inside a string literal (after a quote or a ';'), so ``Password = VLookup(...)`` is code.
     Rule.of(
         "secrets.connection-password",
         re.compile(r"\b(?:pwd|password)\s*=\s*(?:\{[^}*]+\}|[^\s;\"'&*{][^;\"'&]*)", I),
+        languages=frozenset({"text", "xlm"}),
+        in_comments=True,
+    ),
+    Rule.of(
+        "secrets.connection-password",
+        re.compile(r"(?:[\"';]\s*)(?:pwd|password)\s*=\s*(?:\{[^}*]+\}|[^\s;\"'&*{][^;\"'&]*)", I),
+        languages=frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r"}),
         in_comments=True,
     ),
     Rule.of(

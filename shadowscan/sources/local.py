@@ -12,6 +12,7 @@ except ImportError:  # Windows
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
+from ..kinds import excluded, kind_of
 from ..model import Candidate, Kind
 from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
 from . import Problem, private_copy
@@ -73,7 +74,6 @@ class LocalSource:
         return None if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep) else target
 
     def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]:
-        from ..crawl import excluded, kind_of
 
         try:
             st = os.stat(root)
@@ -132,7 +132,6 @@ class LocalSource:
         """Folders and candidate files of one folder, by name, each with its stat (or the error);
         other files cost one name check. The folder is opened with O_NOATIME (or its access
         time restored afterwards, see readfile.py): listing it leaves no trace."""
-        from ..crawl import kind_of
 
         dirs: list[_Dir] = []
         files: list[_File] = []

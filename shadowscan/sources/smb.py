@@ -28,6 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, NamedTuple, Sequence, TypeVar
 
+from ..kinds import excluded, kind_of
 from ..model import Candidate
 from ..readfile import TooLarge
 from . import Problem, SourceOptions, private_copy
@@ -297,7 +298,6 @@ class SmbSource:
         return self._call(folder, lambda kwargs: _list_folder(folder.unc, kwargs))
 
     def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]:
-        from ..crawl import excluded, kind_of
 
         try:
             top = parse(root)
