@@ -171,7 +171,8 @@ def test_decision_headlines_and_risk_scale_on_the_demo_share(tmp_path):
     assert match and int(match.group(1)) == HIGH_RISK == int(match.group(2)) + int(match.group(3)), d["sentence"]
     assert sum(t["tools"] for t in d["by_target"].values()) == HIGH_RISK
     assert "FI_Buchungen" in d["writes_into"]["financial"] and "TestResults" in d["writes_into"]["quality"]
-    assert {x["role"] for x in d["ask"]} <= {"registered owner", "last edited by", "author", "file owner"}
+    assert {x["role"] for x in d["ask"]} <= {"registered owner", "last edited by", "author", "file owner", "department"}
+    assert all(x["who"] != "root" for x in d["ask"]), "a system account is nobody to ask"
     bad = {a["relpath"]: (a["headline"], headline_problems(a["classification"], a["headline"]))
            for a in report["artifacts"] if headline_problems(a["classification"], a["headline"])}
     assert bad == {}

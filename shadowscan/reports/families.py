@@ -38,13 +38,21 @@ def _representative(copies: list[dict[str, Any]]) -> dict[str, Any]:
                                       -(a.get("mtime") or 0), a.get("name") or a["relpath"]))
 
 
+# accounts that own files without being anybody to ask (service and system accounts)
+SYSTEM_ACCOUNTS = frozenset({"root", "nobody", "daemon", "administrator", "administrators", "system",
+                             "nt authority\\system", "builtin\\administrators", "trustedinstaller"})
+
+
 def ask(a: dict[str, Any]) -> dict[str, str]:
     """Who to ask about an artifact: the registered owner, else the last editor, else the author,
-    else the account that owns the file, else the department."""
+    else the account that owns the file (unless a system account), else the department."""
     hints = a["facts"].get("owner_hints") or {}
+    owner = hints.get("file_owner")
+    if owner and str(owner).strip().lower() in SYSTEM_ACCOUNTS:
+        owner = None
     for role, value in (("registered owner", a.get("owner") if a.get("registered") else None),
                         ("last edited by", hints.get("last_modified_by")), ("author", hints.get("author")),
-                        ("file owner", hints.get("file_owner"))):
+                        ("file owner", owner)):
         if value:
             return {"role": role, "name": str(value)}
     return {"role": "department", "name": a["department"]}
