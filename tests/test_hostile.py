@@ -301,17 +301,22 @@ def test_rules_and_redaction_take_linear_time(piece):
         assert large / small < 9, f"{name} on {piece!r}: {small:.3f} s -> {large:.3f} s for 4x the input"
 
 
-def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
-    share = tmp_path / "share"
-    share.mkdir()
-    (share / "load.sql").write_text("INSERT INTO Blobs VALUES (0x" + "0f1e2d3c" * 40_000 + ");\n"
-                                    "UPDATE Kosten SET Betrag = Betrag * 1.1 WHERE Jahr = 2024;\n")
+def _crawl_one_analysed(tmp_path, share) -> set[str]:
+    """Crawl a share of one file (20 s timeout): it must end analysed; returns its rule ids."""
     db = tmp_path / "inv.db"
     result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "20"])
     assert result.exit_code == 0, result.output
     status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
     assert status == "analyzed", reason
-    rules = {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+
+
+def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "load.sql").write_text("INSERT INTO Blobs VALUES (0x" + "0f1e2d3c" * 40_000 + ");\n"
+                                    "UPDATE Kosten SET Betrag = Betrag * 1.1 WHERE Jahr = 2024;\n")
+    rules = _crawl_one_analysed(tmp_path, share)
     assert "writes.sql" in rules
 
 
@@ -605,10 +610,5 @@ def test_a_sheet_formatted_to_the_last_cell_is_read_by_its_cells_not_its_dimensi
                    vba_modules=[VbaModule("Main", "Sub Refresh()\n    Calculate\nEnd Sub")])
     with zipfile.ZipFile(share / "Dashboard.xlsm") as archive:
         assert b'<dimension ref="A1:XFD1048576"/>' in archive.read("xl/worksheets/sheet1.xml")
-    db = tmp_path / "inv.db"
-    result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--jobs", "1", "--timeout", "20"])
-    assert result.exit_code == 0, result.output
-    status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
-    assert status == "analyzed", reason
-    rules = {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    rules = _crawl_one_analysed(tmp_path, share)
     assert {"quality.decision", "quality.computes-limits"} <= rules

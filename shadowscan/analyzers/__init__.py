@@ -8,6 +8,7 @@ Analysis with a status and a reason. ``None`` means "not an artifact after all"
 """
 from __future__ import annotations
 
+import importlib
 from typing import Protocol
 
 from ..model import Analysis, Kind, Limits
@@ -20,33 +21,13 @@ class Analyzer(Protocol):
     def __call__(self, path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None: ...
 
 
+# one module per kind, imported when first needed (a crawl of scripts never loads oletools)
+MODULES = {Kind.EXCEL: "excel", Kind.SCRIPT: "scripts", Kind.ACCESS: "access", Kind.NOTEBOOK: "notebook",
+           Kind.GRAFANA: "grafana", Kind.POWERBI: "powerbi", Kind.POWERAPPS: "powerapps"}
+
+
 def analyzer_for(kind: Kind) -> Analyzer:
-    if kind is Kind.EXCEL:
-        from . import excel
-
-        return excel.analyze
-    if kind is Kind.SCRIPT:
-        from . import scripts
-
-        return scripts.analyze
-    if kind is Kind.ACCESS:
-        from . import access
-
-        return access.analyze
-    if kind is Kind.NOTEBOOK:
-        from . import notebook
-
-        return notebook.analyze
-    if kind is Kind.GRAFANA:
-        from . import grafana
-
-        return grafana.analyze
-    if kind is Kind.POWERBI:
-        from . import powerbi
-
-        return powerbi.analyze
-    if kind is Kind.POWERAPPS:
-        from . import powerapps
-
-        return powerapps.analyze
+    if kind in MODULES:
+        analyze: Analyzer = importlib.import_module(f"{__name__}.{MODULES[kind]}").analyze
+        return analyze
     raise ValueError(f"no analyzer for {kind}")

@@ -178,11 +178,12 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
+        stream = _workbook_stream(data)  # read once: macro-sheet check and formulas both need it
         try:  # the same parser: its VBA is extracted, now its macro sheets (one parse per .xls)
-            findings.extend(_ole_xlm(parser, data, facts, logic))
+            findings.extend(_ole_xlm(parser, stream, facts, logic))
         finally:
             parser.close()
-        findings.extend(_biff_formulas(data, facts))
+        findings.extend(_biff_formulas(stream, facts))
         facts["owner_hints"] = _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
             and not facts.get("external_links"):
@@ -226,22 +227,28 @@ def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list
 BOUNDSHEET, EOF_RECORD, MACRO_SHEET = 0x0085, 0x000A, 0x01
 
 
-def _has_macro_sheet(data: bytes) -> bool:
-    """Whether a BIFF workbook declares an Excel 4.0 macro sheet: the sheet type byte of the
-    BOUNDSHEET records at the start of the workbook stream (MS-XLS 2.4.28). True when unsure,
-    so that oletools decides."""
-    import struct
-
+def _workbook_stream(data: bytes) -> tuple[str, bytes] | None:
+    """(name, bytes) of the BIFF workbook stream of an OLE2 file; None when there is none or
+    the container cannot be opened (the callers then leave the decision to oletools)."""
     import olefile
 
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
-            if stream is None:
-                return False
-            raw = ole.openstream(stream).read()
-    except Exception:
+            name = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            return (name, ole.openstream(name).read()) if name else None
+    except Exception:  # olefile raises many types on damaged containers
+        return None
+
+
+def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
+    """Whether a BIFF workbook declares an Excel 4.0 macro sheet: the sheet type byte of the
+    BOUNDSHEET records at the start of the workbook stream (MS-XLS 2.4.28). True when unsure
+    (no stream read), so that oletools decides."""
+    import struct
+
+    if stream is None:
         return True
+    raw = stream[1]
     pos = 0
     while pos + 4 <= len(raw):
         kind, size = struct.unpack_from("<HH", raw, pos)
@@ -253,10 +260,11 @@ def _has_macro_sheet(data: bytes) -> bool:
     return True
 
 
-def _ole_xlm(parser: Any, data: bytes, facts: dict[str, Any], logic: list[tuple[str, str]]) -> list[Finding]:
+def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any],
+             logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin, asked of the parser
     that extracted the VBA (after it: asked before, the XLM would be listed as a VBA module)."""
-    if not _has_macro_sheet(data):
+    if not _has_macro_sheet(stream):
         return []  # oletools' own check parses every formula of the workbook to find out
     try:
         if not parser.detect_xlm_macros():
@@ -273,23 +281,19 @@ def _ole_xlm(parser: Any, data: bytes, facts: dict[str, Any], logic: list[tuple[
     return found
 
 
-def _biff_formulas(data: bytes, facts: dict[str, Any]) -> list[Finding]:
+def _biff_formulas(stream: tuple[str, bytes] | None, facts: dict[str, Any]) -> list[Finding]:
     """Cell formulas of a binary (BIFF8) workbook, decoded by oletools' BIFF plugin (the
     oledump plugin olevba itself uses for XLM), judged like OOXML formulas. BIFF keeps
     column headers in the shared string table, which the plugin does not list, so only
     decisions (``IF(..,"FAIL","PASS")``) and outside references are read, not limits by header."""
     import csv
 
-    import olefile
     from oletools.thirdparty.oledump.plugin_biff import cBIFF
 
+    if stream is None:
+        return []
     try:
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
-            if stream is None:
-                return []
-            raw = ole.openstream(stream).read()
-        lines = cBIFF(name=[stream], stream=raw, options="-c -r LN").Analyze()
+        lines = cBIFF(name=[stream[0]], stream=stream[1], options="-c -r LN").Analyze()
     except Exception as exc:  # the plugin raises many types on odd records
         facts["formula_error"] = f"BIFF formulas not read: oletools BIFF plugin failed with {type(exc).__name__}"
         return []

@@ -37,6 +37,11 @@ class RuleInfo:
     flow: bool = False
     does: str = ""
 
+    @property
+    def meta(self) -> tuple[str, Family, str, Severity, Impact | None]:
+        """(id, family, title, severity, impact): what the engine's collector records per rule."""
+        return self.id, self.family, self.title, self.severity, self.impact
+
     def finding(self, evidence: Iterable[Evidence], title: str | None = None) -> Finding:
         return Finding(self.id, self.family, title or self.title, self.severity, tuple(evidence), self.impact)
 

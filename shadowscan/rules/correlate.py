@@ -17,7 +17,7 @@ import re
 from typing import Iterator, Sequence
 
 from ..model import Family, Impact, Severity
-from . import catalogue, vocab
+from . import catalogue, records, vocab
 from .literals import Checked
 from .rule import Rule
 
@@ -43,16 +43,11 @@ _STATEMENT_HEAD = re.compile(r"^\s*(?:if|elseif|while|until|for|case|select|wher
 Correlation = tuple[str, Family, str, Severity, Impact | None]
 
 
-def _c(rule_id: str) -> Correlation:
-    info = catalogue.rule(rule_id)
-    return info.id, info.family, info.title, info.severity, info.impact
-
-
-FIN_WRITES = _c("financial.writes")
-QUAL_WRITES = _c("quality.writes")
-QUAL_DECISION = _c("quality.decision")
-QUAL_LIMITS = _c("quality.computes-limits")
-FIN_COMPUTES = _c("financial.computes")
+FIN_WRITES = catalogue.rule("financial.writes").meta
+QUAL_WRITES = catalogue.rule("quality.writes").meta
+QUAL_DECISION = catalogue.rule("quality.decision").meta
+QUAL_LIMITS = catalogue.rule("quality.computes-limits").meta
+FIN_COMPUTES = catalogue.rule("financial.computes").meta
 
 
 def _action_part(code: str, language: str) -> str:
@@ -96,7 +91,7 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
         # or at least a third of the columns it writes are money.
         table, columns = subject
         table_words = vocab.split_identifiers(table)
-        money = [c for c in columns if vocab.MONEY.search(vocab.split_identifiers(c))]
+        money = records.money_columns(columns)
         financial = bool(vocab.FINANCIAL.search(table_words)) or len(money) * 3 >= max(1, len(columns))
     quality_words = vocab.QUALITY.findall(split)
     # "scrap cost", "Ausschusskosten", "koszt złomu": scrap next to money is a cost category

@@ -40,9 +40,10 @@ Flow = tuple[str, Family, str, Severity, Impact, tuple[int, ...]]  # rule, famil
 
 
 def _meta(rule_id: str) -> tuple[str, Family, str, Severity, Impact]:
-    info = catalogue.rule(rule_id)
-    assert info.impact is not None, rule_id
-    return info.id, info.family, info.title, info.severity, info.impact
+    """A flow rule's tuple; flows always prove an impact."""
+    rule_id, family, title, severity, impact = catalogue.rule(rule_id).meta
+    assert impact is not None, rule_id
+    return rule_id, family, title, severity, impact
 
 
 PRICES = _meta("financial.prices")

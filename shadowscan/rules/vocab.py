@@ -3,8 +3,9 @@
 Code names things in many ways: ``scrapCost``, ``TEST_LIMIT``, ``dblPrecio``, ``PREÇO
 UNITÁRIO``, ``qty``, ``ＵＳＬ``. :func:`split_identifiers` turns all of them into the same
 *folded* words (identifiers split at case changes, underscores and digits; width, case
-and Latin accents folded; abbreviations expanded), and each vocabulary class becomes one
-compiled pattern over those words. Chinese, Japanese and Korean terms match anywhere.
+and Latin accents folded; abbreviations expanded), and each vocabulary class becomes a
+:class:`Matcher` that looks those words up (memoised per word and per line). Chinese,
+Japanese and Korean terms match anywhere.
 See ``vocabulary/README.md`` for the classes and the term syntax.
 """
 from __future__ import annotations
@@ -65,24 +66,6 @@ def _is_cjk(term: str) -> bool:
     return any("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in term)
 
 
-def term_pattern(term: str, compounds: bool = False) -> str:
-    """One vocabulary term as a regular expression over folded words (see vocabulary/README.md).
-    Used where a term must be found inside other text (tests, explanations); the classes
-    themselves are matched word by word by :class:`Matcher`, which is much faster."""
-    term = fold(term.strip())
-    if _is_cjk(term):
-        return re.escape(term)
-    stem = term.endswith("*")
-    words = term.rstrip("*").replace("'", " ").split()
-    body = r"[\s.\-/]*".join(re.escape(w) for w in words)
-    if stem:
-        head = "" if compounds and len(body) >= 6 else r"(?<![^\W\d_])"
-        return rf"{head}{body}\w*"
-    if len(words) == 1 and len(words[0]) >= 5 and words[0].isalpha():
-        return rf"{body}(?!\w)"
-    return rf"(?<![^\W\d_]){body}(?![^\W\d_])"
-
-
 _WORD = re.compile(r"(?<![^\W_])(?:[^\W_]\.){2,}|[^\W_]+(?:&[^\W_]+)*")  # words; i.o., n.i.o., p&l, r&r
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TIME_WORDS = frozenset({"time", "times", "duration", "sec", "secs", "seconds", "ms", "millis", "minutes", "function"})
@@ -133,7 +116,6 @@ class Matcher:
                     self.tails.add(parts[0])
         self.stem_lengths = sorted({len(s) for s in self.stems})
         self.tail_lengths = sorted({len(t) for t in self.tails})
-        self.pattern = "<vocabulary>"
         self._single: dict[str, bool] = {}
         self._seen: dict[str, bool] = {}
 
