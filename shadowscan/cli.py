@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from .reports.data import NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
+from .db import ERRORS, display_name, scrub
 from .store import Store, StoreError
 from .textio import visible
 
@@ -113,14 +113,21 @@ class _Group(click.Group):
 def _explain(exc: Exception) -> str:
     if isinstance(exc, StoreError):
         return str(exc)
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, ERRORS):
         if "disk" in str(exc):
-            return f"cannot write the inventory: {exc} (is the disk full?)"
-        return f"the inventory database failed: {one_line(exc)}"
+            return f"cannot write the inventory: {_secretless(str(exc))} (is the disk full?)"
+        return f"the inventory database failed: {_secretless(one_line(exc))}"
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return f"cannot use{where}: {exc.strerror or one_line(exc)}"
     return f"unexpected error: {one_line(exc)}"
+
+
+def _secretless(text: str) -> str:
+    """A message with the password of any --db URL in it replaced (the URL in SHADOWSCAN_DB too)."""
+    ctx = click.get_current_context(silent=True)
+    config = ctx.find_object(Config) if ctx is not None else None
+    return scrub(text, config.db) if config is not None else display_name(text)
 
 
 def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -131,13 +138,14 @@ def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> N
 def db_option(command: Any) -> Any:
     """``--db`` after the command too (``shadowscan report --db x``), as before it."""
     return click.option("--db", default=None, expose_value=False, callback=_set_db, is_eager=True,
-                        metavar="PATH", help="Inventory database (same as --db before the command).")(command)
+                        metavar="PATH|URL", help="Inventory database (same as --db before the command).")(command)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="shadowscan")
 @click.option("--db", envvar="SHADOWSCAN_DB", default=DEFAULT_DB, show_default=True,
-              help="Inventory database (SQLite). Also SHADOWSCAN_DB; may also follow the command.")
+              help="Inventory database: an SQLite file, or postgresql://user@host/db (password from PGPASSWORD, "
+                   "~/.pgpass or a service file). Also SHADOWSCAN_DB; may also follow the command.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
 @click.pass_context
 def main(ctx: click.Context, db: str, debug: bool) -> None:
@@ -147,8 +155,8 @@ def main(ctx: click.Context, db: str, debug: bool) -> None:
 
 def _open(config: Config, *, readonly: bool = False, must_exist: bool = True) -> Store:
     """The inventory; commands that only read it, or change what is in it, refuse to create one."""
-    if must_exist and not os.path.exists(config.db):
-        raise CliError(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
+    if must_exist and not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
     return Store(config.db, readonly=readonly)
 
 
@@ -338,7 +346,7 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
             signal.signal(signal.SIGTERM, previous)
         progress.close()
         if not quiet:
-            click.echo(summary_line(result, config.db), err=to_stdout)
+            click.echo(summary_line(result, display_name(config.db)), err=to_stdout)
         if targets:
             built = build(store, result.crawl_id)
             for fmt, target in targets:
@@ -539,8 +547,8 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
     """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
     The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
     compacted afterwards."""
-    size = _db_size(config.db)
     with _open(config) as store:
+        size = store.size()
         known = {root for _, roots in store.crawl_roots() for root in roots}
         targets = [canonical(r) for r in forget]
         unknown = [r for r in targets if r not in known]
@@ -548,6 +556,7 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
         dropped, versions = store.prune(keep, targets)
+        after = store.size()
     if not dropped and not versions:
         click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")
         return
@@ -555,11 +564,7 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
     gone = f" and forgot {', '.join(targets)}" if targets else ""
     click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
                f"kept the newest {plural(keep, 'crawl')} of each root, "
-               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {_db_size(config.db) / 1e6:.1f} MB.")
-
-
-def _db_size(path: str) -> int:
-    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {after / 1e6:.1f} MB.")
 
 
 # registry ---------------------------------------------------------------------------------
@@ -982,14 +987,14 @@ def registry_import(config: Config, file: str, by: str | None) -> None:
         raise CliError(f"{file} is not valid JSON: {exc}") from exc
     except RecursionError:
         raise CliError(f"{file}: nested too deeply to be a registry export; the registry was not changed") from None
-    fresh = not os.path.exists(config.db)  # a new inventory may start from a registry kept in version control
+    fresh = not Store.exists(config.db)  # a new inventory may start from a registry kept in version control
     with _open(config, must_exist=False) as store:
         try:
             count = _registry(store).import_(data, by=by, source=os.path.basename(file))
         except RegistryError as exc:
             raise CliError(f"{file}: {exc}; the registry was not changed") from exc
     click.echo(f"Imported {plural(count, 'registry entry', 'registry entries')} from {file} into "
-               f"{'a new inventory ' if fresh else ''}{config.db}.")
+               f"{'a new inventory ' if fresh else ''}{display_name(config.db)}.")
 
 
 if __name__ == "__main__":  # pragma: no cover
