@@ -30,7 +30,7 @@ from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
 from .db import ERRORS, display_name, scrub
-from .store import Store, StoreError
+from .store import SCHEMA_VERSION, Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
@@ -301,12 +301,15 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
+@click.option("--site", default=None, metavar="NAME",
+              help="The plant or site this crawler serves (crawls of many hosts share one inventory; "
+                   "`report --site NAME` shows one site).")
 @db_option
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
           timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
           fail_on: str, full: bool, username: str | None, port: int, follow_links: bool,
-          quiet: bool) -> None:
+          quiet: bool, site: str | None) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     # refuse a bad extension before crawling for an hour
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
@@ -319,8 +322,11 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     roots, notes = dedupe(list(paths))
     for note in notes:
         click.echo(f"shadowscan: {note}", err=True)
+    if site is not None and not site.strip():
+        raise click.BadParameter("a site needs a name", param_hint="--site")
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
-                           source=replace(_source_options(paths, username, port), follow_links=follow_links))
+                           source=replace(_source_options(paths, username, port), follow_links=follow_links),
+                           site=site.strip() if site else None)
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
     progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
     with _open(config, must_exist=False) as store:
@@ -503,16 +509,23 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
               help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
 @click.option("--root", "scope", multiple=True,
               help="Only what lies under this path or share (repeatable).")
+@click.option("--site", default=None, metavar="NAME", help="Only the roots the crawls of this site (crawl --site) cover.")
 @db_option
 @pass_config
 def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None,
-           scope: tuple[str, ...]) -> None:
-    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root).
+           scope: tuple[str, ...], site: str | None) -> None:
+    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root, of --site).
     Opens the inventory read-only."""
     targets = _targets(formats, output)
     with _open(config, readonly=True) as store:
+        roots = [canonical(p) for p in scope]
+        if site is not None:
+            sites = store.sites()
+            if site not in sites:
+                raise CliError(f"no crawl of site {site!r} in this inventory (sites: {', '.join(sorted(sites)) or 'none'})")
+            roots += sites[site]
         try:
-            built = build(store, crawl_id, [canonical(p) for p in scope])
+            built = build(store, crawl_id, roots)
         except NoCrawl as exc:
             raise CliError(str(exc)) from exc
     for fmt, target in targets:
@@ -520,19 +533,65 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
 
 
 @main.command("crawls")
+@click.option("--site", default=None, metavar="NAME", help="Only the crawls of this site.")
 @db_option
 @pass_config
-def crawls_command(config: Config) -> None:
-    """List the crawls in the inventory (ids for `report --crawl`), newest first, with their coverage."""
+def crawls_command(config: Config, site: str | None) -> None:
+    """List the crawls in the inventory (ids for `report --crawl`), newest first: when, state, host and
+    site, artifacts stored (and files still waiting for a worker), coverage and roots."""
     with _open(config, readonly=True) as store:
-        rows = store.crawls()
+        rows = store.crawls(site)
     if not rows:
-        click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one.")
+        click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one." if site is None else
+                   f"No crawl of site {site!r} in this inventory.")
         return
     for row in rows:
-        complete = row["state"] == "finished" and all(c["state"] == "complete" for c in row["coverage"])
-        click.echo(f"{row['id']:>5}  {row['started']}  {row['state']:<11} {plural(row['artifacts'], 'artifact'):>15}"
+        state = "stopped" if row["state"] == "running" and not row["alive"] else row["state"]
+        complete = row["state"] == "finished" and not row["pending"] and all(
+            c["state"] == "complete" for c in row["coverage"])
+        where = "@".join(filter(None, [row.get("site"), row.get("host")])) or "-"
+        counts = plural(row["artifacts"], "artifact")
+        if row["pending"]:
+            counts += f", {row['pending']:,} waiting for a worker"
+        elif state == "running":
+            counts += f" of {row['listed']:,} listed"
+        click.echo(f"{row['id']:>5}  {row['started']}  {state:<11} {_visible(where):<24} {counts:>15}"
                    f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
+
+
+@main.group("db")
+def db_group() -> None:
+    """The inventory database itself: its schema version and upgrades."""
+
+
+@db_group.command("upgrade")
+@db_option
+@pass_config
+def db_upgrade(config: Config) -> None:
+    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one)."""
+    if not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    with Store(config.db, upgrade=False) as store:
+        before = store.schema_version()
+        done = store.upgrade()
+        after = store.schema_version()
+    if not done:
+        click.echo(f"The inventory {display_name(config.db)} is up to date (schema {after}).")
+        return
+    for migration in done:
+        click.echo(f"Applied migration {migration.version}: {migration.name}")
+    click.echo(f"Upgraded {display_name(config.db)} from schema {before} to {after}.")
+
+
+@db_group.command("version")
+@db_option
+@pass_config
+def db_version(config: Config) -> None:
+    """The inventory's schema version, and the one this shadowscan writes."""
+    if not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    with Store(config.db, readonly=True, upgrade=False) as store:
+        click.echo(f"schema {store.schema_version()} (this shadowscan: {SCHEMA_VERSION})")
 
 
 @main.command()

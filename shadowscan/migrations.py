@@ -168,16 +168,16 @@ def current(db: Database) -> int:
     return 0
 
 
-def pending(db: Database) -> list[Migration]:
+def pending(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
     at = current(db)
-    return [m for m in MIGRATIONS if m.version > at]
+    return [m for m in MIGRATIONS if at < m.version <= to]
 
 
-def upgrade(db: Database) -> list[Migration]:
-    """Apply the migrations the inventory lacks, in order, each in one transaction with its
-    record in ``schema_migrations``; returns them."""
+def upgrade(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
+    """Apply the migrations the inventory lacks (up to schema ``to``), in order, each in one
+    transaction with its record in ``schema_migrations``; returns them."""
     done: list[Migration] = []
-    for migration in pending(db):
+    for migration in pending(db, to):
         sql = migration.sql(db, current(db))
         db.commit()
         applied = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -34,6 +34,7 @@ ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the 
 # whole timeout); it is retried with --full or a longer --timeout than the one it hit.
 ATIME_NOT_KEPT = ("changed by reading: the scanning account is not the file's owner, so it can neither read "
                   "without updating the access time (O_NOATIME) nor put it back")
+HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
 RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
@@ -44,6 +45,7 @@ class CrawlOptions:
     jobs: int = field(default_factory=default_jobs)
     source: SourceOptions = field(default_factory=SourceOptions)
     incremental: bool = True  # reuse the stored analysis of files whose size and mtime did not change
+    site: str | None = None  # the plant or site the crawler serves (crawls from many hosts share an inventory)
 
 
 @dataclass
@@ -163,7 +165,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     sweep_private_copies()  # database copies left in the temporary folder by crawls that were killed
     crawl_id = store.begin_crawl(roots, {
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
-        "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps)
+        "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps, site=options.site)
     result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
     take_atime_failures()
     coverage = {c.root: c for c in result.coverage}
@@ -174,7 +176,15 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     now = datetime.now(timezone.utc)
     listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
 
-    last_commit = time.monotonic()
+    last_commit = last_beat = time.monotonic()
+    counts = {"listed": 0, "stored": 0}
+
+    def heartbeat(force: bool = False) -> None:
+        """The crawl's progress in its row (``shadowscan crawls``), every few seconds, with a commit."""
+        nonlocal last_beat
+        if force or time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+            store.progress(crawl_id, counts["listed"], counts["stored"])
+            last_beat = time.monotonic()
 
     def inside(path: str) -> bool:
         return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
@@ -197,6 +207,9 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         nonlocal last_commit
         artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
+        counts["stored"] += 1
+        if commit:
+            heartbeat()
         store.add(crawl_id, artifact, change, ENGINE, commit=commit)
         if commit:
             last_commit = time.monotonic()
@@ -245,6 +258,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     def tasks() -> Iterator[Task]:
         for root in roots:
             for item in crawling.walk([root], options.excludes, options.source):
+                counts["listed"] += 1
                 if isinstance(item, crawling.Problem):
                     problem = _problem_candidate(item)
                     if listed:
@@ -282,6 +296,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     record(root, candidate, sha256, analysis, change)
                 elif skipped:
                     skipped(candidate)
+        heartbeat(force=True)
         store.commit()
         for cov in result.coverage:
             if cov.state == "complete" and (cov.unlisted or cov.unreadable):

@@ -98,10 +98,11 @@ class Store:
     ``readonly`` opens it for reading only (reports): it never writes, never waits for a
     crawl's write lock and refuses a file that is not already an inventory."""
 
-    def __init__(self, target: str, readonly: bool = False) -> None:
+    def __init__(self, target: str, readonly: bool = False, upgrade: bool = True) -> None:
         self.target = target
         self.path = self.name = display_name(target)  # for messages: a URL's password never shows
         self.readonly = readonly
+        self.auto_upgrade = upgrade
         if not is_url(target):
             if os.path.isdir(target):
                 raise StoreError(f"{target} is a folder, not an inventory file: pass --db FILE")
@@ -150,7 +151,7 @@ class Store:
             raise StoreError(f"{self.path} is not a shadowscan inventory (an SQLite file without its tables)")
         version = migrations.current(self.db)
         self.db.commit()
-        if version < SCHEMA_VERSION:  # an older inventory: upgrade it once, then read
+        if version < SCHEMA_VERSION and self.auto_upgrade:  # an older inventory: upgrade it once, then read
             self.db.close()
             Store(self.target).close()
             self.db = connect(self.target, readonly=True)
@@ -168,7 +169,7 @@ class Store:
         version = migrations.current(self.db)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.name} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
-        if version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and self.auto_upgrade:
             self.upgrade()
 
     def upgrade(self) -> list[migrations.Migration]:
@@ -211,7 +212,8 @@ class Store:
                 busy = [r for r in json.loads(row["roots"]) for mine in roots
                         if (overlaps or (lambda a, b: a == b))(r, safe_text(mine))]
                 if busy:
-                    where = f"{row['host']}, process {row['pid']}" if row["host"] else f"process {row['pid']}"
+                    where = f"process {row['pid']}" + (f" on {row['host']}" if row["host"] else "") + \
+                        (f", site {row['site']}" if row["site"] else "")
                     raise CrawlBusy(f"crawl {row['id']} of {busy[0]} is still running ({where}, "
                                     f"started {row['started']}): wait for it to end, or stop it, then crawl again")
             crawl_id = int(self.db.execute(

@@ -298,7 +298,11 @@ def test_an_inventory_of_the_previous_schema_is_upgraded(tmp_path):
     report = json.loads(run("--db", str(db), "report", "-f", "json").output)
     assert report["summary"]["total"] == 1 and report["artifacts"][0]["relpath"] == "q/reject.py"
     assert report["artifacts"][0]["findings"][0]["rule"] == "quality.decision"
-    assert sqlite3.connect(db).execute("SELECT value FROM meta").fetchone()[0] == "2"
+    from shadowscan.migrations import SCHEMA_VERSION
+
+    assert sqlite3.connect(db).execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    applied = [r[0] for r in sqlite3.connect(db).execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert applied == list(range(2, SCHEMA_VERSION + 1))
 
 
 def test_no_write_lock_is_held_while_a_file_is_analysed(tmp_path):
