@@ -29,7 +29,8 @@ from .reports.data import NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
-from .db import ERRORS, display_name, scrub
+from .db import ERRORS, display_name, is_url, scrub
+from .queue import STALLED_AFTER, QueueSender, run_worker
 from .store import SCHEMA_VERSION, Store, StoreError
 from .textio import visible
 
@@ -207,6 +208,13 @@ class _Progress:
         self.done += 1
         self._update()
 
+    def waiting(self, left: int) -> None:
+        """A queued crawl waits for the workers: ``left`` files not stored yet."""
+        if self.mode != "off" and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            click.echo(f"shadowscan: listing done, waiting for workers: {plural(left, 'file')} not analysed yet",
+                       err=True)
+
     def listing_done(self) -> None:
         self.complete = True
         if self._live is not None:
@@ -301,6 +309,9 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
+@click.option("--queue", "queued", is_flag=True,
+              help="List only, and leave the analysis to `shadowscan worker` processes on any host (PostgreSQL "
+                   "inventory); the crawl ends when they have stored every file.")
 @click.option("--site", default=None, metavar="NAME",
               help="The plant or site this crawler serves (crawls of many hosts share one inventory; "
                    "`report --site NAME` shows one site).")
@@ -309,7 +320,7 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
           timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
           fail_on: str, full: bool, username: str | None, port: int, follow_links: bool,
-          quiet: bool, site: str | None) -> None:
+          quiet: bool, queued: bool, site: str | None) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     # refuse a bad extension before crawling for an hour
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
@@ -327,12 +338,19 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
                            source=replace(_source_options(paths, username, port), follow_links=follow_links),
                            site=site.strip() if site else None)
+    if queued and not is_url(config.db):
+        raise CliError("--queue needs a PostgreSQL inventory that workers on other hosts reach "
+                       "(--db postgresql://...)")
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
     progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
-    with _open(config, must_exist=False) as store:
+    with _open(config, must_exist=False) as store, contextlib.ExitStack() as stack:
+        queue = None
+        if queued:
+            queue = QueueSender(store, config.db, progress.waiting)
+            stack.callback(queue.close)
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
-            result = run_crawl(roots, store, options, _Hooks(progress))
+            result = run_crawl(roots, store, options, _Hooks(progress), queue)
         except KeyboardInterrupt:
             progress.close()
             click.echo("Interrupted: everything finished so far is kept in the inventory; coverage is incomplete.",
@@ -1054,6 +1072,26 @@ def registry_import(config: Config, file: str, by: str | None) -> None:
             raise CliError(f"{file}: {exc}; the registry was not changed") from exc
     click.echo(f"Imported {plural(count, 'registry entry', 'registry entries')} from {file} into "
                f"{'a new inventory ' if fresh else ''}{display_name(config.db)}.")
+
+
+@main.command()
+@click.option("--until-empty", is_flag=True, help="Stop when no job is waiting (default: run until stopped).")
+@click.option("--stalled-after", type=click.FloatRange(1), default=STALLED_AFTER, show_default=True,
+              help="Seconds without a worker's heartbeat before its jobs go to another worker.")
+@smb_options
+@db_option
+@pass_config
+def worker(config: Config, until_empty: bool, stalled_after: float, username: str | None, port: int) -> None:
+    """Analyse the files queued by `crawl --queue` (any number of workers, on any host) and store
+    their verdicts; stops on SIGTERM or Ctrl-C after the file at hand."""
+    if not is_url(config.db):
+        raise CliError("a worker needs the PostgreSQL inventory the crawlers queue into (--db postgresql://...)")
+    with Store(config.db):  # the schema (and the queue's) is current before jobs are taken
+        pass
+    source = _source_options(("//",) if username else (), username, port)
+    done = run_worker(config.db, source, until_empty=until_empty, stalled_after=stalled_after)
+    click.echo(f"Worker stopped: {plural(done, 'file')} analysed.", err=True)
+
 
 
 if __name__ == "__main__":  # pragma: no cover

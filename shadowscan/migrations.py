@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from procrastinate.schema import SchemaManager
+
 from .db import Database
 from .registry import SCHEMA as REGISTRY_SCHEMA
 
@@ -148,9 +150,18 @@ def _sites(db: Database, _at: int) -> str:
     return db.ddl(_SITES)
 
 
+def _queue(db: Database, _at: int) -> str:
+    """PostgreSQL: the task queue's own tables and functions (procrastinate's schema, as it ships it);
+    SQLite has no queue (an SQLite inventory is one machine's), so nothing."""
+    if db.dialect != "postgresql" or "procrastinate_jobs" in db.tables():
+        return ""
+    return str(SchemaManager.get_schema())
+
+
 MIGRATIONS = (
     Migration(2, "baseline: versions shared between crawls, coverage per root, the registry", _baseline),
     Migration(3, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
+    Migration(4, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from . import __version__
 from . import crawl as crawling
@@ -144,6 +144,41 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     return Artifact(candidate, sha256, analysis, verdict, {**state, **({"review": review} if review else {})})
 
 
+def registered_path_check(store: Store, roots: Sequence[str], source: SourceOptions) -> Callable[[str], bool]:
+    """Whether a registered path still holds its tool. Under a crawl root: a stat through the
+    crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
+    word (seen, not vanished since) and no contact at all."""
+    def inside(path: str) -> bool:
+        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
+                   for root in roots)
+
+    def known(path: str) -> bool:
+        if inside(path):
+            return source_for(path, source).exists(path)
+        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
+                               "LIMIT 1", (safe_text(path),)).fetchone()
+        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+    return known
+
+
+def outcome_analysis(outcome: Any) -> tuple[str | None, Analysis | None]:
+    """(sha256, analysis) of what the pool returned for a file (a failure becomes its status)."""
+    if isinstance(outcome, Failure):
+        return None, _failure_analysis(outcome)
+    sha256, analysis = outcome
+    return sha256, analysis
+
+
+class Queue(Protocol):
+    """Where a queued crawl (``crawl --queue``) sends the files to analyse instead of its own pool."""
+
+    def add(self, crawl_id: int, root: str, candidate: Candidate, change: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def wait(self, crawl_id: int) -> None: ...
+
+
 def _failure_analysis(failure: Failure) -> Analysis:
     status = Status.TIMEOUT if failure.kind == "timeout" else Status.ANALYZER_CRASHED
     return Analysis.failed(status, failure.reason)
@@ -156,8 +191,11 @@ def _problem_candidate(problem: crawling.Problem) -> Candidate:
 
 
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
-              progress: Progress | None = None) -> CrawlResult:
+              progress: Progress | None = None, queue: Queue | None = None) -> CrawlResult:
     """Crawl ``roots`` (canonical: see :mod:`.roots`) into ``store``; returns counts and coverage.
+
+    With a ``queue``, the files to analyse go to it (analysis workers on any host store their
+    verdicts) and the crawl waits until they are all stored: it is finished only then.
 
     Ctrl-C marks the crawl ``interrupted``, any other exception ``failed`` with its reason
     (then re-raised): a crawl is ``finished`` only when it ran to its end."""
@@ -165,7 +203,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     sweep_private_copies()  # database copies left in the temporary folder by crawls that were killed
     crawl_id = store.begin_crawl(roots, {
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
-        "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps, site=options.site)
+        "timeout": options.limits.timeout, "jobs": options.jobs, "memory_mb": options.limits.memory_mb,
+        "follow_links": options.source.follow_links}, overlaps=overlaps, site=options.site, queued=queue is not None)
     result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
     take_atime_failures()
     coverage = {c.root: c for c in result.coverage}
@@ -186,19 +225,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
             store.progress(crawl_id, counts["listed"], counts["stored"])
             last_beat = time.monotonic()
 
-    def inside(path: str) -> bool:
-        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
-                   for root in roots)
-
-    def known(path: str) -> bool:
-        """Whether a registered path still holds its tool. Under a crawl root: a stat through the
-        crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
-        word (seen, not vanished since) and no contact at all."""
-        if inside(path):
-            return source_for(path, options.source).exists(path)
-        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
-                               "LIMIT 1", (safe_text(path),)).fetchone()
-        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+    known = registered_path_check(store, roots, options.source)
 
     def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False) -> None:
@@ -285,17 +312,23 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     state, reason = "finished", None
     try:
-        with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
-                        reaped=sweep_private_copies) as pool:
-            for (candidate, change, root), outcome in pool.map(tasks()):
-                if isinstance(outcome, Failure):
-                    record(root, candidate, None, _failure_analysis(outcome), change)
-                    continue
-                sha256, analysis = outcome
-                if analysis is not None:  # None: an .xlsx without macros, not an artifact
-                    record(root, candidate, sha256, analysis, change)
-                elif skipped:
-                    skipped(candidate)
+        if queue is not None:
+            for (candidate, change, root), _function, _args in tasks():
+                queue.add(crawl_id, root, candidate, change)
+            queue.flush()
+            heartbeat(force=True)
+            store.commit()
+            queue.wait(crawl_id)
+            _count_stored(store, result)
+        else:
+            with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
+                            reaped=sweep_private_copies) as pool:
+                for (candidate, change, root), outcome in pool.map(tasks()):
+                    sha256, analysis = outcome_analysis(outcome)
+                    if analysis is not None:  # None: an .xlsx without macros, not an artifact
+                        record(root, candidate, sha256, analysis, change)
+                    elif skipped:
+                        skipped(candidate)
         heartbeat(force=True)
         store.commit()
         for cov in result.coverage:
@@ -320,6 +353,31 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         _end(store, crawl_id, state, started, reason)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _count_stored(store: Store, result: CrawlResult) -> None:
+    """The counts of a queued crawl, from what the crawler and the workers stored."""
+    result.classifications.clear()
+    result.statuses.clear()
+    result.levels.clear()
+    for change in ("new", "changed", "unchanged"):
+        result.changes.pop(change, None)
+    unreadable: Counter[str] = Counter()
+    for row in store.artifacts(result.crawl_id):
+        result.classifications[row["classification"]] += 1
+        result.statuses[row["status"]] += 1
+        result.changes[row["change"]] += 1
+        registry = json.loads(row["registry"])
+        if row["classification"] == "shadow-it":
+            result.levels["shadow-it"] += 1
+        elif row["kind"] != Kind.FOLDER.value and not registry.get("registered"):
+            result.levels["unregistered"] += 1
+        elif registry.get("signoff") == "stale":
+            result.levels["stale-signoff"] += 1
+        if row["status"] == Status.UNREADABLE.value and row["kind"] != Kind.FOLDER.value:
+            unreadable[row["root"]] += 1
+    for cov in result.coverage:
+        cov.unreadable = unreadable[cov.root]
 
 
 def _count(result: CrawlResult, artifact: Artifact) -> None:

@@ -407,6 +407,34 @@ class Store:
         self.db.compact()
         return sorted(drop), gone
 
+    # queued analysis (crawl --queue, worker) -------------------------------------------
+    def add_pending(self, crawl_id: int, items: Sequence[tuple[str, str, str, str]]) -> None:
+        """Files of a queued crawl waiting for a worker: (path, root, candidate JSON, change); committed."""
+        self.db.executemany("INSERT INTO pending (crawl_id, path, root, candidate, change) VALUES (?,?,?,?,?) "
+                            "ON CONFLICT (crawl_id, path) DO NOTHING",
+                            [(crawl_id, safe_text(path), safe_text(root), candidate, change)
+                             for path, root, candidate, change in items])
+        self.db.commit()
+
+    def pending_count(self, crawl_id: int) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM pending WHERE crawl_id = ?", (crawl_id,)).fetchone()
+        self.db.commit()
+        return int(row[0])
+
+    def take_pending(self, crawl_id: int, path: str) -> Row | None:
+        """A worker takes a file: its try is counted (and committed) before the analysis starts, so
+        a file that takes down every worker ends after a bounded number of tries."""
+        row = self.db.execute("UPDATE pending SET tries = tries + 1 WHERE crawl_id = ? AND path = ? "
+                              "RETURNING root, candidate, change, tries", (crawl_id, path)).fetchone()
+        self.db.commit()
+        return row
+
+    def finish_pending(self, crawl_id: int, path: str) -> bool:
+        """Begin storing a worker's verdict: the file leaves the queue in the same transaction as its
+        verdict is added (the caller commits). False when another worker stored it already."""
+        return self.db.execute("DELETE FROM pending WHERE crawl_id = ? AND path = ? RETURNING path",
+                               (crawl_id, path)).fetchone() is not None
+
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
             commit: bool = True) -> int:

@@ -53,7 +53,7 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     listing = run("--db", db, "crawls").output
     assert "finished" in listing and "1 artifact" in listing
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4]
     assert {"site", "listed", "heartbeat"} <= {r[1] for r in con.execute("PRAGMA table_info(crawls)")}
 
 
