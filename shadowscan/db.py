@@ -154,6 +154,11 @@ class Database:
             raise
         self.commit()
 
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Only one process migrates the schema at a time (crawlers and workers starting together)."""
+        yield
+
     def tables(self) -> set[str]:
         raise NotImplementedError
 
@@ -328,6 +333,18 @@ class PostgresDatabase(Database):
     @property
     def in_transaction(self) -> bool:
         return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        self.conn.execute("SELECT pg_advisory_lock(%s, -1)", (LOCK_NAMESPACE,))
+        self.conn.commit()
+        try:
+            yield
+        finally:
+            if self.in_transaction:
+                self.conn.rollback()
+            self.conn.execute("SELECT pg_advisory_unlock(%s, -1)", (LOCK_NAMESPACE,))
+            self.conn.commit()
 
     def tables(self) -> set[str]:
         rows = self.conn.execute("SELECT table_name FROM information_schema.tables "

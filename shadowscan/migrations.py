@@ -187,6 +187,11 @@ def pending(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
 def upgrade(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
     """Apply the migrations the inventory lacks (up to schema ``to``), in order, each in one
     transaction with its record in ``schema_migrations``; returns them."""
+    with db.schema_lock():
+        return _upgrade(db, to)
+
+
+def _upgrade(db: Database, to: int) -> list[Migration]:
     done: list[Migration] = []
     for migration in pending(db, to):
         sql = migration.sql(db, current(db))
