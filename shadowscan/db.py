@@ -307,15 +307,15 @@ class PostgresDatabase(Database):
         self.conn.commit()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
-        return self.conn.execute(_to_pyformat(sql) if params else sql, params or None)  # type: ignore[arg-type]
+        return self.conn.execute(_to_pyformat(sql) if params else sql, params or None)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:
-            cur.executemany(_to_pyformat(sql), rows)  # type: ignore[arg-type]
+            cur.executemany(_to_pyformat(sql), rows)
 
     def script(self, sql: str) -> None:
         try:
-            self.conn.execute(sql)  # type: ignore[arg-type]
+            self.conn.execute(sql)
         except BaseException:
             self.conn.rollback()
             raise

@@ -256,8 +256,10 @@ class Store:
     def crawl(self, crawl_id: int | None = None) -> Row | None:
         """One crawl; by default the latest one."""
         if crawl_id is None:
-            return self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
-        return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+            latest: Row | None = self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+            return latest
+        row: Row | None = self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+        return row
 
     def crawls(self, site: str | None = None) -> list[dict[str, Any]]:
         """Every crawl (of ``site``), newest first, with its artifact count, coverage per root, files
@@ -424,8 +426,8 @@ class Store:
     def take_pending(self, crawl_id: int, path: str) -> Row | None:
         """A worker takes a file: its try is counted (and committed) before the analysis starts, so
         a file that takes down every worker ends after a bounded number of tries."""
-        row = self.db.execute("UPDATE pending SET tries = tries + 1 WHERE crawl_id = ? AND path = ? "
-                              "RETURNING root, candidate, change, tries", (crawl_id, path)).fetchone()
+        row: Row | None = self.db.execute("UPDATE pending SET tries = tries + 1 WHERE crawl_id = ? AND path = ? "
+                                          "RETURNING root, candidate, change, tries", (crawl_id, path)).fetchone()
         self.db.commit()
         return row
 

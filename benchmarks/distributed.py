@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Benchmark 9 (issue 17): distributed analysis against one PostgreSQL, and the SQLite crawl.
+
+1. A generated tree of macro workbooks (the project's own writer, as analysis.py) is crawled
+   with ``crawl --queue`` and analysed by 1, 2 and 4 ``shadowscan worker`` processes against
+   one PostgreSQL server (started here, tests/pgserver.py), each into a fresh database;
+   time from the crawl's start until it ends (it ends when every file is stored).
+   Aim: 2 workers >= 1.7x the throughput of 1 (on 2 cores).
+2. The single-host SQLite crawl (``crawl --jobs 2``) of the same tree with this code and with
+   the code of a reference commit (default ``main``, exported with ``git archive``), in the
+   same run. Aim: not slower.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, env, report, shadowscan, timed
+from analysis import make_workbooks
+
+sys.path.insert(0, str(REPO / "tests"))
+from pgserver import PostgresServer  # noqa: E402
+
+
+def distributed(server: PostgresServer, share: Path, workers: int, n: int, name: str) -> float:
+    """Seconds from the queued crawl's start to its end with ``workers`` worker processes."""
+    url = server.create_database(name)
+    # the schema first (a crawl would create it too), so that workers and crawler start alike
+    subprocess.run([sys.executable, "-c", f"from shadowscan.store import Store; Store({url!r}).close()"],
+                   env=env(), check=True)
+    crew = [subprocess.Popen(shadowscan("--db", url, "worker"), env=env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(workers)]
+    try:
+        time.sleep(1.0)  # workers connected and listening
+        seconds, proc = timed(shadowscan("--db", url, "crawl", str(share), "--queue", "--quiet"), env=env())
+    finally:
+        for p in crew:
+            p.send_signal(signal.SIGTERM)
+        for p in crew:
+            p.wait(120)
+    done = sum(int(line.split()[2]) for p in crew for line in (p.stderr.read() if p.stderr else "").splitlines()
+               if line.startswith("Worker stopped"))
+    if done < n:
+        raise SystemExit(f"the workers analysed {done} of {n} files")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workbooks", type=int, default=5000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--reference", default="main", help="git commit or branch to compare the SQLite crawl with")
+    parser.add_argument("--repeat", type=int, default=1, help="repeat each measurement (best is reported)")
+    args = parser.parse_args()
+    counts = [int(w) for w in args.workers.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        share = Path(tmp) / "share"
+        started = time.perf_counter()
+        make_workbooks(share, args.workbooks)
+        n = sum(1 for _ in share.rglob("*.xlsm"))
+        print(f"generated {n} workbooks in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        timed(["cat", *map(str, share.rglob("*.xlsm"))])  # the page cache warm for every run
+        ref = Path(tmp) / "reference"
+        ref.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", args.reference], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(ref)], input=archive.stdout, check=True)
+        ref_env = {**os.environ, "PYTHONPATH": str(ref)}
+        rows: list[tuple[str, str]] = [("load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg()))]
+        lite: dict[str, float] = {}
+        for label, environment in (("reference", ref_env), ("this branch", env())):
+            best = float("inf")
+            for attempt in range(args.repeat):
+                db = Path(tmp) / f"{label.replace(' ', '_')}{attempt}.db"
+                seconds, _ = timed([sys.executable, "-m", "shadowscan.cli", "--db", str(db), "crawl", str(share),
+                                    "--jobs", "2", "--quiet"], env=environment)
+                best = min(best, seconds)
+            lite[label] = best
+            rows.append((f"SQLite crawl --jobs 2, {label}", f"{best:.1f} s ({n / best:.0f} files/s)"))
+        rows.append(("SQLite: this branch vs reference", f"{lite['reference'] / lite['this branch']:.2f}x "
+                                                         "the reference's rate (aim >= 1.0, within noise)"))
+        with PostgresServer() as server:
+            rate: dict[int, float] = {}
+            for workers in counts:
+                best = min(distributed(server, share, workers, n, f"bench_{workers}_{i}") for i in range(args.repeat))
+                rate[workers] = n / best
+                rows.append((f"PostgreSQL, {workers} worker(s)", f"{best:.1f} s ({rate[workers]:.0f} files/s)"))
+            if 1 in rate:
+                for workers in counts[1:]:
+                    rows.append((f"scaling 1 -> {workers} workers", f"{rate[workers] / rate[1]:.2f}x"
+                                 + ("  (aim >= 1.7x)" if workers == 2 else "")))
+        rows.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
+        report(f"distributed analysis of {n} macro workbooks ({os.cpu_count()} cores)", rows)
+
+
+if __name__ == "__main__":
+    main()
