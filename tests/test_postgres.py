@@ -165,3 +165,24 @@ def test_sites_and_the_estate_across_backends_give_the_same_verdicts(tmp_path, p
     assert len(listing) == 1 and "Plant B@" in listing[0] and "Finance" in listing[0]
     line = one_line_error(run("--db", pg_url, "report", "--site", "Plant C"))
     assert "no crawl of site 'Plant C'" in line and "Plant A" in line
+
+
+@pytest.mark.slow
+def test_the_readme_postgresql_block_runs_as_written(tmp_path, pg_url):
+    """The README's `runs-with-postgresql` block, in one bash session from a folder laid out like a
+    clone (samples/, .venv on PATH), with SHADOWSCAN_DB pointing at the test server."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"<!-- runs-with-postgresql -->\s*```sh\n(.*?)```", text, re.S)
+    (tmp_path / "samples").symlink_to(REPO / "samples")
+    (tmp_path / "out").mkdir()
+    env = {**ENV, "SHADOWSCAN_DB": pg_url, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    out = subprocess.run(["bash", "-c", "set -eo pipefail\n" + block], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Plant-A@" in out.stdout and "Plant-B@" in out.stdout
+    estate = json.loads((tmp_path / "out" / "estate.json").read_text())
+    assert estate["summary"]["coverage_complete"] and estate["summary"]["total"] > 5
+    assert (tmp_path / "out" / "plant-a.html").is_file()
+    assert out.stderr.count("Worker stopped") == 2
