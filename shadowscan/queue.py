@@ -100,7 +100,8 @@ class QueueSender:
         if not self.buffer:
             return
         self.store.add_pending(self.crawl_id, self.buffer)  # committed before the jobs exist
-        self.app.tasks[TASK].batch_defer(*({"crawl_id": self.crawl_id, "path": path} for path, *_ in self.buffer))
+        jobs: list[dict[str, Any]] = [{"crawl_id": self.crawl_id, "path": path} for path, *_ in self.buffer]
+        self.app.tasks[TASK].batch_defer(*jobs)
         self.sent += len(self.buffer)
         self.buffer = []
 
@@ -208,7 +209,8 @@ def run_worker(url: str, source: SourceOptions, *, until_empty: bool = False,
             await _retry_stalled(app, stalled_after, once=True)
             retrier = asyncio.create_task(_retry_stalled(app, stalled_after))
             try:
-                await app.run_worker_async(queues=[QUEUE], wait=not until_empty, name=name, concurrency=1,
+                await app.run_worker_async(queues=[QUEUE], wait=not until_empty, name=name or "shadowscan",
+                                           concurrency=1,
                                            update_heartbeat_interval=max(stalled_after / 3, 0.5),
                                            stalled_worker_timeout=stalled_after, delete_jobs="successful",
                                            fetch_job_polling_interval=1.0)
