@@ -103,7 +103,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGINT)  # fast shutdown
+            os.kill(self.proc.pid, signal.SIGQUIT)  # immediate shutdown: a throwaway cluster, nothing to keep
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:

@@ -186,3 +186,13 @@ def test_the_readme_postgresql_block_runs_as_written(tmp_path, pg_url):
     assert estate["summary"]["coverage_complete"] and estate["summary"]["total"] > 5
     assert (tmp_path / "out" / "plant-a.html").is_file()
     assert out.stderr.count("Worker stopped") == 2
+
+
+def test_queue_and_worker_need_postgresql(tmp_path):
+    """An SQLite inventory is one machine's: --queue and worker refuse it in one line, before any work."""
+    share = make_share(tmp_path / "share")
+    db = tmp_path / "inv.db"
+    line = one_line_error(run("--db", db, "crawl", share, "--queue"))
+    assert "--queue needs a PostgreSQL inventory" in line and not db.exists()
+    line = one_line_error(run("--db", db, "worker"))
+    assert "a worker needs the PostgreSQL inventory" in line
