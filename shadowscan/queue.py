@@ -4,8 +4,9 @@ The queue is procrastinate's (a maintained PostgreSQL task queue: jobs, worker h
 LISTEN/NOTIFY); its schema is migration 4 of the inventory. Shadowscan keeps its own
 record of what a crawl still waits for in the ``pending`` table:
 
-* the crawler writes a batch of ``pending`` rows, commits, then defers one job per file
-  (job arguments: crawl id and path, nothing else);
+* the crawler writes a batch of ``pending`` rows, commits, then defers one job per
+  :data:`JOB_FILES` files (job arguments: crawl id and paths, nothing else): the queue's own
+  work (fetch, heartbeat, finish) is shared by several files, so workers scale with cores;
 * a worker *takes* the file (its try counted and committed before the analysis starts),
   analyses it in the isolated process pool of :mod:`.pool` (a crashing file costs that file,
   ``analyzer-crashed``, never the worker), judges it, and stores the verdict and deletes the
@@ -41,6 +42,7 @@ TASK = "shadowscan.analyse"
 QUEUE = "shadowscan-analysis"
 MAX_TRIES = 3  # workers a file may take down before it is stored as analyzer-crashed
 BATCH = 200  # files per commit and deferral while listing
+JOB_FILES = 10  # files per job
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat before its jobs are given to another worker
 
 
@@ -56,11 +58,12 @@ def _candidate(text: str) -> Candidate:
     return Candidate(**data)
 
 
-def _analyse(crawl_id: int, path: str) -> None:
-    """The job: analyse one file of a queued crawl (in a worker process started by :func:`run_worker`)."""
+def _analyse(crawl_id: int, paths: list[str]) -> None:
+    """The job: analyse files of a queued crawl (in a worker process started by :func:`run_worker`)."""
     if _WORKER is None:
         raise RuntimeError("the analysis job runs in `shadowscan worker` only")
-    _WORKER.analyse(crawl_id, path)
+    for path in paths:
+        _WORKER.analyse(crawl_id, path)
 
 
 def _app(url: str, sync: bool) -> procrastinate.App:
@@ -100,7 +103,9 @@ class QueueSender:
         if not self.buffer:
             return
         self.store.add_pending(self.crawl_id, self.buffer)  # committed before the jobs exist
-        jobs: list[dict[str, Any]] = [{"crawl_id": self.crawl_id, "path": path} for path, *_ in self.buffer]
+        paths = [path for path, *_ in self.buffer]
+        jobs: list[dict[str, Any]] = [{"crawl_id": self.crawl_id, "paths": paths[i:i + JOB_FILES]}
+                                      for i in range(0, len(paths), JOB_FILES)]
         self.app.tasks[TASK].batch_defer(*jobs)
         self.sent += len(self.buffer)
         self.buffer = []
