@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -28,12 +29,27 @@ sys.path.insert(0, str(REPO / "tests"))
 from pgserver import PostgresServer  # noqa: E402
 
 
-def distributed(server: PostgresServer, share: Path, workers: int, n: int, name: str) -> float:
-    """Seconds from the queued crawl's start to its end with ``workers`` worker processes."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu(server: PostgresServer) -> float:
+    """CPU seconds of the PostgreSQL server and the backends it has reaped (/proc: utime, stime,
+    cutime, cstime of the postmaster)."""
+    assert server.proc is not None
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def distributed(server: PostgresServer, share: Path, workers: int, n: int, name: str) -> tuple[float, float]:
+    """(seconds from the queued crawl's start to its end, CPU seconds of crawler, workers, their analysis
+    processes and the database server) with ``workers`` worker processes."""
     url = server.create_database(name)
     # the schema first (a crawl would create it too), so that workers and crawler start alike
     subprocess.run([sys.executable, "-c", f"from shadowscan.store import Store; Store({url!r}).close()"],
                    env=env(), check=True)
+    cpu = _children_cpu() + _server_cpu(server)
     crew = [subprocess.Popen(shadowscan("--db", url, "worker"), env=env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True) for _ in range(workers)]
     try:
@@ -44,11 +60,12 @@ def distributed(server: PostgresServer, share: Path, workers: int, n: int, name:
             p.send_signal(signal.SIGTERM)
         for p in crew:
             p.wait(120)
-    done = sum(int(line.split()[2]) for p in crew for line in (p.stderr.read() if p.stderr else "").splitlines()
-               if line.startswith("Worker stopped"))
+    lines = [line for p in crew for line in (p.stderr.read() if p.stderr else "").splitlines()]
+    done = sum(int(line.split()[2].replace(",", "")) for line in lines if line.startswith("Worker stopped"))
     if done < n:
         raise SystemExit(f"the workers analysed {done} of {n} files")
-    return seconds
+    time.sleep(0.5)  # the server reaps the backends of the closed connections
+    return seconds, _children_cpu() + _server_cpu(server) - cpu
 
 
 def main() -> None:
@@ -73,27 +90,33 @@ def main() -> None:
         ref_env = {**os.environ, "PYTHONPATH": str(ref)}
         rows: list[tuple[str, str]] = [("load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg()))]
         lite = {"reference": float("inf"), "this branch": float("inf")}
+        lite_cpu = {"reference": float("inf"), "this branch": float("inf")}
         for attempt in range(args.repeat):  # interleaved, so that a change of load hits both alike
             for label, environment in (("reference", ref_env), ("this branch", env())):
                 db = Path(tmp) / f"{label.replace(' ', '_')}{attempt}.db"
+                before = _children_cpu()
                 seconds, _ = timed([sys.executable, "-m", "shadowscan.cli", "--db", str(db), "crawl", str(share),
                                     "--jobs", "2", "--quiet"], env=environment)
                 lite[label] = min(lite[label], seconds)
+                lite_cpu[label] = min(lite_cpu[label], _children_cpu() - before)
         for label, best in lite.items():
             rows.append((f"SQLite crawl --jobs 2, {label} (best of {args.repeat})",
-                         f"{best:.1f} s ({n / best:.0f} files/s)"))
+                         f"{best:.1f} s ({n / best:.0f} files/s), CPU {1000 * lite_cpu[label] / n:.1f} ms/file"))
         rows.append(("SQLite: this branch vs reference", f"{lite['reference'] / lite['this branch']:.2f}x "
                                                          "the reference's rate (aim >= 1.0, within noise)"))
         with PostgresServer() as server:
             rate: dict[int, float] = {}
             seconds = {w: float("inf") for w in counts}
+            cpu = {w: float("inf") for w in counts}
             for i in range(args.repeat):  # interleaved as above
                 for workers in counts:
-                    seconds[workers] = min(seconds[workers], distributed(server, share, workers, n, f"b{workers}_{i}"))
+                    wall, used = distributed(server, share, workers, n, f"b{workers}_{i}")
+                    seconds[workers], cpu[workers] = min(seconds[workers], wall), min(cpu[workers], used)
             for workers in counts:
                 rate[workers] = n / seconds[workers]
                 rows.append((f"PostgreSQL, {workers} worker(s) (best of {args.repeat})",
-                             f"{seconds[workers]:.1f} s ({rate[workers]:.0f} files/s)"))
+                             f"{seconds[workers]:.1f} s ({rate[workers]:.0f} files/s), "
+                             f"CPU {1000 * cpu[workers] / n:.1f} ms/file (crawler, workers, analysis, server)"))
             if 1 in rate:
                 for workers in counts[1:]:
                     rows.append((f"scaling 1 -> {workers} workers", f"{rate[workers] / rate[1]:.2f}x"

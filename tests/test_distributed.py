@@ -101,7 +101,7 @@ def test_two_crawlers_and_three_workers_store_the_verdicts_of_one_sqlite_crawl(t
             assert "coverage complete" in out
     finally:
         stop(crew)
-    done = [int(line.split()[2]) for p in crew for line in p.stderr.read().splitlines()
+    done = [int(line.split()[2].replace(",", "")) for p in crew for line in p.stderr.read().splitlines()
             if line.startswith("Worker stopped")]
     assert len(done) == 3 and sum(done) >= 4 * 30 and sum(1 for d in done if d) >= 2, done  # shared out
     report, distributed = verdicts(pg_url)
