@@ -1,4 +1,6 @@
-"""The inventory: one SQLite file holding crawls, artifacts, findings and verdicts.
+"""The inventory: crawls, artifacts, findings and verdicts, in an SQLite file or a PostgreSQL
+database (the SQL is written once; :mod:`.db` is where the backends differ, :mod:`.migrations`
+versions the schema of both).
 
 Each freshly analysed artifact is committed as soon as it is classified (WAL journal), so a
 crawl that is killed keeps everything it analysed; reused verdicts of unchanged files are
