@@ -196,3 +196,30 @@ def test_queue_and_worker_need_postgresql(tmp_path):
     assert "--queue needs a PostgreSQL inventory" in line and not db.exists()
     line = one_line_error(run("--db", db, "worker"))
     assert "a worker needs the PostgreSQL inventory" in line
+
+
+def test_hostile_file_names_and_content_store_alike_on_both_backends(tmp_path, pg_url):
+    """Undecodable bytes, a backslash and a newline in names, NUL bytes in content: PostgreSQL stores
+    (and re-crawls) them exactly as SQLite does; nothing refused, nothing collapsed into one."""
+    root = os.fsencode(tmp_path / "share")
+    os.makedirs(root + b"/q")
+    files = {b"/q/Kosten\xff.py": b'cn.execute("UPDATE Costs SET price = 1")\n',
+             b"/q/Kosten\\xff.py": b'print("a different file")\n',
+             b"/q/new\nline.vbs": b'Set cn = CreateObject("ADODB.Connection")\x00\ncn.Execute "DELETE FROM Lots"\n',
+             b"/q/nul.py": b"x = 1\x00\x00 import pyodbc\n"}
+    for name, data in files.items():
+        with open(root + name, "wb") as out:
+            out.write(data)
+    share = os.fsdecode(root)
+    lite = str(tmp_path / "inv.db")
+
+    def rows(db):
+        report = json.loads(run("--db", db, "report", "-f", "json").output)
+        return sorted((a["path"], a["status"], a["status_reason"], a["classification"]) for a in report["artifacts"])
+
+    for db in (lite, pg_url):
+        assert run("--db", db, "crawl", share, "-q", "-j", "1").exit_code == 0
+    assert rows(pg_url) == rows(lite) and len(rows(pg_url)) == 4
+    assert run("--db", pg_url, "crawl", share, "-q", "-j", "1").exit_code == 0  # re-crawl reuses them
+    report = json.loads(run("--db", pg_url, "report", "-f", "json").output)
+    assert {a["change"] for a in report["artifacts"]} == {"unchanged"}
