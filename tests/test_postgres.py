@@ -223,3 +223,16 @@ def test_hostile_file_names_and_content_store_alike_on_both_backends(tmp_path, p
     assert run("--db", pg_url, "crawl", share, "-q", "-j", "1").exit_code == 0  # re-crawl reuses them
     report = json.loads(run("--db", pg_url, "report", "-f", "json").output)
     assert {a["change"] for a in report["artifacts"]} == {"unchanged"}
+
+
+def test_prune_keeps_the_newest_crawls_on_both_backends(tmp_path, inventory):
+    share = make_share(tmp_path / "share")
+    for text in ("x = 1\n", "x = 2\n", "x = 3\n"):
+        (share / "Production" / "tool.py").write_text(text + "import pandas as pd\n")
+        assert run("--db", inventory, "crawl", share, "-q", "-j", "1").exit_code == 0
+    result = run("--db", inventory, "prune", "--keep", "1")
+    assert result.exit_code == 0 and "Removed 2 crawls (1, 2)" in result.output, result.output
+    assert [line.split()[0] for line in run("--db", inventory, "crawls").output.splitlines()] == ["3"]
+    report = json.loads(run("--db", inventory, "report", "-f", "json").output)
+    assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 4
+    assert "Nothing to prune" in run("--db", inventory, "prune", "--keep", "1").output
