@@ -162,7 +162,7 @@ def _size_phrase(analysis: Analysis) -> str:
         size += f", {links} linked tables" if links else ""
         return size + (f", {len(modules)} VBA modules ({facts.get('vba_lines', 0)} code lines)" if modules else "")
     if modules is not None:
-        return f"{len(modules)} VBA modules, {facts.get('vba_lines', 0)} code lines" + (
+        return f"{len(modules)} {facts.get('macro_language', 'VBA')} modules, {facts.get('vba_lines', 0)} code lines" + (
             f", {facts['xlm_cells']} XLM formulas" if facts.get("xlm_cells") else "")
     if "code_cells" in facts:
         return f"{facts['language']} notebook, {facts['code_cells']} code cells, {facts.get('lines', 0)} lines"

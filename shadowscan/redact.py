@@ -130,6 +130,7 @@ _CALLS: dict[str, int] = {
     "ftp": 2, "ftp_tls": 2,
     "sp_addlinkedsrvlogin": 4, "sp_addlogin": 1, "sp_password": 0, "sp_addsrvrolemember": 99,
     "auth": 1,  # auth=(user, password)
+    "getconnection": 1,  # UNO DataSource.getConnection(user, password) (LibreOffice Basic and Python macros)
 }
 _CALL = re.compile(r"(?P<name>\b[A-Za-z_][\w]{0,40})(?:[ \t]*=)?[ \t]*(?P<open>\(|[ \t](?=[ \t]*[\"'@]))")
 

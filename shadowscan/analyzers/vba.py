@@ -93,20 +93,25 @@ def _line_of(code_lines: Sequence[str], keyword: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def logic_parts(modules: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+def logic_parts(modules: Sequence[tuple[str, str]], language: str = "vba") -> list[tuple[str, str]]:
     """(location, normalised code) per module, for the logic fingerprint."""
-    return [(location, normalise_code(code, "vba")) for location, code in modules]
+    return [(location, normalise_code(code, language)) for location, code in modules]
 
 
-def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Scan (location, code) pairs; returns merged findings and one fact dict per module."""
+def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba"
+                        ) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Scan (location, code) pairs; returns merged findings and one fact dict per module.
+
+    ``language`` "basic" reads LibreOffice Basic modules the same way, except that a procedure's
+    name never makes it run on open there (the document's event bindings do: the OpenDocument
+    analyzer reads them), so oletools' autoexec names are not looked for."""
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
     for location, raw in modules:
         code = normalise(raw)
         lines = code.split("\n") if code else []
         code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
-        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code else []
+        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code and language == "vba" else []
         suspicious = [kw for kw, _desc in detect_suspicious(code) if kw not in _NOISE] if code else []
         facts.append({
             "location": location,
@@ -118,7 +123,7 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
         })
         if not code:
             continue
-        findings.extend(scan_text(code, "vba", location))
+        findings.extend(scan_text(code, language, location))
         for keyword in autoexec:
             # oletools also lists control events (..._Click, ..._Change) that run when a user clicks,
             # not when the file opens; and a keyword only in a comment runs nothing
