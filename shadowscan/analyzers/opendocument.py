@@ -72,6 +72,8 @@ AUTO_EVENTS = {"office:new": "created from the template", "dom:load": "opened",
                "dom:DOMFocusIn": "activated", "office:prepare-unload": "closed", "dom:unload": "closed",
                "office:unload": "closed"}
 MAX_BINDINGS = 2000
+# what expat raises on a damaged part: malformed XML, entity amplification, an unknown or multi-byte encoding
+_XML_ERRORS = (ElementTree.ParseError, LookupError, ValueError)
 _OF_REF = re.compile(r"\[\$?'?([^\]'.]*)'?\.\$?([A-Z]+)\$?(\d+)(?::[^\]]*)?\]")
 _EXTERNAL = re.compile(r"\['?(?:file|https?|smb|ftp):|\bWEBSERVICE\s*\(|\bDDE\s*\(|\\\\", re.IGNORECASE)
 
@@ -107,7 +109,7 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | Non
     content = _Content(facts)
     try:
         content.read(member(archive, "content.xml"))
-    except ElementTree.ParseError as exc:
+    except _XML_ERRORS as exc:
         raise Refused(Status.CORRUPT, f"damaged content.xml: {exc}") from exc
     findings.extend(content.findings)
     logic.extend(content.logic)
@@ -126,7 +128,7 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | Non
 def _xml(data: bytes, what: str) -> ElementTree.Element:
     try:
         return ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
+    except _XML_ERRORS as exc:
         raise Refused(Status.CORRUPT, f"damaged {what}: {exc}") from exc
 
 
@@ -356,7 +358,7 @@ def _column_letter(column: int) -> str:
 def _owner_hints(data: bytes) -> dict[str, str]:
     try:
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
+    except _XML_ERRORS:
         return {}
     hints: dict[str, str] = {}
     for key, tag in (("author", _q(_META, "initial-creator")), ("last_modified_by", _q(_DC, "creator")),
