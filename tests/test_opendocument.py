@@ -179,10 +179,10 @@ def test_bad_packages_end_with_a_status_and_reason(case, data, status, words):
                                                    "Basic/Standard/M.xml", "Basic/script-lc.xml",
                                                    "Scripts/python/m.py"]),
                                   st.one_of(st.binary(max_size=512), st.sampled_from([
-                                      b'<library:library xmlns:library="http://openoffice.org/2000/library">'
-                                      b'<library:element library:name="M"/></library:library>',
-                                      b"<script:module xmlns:script=\"http://openoffice.org/2000/script\">Kill x"
-                                      b"</script:module>", b'<?xml version="1.0" encoding="x-unknown"?><a/>',
+                                      (b'<library:library xmlns:library="http://openoffice.org/2000/library">'
+                                       b'<library:element library:name="M"/></library:library>'),
+                                      (b"<script:module xmlns:script=\"http://openoffice.org/2000/script\">Kill x"
+                                       b"</script:module>"), b'<?xml version="1.0" encoding="x-unknown"?><a/>',
                                       b'<?xml version="1.0" encoding="utf-32"?><a/>']))),
                         max_size=6, unique_by=lambda m: m[0]))
 def test_fuzz_packages(members):
@@ -232,7 +232,7 @@ def test_libreoffice_opens_the_generated_file_and_keeps_what_is_analysed(tmp_pat
     out = tmp_path / "out"
     run = subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                           "--convert-to", "ods", "--outdir", str(out), str(ours)],
-                         capture_output=True, text=True, timeout=180)
+                         capture_output=True, text=True, timeout=180, check=False)
     assert run.returncode == 0 and (out / "scrap.ods").exists(), run.stdout + run.stderr
     with zipfile.ZipFile(out / "scrap.ods") as saved:
         assert "Basic/Standard/Posting.xml" in saved.namelist()

@@ -32,7 +32,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
