@@ -220,27 +220,30 @@ def test_huge_sheet_is_read_in_bounded_rows(tmp_path):
 # LibreOffice itself ----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_libreoffice_opens_the_generated_file_and_keeps_what_is_analysed(tmp_path):
-    """A headless re-save by LibreOffice Calc (macros are never run: a fresh profile's macro
-    security refuses them) keeps the Basic module, the open event, the database range and the
-    formula; LibreOffice's own file is analysed with the same findings."""
+    """A headless re-save by LibreOffice Calc keeps the Basic modules, the open event, the database
+    range and the formula; LibreOffice's own file is analysed with the same findings. The macro
+    bound to "open" would leave a marker file: a fresh profile's macro security never runs it."""
     if SOFFICE is None:
         pytest.skip("LibreOffice not installed (Debian package libreoffice-calc)")
     rng = DatabaseRange("Import", "Kalibrierung.A10:Kalibrierung.C50", "QMS_Prod", "SELECT * FROM Limits")
     (tmp_path / "in").mkdir()
-    ours = write_ods(tmp_path / "in" / "scrap.ods", [SHEET], [BasicModule("Posting", POSTING)],
-                     events=[("dom:load", "Standard.Posting.PostScrapCosts")], ranges=[rng])
+    marker = tmp_path / "macro-ran.txt"
+    mark = f'Sub Mark\n  Open "{marker}" For Output As #1\n  Print #1, "ran"\n  Close #1\nEnd Sub\n'
+    ours = write_ods(tmp_path / "in" / "scrap.ods", [SHEET], [BasicModule("Posting", POSTING), BasicModule("Marker", mark)],
+                     events=[("dom:load", "Standard.Marker.Mark")], ranges=[rng])
     out = tmp_path / "out"
     run = subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                           "--convert-to", "ods", "--outdir", str(out), str(ours)],
                          capture_output=True, text=True, timeout=180, check=False)
     assert run.returncode == 0 and (out / "scrap.ods").exists(), run.stdout + run.stderr
     with zipfile.ZipFile(out / "scrap.ods") as saved:
-        assert "Basic/Standard/Posting.xml" in saved.namelist()
+        assert {"Basic/Standard/Posting.xml", "Basic/Standard/Marker.xml"} <= set(saved.namelist())
         assert b"styles.xml" not in ours.read_bytes() and "styles.xml" in saved.namelist(), "LibreOffice wrote it"
     theirs = analyze(out / "scrap.ods")
     mine = analyze(ours)
     assert theirs.status is Status.ANALYZED
     assert rules(theirs) == rules(mine)
     assert theirs.facts["events"][0]["event"] == "dom:load"
-    assert theirs.facts["modules"][0]["lines"] == mine.facts["modules"][0]["lines"]
+    assert [m["lines"] for m in theirs.facts["modules"]] == [m["lines"] for m in mine.facts["modules"]]
+    assert not marker.exists(), "LibreOffice ran the document's macro"
     assert classify(theirs).classification is Classification.SHADOW_IT
