@@ -140,6 +140,16 @@ def test_basic_rules_differ_from_vba_where_the_languages_do():
     assert ids("' oDoc.storeToURL(sUrl, aArgs())", "basic") == set(), "comments are not code"
 
 
+def test_vba_compatibility_module_runs_office_open_events(tmp_path):
+    """A workbook converted from Excel keeps its VBA as Basic with ``Option VBASupport 1``:
+    there LibreOffice runs ``Workbook_Open`` as Excel does; without it the name runs nothing."""
+    code = "Sub Workbook_Open()\n  Kill \"C:\\temp\\x.txt\"\nEnd Sub\n"
+    plain = analyze(write_ods(tmp_path / "plain.ods", [SHEET], [BasicModule("M", code)]))
+    compat = analyze(write_ods(tmp_path / "compat.ods", [SHEET], [BasicModule("M", "Option VBASupport 1\n" + code)]))
+    assert "behaviour.autoexec" not in rules(plain) and plain.facts["modules"][0]["autoexec"] == []
+    assert "behaviour.autoexec" in rules(compat) and compat.facts["modules"][0]["autoexec"] == ["Workbook_Open"]
+
+
 # hostile and bad packages --------------------------------------------------------------------
 def _replaced(data: bytes, name: str, new: bytes) -> bytes:
     out = io.BytesIO()

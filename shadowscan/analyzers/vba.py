@@ -23,6 +23,9 @@ _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
 _PROCEDURE = re.compile(
     r"^\s*(?:(?:public|private|friend)\s+)?(?:static\s+)?(?:sub|function|property\s+(?:get|let|set))\s+\w+",
     re.IGNORECASE)
+# LibreOffice Basic in VBA compatibility mode (a workbook converted from Excel keeps its VBA this
+# way): Office's event names then run as they do in Office.
+_VBA_SUPPORT = re.compile(r"^\s*option\s+vbasupport\s+1\b", re.IGNORECASE | re.MULTILINE)
 # oletools reports these on almost every file; they say nothing about the tool's purpose.
 _NOISE = frozenset({"Hex Strings", "Base64 Strings", "Dridex Strings", "VBA obfuscated Strings", "Chr"})
 
@@ -103,15 +106,17 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba
     """Scan (location, code) pairs; returns merged findings and one fact dict per module.
 
     ``language`` "basic" reads LibreOffice Basic modules the same way, except that a procedure's
-    name never makes it run on open there (the document's event bindings do: the OpenDocument
-    analyzer reads them), so oletools' autoexec names are not looked for."""
+    name does not make it run on open there (the document's event bindings do: the OpenDocument
+    analyzer reads them), so oletools' autoexec names are looked for only in a module in VBA
+    compatibility mode (``Option VBASupport 1``), where LibreOffice runs them as Office does."""
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
     for location, raw in modules:
         code = normalise(raw)
         lines = code.split("\n") if code else []
         code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
-        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code and language == "vba" else []
+        by_name = language == "vba" or bool(_VBA_SUPPORT.search(code))
+        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code and by_name else []
         suspicious = [kw for kw, _desc in detect_suspicious(code) if kw not in _NOISE] if code else []
         facts.append({
             "location": location,
