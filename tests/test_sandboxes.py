@@ -54,6 +54,17 @@ def test_notebook_flow_across_cells_with_evidence_per_cell(tmp_path):
     assert classify(a).classification is Classification.SHADOW_IT
 
 
+def test_cell_magic_cells_are_not_parsed_as_python(tmp_path):
+    """A ``%%sql`` cell holds SQL: the rules read it, the Python parser does not (it would fail and
+    leave the whole notebook to text rules)."""
+    path = tmp_path / "m.ipynb"
+    write_notebook(path, [("code", "%%sql\nUPDATE lots\n  SET disposition = 'REJECTED'\n WHERE lot = 7"),
+                          ("code", "import pandas as pd\nframe = pd.read_csv('x.csv')")])
+    a = notebook.analyze(str(path), "ipynb", LIMITS)
+    assert "parse_error" not in a.facts and a.facts["imports"] == ["pandas"]
+    assert [(e.location, e.line) for e in evidence(a, "writes.sql")] == [("cell 1", 2)]
+
+
 def test_notebook_of_an_older_format_is_upgraded(tmp_path):
     v3 = ('{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [{"cell_type": "code", '
           '"language": "python", "input": ["import requests\\n", "requests.post(url, json=lot_disposition)"], '
@@ -197,12 +208,16 @@ def _sources():
 
 def _must_find(analysis, finds: str) -> list[str]:
     """What the ``finds`` column asks that the analysis lacks: a rule id, ``fact>=N`` (at least N
-    entries), ``fact~text`` (text in the fact), ``reason=`` (no status reason: all of it was read)."""
+    entries, or a number at least N), ``fact~text`` (text in the fact), ``-fact`` (no such fact),
+    ``reason=`` (no status reason: all of it was read)."""
     missing = []
     for want in filter(None, (w.strip() for w in finds.split(","))):
         if ">=" in want:
             key, _, count = want.partition(">=")
-            ok = len(analysis.facts.get(key) or []) >= int(count)
+            value = analysis.facts.get(key) or []
+            ok = (value if isinstance(value, int) else len(value)) >= int(count)
+        elif want.startswith("-"):
+            ok = want[1:] not in analysis.facts
         elif "~" in want:
             key, _, text = want.partition("~")
             ok = text in json.dumps(analysis.facts.get(key), ensure_ascii=False)
