@@ -129,7 +129,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     write_notebook(root / "ok.ipynb", [("code", "print(1)")])
     expected["ok.ipynb"] = {"analyzed"}
     # OpenDocument spreadsheets with Basic macros
-    from shadowscan.fixtures.opendocument import BasicModule, ods_bytes
+    from shadowscan.fixtures.opendocument import BasicModule, odb_bytes, ods_bytes
 
     ods = ods_bytes([("S", [["a"]])], [BasicModule("M", 'Sub A\n  Kill "x"\nEnd Sub\n')])
     add("ok.ods", {"analyzed"}, ods)
@@ -137,6 +137,9 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     add("bomb.ods", {"too-large"}, maker=lambda p: bomb(p, "content.xml"))
     add("nested.ods", {"corrupt", "analyzed"}, maker=nested_xml)
     add("random.ots", {"corrupt"}, os.urandom(4096))
+    odb = odb_bytes(queries=[("q", "SELECT 1")])
+    add("ok.odb", {"analyzed"}, odb)
+    add("truncated.odb", {"corrupt"}, odb[: len(odb) // 2])
     (root / "loop").symlink_to(root)
     return expected
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from shadowscan.analyzers import opendocument
 from shadowscan.classify import classify
-from shadowscan.fixtures.opendocument import BasicModule, DatabaseRange, ods_bytes, write_ods
+from shadowscan.fixtures.opendocument import BasicModule, DatabaseRange, HsqlTable, odb_bytes, ods_bytes, write_ods
 from shadowscan.kinds import kind_of
 from shadowscan.model import Classification, Impact, Kind, Limits, Status
 from shadowscan.rules import scan_text
@@ -56,7 +56,7 @@ def analyze(path: Path, fmt: str = "ods"):
     return opendocument.analyze(str(path), fmt, LIMITS)
 
 
-@pytest.mark.parametrize("name", ["a.ods", "B.ODS", "t.ots"])
+@pytest.mark.parametrize("name", ["a.ods", "B.ODS", "t.ots", "db.odb"])
 def test_selected_by_name(name):
     assert kind_of(name)[0] is Kind.OPENDOCUMENT
 
@@ -119,7 +119,7 @@ def test_password_protected_library_is_said_not_read(tmp_path):
                      protected=["Locked"])
     a = analyze(path)
     assert a.status is Status.ANALYZED and a.facts["protected_libraries"] == ["Locked"]
-    assert "password-protected Basic libraries not read: Locked" in a.facts["note"]
+    assert a.reason.startswith("partial analysis: not read: password-protected Basic libraries Locked")
 
 
 def test_basic_rules_differ_from_vba_where_the_languages_do():
@@ -148,6 +148,46 @@ def test_vba_compatibility_module_runs_office_open_events(tmp_path):
     compat = analyze(write_ods(tmp_path / "compat.ods", [SHEET], [BasicModule("M", "Option VBASupport 1\n" + code)]))
     assert "behaviour.autoexec" not in rules(plain) and plain.facts["modules"][0]["autoexec"] == []
     assert "behaviour.autoexec" in rules(compat) and compat.facts["modules"][0]["autoexec"] == ["Workbook_Open"]
+
+
+# Base databases (.odb) -------------------------------------------------------------------------
+def test_base_database_is_judged_by_what_it_stores_and_what_its_buttons_run():
+    ledger = HsqlTable("Ausschussbuchungen", [("ID", "INTEGER"), ("Kostenstelle", "VARCHAR(10)"),
+                                              ("Betrag", "DECIMAL(10,2)"), ("Steuer", "DECIMAL(10,2)")],
+                       rows=[(1, "K-310", 125.5, 23.8), (2, "K-320", 80, 15.2)], memory=True)
+    post = ("Sub Buchen\n  oConn = ThisComponent.DataSource.getConnection(\"\", \"\")\n"
+            "  oConn.createStatement().executeUpdate(\"UPDATE Ausschussbuchungen SET Betrag = Betrag * 1.19\")\nEnd Sub\n")
+    data = odb_bytes(tables=[ledger], modules=[BasicModule("Buchung", post)], buttons=[("Buchen", "Standard.Buchung.Buchen")],
+                     queries=[("qryOffen", 'SELECT * FROM "Ausschussbuchungen" WHERE "Betrag" > 0')])
+    a = opendocument.analyze("kosten.odb", "odb", LIMITS, data=data)
+    assert a.status is Status.ANALYZED and a.reason == "" and a.facts["format"] == "database"
+    assert a.facts["tables"] == [{"name": "Ausschussbuchungen", "columns": ["ID", "Kostenstelle", "Betrag", "Steuer"],
+                                  "rows": 2}]
+    store = evidence(a, "financial.record-store")
+    assert store and store[0].location == "table Ausschussbuchungen" and store[0].snippet.startswith("2 rows")
+    assert {"writes.sql", "financial.writes"} <= rules(a) and "behaviour.autoexec" not in rules(a)
+    (button,) = a.facts["events"]
+    assert (button["scope"], button["part"], button["macro"]) == ("button", "forms/Obj11/content.xml", "Standard.Buchung.Buchen")
+    assert a.facts["queries"][0]["name"] == "qryOffen" and a.facts["data_source"]["embedded"] == "hsqldb"
+    assert classify(a).classification is Classification.SHADOW_IT
+
+
+def test_base_front_end_of_a_server_database():
+    data = odb_bytes(connection="sdbc:mysql:jdbc:erp-db01:3306/prod", user="qs_lesen",
+                     queries=[("Freigabe", "UPDATE lots SET disposition = 'RELEASED' WHERE lot = :lot")])
+    a = opendocument.analyze("front.odb", "odb", LIMITS, data=data)
+    assert evidence(a, "reach.database")[0].snippet == "sdbc:mysql:jdbc:erp-db01:3306/prod"
+    assert a.facts["data_source"]["user"] == "qs_lesen" and "tables" not in a.facts
+    assert [(e.location, e.line) for e in evidence(a, "writes.sql")] == [("query Freigabe", 1)]
+    assert classify(a).classification is Classification.SHADOW_IT
+
+
+def test_base_file_with_an_embedded_firebird_says_its_tables_were_not_read():
+    package = io.BytesIO(odb_bytes(connection="sdbc:embedded:firebird"))
+    with zipfile.ZipFile(package, "a") as z:
+        z.writestr("database/firebird.fbk", b"\x00" * 64)  # a Firebird backup: binary
+    a = opendocument.analyze("fb.odb", "odb", LIMITS, data=package.getvalue())
+    assert a.status is Status.ANALYZED and "embedded database's tables (database/firebird.fbk" in a.reason
 
 
 # hostile and bad packages --------------------------------------------------------------------

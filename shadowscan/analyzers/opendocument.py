@@ -43,13 +43,15 @@ from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
+from ..rules.records import judge_tables
 from ..rules.vocab import LIMIT_NAME, split_identifiers
 from .excel import MAX_FORMULA_CELLS, cell_logic
 from .packages import Refused, file_bytes, member, open_zip
 from .vba import analyze_vba_modules, logic_parts
 
 MIMETYPES = {"application/vnd.oasis.opendocument.spreadsheet": "spreadsheet",
-             "application/vnd.oasis.opendocument.spreadsheet-template": "template"}
+             "application/vnd.oasis.opendocument.spreadsheet-template": "template",
+             "application/vnd.oasis.opendocument.base": "database"}
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -59,6 +61,7 @@ _META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
 _DC = "http://purl.org/dc/elements/1.1/"
 _OO_SCRIPT = "http://openoffice.org/2000/script"  # Basic module files
 _OO_LIBRARY = "http://openoffice.org/2000/library"
+_DB = "urn:oasis:names:tc:opendocument:xmlns:database:1.0"
 
 
 def _q(ns: str, name: str) -> str:
@@ -76,6 +79,10 @@ MAX_BINDINGS = 2000
 # what expat raises on a damaged part: malformed XML, entity amplification, an unknown or multi-byte encoding
 _XML_ERRORS = (ElementTree.ParseError, LookupError, ValueError)
 _OF_REF = re.compile(r"\[\$?'?([^\]'.]*)'?\.\$?([A-Z]+)\$?(\d+)(?::[^\]]*)?\]")
+# an embedded HSQLDB's table definitions in database/script: CREATE [CACHED|MEMORY|TEXT] TABLE [PUBLIC.]"Name"(...)
+_HSQL_TABLE = re.compile(r'^CREATE (?:CACHED |MEMORY |TEXT )?TABLE (?:PUBLIC\.)?"?([^"(]+)"?\((.*)\)\s*$')
+_HSQL_COLUMN = re.compile(r'"([^"]+)"\s+[A-Z]')
+_HSQL_INSERT = re.compile(r'^INSERT INTO (?:PUBLIC\.)?"?([^"(\s]+)"? VALUES\(')
 _EXTERNAL = re.compile(r"\['?(?:file|https?|smb|ftp):|\bWEBSERVICE\s*\(|\bDDE\s*\(|\\\\", re.IGNORECASE)
 
 
@@ -93,7 +100,7 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | Non
     names = archive.namelist()
     mimetype = member(archive, "mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
     if mimetype not in MIMETYPES:
-        return Analysis.failed(Status.CORRUPT, f"not an OpenDocument spreadsheet: mimetype {mimetype[:80]!r}"
+        return Analysis.failed(Status.CORRUPT, f"not an OpenDocument spreadsheet or database: mimetype {mimetype[:80]!r}"
                                if mimetype else "not an OpenDocument package: no mimetype member")
     if "content.xml" not in names:
         return Analysis.failed(Status.CORRUPT, "damaged OpenDocument package: no content.xml")
@@ -108,22 +115,29 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | Non
     facts["vba_lines"] = sum(m["lines"] for m in module_facts)
     findings.extend(_scripts(archive, names, facts, logic))
     content = _Content(facts)
-    try:
-        content.read(member(archive, "content.xml"))
-    except _XML_ERRORS as exc:
-        raise Refused(Status.CORRUPT, f"damaged content.xml: {exc}") from exc
+    # a database's forms and reports are documents of their own inside the package, with their controls' events
+    parts = ["content.xml"] + sorted(n for n in names if re.fullmatch(r"(?:forms|reports)/[^/]+/content\.xml", n))
+    for part in parts:
+        try:
+            content.read(member(archive, part), part)
+        except _XML_ERRORS as exc:
+            raise Refused(Status.CORRUPT, f"damaged {part}: {exc}") from exc
+    content.finish()
     findings.extend(content.findings)
     logic.extend(content.logic)
+    unread = [f"password-protected Basic libraries {', '.join(facts['protected_libraries'])} "
+              "(ask the owner for the password or an unprotected copy)"] if facts.get("protected_libraries") else []
+    if facts["format"] == "database":
+        findings.extend(_embedded_database(archive, names, facts, logic, unread))
     _mark_autoexec(module_facts, facts.get("events") or [])
     if "meta.xml" in names:
         facts["owner_hints"] = _owner_hints(member(archive, "meta.xml"))
-    if not (modules or facts.get("scripts") or facts.get("events") or facts.get("connections")
+    if facts["format"] != "database" and not (
+            modules or facts.get("scripts") or facts.get("events") or facts.get("connections")
             or facts.get("external_links") or facts.get("protected_libraries")):
         return None  # a spreadsheet without macros or outside data, as an .xlsx without them
-    if facts.get("protected_libraries"):
-        facts["note"] = (f"password-protected Basic libraries not read: {', '.join(facts['protected_libraries'])} "
-                         "(ask the owner for the password or an unprotected copy)")
-    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
+    reason = "partial analysis: not read: " + "; ".join(unread) if unread else ""
+    return Analysis(Status.ANALYZED, reason, tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
 
 
 def _xml(data: bytes, what: str) -> ElementTree.Element:
@@ -186,8 +200,12 @@ class _Content:
         self.links: list[str] = []
         self.sheets: list[str] = []
         self.formulas = 0
+        self.queries: list[dict[str, str]] = []
+        self.data_source: dict[str, str] = {}
+        self.part = "content.xml"
 
-    def read(self, data: bytes) -> None:
+    def read(self, data: bytes, part: str = "content.xml") -> None:
+        self.part = part
         stack: list[ElementTree.Element] = []
         sheet = ""
         row = 0
@@ -223,7 +241,12 @@ class _Content:
             elif tag == _q(_OFFICE, "dde-source"):
                 self._link(f"DDE {element.get(_q(_OFFICE, 'dde-application')) or '?'}|"
                            f"{element.get(_q(_OFFICE, 'dde-topic')) or '?'}", "DDE link")
-        self.facts["sheets"] = self.sheets[:200]
+            elif tag.startswith("{" + _DB + "}"):
+                self._database(element)
+
+    def finish(self) -> None:
+        if self.sheets:
+            self.facts["sheets"] = self.sheets[:200]
         if self.events:
             self.facts["events"] = self.events[:MAX_BINDINGS]
             self.logic.append(("content.xml:events", "\n".join(sorted(f"{e['event']} {e['macro']}" for e in self.events))))
@@ -233,6 +256,10 @@ class _Content:
             self.facts["external_links"] = sorted(set(self.links))[:200]
             self.findings.append(rule("reach.external-link").finding(
                 Evidence("content.xml", None, snippet(t)) for t in sorted(set(self.links))[:20]))
+        if self.queries:
+            self.facts["queries"] = self.queries[:2000]
+        if self.data_source:
+            self.facts["data_source"] = self.data_source
         self.facts["formula_cells"] = min(self.formulas, MAX_FORMULA_CELLS)
         if self.formulas > MAX_FORMULA_CELLS:
             self.facts["formula_note"] = f"only the first {MAX_FORMULA_CELLS:,} formulas were read"
@@ -247,11 +274,12 @@ class _Content:
         # otherwise the control, sheet or shape that owns the listeners
         owner = stack[-2].tag.rpartition("}")[2] if len(stack) >= 2 else "?"
         scope = "document" if owner == "scripts" else owner
-        binding = {"event": name, "macro": macro, "language": language, "location": location, "scope": scope}
+        binding = {"event": name, "macro": macro, "language": language, "location": location, "scope": scope,
+                   "part": self.part}
         self.events.append(binding)
-        where = f"content.xml:events ({scope})"
+        where = f"{self.part}:events ({scope})"
         shown = snippet(f"{name} -> {macro}" + (f" ({location})" if location else ""))
-        if scope == "document" and name in AUTO_EVENTS:
+        if scope == "document" and name in AUTO_EVENTS and self.part == "content.xml":
             self.findings.append(rule("behaviour.autoexec").finding(
                 [Evidence(where, None, shown)], f"Runs a macro automatically when the document is {AUTO_EVENTS[name]}"))
         if location == "application":  # a macro installed on the user's machine, not in the file
@@ -298,10 +326,64 @@ class _Content:
             if kind == "database-source-sql" and command:
                 self.findings.extend(scan_text(command, "sql", location))
 
+    def _database(self, element: ElementTree.Element) -> None:
+        """A Base document's data source (where its data lives, who logs on) and saved queries."""
+        name = element.tag.rpartition("}")[2]
+        if name == "connection-resource":
+            url = element.get(_q(_XLINK, "href")) or ""
+            self.data_source["url"] = redact(url)[:500]
+            location = "content.xml:data source"
+            self.logic.append((location, url))
+            if url.startswith("sdbc:embedded:"):
+                self.data_source["embedded"] = url[len("sdbc:embedded:"):]
+                return
+            self.findings.append(rule("reach.database").finding([Evidence(location, None, snippet(url))]))
+            self.findings.extend(scan_text(url, "text", location))
+        elif name in ("server-database", "file-based-database"):
+            described = ", ".join(f"{k.rpartition('}')[2]}={v}" for k, v in sorted(element.attrib.items()))
+            self.data_source["description"] = redact(described)[:500]
+            self.findings.append(rule("reach.database").finding(
+                [Evidence("content.xml:data source", None, snippet(described))]))
+        elif name == "login" and element.get(_q(_DB, "user-name")):
+            self.data_source["user"] = redact(element.get(_q(_DB, "user-name")) or "")[:100]
+        elif name == "query" and len(self.queries) < 2000:
+            query = element.get(_q(_DB, "name")) or "?"
+            command = element.get(_q(_DB, "command")) or ""
+            self.queries.append({"name": query, "sql": redact(command)[:2000]})
+            self.logic.append((f"query {query}", normalise_code(command, "sql")))
+            self.findings.extend(scan_text(command, "sql", f"query {query}"))
+
     def _link(self, target: str, where: str) -> None:
         if target:
             self.links.append(redact(target))
             self.findings.extend(scan_text(target, "text", f"content.xml:{where}"))
+
+
+def _embedded_database(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any],
+                       logic: list[tuple[str, str]], unread: list[str]) -> list[Finding]:
+    """The tables of a Base file's embedded HSQLDB (``database/script``: every table's definition;
+    rows of memory tables as INSERTs, cached tables' rows are in the binary ``database/data``),
+    judged by what they store like an Access back end. An embedded Firebird database
+    (``database/firebird.fbk``, a binary backup) is said not read."""
+    if "database/script" not in names:
+        if any(n.startswith("database/") for n in names):
+            unread.append("the embedded database's tables (" + ", ".join(sorted(
+                n for n in names if n.startswith("database/"))[:3]) + ": not HSQLDB text)")
+        return []  # a front end: its tables live in the server database
+    tables: dict[str, dict[str, Any]] = {}
+    script = member(archive, "database/script").decode("utf-8", errors="replace")
+    for line in script.splitlines()[:200_000]:
+        created = _HSQL_TABLE.match(line)
+        if created:
+            tables[created.group(1)] = {"name": created.group(1), "columns": _HSQL_COLUMN.findall(created.group(2))[:200],
+                                        "rows": 0 if "CACHED" not in line.split("TABLE")[0] else None}
+            logic.append((f"table {created.group(1)}", line))
+            continue
+        inserted = _HSQL_INSERT.match(line)
+        if inserted and inserted.group(1) in tables and isinstance(tables[inserted.group(1)]["rows"], int):
+            tables[inserted.group(1)]["rows"] += 1
+    facts["tables"] = list(tables.values())[:2000]
+    return judge_tables(facts["tables"])
 
 
 def _attr(element: ElementTree.Element, name: str) -> str:
