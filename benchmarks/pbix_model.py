@@ -20,8 +20,9 @@ import io
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from _common import REPO, report  # noqa: F401  (puts the repository on sys.path)
 
@@ -84,10 +85,10 @@ def main() -> int:
             rows.append((name[:44], f"skipped: pbixray {type(exc).__name__}"))
             continue
         cap = powerbi.MAX_MODEL
-        lib = _best(args.repeat, lambda: library(data))
-        ours = _best(args.repeat, lambda: powerbi.analyze(name, "pbix", Limits(), data=data))
+        lib = _best(args.repeat, lambda data=data: library(data))
+        ours = _best(args.repeat, lambda name=name, data=data: powerbi.analyze(name, "pbix", Limits(), data=data))
         powerbi.MAX_MODEL = 0
-        without = _best(args.repeat, lambda: powerbi.analyze(name, "pbix", Limits(), data=data))
+        without = _best(args.repeat, lambda name=name, data=data: powerbi.analyze(name, "pbix", Limits(), data=data))
         powerbi.MAX_MODEL = cap
         total_lib, total_ours, total_without = total_lib + lib, total_ours + ours, total_without + without
         rows.append((f"{name[:34]} ({len(data) / 1e6:.2f} MB)",
@@ -97,7 +98,7 @@ def main() -> int:
                               f"**{total_ours / total_lib:.2f}x** pbixray's time; queries only {total_without:.2f} s"))
     rows.append(("import pbixray (pandas, numpy), once", f"{imported:.2f} s"))
     rows.append(("load average", " ".join(f"{x:.1f}" for x in os.getloadavg())))
-    report("pbix data model: shadowscan vs pbixray alone (one process, best of %d)" % args.repeat, rows)
+    report(f"pbix data model: shadowscan vs pbixray alone (one process, best of {args.repeat})", rows)
     return 0
 
 
