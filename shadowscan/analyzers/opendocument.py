@@ -189,7 +189,9 @@ def _scripts(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any],
 
 
 class _Content:
-    """One pass over ``content.xml``: event bindings, database ranges, linked sheets, formulas."""
+    """One incremental pass over each content part (``content.xml``; a Base file's forms and reports):
+    event bindings, database ranges, linked sheets, formulas, a Base data source and queries;
+    :meth:`finish` puts what was found into the facts."""
 
     def __init__(self, facts: dict[str, Any]) -> None:
         self.facts = facts
@@ -413,7 +415,8 @@ def _macro(href: str) -> tuple[str, str, str]:
 def _mark_autoexec(module_facts: list[dict[str, Any]], events: list[dict[str, str]]) -> None:
     """A module whose procedure a document open/close event runs says so (``autoexec``)."""
     for binding in events:
-        if binding.get("scope") != "document" or binding["event"] not in AUTO_EVENTS:
+        if binding.get("scope") != "document" or binding.get("part") != "content.xml" \
+                or binding["event"] not in AUTO_EVENTS:
             continue
         library, _, rest = binding["macro"].partition(".")
         module = rest.partition(".")[0]
