@@ -137,6 +137,30 @@ def test_pbix_queries_from_datamashup_and_web_post(tmp_path):
     assert a.status is Status.ANALYZED and a.reason.startswith("partial analysis: data model not read: pbixray failed")
 
 
+def test_pbix_live_connection_names_its_server_and_a_broken_one_is_corrupt(tmp_path):
+    """A report on a model in Analysis Services or the Power BI service has no model of its own:
+    ``Connections`` says where it reads from (the connection string redacted)."""
+    import zipfile
+
+    path = tmp_path / "live.pbix"
+    write_powerbi(path, [PbiTable("T", ["x"], 'let\n    S = Csv.Document(File.Contents("x.csv"))\nin\n    S')], template=False)
+    live = ('{"Version":1,"Connections":[{"Name":"EntityDataSource","ConnectionType":"analysisServicesDatabaseLive",'
+            '"ConnectionString":"Data Source=ssas01;Initial Catalog=Qualitaet;User ID=bi;Password=Geheim!1"}]}')
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("Connections", live)
+    a = powerbi.analyze(str(path), "pbix", LIMITS)
+    (connection,) = a.facts["live_connections"]
+    assert connection["type"] == "analysisServicesDatabaseLive" and "Initial Catalog=Qualitaet" in connection["connection"]
+    assert any(e.location == "Connections:EntityDataSource" for e in evidence(a, "reach.platform-source"))
+    assert "Geheim!1" not in repr(a)
+    broken = tmp_path / "broken.pbix"
+    write_powerbi(broken, [PbiTable("T", ["x"], "let S = 1 in S")], template=False)
+    with zipfile.ZipFile(broken, "a") as z:
+        z.writestr("Connections", '{"Connections": [')
+    a = powerbi.analyze(str(broken), "pbix", LIMITS)
+    assert a.status is Status.CORRUPT and "malformed Connections" in a.reason
+
+
 def test_pbix_data_model_not_read_is_said_when_pbixray_is_absent_or_the_model_too_big(tmp_path, monkeypatch):
     """pbixray is optional: without it (an interpreter that cannot import it) or over the cap, the
     queries still stand and the status reason says what was not read."""

@@ -67,6 +67,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             have = {q for q, _ in queries}
             model, unread = _data_model(data, archive.getinfo("DataModel").compress_size, facts)
             queries.extend(q for q in model if q[0] not in have)
+        live = _live_connections(load_json(member(archive, "Connections"), "Connections")) if "Connections" in names else []
     except Refused as refused:
         return refused.analysis
     findings: list[Finding] = []
@@ -87,6 +88,13 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         if post:
             findings.append(rule("writes.web").finding([Evidence(location, None, snippet(post.group(0)))]))
         findings.extend(scan_text(m, "text", location))
+    for connection in live:  # the model lives on a server: what the report reads is there
+        facts["live_connection"] = True
+        facts["data_sources"].append(f"{connection['type']}: {connection['connection']}"[:200])
+        sources.append(Evidence(f"Connections:{connection['name']}", None,
+                                snippet(f"{connection['type']}: {connection['connection']}")))
+    if live:
+        facts["live_connections"] = live
     if sources:
         findings.append(rule("reach.platform-source").finding(sources[:20]))
     for measure in facts["measures"][:2000]:
@@ -113,8 +121,7 @@ def _data_model(data: bytes, compressed: int, facts: dict[str, Any]) -> tuple[li
     try:
         model = PBIXRay(io.BytesIO(data))
     except Exception as exc:  # pbixray raises NoEmbeddedModelError, LiveConnectionError, ValueError, ...
-        if type(exc).__name__ == "LiveConnectionError":  # no model in the file: it is somewhere else
-            facts["live_connection"] = True
+        if type(exc).__name__ == "LiveConnectionError":  # no model in the file: Connections says where it is
             return [], ""
         return [], f"pbixray failed: {type(exc).__name__}: {str(exc)[:200]}"
     try:
@@ -137,6 +144,18 @@ def _data_model(data: bytes, compressed: int, facts: dict[str, Any]) -> tuple[li
     finally:
         model.close()
     return queries, ""
+
+
+def _live_connections(doc: Any) -> list[dict[str, str]]:
+    """The live connections of a report (``Connections``: a report on a model in Analysis Services
+    or the Power BI service has no model of its own), connection strings redacted."""
+    items = doc.get("Connections") if isinstance(doc, dict) else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "live" in str(item.get("ConnectionType", "")).lower():
+            out.append({"name": str(item.get("Name") or "?")[:100], "type": str(item.get("ConnectionType"))[:100],
+                        "connection": redact(str(item.get("ConnectionString") or ""))[:500]})
+    return out[:20]
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
