@@ -19,6 +19,7 @@ from shadowscan.classify import classify
 from shadowscan.fixtures.opendocument import BasicModule, DatabaseRange, HsqlTable, odb_bytes, ods_bytes, write_ods
 from shadowscan.kinds import kind_of
 from shadowscan.model import Classification, Impact, Kind, Limits, Status
+from shadowscan.redact import redact_analysis
 from shadowscan.rules import scan_text
 
 LIMITS = Limits()
@@ -75,6 +76,17 @@ def test_basic_macro_posting_costs_is_shadow_it_with_evidence(tmp_path):
     assert a.facts["owner_hints"]["author"] == "j.kowalski"
     verdict = classify(a)
     assert verdict.classification is Classification.SHADOW_IT and Impact.FINANCIAL in verdict.impacts
+
+
+def test_a_password_set_as_a_uno_property_value_never_leaves(tmp_path):
+    """The name on one line, the value on the next: masked in the module before any snippet is cut."""
+    code = ('Sub Connect\n  Dim aInfo(1) As New com.sun.star.beans.PropertyValue\n  aInfo(0).Name = "user"\n'
+            '  aInfo(0).Value = "qs_kal"\n  aInfo(1).Name = "password"\n'
+            '  aInfo(1).Value = "Kal!br2024" : oConn = oManager.getConnectionWithInfo("sdbc:odbc:QMS", aInfo())\n'
+            "End Sub\n")
+    a = analyze(write_ods(tmp_path / "kal.ods", [SHEET], [BasicModule("Connect", code)]))
+    assert evidence(a, "reach.database")[0].line == 6, "the line that sets the value is evidence"
+    assert "Kal!br2024" not in repr(a) and "Kal!br2024" not in repr(redact_analysis(a))
 
 
 def test_read_only_macro_is_citizen_development(tmp_path):

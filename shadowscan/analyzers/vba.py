@@ -14,6 +14,7 @@ from oletools import olevba
 
 from ..fingerprint import normalise_code
 from ..model import Evidence, Finding
+from ..redact import redact_property_values
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
@@ -112,7 +113,7 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
     for location, raw in modules:
-        code = normalise(raw)
+        code = redact_property_values(normalise(raw))  # a password set as a property value, across lines
         lines = code.split("\n") if code else []
         code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
         by_name = language == "vba" or bool(_VBA_SUPPORT.search(code))
