@@ -5,6 +5,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +52,12 @@ def shadowscan(*args: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
+    """The environment of a measured command. Bytecode is cached (in a folder outside the
+    project) as in any installation: with PYTHONDONTWRITEBYTECODE set, as in some shells, every
+    start would compile the sources again and measure that instead of the start-up."""
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cache = os.path.join(tempfile.gettempdir(), "pycache-of-shadowscan-benchmarks")
+    return {**clean, "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": cache}
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:

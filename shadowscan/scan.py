@@ -254,6 +254,10 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     continue
                 if listed:
                     listed(item)
+                if options.incremental and store.passed(item.path, item.size, item.mtime, ENGINE):
+                    if skipped:  # read before and found to be no artifact; unchanged since
+                        skipped(item)
+                    continue
                 change, reusable = change_of(item, root)
                 if reusable is not None:
                     record(root, item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
@@ -278,9 +282,15 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     record(root, candidate, None, _failure_analysis(outcome), change)
                     continue
                 sha256, analysis = outcome
-                if analysis is not None:  # None: an .xlsx without macros, not an artifact
+                # None: an .xlsx without macros, not an artifact; remembered so that it is read again
+                # only when it changes (and forgotten once the file is an artifact)
+                store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
+                                 ENGINE if analysis is None else None)
+                if analysis is not None:
                     record(root, candidate, sha256, analysis, change)
-                elif skipped:
+                    continue
+                store.commit()  # a write transaction never stays open while the pool waits
+                if skipped:
                     skipped(candidate)
         store.commit()
         for cov in result.coverage:

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crawls (
@@ -91,6 +91,13 @@ CREATE TABLE IF NOT EXISTS findings (
     impact TEXT,
     evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
 );
+CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros)
+    path TEXT PRIMARY KEY,           -- not read again while size, mtime and engine are the same
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    engine TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
 CREATE INDEX IF NOT EXISTS members_version ON members (version_id);
 CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
@@ -98,7 +105,8 @@ CREATE VIEW IF NOT EXISTS artifacts AS  -- what each crawl holds, as one row per
     SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id
     WHERE m.change != 'removed';
 """
-# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change).
+# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change);
+# version 2 had no ``passed`` table (added by running SCHEMA again: every statement is IF NOT EXISTS).
 MIGRATE_1 = """
 ALTER TABLE crawls ADD COLUMN reason TEXT;
 ALTER TABLE crawls ADD COLUMN pid INTEGER;
@@ -441,6 +449,8 @@ class Store:
                 roots = [r for r in json.loads(self.db.execute("SELECT roots FROM crawls WHERE id = ?", (cid,))
                                                .fetchone()[0]) if r not in forget]
                 self.db.execute("UPDATE crawls SET roots = ? WHERE id = ?", (json.dumps(roots), cid))
+            if forget:
+                self.db.execute(f"DELETE FROM passed WHERE root IN ({','.join('?' * len(forget))})", forget)
             gone = self.db.execute("DELETE FROM versions WHERE id NOT IN (SELECT version_id FROM members)").rowcount
             self.db.commit()
         except BaseException:
@@ -492,6 +502,20 @@ class Store:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
+    def passed(self, path: str, size: int, mtime: float, engine: str) -> bool:
+        """Whether ``path`` was read before, with this size, mtime and engine, and found to be no artifact."""
+        return self.db.execute("SELECT 1 FROM passed WHERE path = ? AND size = ? AND mtime = ? AND engine = ?",
+                               (safe_text(path), size, mtime, engine)).fetchone() is not None
+
+    def set_passed(self, path: str, root: str, size: int, mtime: float, engine: str | None) -> None:
+        """Record that ``path`` (this size and mtime) is no artifact, or with ``engine`` None that it is
+        one now: the next crawl reads it again only when it changed. Committed with the next commit."""
+        if engine is None:
+            self.db.execute("DELETE FROM passed WHERE path = ?", (safe_text(path),))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO passed (path, root, size, mtime, engine) VALUES (?,?,?,?,?)",
+                            (safe_text(path), safe_text(root), size, mtime, engine))
+
     def latest(self, path: str) -> sqlite3.Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
         re-crawl may reuse when size and mtime are unchanged."""
@@ -502,8 +526,10 @@ class Store:
         """The row of ``path`` in crawl ``crawl_id`` (None when it is not there)."""
         if crawl_id is None:
             return None
+        # CROSS JOIN keeps the path index as the outer loop: left to itself, SQLite walks every member
+        # of the crawl for each look-up (a re-crawl of n artifacts then costs n^2)
         return self.db.execute(
-            "SELECT v.*, m.crawl_id, m.change FROM versions v JOIN members m ON m.version_id = v.id "
+            "SELECT v.*, m.crawl_id, m.change FROM versions v CROSS JOIN members m ON m.version_id = v.id "
             "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
 
     def analysis_of(self, row: sqlite3.Row) -> Analysis:

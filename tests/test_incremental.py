@@ -84,3 +84,44 @@ def test_reused_findings_keep_their_evidence(tmp_path):
     assert [a.pop("change") for a in report1 + report2] == ["new", "unchanged"]
     assert [a.pop("crawl_id") for a in report1 + report2] == [1, 2]  # the crawl that speaks for it
     assert report1 == report2
+
+
+def test_files_found_to_be_no_artifact_are_not_read_again(tmp_path):
+    """Issue 18.8: an .xlsx without macros is read once; while its size and mtime stay, re-crawls
+    skip it like the stored analysis of an unchanged workbook, and --full reads it again."""
+    from shadowscan.fixtures.office import write_workbook
+
+    share = tmp_path / "share"
+    share.mkdir()
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot", "value"], ["A1", 3.5]]})
+    (share / "job.py").write_text("print(1)\n")
+    db = str(tmp_path / "inv.db")
+    assert "1 new" in crawl(db, share)
+    with Store(db) as store:
+        assert [r[0] for r in store.db.execute("SELECT path FROM passed")] == [str(share / "plain.xlsx")]
+    sneak_edit(share / "plain.xlsx")  # garbage now, same size and mtime: read again, it would be an artifact
+    crawl(db, share)
+    assert set(rows(db)) == {"job.py"}
+    crawl(db, share, "--full")
+    assert rows(db)["plain.xlsx"]["status"] != "analyzed"  # read: the reversed bytes are no workbook
+    crawl(db, share)  # an artifact now: no longer skipped as "no artifact"
+    assert set(rows(db)) == {"job.py", "plain.xlsx"} and rows(db)["plain.xlsx"]["change"] == "unchanged"
+    with Store(db) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM passed").fetchone()[0] == 0
+
+
+def test_a_changed_plain_workbook_is_read_again(tmp_path):
+    from shadowscan.fixtures.office import write_workbook
+
+    share = tmp_path / "share"
+    share.mkdir()
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot", "value"]]})
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    assert rows(db) == {}
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot"]]},
+                   connections=[{"name": "erp", "connection_string": "DSN=ERP", "command": "SELECT * FROM Costs",
+                                 "type": "odbc"}])
+    os.utime(share / "plain.xlsx", (1, 1))
+    crawl(db, share)
+    assert rows(db)["plain.xlsx"]["change"] == "new"

@@ -23,8 +23,7 @@ from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
-from ..rules import merge_findings, scan_text
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
 from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from ..rules.catalogue import rule
