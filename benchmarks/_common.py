@@ -26,7 +26,8 @@ def make_tree(root: Path, files: int, per_dir: int = 100, name: str = "data{:06d
 
 def timed(cmd: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kwargs)
+    streams = {"stderr": subprocess.PIPE} if "stdout" in kwargs else {"capture_output": True}
+    proc = subprocess.run(cmd, check=False, text=True, errors="replace", **streams, **kwargs)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")

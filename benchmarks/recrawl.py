@@ -46,18 +46,26 @@ def make_tree(folder: Path, plain: int, macro: int, scripts: int) -> None:
 
 
 def fill_registry(db: Path, share: Path, entries: int) -> None:
-    """``entries`` registry entries: some at paths of the tree, the others for tools elsewhere."""
+    """``entries`` registry entries: a tenth at paths of the tree, the others for tools elsewhere
+    (one registered through the API, exported, copied and imported as the registry file)."""
+    tree = sorted(p for p in share.rglob("*") if p.suffix in (".xlsm", ".py"))
     with Store(str(db)) as store:
         registry = Registry(store.db)
-        tree = sorted(p for p in share.rglob("*") if p.suffix in (".xlsm", ".py"))
+        registry.register(path="/srv/other/first.xlsm", kind="excel", fingerprint="vba:" + "0" * 64, sha256=None,
+                          by="bench", owner="Owner Zero", function="quality", purpose="benchmark entry",
+                          platform="excel", data_access="read-only", product_owner="Product Owner", contributors=[])
+        export = registry.export()
+        template = export["entries"][0]
+        export["entries"] = []
         for i in range(entries):
             own = tree[i % len(tree)] if i < entries // 10 and tree else None
             path = str(own) if own else f"/srv/other/dept{i % 20}/tool_{i:05d}.xlsm"
-            fp = "vba:" + hashlib.sha256(f"elsewhere {i}".encode()).hexdigest()
-            registry.register(path=path, kind="excel" if path.endswith(".xlsm") else "script", fingerprint=fp,
-                              sha256=None, by="bench", owner=f"Owner {i}", function="quality",
-                              purpose="benchmark entry", platform="excel" if path.endswith(".xlsm") else "python",
-                              data_access="read-only", product_owner=f"Product Owner {i}", contributors=[])
+            script = path.endswith(".py")
+            export["entries"].append({**template, "id": i + 1, "path": path, "owner": f"Owner {i}",
+                                      "kind": "script" if script else "excel",
+                                      "platform": "python" if script else "excel",
+                                      "fingerprint": "vba:" + hashlib.sha256(f"elsewhere {i}".encode()).hexdigest()})
+        registry.import_(export, by="bench", source="benchmark")
 
 
 def main() -> None:
