@@ -320,8 +320,11 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 class Registry:
     """The registry tables of an inventory database (shares the Store's connection)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, history: bool = True) -> None:
+        """``history=False`` reads the entries without their change history (``Entry.history`` is
+        empty): what a crawl needs to judge artifacts, and much less to read in a large registry."""
         self.db = db
+        self._with_history = history
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._missing: set[str] = set()
         needed = {"registry", "signoffs", "registry_events", "reviews"}
@@ -353,7 +356,7 @@ class Registry:
             for row in self._rows("signoffs", "SELECT * FROM signoffs ORDER BY signed_at, id"):
                 signoffs.setdefault(row["registry_id"], []).append(Signoff(
                     row["signed_by"], row["signed_at"], row["sha256"], row["fingerprint"], row["note"]))
-            events = self._events()
+            events = self._events() if self._with_history else {}
             self._cache = [self._entry(row, signoffs.get(row["id"], []), events.get(row["id"], [])) for row in
                            self._rows("registry", "SELECT * FROM registry ORDER BY id")]
         return self._cache

@@ -170,7 +170,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     baselines = {root: store.baseline(root, crawl_id) for root in roots}
     for cov in result.coverage:
         cov.baseline = baselines[cov.root]
-    registry = Registry(store.db)
+    registry = Registry(store.db, history=False)  # judging needs no entry's change history
     now = datetime.now(timezone.utc)
     listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
 
