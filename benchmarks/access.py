@@ -19,7 +19,14 @@ from pathlib import Path
 
 from _common import env, report, shadowscan, timed
 
-from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
+from shadowscan.fixtures.jet4 import (
+    Column,
+    LinkedTable,
+    Query,
+    QueryRow,
+    Table,
+    write_mdb,
+)
 from shadowscan.fixtures.office import VbaModule
 
 
