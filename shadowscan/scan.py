@@ -26,7 +26,7 @@ from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
-from .store import Store, safe_text
+from .store import Store, safe_text, split_path
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
@@ -243,6 +243,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         return change, (latest if reusable else None)
 
     def tasks() -> Iterator[Task]:
+        passed_folder: str | None = None
+        passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
             for item in crawling.walk([root], options.excludes, options.source):
                 if isinstance(item, crawling.Problem):
@@ -254,7 +256,11 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     continue
                 if listed:
                     listed(item)
-                if options.incremental and store.passed(item.path, item.size, item.mtime, ENGINE):
+                folder, name = split_path(safe_text(item.path))
+                if folder != passed_folder:  # a folder's files come one after another
+                    passed_folder = folder
+                    passed = store.passed_in(folder) if options.incremental else {}
+                if passed and passed.get(name) == (item.size, item.mtime, ENGINE):
                     if skipped:  # read before and found to be no artifact; unchanged since
                         skipped(item)
                     continue

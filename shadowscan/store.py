@@ -91,12 +91,14 @@ CREATE TABLE IF NOT EXISTS findings (
     impact TEXT,
     evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
 );
-CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros)
-    path TEXT PRIMARY KEY,           -- not read again while size, mtime and engine are the same
+CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros),
+    folder TEXT NOT NULL,            -- not read again while size, mtime and engine are the same; by folder
+    name TEXT NOT NULL,              -- and name: a re-crawl reads one folder's rows at a time
     root TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime REAL NOT NULL,
-    engine TEXT NOT NULL
+    engine TEXT NOT NULL,
+    PRIMARY KEY (folder, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
 CREATE INDEX IF NOT EXISTS members_version ON members (version_id);
@@ -135,6 +137,12 @@ def safe_text(text: str) -> str:
         return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
     escaped = text.replace("\\", "\\\\")
     return os.fsencode(escaped).decode("utf-8", errors="backslashreplace")
+
+
+def split_path(path: str) -> tuple[str, str]:
+    """(folder, name) of a file's path, local or SMB, with either separator."""
+    cut = max(path.rfind("/"), path.rfind("\\"))
+    return path[:cut], path[cut + 1:]
 
 
 def _now() -> str:
@@ -502,19 +510,21 @@ class Store:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
-    def passed(self, path: str, size: int, mtime: float, engine: str) -> bool:
-        """Whether ``path`` was read before, with this size, mtime and engine, and found to be no artifact."""
-        return self.db.execute("SELECT 1 FROM passed WHERE path = ? AND size = ? AND mtime = ? AND engine = ?",
-                               (safe_text(path), size, mtime, engine)).fetchone() is not None
+    def passed_in(self, folder: str) -> dict[str, tuple[int, float, str]]:
+        """Files of ``folder`` (the first half of ``split_path(safe_text(path))``) read before and found
+        to be no artifact: name -> (size, mtime, engine) as they were then."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT name, size, mtime, engine FROM passed WHERE folder = ?", (folder,))}
 
     def set_passed(self, path: str, root: str, size: int, mtime: float, engine: str | None) -> None:
         """Record that ``path`` (this size and mtime) is no artifact, or with ``engine`` None that it is
         one now: the next crawl reads it again only when it changed. Committed with the next commit."""
+        folder, name = split_path(safe_text(path))
         if engine is None:
-            self.db.execute("DELETE FROM passed WHERE path = ?", (safe_text(path),))
+            self.db.execute("DELETE FROM passed WHERE folder = ? AND name = ?", (folder, name))
         else:
-            self.db.execute("INSERT OR REPLACE INTO passed (path, root, size, mtime, engine) VALUES (?,?,?,?,?)",
-                            (safe_text(path), safe_text(root), size, mtime, engine))
+            self.db.execute("INSERT OR REPLACE INTO passed (folder, name, root, size, mtime, engine) "
+                            "VALUES (?,?,?,?,?,?)", (folder, name, safe_text(root), size, mtime, engine))
 
     def latest(self, path: str) -> sqlite3.Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
