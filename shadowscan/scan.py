@@ -26,7 +26,7 @@ from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
-from .store import Store, safe_text, split_path
+from .store import Store, Stored, safe_text, split_path
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
@@ -128,7 +128,7 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     move) is answered by ``known`` from the inventory, never by opening the path (an imported
     entry naming //HOST/... must not make a crawl contact HOST)."""
     exists = known or (lambda path: False)
-    if candidate.owner:
+    if candidate.owner and (analysis.facts.get("owner_hints") or {}).get("file_owner") != candidate.owner:
         hints = {**(analysis.facts.get("owner_hints") or {}), "file_owner": candidate.owner}
         analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
     match = registry.match(candidate.path, analysis.fingerprint, exists)
@@ -191,13 +191,13 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
 
     def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
-               cheap: bool = False) -> None:
+               cheap: bool = False, stored: Stored | None = None) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
         nonlocal last_commit
         artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
-        store.add(crawl_id, artifact, change, ENGINE, commit=commit)
+        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored)
         if commit:
             last_commit = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1
@@ -266,7 +266,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     continue
                 change, reusable = change_of(item, root)
                 if reusable is not None:
-                    record(root, item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
+                    stored = store.stored(reusable)
+                    record(root, item, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
                 elif item.size > options.limits.max_file_size:
                     record(root, item, None, Analysis.failed(
                         Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte "

@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import time
 import urllib.parse
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
@@ -470,25 +471,34 @@ class Store:
 
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
-            commit: bool = True) -> int:
+            commit: bool = True, stored: Stored | None = None) -> int:
         """Store one artifact with its findings and verdict, committed at once unless ``commit``
         is false (then with the next committed artifact or :meth:`commit`: for rows that cost
         nothing to redo, such as the reused analysis of an unchanged file). A version equal to
-        one already stored for the path (an unchanged re-crawl) is shared, not copied."""
+        one already stored for the path (an unchanged re-crawl) is shared, not copied. ``stored``:
+        the version the artifact's analysis was rebuilt from (:meth:`stored`); judged the same way
+        again, it is recognised without encoding the artifact again."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
         path = safe_text(c.path)
+        facts = stored.row["facts"] if stored is not None and a.facts is stored.analysis.facts else _json(a.facts)
         values = (path, safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
                   c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
                   _json([i.value for i in v.impacts]), v.risk_score,
                   _json([[f.name, f.points] for f in v.factors]), v.action.value,
-                  _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), engine)
-        findings = [self._finding_row(f) for f in a.findings]
-        digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
+                  _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine)
+        encoded = stored.encoded if stored is not None else {}
+        findings = [encoded.get(f) or self._finding_row(f) for f in a.findings]
+        unchanged = (stored is not None and findings == stored.finding_rows
+                     and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
         try:
             self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
                             "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
-            same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC LIMIT 1",
-                                   (path, digest)).fetchone()
+            if unchanged:
+                same = (stored.row["id"],) if stored is not None else None
+            else:
+                digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
+                same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC "
+                                       "LIMIT 1", (path, digest)).fetchone()
             if same is not None:
                 version_id = int(same[0])
             else:
@@ -544,13 +554,27 @@ class Store:
 
     def analysis_of(self, row: sqlite3.Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
-        findings = tuple(
-            Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
-                    tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f["evidence"])),
-                    Impact(f["impact"]) if f["impact"] else None)
-            for f in self.findings(row["id"]) if f["family"] != Family.GOVERNANCE.value)
-        return Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
-                        row["fingerprint"])
+        return self.stored(row).analysis
+
+    def stored(self, row: sqlite3.Row) -> Stored:
+        """A stored version as a re-crawl reuses it: the analysis rebuilt (governance findings are
+        re-judged), and the stored finding rows, so that :meth:`add` recognises the same judgement."""
+        rows: list[tuple[Any, ...]] = []
+        findings: list[Finding] = []
+        encoded: dict[Finding, tuple[Any, ...]] = {}
+        for f in self.findings(row["id"]):
+            stored_row = (f["rule"], f["family"], f["title"], f["severity"], f["impact"], f["evidence"])
+            rows.append(stored_row)
+            if f["family"] != Family.GOVERNANCE.value:
+                finding = Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
+                                  tuple(Evidence(e["location"], e["line"], e["snippet"])
+                                        for e in json.loads(f["evidence"])),
+                                  Impact(f["impact"]) if f["impact"] else None)
+                findings.append(finding)
+                encoded[finding] = stored_row
+        analysis = Analysis(Status(row["status"]), row["status_reason"], tuple(findings), json.loads(row["facts"]),
+                            row["fingerprint"])
+        return Stored(row, analysis, rows, encoded)
 
     def removed(self, crawl_id: int, roots: Sequence[str] = ()) -> list[str]:
         """Paths the baseline crawls saw and this crawl did not (recorded when the crawl finished)."""
@@ -578,6 +602,16 @@ class Store:
 
     def findings(self, artifact_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored version, read back for reuse (:meth:`Store.stored`)."""
+
+    row: sqlite3.Row
+    analysis: Analysis  # what the analyzer produced, governance findings left out
+    finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
+    encoded: dict[Finding, tuple[Any, ...]]  # each rebuilt finding -> its stored row
 
 
 class CrawlBusy(StoreError):

@@ -125,3 +125,33 @@ def test_a_changed_plain_workbook_is_read_again(tmp_path):
     os.utime(share / "plain.xlsx", (1, 1))
     crawl(db, share)
     assert rows(db)["plain.xlsx"]["change"] == "new"
+
+
+def test_an_unchanged_judgement_shares_the_stored_version_and_a_new_one_does_not(tmp_path):
+    """A reused analysis is judged again on every crawl: judged the same, the crawl shares the stored
+    version (no copy); judged differently (the tool was registered meanwhile), it stores a new one."""
+    from shadowscan.registry import Registry
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "post.py").write_text('import requests\nrequests.post("https://erp01/api/postings", json=costs)\n')
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    crawl(db, share)
+
+    def versions():
+        with Store(db) as store:
+            return [tuple(r) for r in store.db.execute("SELECT id, registry FROM versions ORDER BY id")]
+
+    assert len(versions()) == 1
+    first = rows(db)["post.py"]
+    with Store(db) as store:
+        Registry(store.db).register(path=str(share / "post.py"), kind="script", fingerprint=first["fingerprint"],
+                                    sha256=first["sha256"], by="test", owner="Anna Kowalska", function="finance",
+                                    purpose="postings", platform="python", data_access="read-write",
+                                    product_owner="Jan Nowak", contributors=[])
+    crawl(db, share)
+    assert len(versions()) == 2 and json.loads(versions()[1][1])["registered"] is True
+    assert rows(db)["post.py"]["change"] == "unchanged"
+    crawl(db, share)
+    assert len(versions()) == 2
