@@ -486,8 +486,10 @@ class Store:
                   _json([i.value for i in v.impacts]), v.risk_score,
                   _json([[f.name, f.points] for f in v.factors]), v.action.value,
                   _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine)
-        encoded = stored.encoded if stored is not None else {}
-        findings = [encoded.get(f) or self._finding_row(f) for f in a.findings]
+        if stored is None:
+            findings = [self._finding_row(f) for f in a.findings]
+        else:  # the reused findings as they are stored; the re-judged ones (governance) encoded
+            findings = [stored.encoded.get(f) or self._finding_row(f) for f in a.findings]
         unchanged = (stored is not None and findings == stored.finding_rows
                      and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
         try:
