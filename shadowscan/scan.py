@@ -233,9 +233,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         def same(row: Any) -> bool:
             return bool(row["size"] == candidate.size and row["mtime"] == candidate.mtime)
 
-        base = store.in_crawl(candidate.path, baselines[root])
+        latest, base = store.latest_and_in(candidate.path, baselines[root])
         change = "new" if base is None else "unchanged" if same(base) else "changed"
-        latest = store.latest(candidate.path)
         reusable = (latest is not None and same(latest) and options.incremental and latest["engine"] == ENGINE
                     and Status(latest["status"]) not in RETRY
                     and not (latest["status"] == Status.TIMEOUT.value  # retried with a longer --timeout only

@@ -544,6 +544,17 @@ class Store:
         return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
                                (safe_text(path),)).fetchone()
 
+    def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[sqlite3.Row | None, sqlite3.Row | None]:
+        """(:meth:`latest`, :meth:`in_crawl`) of ``path``: one query when the newest version is the one
+        crawl ``crawl_id`` holds (an unchanged file)."""
+        latest = self.db.execute(
+            "SELECT v.*, EXISTS (SELECT 1 FROM members m WHERE m.crawl_id = ? AND m.version_id = v.id "
+            "AND m.change != 'removed') AS in_crawl FROM versions v WHERE v.path = ? ORDER BY v.id DESC LIMIT 1",
+            (crawl_id if crawl_id is not None else -1, safe_text(path))).fetchone()
+        if latest is None:
+            return None, None
+        return latest, latest if latest["in_crawl"] else self.in_crawl(path, crawl_id)
+
     def in_crawl(self, path: str, crawl_id: int | None) -> sqlite3.Row | None:
         """The row of ``path`` in crawl ``crawl_id`` (None when it is not there)."""
         if crawl_id is None:
