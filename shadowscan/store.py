@@ -489,7 +489,7 @@ class Store:
         if stored is None:
             findings = [self._finding_row(f) for f in a.findings]
         else:  # the reused findings as they are stored; the re-judged ones (governance) encoded
-            findings = [stored.encoded.get(f) or self._finding_row(f) for f in a.findings]
+            findings = [stored.encoded.get(id(f)) or self._finding_row(f) for f in a.findings]
         unchanged = (stored is not None and findings == stored.finding_rows
                      and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
         try:
@@ -574,7 +574,7 @@ class Store:
         re-judged), and the stored finding rows, so that :meth:`add` recognises the same judgement."""
         rows: list[tuple[Any, ...]] = []
         findings: list[Finding] = []
-        encoded: dict[Finding, tuple[Any, ...]] = {}
+        encoded: dict[int, tuple[Any, ...]] = {}
         for f in self.findings(row["id"]):
             stored_row = (f["rule"], f["family"], f["title"], f["severity"], f["impact"], f["evidence"])
             rows.append(stored_row)
@@ -584,7 +584,7 @@ class Store:
                                         for e in json.loads(f["evidence"])),
                                   Impact(f["impact"]) if f["impact"] else None)
                 findings.append(finding)
-                encoded[finding] = stored_row
+                encoded[id(finding)] = stored_row  # the very objects the analysis holds (kept alive by it)
         analysis = Analysis(Status(row["status"]), row["status_reason"], tuple(findings), json.loads(row["facts"]),
                             row["fingerprint"])
         return Stored(row, analysis, rows, encoded)
@@ -624,7 +624,7 @@ class Stored:
     row: sqlite3.Row
     analysis: Analysis  # what the analyzer produced, governance findings left out
     finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
-    encoded: dict[Finding, tuple[Any, ...]]  # each rebuilt finding -> its stored row
+    encoded: dict[int, tuple[Any, ...]]  # id() of each rebuilt finding of ``analysis`` -> its stored row
 
 
 class CrawlBusy(StoreError):
