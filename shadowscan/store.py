@@ -27,6 +27,10 @@ from typing import Any, Callable, Iterator, Sequence
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
 SCHEMA_VERSION = 3
+# The oldest schema reports read as it is: schema 3 only added what crawls remember of files that
+# are no artifact, which no report reads, so a report never needs to write to a schema-2 inventory
+# (which it may only be allowed to read).
+READABLE_AS_IS = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crawls (
@@ -236,7 +240,7 @@ class Store:
         if "meta" not in tables:
             raise StoreError(f"{self.path} is not a shadowscan inventory (an SQLite file without its tables)")
         version = int(self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-        if version < SCHEMA_VERSION:  # an older inventory: upgrade it once, then read
+        if version < READABLE_AS_IS:  # an older inventory: upgrade it once, then read
             self.db.close()
             Store(self.path).close()
             self.db = self._connect()
