@@ -24,8 +24,7 @@ from .classify import classify
 from .governance import write_evidence
 from .registry import (DATA_ACCESS, FUNCTIONS, PLATFORMS, VERDICTS, Registry, RegistryError, check_platform,
                        check_review, check_signer, entries_as_rows, now_iso, same_person, validate, who_am_i)
-from .reports import BY_EXTENSION, FORMATS
-from .reports.data import NoCrawl, build
+from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies

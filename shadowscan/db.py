@@ -120,6 +120,8 @@ class Database:
 
     dialect = ""
     name = ""  # for messages (no password)
+    # a join whose left table stays the outer loop (SQLite's planner hint; PostgreSQL plans it itself)
+    cross_join = "JOIN"
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         raise NotImplementedError
@@ -217,6 +219,7 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
 
 class SQLiteDatabase(Database):
     dialect = "sqlite"
+    cross_join = "CROSS JOIN"
 
     def __init__(self, path: str, readonly: bool = False) -> None:
         self.name = path

@@ -111,7 +111,20 @@ INSERT INTO crawl_roots (crawl_id, root, state)
     SELECT c.id, j.value, CASE c.state WHEN 'finished' THEN 'complete' ELSE 'incomplete' END
     FROM crawls c, json_each(c.roots) j;
 """
-# Schema 3 (issue 17): crawls from many hosts and sites, their progress, and queued analysis.
+# Schema 3: what crawls remember of files read and found to be no artifact (an .xlsx without macros),
+# so that a re-crawl reads them again only when they change.
+_PASSED = """
+CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros),
+    folder TEXT NOT NULL,            -- not read again while size, mtime and engine are the same; by folder
+    name TEXT NOT NULL,              -- and name: a re-crawl reads one folder's rows at a time
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    engine TEXT NOT NULL,
+    PRIMARY KEY (folder, name)
+) WITHOUT ROWID;
+"""
+# Schema 4 (issue 17): crawls from many hosts and sites, their progress, and queued analysis.
 _SITES = """
 ALTER TABLE crawls ADD COLUMN site TEXT;
 ALTER TABLE crawls ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;     -- files listed so far
@@ -146,6 +159,10 @@ def _baseline(db: Database, at: int) -> str:
     return sql
 
 
+def _passed(db: Database, _at: int) -> str:
+    return db.ddl(_PASSED)
+
+
 def _sites(db: Database, _at: int) -> str:
     return db.ddl(_SITES)
 
@@ -160,8 +177,9 @@ def _queue(db: Database, _at: int) -> str:
 
 MIGRATIONS = (
     Migration(2, "baseline: versions shared between crawls, coverage per root, the registry", _baseline),
-    Migration(3, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
-    Migration(4, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
+    Migration(3, "files read and found to be no artifact (not read again while unchanged)", _passed),
+    Migration(4, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
+    Migration(5, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

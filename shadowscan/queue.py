@@ -172,9 +172,13 @@ class Worker:
                                                                                        self.source))])))
             sha256, analysis = outcome_analysis(outcome)
         try:
-            if self.store.finish_pending(crawl_id, path) and analysis is not None:
-                artifact = judge(registry, candidate, sha256, analysis, now, self.source, known)
-                self.store.add(crawl_id, artifact, taken["change"], ENGINE, commit=False)
+            if self.store.finish_pending(crawl_id, path):
+                if int(taken["tries"]) <= MAX_TRIES:  # read: remembered when it is no artifact (as crawl does)
+                    self.store.set_passed(candidate.path, taken["root"], candidate.size, candidate.mtime,
+                                          ENGINE if analysis is None else None)
+                if analysis is not None:
+                    artifact = judge(registry, candidate, sha256, analysis, now, self.source, known)
+                    self.store.add(crawl_id, artifact, taken["change"], ENGINE, commit=False)
             self.store.commit()
         except BaseException:
             self.store.db.rollback()

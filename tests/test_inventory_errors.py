@@ -305,6 +305,24 @@ def test_an_inventory_of_the_previous_schema_is_upgraded(tmp_path):
     assert applied == list(range(2, SCHEMA_VERSION + 1))
 
 
+def test_an_inventory_of_schema_2_gains_the_table_of_files_that_are_no_artifact(tmp_path):
+    """tests/data/schema-v2.sql is an inventory as shadowscan wrote it with schema 2."""
+    from shadowscan.migrations import SCHEMA_VERSION
+
+    share = share_with(tmp_path / "share")
+    db = str(tmp_path / "inv.db")
+    con = sqlite3.connect(db)
+    con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
+    con.close()
+    assert json.loads(run("--db", db, "report", "-f", "json").output)["summary"]["total"] == 1
+    # a report reads it as it is (the reader may not be allowed to write to it); a crawl upgrades it
+    assert sqlite3.connect(db).execute("SELECT value FROM meta").fetchone()[0] == "2"
+    assert run("--db", db, "crawl", str(share), "-q").exit_code == 0
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    assert con.execute("SELECT COUNT(*) FROM passed").fetchone()[0] == 0
+
+
 def test_no_write_lock_is_held_while_a_file_is_analysed(tmp_path):
     """Issue 12.17: reused rows of unchanged files are batched, but the batch is committed before a
     slow file goes to a worker: another writer never waits for the whole analysis."""

@@ -36,7 +36,7 @@ def one_line_error(result):
 
 def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path):
     """tests/data/schema-v2.sql is an inventory as main wrote it (schema 2): `db upgrade` applies
-    migration 3, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
+    migrations 3-5, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
     db = tmp_path / "v2.db"
     con = sqlite3.connect(db)
     con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
@@ -44,7 +44,8 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     assert run("--db", db, "db", "version").output.startswith("schema 2 ")
     result = run("--db", db, "db", "upgrade")
     assert result.exit_code == 0, result.output
-    assert "Applied migration 3" in result.output and f"from schema 2 to {migrations.SCHEMA_VERSION}" in result.output
+    assert "Applied migration 3" in result.output and "Applied migration 4" in result.output
+    assert f"from schema 2 to {migrations.SCHEMA_VERSION}" in result.output
     assert "up to date" in run("--db", db, "db", "upgrade").output
     report = json.loads(run("--db", db, "report", "-f", "json").output)
     (artifact,) = report["artifacts"]
@@ -53,12 +54,12 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     listing = run("--db", db, "crawls").output
     assert "finished" in listing and "1 artifact" in listing
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
     assert {"site", "listed", "heartbeat"} <= {r[1] for r in con.execute("PRAGMA table_info(crawls)")}
 
 
 def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
-    """A PostgreSQL inventory at schema 2 (the baseline) holding a crawl takes migration 3 in place."""
+    """A PostgreSQL inventory at schema 2 (the baseline) takes the later migrations in place."""
     db = connect(pg_url)
     migrations.upgrade(db, to=2)
     db.close()

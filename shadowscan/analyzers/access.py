@@ -22,10 +22,9 @@ from typing import Any, Callable, Iterator, Sequence
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_names, scan_text
+from ..rules.engine import merge_findings, scan_names, scan_text, snippet
 from ..rules.catalogue import rule
 from ..rules.records import judge_tables
-from ..rules.engine import snippet
 from .vba import analyze_vba_modules, logic_parts
 
 LINUX_DRIVER = "MDBTools"

@@ -28,10 +28,9 @@ from typing import Any, Iterator
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import Rule, snippet
+from ..rules.engine import Rule, merge_findings, scan_text, snippet
 from .packages import Refused, file_bytes, load_json, member, open_zip, walk_json
 
 _NAME = r"(?:'(?:[^']|'')+'|\[@?[^\]]+\]|[A-Za-z_][\w.]*)"

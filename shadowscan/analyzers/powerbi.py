@@ -29,9 +29,8 @@ from typing import Any
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from .packages import Refused, file_bytes, load_json, member, open_zip
 
 _SOURCE = re.compile(r"\b((?:Sql|Odbc|OleDb|Oracle|MySQL|PostgreSQL|Sybase|DB2|Teradata|SapHana|SapBusinessWarehouse|"

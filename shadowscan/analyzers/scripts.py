@@ -15,7 +15,7 @@ from typing import Any
 from ..fingerprint import combine, normalise_code, python_logic
 from ..model import Analysis, Finding, Limits, Status
 from ..readfile import TooLarge, read_bytes
-from ..rules import merge_findings, scan_text
+from ..rules.engine import merge_findings, scan_text
 from ..textio import decode
 
 LANGUAGES = {
