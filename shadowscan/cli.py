@@ -10,21 +10,36 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import click
 
 from . import __version__
+from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
+from .governance import write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
-from .classify import classify
-from .governance import write_evidence
-from .registry import (DATA_ACCESS, FUNCTIONS, PLATFORMS, VERDICTS, Registry, RegistryError, check_platform,
-                       check_review, check_signer, entries_as_rows, now_iso, same_person, validate, who_am_i)
+from .registry import (
+    DATA_ACCESS,
+    FUNCTIONS,
+    PLATFORMS,
+    VERDICTS,
+    Registry,
+    RegistryError,
+    check_platform,
+    check_review,
+    check_signer,
+    entries_as_rows,
+    now_iso,
+    same_person,
+    validate,
+    who_am_i,
+)
 from .reports import BY_EXTENSION, FORMATS
 from .reports.data import NoCrawl, build
 from .roots import canonical, dedupe

@@ -10,8 +10,9 @@ Everything here is frozen and free of I/O.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class Kind(str, enum.Enum):
@@ -137,7 +138,7 @@ class Analysis:
     fingerprint: str | None = None  # hash of the normalised logic (see fingerprint.py)
 
     @classmethod
-    def failed(cls, status: Status, reason: str, **facts: Any) -> "Analysis":
+    def failed(cls, status: Status, reason: str, **facts: Any) -> Analysis:
         return cls(status=status, reason=reason, findings=(), facts=facts)
 
 

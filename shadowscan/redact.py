@@ -29,8 +29,9 @@ repetition; names are bounded), so a 300 KB line costs milliseconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 MASK = "***"
 

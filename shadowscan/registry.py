@@ -19,9 +19,10 @@ import json
 import os
 import re
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any
 
 FUNCTIONS = ("operations", "production", "quality", "maintenance", "engineering", "finance", "logistics",
              "purchasing", "supply-chain", "ehs", "hr", "it")
@@ -364,7 +365,7 @@ class Registry:
 
     @staticmethod
     def _entry(row: sqlite3.Row, signoffs: list[Signoff], events: list[Event]) -> Entry:
-        accepted = row["accepted_writes"] if "accepted_writes" in row.keys() else None
+        accepted = row["accepted_writes"] if "accepted_writes" in row.keys() else None  # noqa: SIM118 - a Row is no dict
         return Entry(row["id"], row["path"], row["kind"], row["fingerprint"], row["sha256"], row["owner"],
                      row["function"], row["purpose"], row["platform"], row["data_access"], row["product_owner"],
                      tuple(json.loads(row["contributors"])), row["cost_center"], row["review_every"],

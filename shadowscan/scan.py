@@ -6,13 +6,15 @@ error in one file never stops the crawl.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from . import __version__
 from . import crawl as crawling
@@ -331,9 +333,7 @@ def _end(store: Store, crawl_id: int, state: str, started: float, reason: str | 
             store.end_crawl(crawl_id, state, started, reason)
             return
         except Exception:
-            try:
+            with contextlib.suppress(Exception):
                 store.db.rollback()
-            except Exception:
-                pass
             if attempt:
                 return  # the row stays 'running': reports show it as a crawl that did not finish

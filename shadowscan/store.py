@@ -20,8 +20,9 @@ import socket
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
@@ -256,7 +257,8 @@ class Store:
         from .registry import SCHEMA as REGISTRY_SCHEMA
 
         self.db.execute("PRAGMA foreign_keys=OFF")
-        self.db.executescript("BEGIN;" + MIGRATE_1 + SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2") + f"""
+        findings_v2 = SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2")
+        self.db.executescript("BEGIN;" + MIGRATE_1 + findings_v2 + f"""
             INSERT INTO versions (id, {', '.join(_VERSION_COLUMNS)}, digest)
                 SELECT id, {', '.join(_VERSION_COLUMNS)}, 'v1-' || id FROM artifacts_v1;
             INSERT INTO members (crawl_id, version_id, change) SELECT crawl_id, id, change FROM artifacts_v1;
@@ -272,7 +274,7 @@ class Store:
         self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
         self.db.execute("PRAGMA foreign_keys=ON")
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -46,7 +46,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 MAX_RUN = 1024  # characters of one whitespace-free run that pattern matching sees
-_LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_RUN + 1))
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_RUN + 1},}}")
 
 
 def bound_runs(text: str, limit: int = MAX_RUN) -> str:

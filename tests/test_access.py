@@ -119,7 +119,7 @@ def test_random_bytes_named_accdb_are_corrupt(tmp_path):
 @pytest.mark.parametrize("ext", ["mde", "accde"])
 def test_compiled_front_end_extensions_go_through_the_access_analyzer(tmp_path, ext):
     """.mde/.accde share the container of .mdb/.accdb (their VBA is compiled: counted, no source)."""
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.jet4 import Column, Table, write_mdb
 
     path = tmp_path / f"frontend.{ext}"
     write_mdb(path, tables=[Table("Kosten", [Column("Betrag", "currency")], [(1,)])])
@@ -160,7 +160,7 @@ def test_every_page_aligned_cut_of_a_real_database_is_corrupt(corpus, tmp_path, 
 
 
 def test_every_page_aligned_cut_of_a_database_is_corrupt(tmp_path):
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.jet4 import Column, Table, write_mdb
 
     whole = tmp_path / "whole.mdb"
     write_mdb(whole, tables=[Table("Kosten", [Column("Konto", "text"), Column("Betrag", "currency")],
@@ -181,8 +181,8 @@ def test_every_page_aligned_cut_of_a_database_is_corrupt(tmp_path):
 
 def _with_vba(tmp_path, damage):
     """A JET4 database with two VBA modules, then ``damage`` applied to the stored bytes."""
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
-    from shadowscan.fixtures.office import VbaModule
+    from fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.office import VbaModule
 
     path = tmp_path / "front.mdb"
     modules = [VbaModule("Posting", 'Sub Post()\n    cn.Execute "UPDATE Kosten SET Betrag = 0"\nEnd Sub\n'),
@@ -198,7 +198,7 @@ def _replace_once(data: bytes, old: bytes, new: bytes) -> bytes:
 
 
 def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
-    from shadowscan.fixtures.office import _dir_stream, compress
+    from fixtures.office import _dir_stream, compress
 
     def damage(data, modules):
         stored = compress(_dir_stream(modules, "VBAProject", 1252))
@@ -213,7 +213,7 @@ def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
 
 
 def test_a_damaged_vba_module_is_reported_and_the_others_read(tmp_path):
-    from shadowscan.fixtures.office import _module_text, compress
+    from fixtures.office import _module_text, compress
 
     def damage(data, modules):
         stored = compress(_module_text(modules[0]).encode("cp1252"))

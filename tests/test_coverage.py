@@ -14,9 +14,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sambaserver
 from click.testing import CliRunner
 
-import sambaserver
 from shadowscan.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from oletools.crypto import is_encrypted
 from oletools.olevba import VBA_Parser
 from openpyxl import load_workbook
 
-from shadowscan.fixtures.office import (
+from fixtures.office import (
     VbaModule,
     build_vba_project,
     encrypt_workbook,
@@ -36,10 +36,7 @@ CLASS = VbaModule("Lot", "Public Number As String\nPublic Quantity As Long\n", "
 
 def vba_code(path_or_data: Path | bytes) -> dict[str, tuple[str, str]]:
     """vba_filename -> (stream path, code without Attribute VB_ lines, LF line ends)."""
-    if isinstance(path_or_data, bytes):
-        parser = VBA_Parser("vbaProject.bin", data=path_or_data)
-    else:
-        parser = VBA_Parser(str(path_or_data))
+    parser = VBA_Parser("vbaProject.bin", data=path_or_data) if isinstance(path_or_data, bytes) else VBA_Parser(str(path_or_data))
     try:
         return {vba_filename: (stream_path, _strip(code))
                 for _, stream_path, vba_filename, code in parser.extract_macros()}

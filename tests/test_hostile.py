@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.office import VbaModule, build_vba_project, write_workbook
 from shadowscan.analyzers import excel, scripts
 from shadowscan.cli import main
-from shadowscan.fixtures.office import VbaModule, build_vba_project, write_workbook
 from shadowscan.model import Candidate, Kind, Limits, Status
 from shadowscan.rules import scan_text
 from shadowscan.scan import analyze_file
@@ -106,7 +106,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     long_rel = "/".join([deep] * 8) + "/" + "x" * 200 + ".py"
     add(long_rel, {"analyzed"}, b"x = 1\n")
     # issue 16: the sandbox formats
-    from shadowscan.fixtures.sandboxes import AppSource, PbiTable, msapp_bytes, write_notebook, write_powerbi
+    from fixtures.sandboxes import AppSource, PbiTable, msapp_bytes, write_notebook, write_powerbi
 
     app = msapp_bytes("A", [AppSource("T")], {"S": {"b": {"OnSelect": "Patch(T, Defaults(T), {x: 1})"}}})
     add("truncated.msapp", {"corrupt"}, app[: len(app) // 2])

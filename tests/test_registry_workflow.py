@@ -6,7 +6,6 @@ import json
 import os
 
 import pytest
-
 from test_registry import CHART, CHART_CHANGED, POSTING, Cli, governance, workbook
 
 

@@ -1,5 +1,5 @@
 """Issue 16: Power BI, Power Apps, Grafana, Jupyter notebooks and Excel templates, each read
-in its real format, built by the project's writers (shadowscan/fixtures/sandboxes.py), and
+in its real format, built by the project's writers (fixtures/sandboxes.py), and
 classified with sandbox awareness: a sanctioned platform that only reads is "in sandbox"."""
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from fixtures.office import write_workbook
+from fixtures.sandboxes import (
+    AppSource,
+    Panel,
+    PbiTable,
+    grafana_dashboard,
+    write_grafana,
+    write_msapp,
+    write_notebook,
+    write_powerbi,
+    write_solution,
+)
 from shadowscan.analyzers import grafana, notebook, powerapps, powerbi
 from shadowscan.classify import SANDBOXES, classify, in_sandbox
 from shadowscan.crawl import kind_of
-from shadowscan.fixtures.office import write_workbook
-from shadowscan.fixtures.sandboxes import (AppSource, Panel, PbiTable, grafana_dashboard, write_grafana, write_msapp,
-                                           write_notebook, write_powerbi, write_solution)
 from shadowscan.model import Classification, Family, Impact, Kind, Limits, Status
 
 LIMITS = Limits()
@@ -68,7 +77,8 @@ def test_notebook_is_not_a_sandbox():
 # Grafana -----------------------------------------------------------------------------------------
 def test_grafana_read_only_dashboard_is_in_sandbox(tmp_path):
     path = tmp_path / "d.json"
-    write_grafana(path, grafana_dashboard("Scrap cost trend", [Panel("Scrap cost", ["SELECT day, SUM(cost) FROM v_scrap GROUP BY day"])]))
+    panel = Panel("Scrap cost", ["SELECT day, SUM(cost) FROM v_scrap GROUP BY day"])
+    write_grafana(path, grafana_dashboard("Scrap cost trend", [panel]))
     a = grafana.analyze(str(path), "json", LIMITS)
     verdict = classify(a)
     assert verdict.classification is Classification.CITIZEN_DEVELOPMENT
@@ -78,8 +88,8 @@ def test_grafana_read_only_dashboard_is_in_sandbox(tmp_path):
 
 def test_grafana_panel_query_that_writes_is_shadow_it(tmp_path):
     path = tmp_path / "d.json"
-    write_grafana(path, grafana_dashboard("Costs", [Panel("Post", ["INSERT INTO gl_postings (account, amount) SELECT '4711', SUM(cost) FROM scrap"])],
-                                          exported=False))
+    panel = Panel("Post", ["INSERT INTO gl_postings (account, amount) SELECT '4711', SUM(cost) FROM scrap"])
+    write_grafana(path, grafana_dashboard("Costs", [panel], exported=False))
     a = grafana.analyze(str(path), "json", LIMITS)
     verdict = classify(a)
     assert verdict.classification is Classification.SHADOW_IT and Impact.FINANCIAL in verdict.impacts
@@ -114,8 +124,8 @@ def test_pbit_reads_tables_measures_and_m(tmp_path):
 
 def test_pbix_queries_from_datamashup_and_web_post(tmp_path):
     path = tmp_path / "r.pbix"
-    write_powerbi(path, [PbiTable("Push", ["x"], 'let\n    R = Web.Contents("http://qms/api/results", [Content=Text.ToBinary("{}")])\nin\n    R')],
-                  template=False)
+    query = 'let\n    R = Web.Contents("http://qms/api/results", [Content=Text.ToBinary("{}")])\nin\n    R'
+    write_powerbi(path, [PbiTable("Push", ["x"], query)], template=False)
     a = powerbi.analyze(str(path), "pbix", LIMITS)
     assert a.facts["queries"][0]["name"] == "Push" and "XPress9" in a.facts["note"]
     assert "writes.web" in rules(a)

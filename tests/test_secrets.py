@@ -7,9 +7,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+from fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.analyzers.access import pick_driver
-from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
-from shadowscan.fixtures.office import VbaModule, write_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 SECRETS = ["Sommer2024!", "hunter2hunter2", "Tajne#Haslo9", "s3cr3t-t0ken-x9", "Pa55w0rd-Erp", "AKIAFAKEKEY12345"]

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 import sambaserver
 from conftest import CORPUS, REPO, SAMPLES
 from sambaserver import PASSWORD, USER, Share
+
 from shadowscan import scan
 from shadowscan.model import Kind, Limits
 from shadowscan.pool import WorkerPool

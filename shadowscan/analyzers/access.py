@@ -15,17 +15,18 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import datetime
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
-from ..rules.records import judge_tables
 from ..rules.engine import snippet
+from ..rules.records import judge_tables
 from .vba import analyze_vba_modules, logic_parts
 
 LINUX_DRIVER = "MDBTools"

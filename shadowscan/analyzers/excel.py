@@ -16,7 +16,8 @@ import logging
 import re
 import warnings
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
@@ -24,10 +25,10 @@ from ..model import Analysis, Evidence, Finding, Limits, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
-from ..rules.engine import snippet
-from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
-from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from ..rules.catalogue import rule
+from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
+from ..rules.engine import snippet
+from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -458,8 +459,8 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
     ``iter_rows`` makes up for every gap of the declared range. Only row 1 (headers) and
     cells that can hold a string are decoded; a number or a style-only cell costs one
     look at its element."""
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
     from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
     if not hasattr(ws, "_get_source"):  # not a read-only sheet: openpyxl's own iteration
         for number, cells in enumerate(ws.iter_rows(), 1):

@@ -8,7 +8,8 @@ points at ``VBA/<module>`` and the line an engineer sees in the VBA editor.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from oletools import olevba
 

@@ -7,10 +7,11 @@ migration pages), a mapping of relative file names to text.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any
 
-Output = Union[str, bytes, Mapping[str, str]]
+Output = str | bytes | Mapping[str, str]
 
 
 @dataclass(frozen=True)

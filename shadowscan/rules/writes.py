@@ -8,7 +8,7 @@ import re
 
 from .rule import Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 VB = frozenset({"vba", "vbscript"})
 
 RULES = (

@@ -13,9 +13,10 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Protocol, Sequence
+from typing import Protocol
 
 from ..model import Candidate
 

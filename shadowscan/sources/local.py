@@ -9,8 +9,8 @@ try:
     import pwd
 except ImportError:  # Windows
     pwd = None  # type: ignore[assignment]
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 from ..kinds import excluded, kind_of
 from ..model import Candidate, Kind
