@@ -447,7 +447,7 @@ def _umask() -> int:
     return mask
 
 
-def _emit(report: dict, fmt: str, output: str | None) -> None:
+def _emit(report: dict[str, Any], fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
     rendered = FORMATS[fmt].render(report)
     if output is None or output == "-":
@@ -673,7 +673,7 @@ def _accept_option(command: Any) -> Any:
 @smb_options
 @db_option
 @pass_config
-def register(config: Config, path: str, username: str | None, port: int, by: str | None,
+def register(config: Config, /, path: str, username: str | None, port: int, by: str | None,
              accept_writes: str | None, **fields: object) -> None:
     """Register PATH as a sanctioned app with its named business owner."""
     contributors = [c for c in str(fields.pop("contributors") or "").split(",") if c.strip()]
@@ -886,7 +886,7 @@ def registry_show(config: Config, ref: str) -> None:
 @smb_options
 @db_option
 @pass_config
-def registry_edit(config: Config, ref: str, by: str | None, accept_writes: str | None, username: str | None,
+def registry_edit(config: Config, /, ref: str, by: str | None, accept_writes: str | None, username: str | None,
                   port: int, **fields: Any) -> None:
     """Change fields of an entry; the change is kept in its history (`registry history ID`)."""
     changes = {k: v for k, v in fields.items() if v is not None}

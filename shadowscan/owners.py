@@ -8,7 +8,7 @@ account), the folder's department."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 
 class OwnerHints(TypedDict, total=False):
@@ -30,8 +30,8 @@ SYSTEM_ACCOUNTS = frozenset({"root", "nobody", "daemon", "administrator", "admin
 
 def hints_of(facts: Mapping[str, Any]) -> OwnerHints:
     """The ownership hints among an analysis's facts (empty where it found none)."""
-    hints: OwnerHints = facts.get("owner_hints") or {}
-    return hints
+    hints = facts.get("owner_hints")
+    return cast(OwnerHints, hints) if isinstance(hints, Mapping) else OwnerHints()
 
 
 def document_person(hints: OwnerHints) -> str | None:

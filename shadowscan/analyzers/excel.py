@@ -17,7 +17,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
@@ -470,10 +470,10 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
                     yield number, cell.row, cell.column, value
         return
 
-    class _Parser(WorkSheetParser):
+    class _Parser(WorkSheetParser):  # type: ignore[misc]  # openpyxl ships no type information
         def parse_cell(self, element: Any) -> dict[str, Any]:
             if self.row_counter == 1 or element.get("t") in _STRING_TYPES or element.find(FORMULA_TAG) is not None:
-                return super().parse_cell(element)
+                return cast(dict[str, Any], super().parse_cell(element))
             coordinate = element.get("r")  # the rest of parse_cell's bookkeeping, value left out
             if coordinate:
                 row, column = coordinate_to_tuple(coordinate)

@@ -24,7 +24,7 @@ development in its sandbox; one whose panels write financial or quality data is 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Limits, Status
@@ -32,7 +32,8 @@ from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import Rule, snippet
+from ..rules.engine import snippet
+from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, walk_json
 
 _MARKERS = (b'"panels"', b'"rows"', b'"elements"')
@@ -71,7 +72,7 @@ def _dashboard(document: Any) -> dict[str, Any] | None:
         return {**spec, "panels": list(spec["elements"].values()), "title": spec.get("title")}
     has_panels = isinstance(document.get("panels"), list) or isinstance(document.get("rows"), list)
     if has_panels and any(k in document for k in ("schemaVersion", "uid", "title")):
-        return document
+        return cast(dict[str, Any], document)
     return None
 
 

@@ -44,7 +44,7 @@ def _analyze(path: str, data: bytes) -> Analysis:
     if len(text) > MAX_JSON:
         return Analysis.failed(Status.TOO_LARGE, f"notebook of {len(text):,} characters (cap {MAX_JSON:,}): not parsed")
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
     except RecursionError:
         return Analysis.failed(Status.CORRUPT, "malformed notebook: JSON nested too deeply to parse")
     except Exception as exc:  # nbformat raises NotJSONError, NBFormatError, KeyError, ValidationError...

@@ -32,7 +32,8 @@ from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import Rule, snippet
+from ..rules.engine import snippet
+from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, member, open_zip, walk_json
 
 _NAME = r"(?:'(?:[^']|'')+'|\[@?[^\]]+\]|[A-Za-z_][\w.]*)"

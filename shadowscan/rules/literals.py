@@ -38,7 +38,7 @@ def _best(candidates: Iterable[frozenset[str]]) -> Literals:
     return best
 
 
-def _sequence(items: list) -> Literals:
+def _sequence(items: list[Any]) -> Literals:
     candidates: list[frozenset[str]] = []
     run: list[str] = []
 
