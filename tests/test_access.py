@@ -42,11 +42,13 @@ def inventory(corpus, tmp_path_factory):
     return db, {a["relpath"]: a for a in report["artifacts"]}
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_every_corpus_database_is_inventoried(inventory):
     _, arts = inventory
     assert set(arts) == set(EXPECTED)
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("relpath", sorted(EXPECTED))
 def test_corpus_database(inventory, relpath):
     status, fmt, tables, queries, links, forms, reports, macros, modules = EXPECTED[relpath]
@@ -62,6 +64,7 @@ def test_corpus_database(inventory, relpath):
     assert got == (tables, queries, links, forms, reports, macros, modules)
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_vba_modules_of_the_access_front_end(inventory):
     facts = inventory[1]["access-examples/Access_Example_VBA.accdb"]["facts"]
     names = {m["location"] for m in facts["modules"]}
@@ -74,6 +77,7 @@ def test_vba_modules_of_the_access_front_end(inventory):
     assert [m["location"] for m in main_module] == ["VBA/Main"]
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_linked_odbc_table_with_redacted_password(inventory):
     art = inventory[1]["jackcess/odbcLinkerTestV2007.accdb"]
     link = art["facts"]["linked_tables"][0]
@@ -84,18 +88,21 @@ def test_linked_odbc_table_with_redacted_password(inventory):
     assert "secrets.connection-password" in rules
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_dummy_password_never_stored_or_shown(inventory):
     db, arts = inventory
     assert "DummyPassword" not in json.dumps(arts)
     assert "DummyPassword" not in "\n".join(sqlite3.connect(db).iterdump())
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_database_password_is_a_finding(inventory):
     art = inventory[1]["mdb-reader/V2003_with-password.mdb"]
     assert "secrets.database-password" in {f["rule"] for f in art["findings"]}
     assert art["facts"]["database_password"] is True
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_table_and_column_names_carry_domain_evidence(inventory):
     art = inventory[1]["mdbtestdata/nwind.mdb"]
     fin = next(f for f in art["findings"] if f["rule"] == "financial.term")
@@ -143,6 +150,7 @@ def test_page_aligned_truncated_nwind_is_corrupt_not_analyzed(corpus, tmp_path):
     assert "truncated JET3 database" in analysis.reason and "1,501,184 bytes" in analysis.reason
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("relpath", ["mdbtestdata/nwind.mdb", "access-examples/Access_Example_VBA.accdb"])
 def test_every_page_aligned_cut_of_a_real_database_is_corrupt(corpus, tmp_path, relpath):
     """Each of the 1,463 and 824 cuts (before: every one of them `analyzed`, rows or code missing);

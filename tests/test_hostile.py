@@ -132,6 +132,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     return expected
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
     share = tmp_path / "share"
     expected = make_hostile_share(share)
@@ -277,6 +278,7 @@ def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
 
 
 # Issue 12, item 9: bounded time on hostile text ------------------------------------------------
+@pytest.mark.slow  # timed on large hostile input: `-m "not slow"` skips it
 @pytest.mark.parametrize("piece", ["a", "a1", "a-", "pass", "0x0f", ".Open ", "select ", "open(", "auth=("])
 def test_rules_and_redaction_take_linear_time(piece):
     """Quadratic patterns took 2-7 s per language on 40,000 characters of a repeated piece. Not a
@@ -311,6 +313,7 @@ def _crawl_one_analysed(tmp_path, share) -> set[str]:
     return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
     share = tmp_path / "share"
     share.mkdir()
@@ -320,6 +323,7 @@ def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
     assert "writes.sql" in rules
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 def test_a_recorded_timeout_is_not_rerun_on_an_unchanged_file(tmp_path):
     share = tmp_path / "share"
     share.mkdir()
@@ -386,6 +390,7 @@ def test_no_output_carries_raw_control_or_bidi_characters(tmp_path):
     assert any(a["relpath"] == BIDI for a in report["artifacts"])  # the data itself is unchanged
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
     import subprocess

@@ -51,6 +51,7 @@ def cli(tmp_path):
     return Cli(tmp_path)
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_register_crawl_managed_then_cosmetic_and_logic_changes(tmp_path, cli):
     share = tmp_path / "share"
     book = workbook(share / "Production" / "oee.xlsm", CHART)

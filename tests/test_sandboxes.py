@@ -187,6 +187,7 @@ def _sources():
 MIRRORS = Path(os.environ.get("SHADOWSCAN_MIRRORS", "/work/.mirror"))
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("source", _sources(), ids=lambda s: s["path"].rsplit("/", 1)[-1])
 def test_real_world_example(source, tmp_path):
     git = MIRRORS / source["repo"].replace("/", "+") / "repo"
