@@ -8,17 +8,9 @@ account), the folder's department."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
-
-class OwnerHints(TypedDict, total=False):
-    """Names found for an artifact (``facts["owner_hints"]``); each only where known."""
-
-    author: str
-    last_modified_by: str
-    title: str
-    file_owner: str  # the file system's owner account (set by the crawl, not the analyzer)
-
+from .model import OwnerHints
 
 # the hints that name a person (title names the document), in the order they are shown
 PEOPLE = ("author", "last_modified_by", "file_owner")

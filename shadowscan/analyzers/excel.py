@@ -21,7 +21,7 @@ from typing import Any, cast
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, ExcelFacts, Finding, Limits, ModuleFacts, OwnerHints, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
@@ -121,7 +121,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     if not data:
         return Analysis.failed(Status.CORRUPT, "empty file (0 bytes): not a workbook")
     findings: list[Finding] = []
-    facts: dict[str, Any] = {}
+    facts: ExcelFacts = {}
     if data.startswith(OLE_MAGIC):
         facts["container"] = "ole"
         damage = ole_damage(data)
@@ -208,7 +208,7 @@ def _parser(path: str, data: bytes) -> Any:
         raise _Corrupt(f"damaged file: oletools failed with {type(exc).__name__}: {exc}") from exc
 
 
-def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[ModuleFacts]]:
     """VBA modules through the parser (not closed here: an .xls asks it for XLM next)."""
     try:
         if not parser.detect_vba_macros():
@@ -261,7 +261,7 @@ def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
     return True
 
 
-def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any],
+def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: ExcelFacts,
              logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin, asked of the parser
     that extracted the VBA (after it: asked before, the XLM would be listed as a VBA module)."""
@@ -282,7 +282,7 @@ def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any
     return found
 
 
-def _biff_formulas(stream: tuple[str, bytes] | None, facts: dict[str, Any]) -> list[Finding]:
+def _biff_formulas(stream: tuple[str, bytes] | None, facts: ExcelFacts) -> list[Finding]:
     """Cell formulas of a binary (BIFF8) workbook, decoded by oletools' BIFF plugin (the
     oledump plugin olevba itself uses for XLM), judged like OOXML formulas. BIFF keeps
     column headers in the shared string table, which the plugin does not list, so only
@@ -325,7 +325,7 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     return ElementTree.fromstring(archive.read(name))
 
 
-def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/macrosheets/*.xml``: formulas of Excel 4.0 macro sheets (oletools' blind spot)."""
     found: list[Finding] = []
@@ -348,7 +348,7 @@ def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_connections(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/connections.xml``: external data connections (ODBC/OLEDB) and their commands."""
     if "xl/connections.xml" not in archive.namelist():
@@ -371,7 +371,7 @@ def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) -> list[Finding]:
+def _ooxml_structure(archive: zipfile.ZipFile, facts: ExcelFacts, fmt: str) -> list[Finding]:
     """Sheets, defined names, external links, document properties and formulas via openpyxl."""
     if fmt == "xlsb":
         facts["structure"] = "xlsb: binary parts, sheet structure not read"
@@ -390,10 +390,8 @@ def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) 
         return found
     try:
         props = wb.properties
-        facts["owner_hints"] = {k: v for k, v in (
-            ("author", props.creator), ("last_modified_by", props.lastModifiedBy),
-            ("title", props.title),
-            ("modified", props.modified.isoformat() if props.modified else None)) if v}
+        facts["owner_hints"] = _hints(author=props.creator, last_modified_by=props.lastModifiedBy, title=props.title,
+                                      modified=props.modified.isoformat() if props.modified else None)
         facts["sheets"] = list(wb.sheetnames)
         facts["defined_names"] = sorted(wb.defined_names.keys())[:200]
         links = []
@@ -526,7 +524,7 @@ def _cell_logic(header: str, formula: str, location: str, limit_column: bool) ->
     return [rule(rule_id).finding([Evidence(location, None, shown)]) for rule_id in found]
 
 
-def _ole_owner_hints(data: bytes) -> dict[str, str]:
+def _ole_owner_hints(data: bytes) -> OwnerHints:
     import olefile
 
     try:
@@ -534,11 +532,15 @@ def _ole_owner_hints(data: bytes) -> dict[str, str]:
             meta = ole.get_metadata()
     except Exception:
         return {}
-    hints = {}
-    for key, attr in (("author", "author"), ("last_modified_by", "last_saved_by"), ("title", "title")):
+    def text(attr: str) -> str | None:
         value = getattr(meta, attr, None)
         if isinstance(value, bytes):
             value = value.decode("cp1252", errors="replace")
-        if value:
-            hints[key] = str(value)
-    return hints
+        return str(value) if value else None
+
+    return _hints(author=text("author"), last_modified_by=text("last_saved_by"), title=text("title"))
+
+
+def _hints(**names: str | None) -> OwnerHints:
+    """The owner hints that were found, in the order given."""
+    return cast(OwnerHints, {key: value for key, value in names.items() if value})

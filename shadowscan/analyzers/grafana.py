@@ -27,7 +27,7 @@ import re
 from typing import Any, cast
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, GrafanaFacts, Limits, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
@@ -151,7 +151,7 @@ def _analyze(dashboard: dict[str, Any]) -> Analysis:
         findings.append(rule("reach.platform-source").finding(
             Evidence(where, None, snippet(f"data source {name}")) for name, where in list(sources.items())[:20]))
     findings.extend(scan_text("\n".join(t for t in titles if t), "text", "panel titles"))
-    facts: dict[str, Any] = {
+    facts: GrafanaFacts = {
         "platform": "grafana", "title": str(dashboard.get("title") or ""), "uid": str(dashboard.get("uid") or ""),
         "schema_version": dashboard.get("schemaVersion"), "panels": len(panels),
         "data_sources": sorted(sources), "queries": queries[:200], "writing_panels": writes,

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from ..fingerprint import combine, normalise_code, python_logic
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, Limits, NotebookFacts, Status
 from ..rules import merge_findings, scan_text
 from . import scripts
 from .packages import MAX_JSON, Refused, decode_json_text, file_bytes
@@ -74,7 +74,7 @@ def _analyze(path: str, data: bytes) -> Analysis:
             lines.append(line)
             where.append((number, offset))
     program = "\n".join(lines)
-    facts: dict[str, Any] = {"language": language, "kernel": str(kernel.get("name") or declared),
+    facts: NotebookFacts = {"language": language, "kernel": str(kernel.get("name") or declared),
                              "nbformat": f"{nb.get('nbformat', '?')}.{nb.get('nbformat_minor', '?')}",
                              "code_cells": code_cells, "markdown_cells": markdown, "lines": len(lines)}
     findings: list[Finding] = []

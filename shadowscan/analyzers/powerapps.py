@@ -24,10 +24,9 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
-from typing import Any
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, Limits, PowerAppsFacts, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
@@ -63,7 +62,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
                 return None  # a zip that holds no canvas app
             apps = [(n, open_zip(member(archive, n), limits, f"app {n}")) for n in inner[:MAX_APPS]]
         findings: list[Finding] = []
-        facts: dict[str, Any] = {"platform": "powerapps", "apps": [], "data_sources": [], "flows": [],
+        facts: PowerAppsFacts = {"platform": "powerapps", "apps": [], "data_sources": [], "flows": [],
                                  "writes": [], "formulas": 0}
         if fmt == "zip":
             facts["package"] = "solution" if "solution.xml" in archive.namelist() else "package"
@@ -155,7 +154,7 @@ def _controls(archive: zipfile.ZipFile) -> Iterator[tuple[str, str, str, str]]:
                     yield screen, str(node["Name"]), str(item.get("Property") or "?"), item["InvariantScript"]
 
 
-def _app(archive: zipfile.ZipFile, app_name: str, facts: dict[str, Any],
+def _app(archive: zipfile.ZipFile, app_name: str, facts: PowerAppsFacts,
          logic: list[tuple[str, str]]) -> list[Finding]:
     prefix = f"{app_name}: " if app_name else ""
     raw = _part(archive, "References\\DataSources.json")

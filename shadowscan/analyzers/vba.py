@@ -14,7 +14,7 @@ from typing import Any
 from oletools import olevba
 
 from ..fingerprint import normalise_code
-from ..model import Evidence, Finding
+from ..model import Evidence, Finding, ModuleFacts
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
@@ -99,10 +99,10 @@ def logic_parts(modules: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(location, normalise_code(code, "vba")) for location, code in modules]
 
 
-def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[ModuleFacts]]:
     """Scan (location, code) pairs; returns merged findings and one fact dict per module."""
     findings: list[Finding] = []
-    facts: list[dict[str, Any]] = []
+    facts: list[ModuleFacts] = []
     for location, raw in modules:
         code = normalise(raw)
         lines = code.split("\n") if code else []
