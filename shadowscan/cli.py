@@ -597,8 +597,8 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, Analysi
     if isinstance(outcome, Failure):
         raise CliError(f"cannot read {path}: {outcome.reason}")
     sha256, analysis = outcome
-    if analysis is None:
-        raise CliError(f"{path} holds no macros, connections or code: nothing written")
+    if not analysis.is_artifact:
+        raise CliError(f"{path} holds no macros, connections or code ({analysis.reason}): nothing written")
     if analysis.status is not Status.ANALYZED or not analysis.fingerprint:
         raise CliError(f"cannot use {path}: it could not be analysed "
                        f"({analysis.status.value}: {analysis.reason or 'no logic found'}); nothing written")

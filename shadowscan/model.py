@@ -39,6 +39,9 @@ class Status(str, enum.Enum):
     TIMEOUT = "timeout"
     UNREADABLE = "unreadable"
     ANALYZER_CRASHED = "analyzer-crashed"
+    # Selected by name, but its content shows it is no end-user tool (an .xlsx without macros or
+    # connections, a .json that is no dashboard, a .zip without an app): the crawl drops it.
+    NOT_AN_ARTIFACT = "not-an-artifact"
 
 
 class Classification(str, enum.Enum):
@@ -258,6 +261,15 @@ class Analysis:
     @classmethod
     def failed(cls, status: Status, reason: str, **facts: Any) -> Analysis:
         return cls(status=status, reason=reason, findings=(), facts=facts)
+
+    @classmethod
+    def not_an_artifact(cls, reason: str) -> Analysis:
+        """The file is no end-user tool after all (the reason says why); it is not inventoried."""
+        return cls(status=Status.NOT_AN_ARTIFACT, reason=reason)
+
+    @property
+    def is_artifact(self) -> bool:
+        return self.status is not Status.NOT_AN_ARTIFACT
 
 
 @dataclass(frozen=True)

@@ -89,22 +89,22 @@ Progress = Callable[[Artifact], None]
 
 
 def analyze_file(candidate: Candidate, limits: Limits,
-                 options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                 options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     """Hash and analyse one file (runs inside a worker process); whatever the analyzer
     produced leaves the worker redacted (reason, facts, evidence)."""
     take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
     sha256, analysis = _analyze_file(candidate, limits, options)
-    if take_atime_failures() and analysis is not None:
+    if take_atime_failures() and analysis.is_artifact:
         analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
     return sha256, redact_analysis(analysis)
 
 
 def _analyze_file(candidate: Candidate, limits: Limits,
-                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                  options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
-        if candidate.kind is not Kind.ACCESS:  # analysed in memory; only the ODBC driver needs a file
+        if not analyzer.needs_file:  # analysed in memory
             data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:
@@ -280,7 +280,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     record(root, candidate, None, _failure_analysis(outcome), change)
                     continue
                 sha256, analysis = outcome
-                if analysis is not None:  # None: an .xlsx without macros, not an artifact
+                if analysis.is_artifact:  # not: an .xlsx without macros, a .json that is no dashboard
                     record(root, candidate, sha256, analysis, change)
                 elif skipped:
                     skipped(candidate)

@@ -41,7 +41,7 @@ def test_corpus_workbook(corpus, relpath):
     path = corpus / "excel" / relpath
     status, rules, modules = EXPECTED[relpath]
     analysis = analyze(str(path), path.suffix[1:].lower(), Limits())
-    assert analysis is not None
+    assert analysis.is_artifact
     assert analysis.status is status, analysis.reason
     if status is not Status.ANALYZED:
         assert analysis.reason, "a failed status needs a reason a person can act on"

@@ -228,7 +228,7 @@ def test_fuzz_rules(text, language):
 @given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel.OLE_MAGIC]))
 def test_fuzz_excel_prechecks(tmp_path, data, prefix):
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=prefix + data)
-    assert analysis is None or analysis.status in set(Status)
+    assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)
 
 
 @FUZZ
@@ -241,7 +241,7 @@ def test_fuzz_zip_packages(tmp_path, members):
         for name, data in members:
             z.writestr(name, data)
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=out.getvalue())
-    assert analysis is None or analysis.status in set(Status)
+    assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)
 
 
 def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):

@@ -108,7 +108,7 @@ def test_grafana_form_panel_writing_elsewhere_is_not_in_sandbox(tmp_path):
 @pytest.mark.parametrize("text", ['{"name": "pkg", "version": "1.0"}', '[1, 2, 3]', '{"panels": "x"}', 'not json "panels"'])
 def test_other_json_is_not_an_artifact(tmp_path, text):
     (tmp_path / "x.json").write_text(text)
-    assert grafana.analyze(str(tmp_path / "x.json"), "json", LIMITS) is None
+    assert grafana.analyze(str(tmp_path / "x.json"), "json", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # Power BI ----------------------------------------------------------------------------------------
@@ -161,9 +161,9 @@ def test_a_zip_without_an_app_is_not_an_artifact(tmp_path):
 
     with zipfile.ZipFile(tmp_path / "logs.zip", "w") as z:
         z.writestr("a.log", "x")
-    assert powerapps.analyze(str(tmp_path / "logs.zip"), "zip", LIMITS) is None
+    assert powerapps.analyze(str(tmp_path / "logs.zip"), "zip", LIMITS).status is Status.NOT_AN_ARTIFACT
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
-    assert powerapps.analyze(str(tmp_path / "fake.zip"), "zip", LIMITS) is None
+    assert powerapps.analyze(str(tmp_path / "fake.zip"), "zip", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # Excel templates ----------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def test_xltx_with_a_connection_is_analysed_and_without_is_not(tmp_path):
     write_workbook(tmp_path / "p.xltx", sheets={"S": [["a"]]})
     a = excel.analyze(str(tmp_path / "t.xltx"), "xltx", LIMITS)
     assert a is not None and "reach.data-connection" in rules(a)
-    assert excel.analyze(str(tmp_path / "p.xltx"), "xltx", LIMITS) is None
+    assert excel.analyze(str(tmp_path / "p.xltx"), "xltx", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # real-world examples (public repositories; fetched snapshots, never copied into the project) ------
@@ -199,7 +199,7 @@ def test_real_world_example(source, tmp_path):
     fmt = source["path"].rsplit(".", 1)[-1].lower()
     analyzer = {"grafana": grafana, "powerapps": powerapps, "powerbi": powerbi, "notebook": notebook}[source["kind"]]
     a = analyzer.analyze(source["path"], fmt, LIMITS, data=data)
-    assert a is not None and a.status is Status.ANALYZED, a and a.reason
+    assert a.status is Status.ANALYZED, a.reason
     verdict = classify(a)
     sandboxed = verdict.reasons[0].startswith("In sandbox")
     assert sandboxed == source["what"].endswith("in sandbox"), verdict.reasons

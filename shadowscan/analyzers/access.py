@@ -21,13 +21,18 @@ from datetime import datetime
 from typing import Any
 
 from ..fingerprint import combine, normalise_code
-from ..model import AccessFacts, Analysis, Evidence, Finding, Limits, Status
+from ..model import AccessFacts, Analysis, Evidence, Finding, Kind, Limits, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
 from ..rules.records import judge_tables
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.ACCESS})
+NEEDS_FILE = True  # the ODBC driver opens a file: over SMB a private local copy
 
 LINUX_DRIVER = "MDBTools"
 WINDOWS_DRIVER = "Microsoft Access Driver (*.mdb, *.accdb)"

@@ -21,7 +21,7 @@ from typing import Any, cast
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, ExcelFacts, Finding, Limits, ModuleFacts, OwnerHints, Status
+from ..model import Analysis, Evidence, ExcelFacts, Finding, Kind, Limits, ModuleFacts, OwnerHints, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules import merge_findings, scan_text
@@ -30,6 +30,11 @@ from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
 from ..rules.engine import snippet
 from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.EXCEL})
+NEEDS_FILE = False  # workbooks are read from their bytes in memory
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -112,7 +117,7 @@ def _is_encrypted(data: bytes) -> bool:
         return False
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     if data is None:
         try:
             data = read_bytes(path, limits.max_file_size)
@@ -156,7 +161,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
         names = archive.namelist()
         if fmt in ("xlsx", "xltx") and not is_macro_package(names):
-            return None
+            return Analysis.not_an_artifact("a workbook without macros, macro sheets, connections or external links")
 
     logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint
     parser = None

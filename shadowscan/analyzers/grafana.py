@@ -27,7 +27,7 @@ import re
 from typing import Any, cast
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, GrafanaFacts, Limits, Status
+from ..model import Analysis, Evidence, Finding, GrafanaFacts, Kind, Limits, Status
 from ..redact import redact
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
@@ -35,6 +35,11 @@ from ..rules.correlate import correlate
 from ..rules.engine import snippet
 from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, walk_json
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.GRAFANA})
+NEEDS_FILE = False
 
 _MARKERS = (b'"panels"', b'"rows"', b'"elements"')
 _MARKERS_16 = tuple(m.decode().encode("utf-16-le") for m in _MARKERS)
@@ -45,20 +50,20 @@ _SQL = re.compile(r"^\s*(?:select|with|insert|update|delete|merge|exec|call)\b",
 MAX_QUERIES = 2000
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     try:
         data = file_bytes(path, data, limits)
         head = data[:1 << 20]
         if not any(m in data for m in _MARKERS + _MARKERS_16):
-            return None  # no key of a dashboard anywhere: some other JSON file
+            return Analysis.not_an_artifact("JSON without any key of a dashboard")
         if not head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith((b"{", b"{\x00")):
-            return None
+            return Analysis.not_an_artifact("JSON that is no object")
         document = load_json(data, "JSON document")
     except Refused as refused:
         return refused.analysis
     dashboard = _dashboard(document)
     if dashboard is None:
-        return None
+        return Analysis.not_an_artifact("JSON that is no Grafana dashboard")
     return _analyze(dashboard)
 
 

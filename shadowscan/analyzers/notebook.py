@@ -17,10 +17,15 @@ import re
 from typing import Any
 
 from ..fingerprint import combine, normalise_code, python_logic
-from ..model import Analysis, Evidence, Finding, Limits, NotebookFacts, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, NotebookFacts, Status
 from ..rules import merge_findings, scan_text
 from . import scripts
 from .packages import MAX_JSON, Refused, decode_json_text, file_bytes
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.NOTEBOOK})
+NEEDS_FILE = False
 
 KERNEL_LANGUAGES = {"python": "python", "python3": "python", "r": "r", "powershell": "powershell",
                     "sql": "sql", "vbscript": "vbscript"}

@@ -12,10 +12,15 @@ import ast
 import re
 
 from ..fingerprint import combine, normalise_code, python_logic
-from ..model import Analysis, Finding, Limits, ScriptFacts, Status
+from ..model import Analysis, Finding, Kind, Limits, ScriptFacts, Status
 from ..readfile import TooLarge, read_bytes
 from ..rules import merge_findings, scan_text
 from ..textio import decode
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.SCRIPT})
+NEEDS_FILE = False
 
 LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
