@@ -220,6 +220,34 @@ def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
     assert [t["name"] for t in analysis.facts["tables"]] == ["Kosten"]
 
 
+def test_a_partial_analysis_is_a_warning_in_the_report(tmp_path):
+    """What could not be read reaches the report: the artifact is analysed, and its status reason
+    (JSON, CSV) says which part of it was not."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fixtures.office import _dir_stream, compress
+    from shadowscan.cli import main
+
+    def damage(data, modules):
+        stored = compress(_dir_stream(modules, "VBAProject", 1252))
+        return _replace_once(data, stored, bytes(len(stored)))
+
+    share = tmp_path / "share"
+    share.mkdir()
+    _with_vba(share, damage)
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "-q"]).exit_code == 0
+    shown = runner.invoke(main, ["--db", db, "report", "-f", "json"])
+    artifact = json.loads(shown.output)["artifacts"][0]
+    assert artifact["status"] == "analyzed"
+    assert artifact["status_reason"].startswith("partial analysis: damaged VBA project"), artifact["status_reason"]
+    csv_text = runner.invoke(main, ["--db", db, "report", "-f", "csv", "-o", "-"]).output
+    assert "partial analysis: damaged VBA project" in csv_text
+
+
 def test_a_damaged_vba_module_is_reported_and_the_others_read(tmp_path):
     from fixtures.office import _module_text, compress
 
