@@ -21,7 +21,7 @@ from . import __version__
 from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .governance import write_evidence
+from .governance import signoff_state, write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
 from .registry import (
@@ -29,6 +29,7 @@ from .registry import (
     FUNCTIONS,
     PLATFORMS,
     VERDICTS,
+    Match,
     Registry,
     RegistryError,
     check_platform,
@@ -829,9 +830,6 @@ SIGNOFF_STATES = ("valid", "stale", "missing")
 @pass_config
 def registry_list(config: Config, fmt: str, owner: str | None, function: str | None, state: str | None) -> None:
     """List the registry entries (id, owner, function, data access, sign-off state, path)."""
-    from .governance import signoff_state
-    from .registry import Match
-
     with _open(config, readonly=True) as store:
         entries = _registry(store).entries()
         now = _fingerprints_now(store, [e.path for e in entries])

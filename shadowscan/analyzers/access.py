@@ -27,6 +27,7 @@ from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
 from ..rules.records import judge_tables
+from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
 from .vba import analyze_vba_modules, logic_parts
 
 # the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
@@ -421,8 +422,6 @@ def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding]
              logic: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """Saved queries rebuilt from MSysQueries; action queries are writes."""
     import pyodbc
-
-    from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
 
     if not objects:
         return []
