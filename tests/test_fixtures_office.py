@@ -100,6 +100,7 @@ def test_workbook_gets_document_modules_and_codenames(tmp_path: Path) -> None:
     workbook = load_workbook(path, keep_vba=True)
     assert workbook.sheetnames == ["Limits", "Lots"]
     assert workbook.vba_archive is not None
+    workbook.vba_archive.close()
 
 
 def test_full_workbook_loads_in_openpyxl(tmp_path: Path) -> None:
@@ -123,6 +124,7 @@ def test_full_workbook_loads_in_openpyxl(tmp_path: Path) -> None:
     assert workbook.defined_names["_xlnm.Auto_Open"].attr_text == "Makro1!$A$1"
     [link] = workbook._external_links
     assert link.file_link.Target == "file:///\\\\srv\\fin\\rates.xlsx"
+    workbook.vba_archive.close()  # keep_vba holds the package open
     assert link.file_link.TargetMode == "External"
     assert workbook.properties.creator == "K. Schäfer"
     assert workbook.properties.lastModifiedBy == "T. Nowak"
@@ -165,7 +167,10 @@ def test_format_follows_extension(suffix: str, content_type: str, tmp_path: Path
     if suffix == ".xlam":  # openpyxl does not know the add-in content type; oletools must see the code
         assert vba_code(path)["Module1.bas"][1] == SHORT.source
     else:
-        assert load_workbook(path, keep_vba=True).sheetnames == ["Plan"]
+        workbook = load_workbook(path, keep_vba=True)
+        assert workbook.sheetnames == ["Plan"]
+        if workbook.vba_archive is not None:  # keep_vba holds the package open
+            workbook.vba_archive.close()
 
 
 def test_macro_content_is_refused_in_xlsx(tmp_path: Path) -> None:
