@@ -31,7 +31,7 @@ EXPECTED = {
 
 def _params() -> list[object]:
     """Every workbook; the large ones (seconds each) only in the full run, marked slow."""
-    big = 300_000
+    big = 200_000
     return [pytest.param(relpath, marks=pytest.mark.slow) if (CORPUS / "excel" / relpath).is_file()
             and (CORPUS / "excel" / relpath).stat().st_size > big else relpath for relpath in sorted(EXPECTED)]
 
