@@ -41,7 +41,8 @@ class Analyzer:
 # module per kind, imported when first needed (a crawl of scripts never loads oletools);
 # tests/test_structure.py checks that each module declares the kinds it is listed for
 MODULES = {Kind.EXCEL: "excel", Kind.SCRIPT: "scripts", Kind.ACCESS: "access", Kind.NOTEBOOK: "notebook",
-           Kind.GRAFANA: "grafana", Kind.POWERBI: "powerbi", Kind.POWERAPPS: "powerapps"}
+           Kind.GRAFANA: "grafana", Kind.POWERBI: "powerbi", Kind.POWERAPPS: "powerapps",
+           Kind.OPENDOCUMENT: "opendocument"}
 
 
 def analyzer_for(kind: Kind) -> Analyzer:
