@@ -258,6 +258,7 @@ def test_fuzz_packages(members):
     assert a.status in set(Status) and (a.status is Status.ANALYZED or a.reason)
 
 
+@pytest.mark.slow  # large hostile input (megabytes built and read): `-m "not slow"` skips it
 def test_zip_bomb_is_refused_before_it_inflates(tmp_path):
     path = tmp_path / "bomb.ods"
     with zipfile.ZipFile(io.BytesIO(GOOD)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -271,6 +272,7 @@ def test_zip_bomb_is_refused_before_it_inflates(tmp_path):
     assert a.status is Status.TOO_LARGE and "zip bomb" in a.reason
 
 
+@pytest.mark.slow  # large hostile input (megabytes built and read): `-m "not slow"` skips it
 def test_huge_sheet_is_read_in_bounded_rows(tmp_path):
     """30,000 formula rows: read incrementally, formulas capped and said so, analysed."""
     rows = [["Teil", "Ergebnis"]] + [[f"P{i}", f'=IF([.A{i}]="";"FAIL";"PASS")'] for i in range(2, 30_002)]
