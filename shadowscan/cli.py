@@ -41,8 +41,7 @@ from .registry import (
     validate,
     who_am_i,
 )
-from .reports import BY_EXTENSION, FORMATS
-from .reports.data import NoCrawl, build
+from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies

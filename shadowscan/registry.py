@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .registry_exchange import (
     EXPORT_SCHEMA,
@@ -122,8 +122,11 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 class Registry:
     """The registry tables of an inventory database (shares the Store's connection)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, history: bool = True) -> None:
+        """``history=False`` reads the entries without their change history (``Entry.history`` is
+        empty): what a crawl needs to judge artifacts, and much less to read in a large registry."""
         self.db = db
+        self._with_history = history
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._missing: set[str] = set()
         needed = {"registry", "signoffs", "registry_events", "reviews"}
@@ -141,6 +144,9 @@ class Registry:
             self._missing = needed - {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._cache: list[Entry] | None = None
         self._reviews: list[Review] | None = None
+        # look-ups by path and by logic, rebuilt whenever the entries or reviews are read again
+        self._entry_index: _Index[Entry] | None = None
+        self._review_index: _Index[Review] | None = None
 
     def _rows(self, table: str, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return [] if table in self._missing else self.db.execute(sql, args).fetchall()
@@ -152,7 +158,7 @@ class Registry:
             for row in self._rows("signoffs", "SELECT * FROM signoffs ORDER BY signed_at, id"):
                 signoffs.setdefault(row["registry_id"], []).append(Signoff(
                     row["signed_by"], row["signed_at"], row["sha256"], row["fingerprint"], row["note"]))
-            events = self._events()
+            events = self._events() if self._with_history else {}
             self._cache = [self._entry(row, signoffs.get(row["id"], []), events.get(row["id"], [])) for row in
                            self._rows("registry", "SELECT * FROM registry ORDER BY id")]
         return self._cache
@@ -175,9 +181,13 @@ class Registry:
 
     def find(self, ref: str) -> Entry:
         """An entry by id or registered path."""
-        for entry in self.entries():
-            if ref == str(entry.id) or _same_path(ref, entry.path):
-                return entry
+        entries = self.entries()
+        by_id = next((n for n, entry in enumerate(entries) if ref == str(entry.id)), None)
+        at_path = self._entries_indexed().by_path.get(_path_key(ref))
+        by_path = entries.index(at_path[0]) if at_path else None
+        first = min((n for n in (by_id, by_path) if n is not None), default=None)
+        if first is not None:
+            return entries[first]
         raise RegistryError(f"no registry entry for {ref!r} (see `shadowscan registry list`)")
 
     def history(self, ref: str) -> tuple[int, list[Event]]:
@@ -192,20 +202,33 @@ class Registry:
 
     def match(self, path: str, fingerprint: str | None,
               exists: Callable[[str], bool] = os.path.exists) -> Match | None:
-        """The entry an artifact belongs to: by logic first, then by registered path."""
+        """The entry an artifact belongs to: by logic first, then by registered path (dictionary
+        look-ups: a crawl asks this for every artifact, the registry may hold thousands)."""
+        index = self._entries_indexed()
+        key = _path_key(path)
         if fingerprint:
-            same_logic = [e for e in self.entries() if e.fingerprint == fingerprint
-                          or (e.last_signoff and e.last_signoff.fingerprint == fingerprint)]
+            same_logic = index.by_logic.get(fingerprint, [])
             for entry in same_logic:
-                if _same_path(path, entry.path):
+                if index.keys[id(entry)] == key:
                     return Match(entry, "registered")
             if same_logic:
                 entry = same_logic[0]
                 return Match(entry, "copy" if exists(entry.path) else "moved")
-        for entry in self.entries():
-            if _same_path(path, entry.path):
-                return Match(entry, "changed")
-        return None
+        at_path = index.by_path.get(key)
+        return Match(at_path[0], "changed") if at_path else None
+
+    def _entries_indexed(self) -> _Index[Entry]:
+        entries = self.entries()
+        if self._entry_index is None or self._entry_index.items is not entries:
+            self._entry_index = _Index(entries, lambda e: (e.fingerprint, e.last_signoff.fingerprint
+                                                           if e.last_signoff else None))
+        return self._entry_index
+
+    def _reviews_indexed(self) -> _Index[Review]:
+        reviews = self.reviews()
+        if self._review_index is None or self._review_index.items is not reviews:
+            self._review_index = _Index(reviews, lambda r: (r.fingerprint,))
+        return self._review_index
 
     def reviews(self) -> list[Review]:
         if self._reviews is None:
@@ -218,10 +241,11 @@ class Registry:
     def review_of(self, path: str, fingerprint: str | None) -> Review | None:
         """The decision in force for an artifact: the latest review of its path (stale when the logic
         there changed since), else the latest review of the same logic elsewhere (a move or a copy)."""
-        at_path = [r for r in self.reviews() if _same_path(path, r.path)]
+        index = self._reviews_indexed()
+        at_path = index.by_path.get(_path_key(path))
         if at_path:
             return at_path[-1]
-        same_logic = [r for r in self.reviews() if fingerprint and r.fingerprint == fingerprint]
+        same_logic = index.by_logic.get(fingerprint, []) if fingerprint else []
         return same_logic[-1] if same_logic else None
 
     # writing ------------------------------------------------------------------------
@@ -241,9 +265,8 @@ class Registry:
                  accepted_writes: dict[str, Any] | None = None, **fields: Any) -> Entry:
         clean = validate(fields)
         check_platform(clean["platform"], path)
-        for entry in self.entries():
-            if _same_path(path, entry.path):
-                raise RegistryError(f"{path} is already registered as entry {entry.id} "
+        for entry in self._entries_indexed().by_path.get(_path_key(path), [])[:1]:
+            raise RegistryError(f"{path} is already registered as entry {entry.id} "
                                     f"(owner {entry.owner}); change it with `shadowscan registry edit {entry.id}`")
         with self.db:
             entry_id = self._next_id()
@@ -379,5 +402,25 @@ class Registry:
 def _raw_entry(data: Any, entry_id: int) -> dict[str, Any]:
     return next(raw for raw in data["entries"] if raw["id"] == entry_id)
 
-def _same_path(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+def _path_key(path: str) -> str:
+    """A path as the registry compares paths: absolute, normalised, in the system's case."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+_Item = TypeVar("_Item", Entry, Review)
+
+
+class _Index(Generic[_Item]):
+    """Registry entries or reviews by path key and by logic fingerprint, each list in the order
+    of ``items`` (an item is listed once under each distinct fingerprint it carries)."""
+
+    def __init__(self, items: list[_Item], fingerprints: Callable[[_Item], Iterable[str | None]]) -> None:
+        self.items: list[_Item] = items
+        self.keys: dict[int, str] = {}
+        self.by_path: dict[str, list[_Item]] = {}
+        self.by_logic: dict[str, list[_Item]] = {}
+        for item in items:
+            key = self.keys[id(item)] = _path_key(item.path)
+            self.by_path.setdefault(key, []).append(item)
+            for fingerprint in dict.fromkeys(f for f in fingerprints(item) if f):
+                self.by_logic.setdefault(fingerprint, []).append(item)

@@ -8,7 +8,8 @@ from conftest import REPO
 
 from shadowscan.classify import DATA_WRITES, PERSISTENT_WRITES
 from shadowscan.model import Impact
-from shadowscan.rules import all_rules, catalogue
+from shadowscan.rules import catalogue
+from shadowscan.rules.patterns import all_rules
 
 RULE_ID = re.compile(r"[\"']((?:financial|quality|writes|reach|secrets|behaviour|structure|access|governance)"
                      r"\.[a-z0-9-]+)[\"']")

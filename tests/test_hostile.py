@@ -18,7 +18,7 @@ from fixtures.office import VbaModule, build_vba_project, write_workbook
 from shadowscan.analyzers import excel, scripts
 from shadowscan.cli import main
 from shadowscan.model import Candidate, Kind, Limits, Status
-from shadowscan.rules import scan_text
+from shadowscan.rules.engine import scan_text
 from shadowscan.scan import analyze_file
 
 REPO = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from shadowscan.classify import classify
 from shadowscan.kinds import kind_of
 from shadowscan.model import Classification, Impact, Kind, Limits, Status
 from shadowscan.redact import redact_analysis
-from shadowscan.rules import scan_text
+from shadowscan.rules.engine import scan_text
 
 LIMITS = Limits()
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

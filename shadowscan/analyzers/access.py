@@ -23,9 +23,8 @@ from typing import Any
 from ..fingerprint import combine, normalise_code
 from ..model import AccessFacts, Analysis, Evidence, Finding, Kind, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_names, scan_text, snippet
 from ..rules.records import judge_tables
 from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
 from .vba import analyze_vba_modules, logic_parts

@@ -17,6 +17,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, cast
 from xml.etree import ElementTree
 
@@ -24,10 +25,9 @@ from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, ExcelFacts, Finding, Kind, Limits, ModuleFacts, OwnerHints, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
 
@@ -79,19 +79,44 @@ def is_macro_package(names: list[str]) -> bool:
 
 
 def ole_damage(data: bytes) -> str | None:
-    """Why an OLE2 container is structurally broken (truncated, bad FAT), or None.
+    """Why an OLE2 container is structurally broken (truncated, bad FAT), or None."""
+    return _read_ole(data).damage
 
-    oletools reads damaged containers "relaxed" and reports no macros; olefile in strict
-    mode, reading every stream, notices sectors that point past the end of the file."""
+
+@dataclass(frozen=True)
+class _OleRead:
+    """One strict parse of an OLE2 container: why it is damaged, or else its BIFF workbook
+    stream and owner hints, read from the same parse (see :func:`_read_ole`)."""
+
+    damage: str | None
+    stream: tuple[str, bytes] | None = None
+    owner_hints: OwnerHints = field(default_factory=lambda: OwnerHints())
+
+
+def _read_ole(data: bytes) -> _OleRead:
+    """oletools reads damaged containers "relaxed" and reports no macros; olefile in strict
+    mode, reading every stream, notices sectors that point past the end of the file. A
+    container that passes is parsed exactly as a relaxed reader would parse it (strict mode
+    only raises where relaxed mode would log and go on), so the workbook stream and the owner
+    hints come from this parse too; where the strict reader refuses one of them, the relaxed
+    reader is asked, as before."""
     import olefile
 
     try:
         with olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT) as ole:
             for stream in ole.listdir(streams=True, storages=False):
                 ole.openstream(stream).read()
+            try:
+                workbook = _stream_of(ole)
+            except Exception:  # olefile raises many types on damaged containers
+                workbook = _workbook_stream(data)
+            try:
+                hints = _hints_of(ole)
+            except Exception:
+                hints = _ole_owner_hints(data)
+            return _OleRead(None, workbook, hints)
     except Exception as exc:  # olefile raises OleFileError, OSError, struct.error, IndexError...
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return _OleRead(f"{type(exc).__name__}: {exc}")
 
 
 def _decrypt(data: bytes) -> bytes | None:
@@ -127,11 +152,12 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         return Analysis.failed(Status.CORRUPT, "empty file (0 bytes): not a workbook")
     findings: list[Finding] = []
     facts: ExcelFacts = {}
+    ole: _OleRead | None = None
     if data.startswith(OLE_MAGIC):
         facts["container"] = "ole"
-        damage = ole_damage(data)
-        if damage:
-            return Analysis.failed(Status.CORRUPT, f"damaged or truncated OLE2 file: {damage}", container="ole")
+        ole = _read_ole(data)
+        if ole.damage:
+            return Analysis.failed(Status.CORRUPT, f"damaged or truncated OLE2 file: {ole.damage}", container="ole")
         if _is_encrypted(data):
             plain = _decrypt(data)
             if plain is None:
@@ -143,6 +169,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             findings.append(rule("structure.default-encryption").finding(
                 [Evidence("EncryptionInfo", None, "decrypted with Excel's default password")]))
             data = plain
+            ole = None  # the decrypted workbook is another container
             if data.startswith(ZIP_MAGIC):
                 facts["container"] = "zip"
     elif data.startswith(ZIP_MAGIC):
@@ -184,13 +211,14 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
-        stream = _workbook_stream(data)  # read once: macro-sheet check and formulas both need it
+        # read once: macro-sheet check and formulas both need it (from the damage check's parse)
+        stream = ole.stream if ole is not None else _workbook_stream(data)
         try:  # the same parser: its VBA is extracted, now its macro sheets (one parse per .xls)
             findings.extend(_ole_xlm(parser, stream, facts, logic))
         finally:
             parser.close()
         findings.extend(_biff_formulas(stream, facts))
-        facts["owner_hints"] = _ole_owner_hints(data)
+        facts["owner_hints"] = ole.owner_hints if ole is not None else _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
             and not facts.get("external_links"):
         facts["note"] = "no macros, connections or external links found"
@@ -240,10 +268,14 @@ def _workbook_stream(data: bytes) -> tuple[str, bytes] | None:
 
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            name = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
-            return (name, ole.openstream(name).read()) if name else None
+            return _stream_of(ole)
     except Exception:  # olefile raises many types on damaged containers
         return None
+
+
+def _stream_of(ole: Any) -> tuple[str, bytes] | None:
+    name = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+    return (name, ole.openstream(name).read()) if name else None
 
 
 def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
@@ -534,9 +566,14 @@ def _ole_owner_hints(data: bytes) -> OwnerHints:
 
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            meta = ole.get_metadata()
+            return _hints_of(ole)
     except Exception:
         return {}
+
+
+def _hints_of(ole: Any) -> OwnerHints:
+    meta = ole.get_metadata()
+
     def text(attr: str) -> str | None:
         value = getattr(meta, attr, None)
         if isinstance(value, bytes):

@@ -29,10 +29,9 @@ from typing import Any, cast
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, GrafanaFacts, Kind, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, walk_json
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..fingerprint import combine, normalise_code, python_logic
 from ..model import Analysis, Evidence, Finding, Kind, Limits, NotebookFacts, Status
-from ..rules import merge_findings, scan_text
+from ..rules.engine import merge_findings, scan_text
 from . import scripts
 from .packages import MAX_JSON, Refused, decode_json_text, file_bytes
 

@@ -40,9 +40,8 @@ from xml.etree import ElementTree
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Kind, Limits, ModuleFacts, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.records import judge_tables
 from ..rules.vocab import LIMIT_NAME, split_identifiers
 from .excel import MAX_FORMULA_CELLS, cell_logic

@@ -28,10 +28,9 @@ from collections.abc import Iterator
 from ..fingerprint import combine, normalise_code
 from ..model import Analysis, Evidence, Finding, Kind, Limits, PowerAppsFacts, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, member, open_zip, walk_json
 

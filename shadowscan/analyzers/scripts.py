@@ -14,7 +14,7 @@ import re
 from ..fingerprint import combine, normalise_code, python_logic
 from ..model import Analysis, Finding, Kind, Limits, ScriptFacts, Status
 from ..readfile import TooLarge, read_bytes
-from ..rules import merge_findings, scan_text
+from ..rules.engine import merge_findings, scan_text
 from ..textio import decode
 
 # the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether

@@ -16,9 +16,8 @@ from oletools import olevba
 from ..fingerprint import normalise_code
 from ..model import Evidence, Finding, ModuleFacts
 from ..redact import redact_property_values
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.literals import required_literals
 
 _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)

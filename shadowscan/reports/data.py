@@ -19,7 +19,7 @@ from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
 from ..rules import catalogue
 from ..store import Store, pid_alive
-from . import estate, families, plan
+from . import NoCrawl, estate, families, plan
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -31,10 +31,6 @@ CHECKLIST = (  # POLICY.md "Ownership and sign-off", in the order the reports sh
 )
 TOP_LEVEL = "(top level)"
 TREND_POINTS = 24  # crawls in the trend chart
-
-
-class NoCrawl(LookupError):
-    """The inventory holds no crawl (or not the one asked for)."""
 
 
 def _document_author(a: dict[str, Any]) -> bool:
