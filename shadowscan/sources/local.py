@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from ..kinds import KINDS, excluded, kind_of
 from ..model import Candidate, Kind
 from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
-from . import Problem, private_copy
+from .base import Problem, private_copy
 
 
 @functools.lru_cache(maxsize=4096)

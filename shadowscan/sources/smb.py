@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 from ..kinds import excluded, kind_of
 from ..model import Candidate
 from ..readfile import TooLarge
-from . import Problem, SourceOptions, private_copy
+from .base import Problem, SourceOptions, private_copy
 
 LISTERS = 4             # folders listed at once (threads, each with its own connection)
 QUERY_BYTES = 65536     # one QUERY_DIRECTORY response: one credit, ~500 entries
