@@ -19,7 +19,7 @@ from pathlib import Path
 
 from _common import env, report, shadowscan, timed
 
-from shadowscan.fixtures.jet4 import (
+from fixtures.jet4 import (
     Column,
     LinkedTable,
     Query,
@@ -27,7 +27,7 @@ from shadowscan.fixtures.jet4 import (
     Table,
     write_mdb,
 )
-from shadowscan.fixtures.office import VbaModule
+from fixtures.office import VbaModule
 
 
 def make_databases(folder: Path, count: int) -> None:

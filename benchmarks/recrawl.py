@@ -20,7 +20,7 @@ from pathlib import Path
 
 from _common import REPO, env, report, shadowscan, timed
 
-from shadowscan.fixtures.office import VbaModule, write_workbook
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.registry import Registry
 from shadowscan.store import Store
 

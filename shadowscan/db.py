@@ -17,8 +17,9 @@ import re
 import socket
 import sqlite3
 import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 import psycopg
 
@@ -147,7 +148,7 @@ class Database:
         raise NotImplementedError
 
     @contextmanager
-    def transaction(self) -> Iterator["Database"]:
+    def transaction(self) -> Iterator[Database]:
         """Commit what the block wrote, or roll it back on an exception."""
         try:
             yield self

@@ -9,9 +9,9 @@ or a registry change does it when it first opens an older inventory.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from procrastinate.schema import SchemaManager
 

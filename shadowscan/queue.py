@@ -25,9 +25,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import procrastinate
 
@@ -162,7 +163,6 @@ class Worker:
             return
         candidate = _candidate(taken["candidate"])
         registry, now, limits, known = self._crawl(crawl_id)
-        analysis: Analysis | None
         if int(taken["tries"]) > MAX_TRIES:
             sha256, analysis = None, Analysis.failed(
                 Status.ANALYZER_CRASHED, f"the analysis of this file stopped {MAX_TRIES} workers (killed or crashed "
@@ -173,10 +173,10 @@ class Worker:
             sha256, analysis = outcome_analysis(outcome)
         try:
             if self.store.finish_pending(crawl_id, path):
-                if int(taken["tries"]) <= MAX_TRIES:  # read: remembered when it is no artifact (as crawl does)
+                if int(taken["tries"]) <= MAX_TRIES and sha256 is not None:  # read: remembered when no artifact
                     self.store.set_passed(candidate.path, taken["root"], candidate.size, candidate.mtime,
-                                          ENGINE if analysis is None else None)
-                if analysis is not None:
+                                          None if analysis.is_artifact else ENGINE)
+                if analysis.is_artifact:
                     artifact = judge(registry, candidate, sha256, analysis, now, self.source, known)
                     self.store.add(crawl_id, artifact, taken["change"], ENGINE, commit=False)
             self.store.commit()

@@ -6,13 +6,15 @@ error in one file never stops the crawl.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from . import __version__
 from . import crawl as crawling
@@ -89,22 +91,22 @@ Progress = Callable[[Artifact], None]
 
 
 def analyze_file(candidate: Candidate, limits: Limits,
-                 options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                 options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     """Hash and analyse one file (runs inside a worker process); whatever the analyzer
     produced leaves the worker redacted (reason, facts, evidence)."""
     take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
     sha256, analysis = _analyze_file(candidate, limits, options)
-    if take_atime_failures() and analysis is not None:
+    if take_atime_failures() and analysis.is_artifact:
         analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
     return sha256, redact_analysis(analysis)
 
 
 def _analyze_file(candidate: Candidate, limits: Limits,
-                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                  options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
-        if candidate.kind is not Kind.ACCESS:  # analysed in memory; only the ODBC driver needs a file
+        if not analyzer.needs_file:  # analysed in memory
             data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:
@@ -161,12 +163,11 @@ def registered_path_check(store: Store, roots: Sequence[str], source: SourceOpti
     return known
 
 
-def outcome_analysis(outcome: Any) -> tuple[str | None, Analysis | None]:
+def outcome_analysis(outcome: Failure | tuple[str | None, Analysis]) -> tuple[str | None, Analysis]:
     """(sha256, analysis) of what the pool returned for a file (a failure becomes its status)."""
     if isinstance(outcome, Failure):
         return None, _failure_analysis(outcome)
-    sha256, analysis = outcome
-    return sha256, analysis
+    return outcome
 
 
 class Queue(Protocol):
@@ -334,13 +335,15 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
             with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
                             reaped=sweep_private_copies) as pool:
                 for (candidate, change, root), outcome in pool.map(tasks()):
-                    sha256, analysis = outcome_analysis(outcome)
-                    if not isinstance(outcome, Failure):
-                        # None: an .xlsx without macros, not an artifact; remembered so that it is read
-                        # again only when it changes (and forgotten once the file is an artifact)
-                        store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
-                                         ENGINE if analysis is None else None)
-                    if analysis is not None:
+                    if isinstance(outcome, Failure):
+                        record(root, candidate, None, _failure_analysis(outcome), change)
+                        continue
+                    sha256, analysis = outcome
+                    # not an artifact (an .xlsx without macros, a .json that is no dashboard): remembered so
+                    # that it is read again only when it changes (and forgotten once the file is an artifact)
+                    store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
+                                     None if analysis.is_artifact else ENGINE)
+                    if analysis.is_artifact:
                         record(root, candidate, sha256, analysis, change)
                         continue
                     store.commit()  # a write transaction never stays open while the pool waits
@@ -421,9 +424,7 @@ def _end(store: Store, crawl_id: int, state: str, started: float, reason: str | 
             store.end_crawl(crawl_id, state, started, reason)
             return
         except Exception:
-            try:
+            with contextlib.suppress(Exception):
                 store.db.rollback()
-            except Exception:
-                pass
             if attempt:
                 return  # the row stays 'running': reports show it as a crawl that did not finish

@@ -21,9 +21,10 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import psycopg
 
@@ -191,7 +192,7 @@ class Store:
     def schema_version(self) -> int:
         return migrations.current(self.db)
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -286,7 +287,8 @@ class Store:
         for row in rows:
             if site is not None and dict(row).get("site") != site:
                 continue
-            out.append({"site": None, "listed": 0, **dict(row), "roots": json.loads(row["roots"]), "artifacts": counts.get(row["id"], 0),
+            out.append({"site": None, "listed": 0, **dict(row), "roots": json.loads(row["roots"]),
+                        "artifacts": counts.get(row["id"], 0),
                         "pending": waiting.get(row["id"], 0), "alive": row["id"] in alive,
                         "coverage": self.coverage(row["id"])})
         return out

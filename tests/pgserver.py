@@ -67,19 +67,18 @@ class PostgresServer:
     def dsn(self, dbname: str) -> str:
         return f"postgresql://shadowscan@127.0.0.1:{self.port}/{dbname}"
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": str(self.tmp)}
         init = subprocess.run([*self.prefix, str(self.bindir / "initdb"), "-D", str(self.data), "-U", "shadowscan",
                                "--auth=trust", "-E", "UTF8", "--no-sync"], env=env, capture_output=True, text=True)
         if init.returncode:
             raise Unavailable(f"initdb failed: {(init.stderr or init.stdout).strip().splitlines()[-1:]}")
-        log = open(self.tmp / "postgres.log", "wb")
-        self.proc = subprocess.Popen(
-            [*self.prefix, str(self.bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
-             "-p", str(self.port), "-k", str(self.tmp), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        with open(self.tmp / "postgres.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [*self.prefix, str(self.bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
+                 "-p", str(self.port), "-k", str(self.tmp), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -112,7 +111,7 @@ class PostgresServer:
         self.proc = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> "PostgresServer":
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

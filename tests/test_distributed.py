@@ -180,7 +180,7 @@ def test_a_file_that_takes_down_every_worker_ends_as_analyzer_crashed(tmp_path, 
         for attempt in range(1, MAX_TRIES + 1):
             worker = workers(pg_url, 1)[0]
             killed.append(worker)
-            wait_for(lambda: query(pg_url, "SELECT tries FROM pending WHERE path = ?", (str(poison),))
+            wait_for(lambda attempt=attempt: query(pg_url, "SELECT tries FROM pending WHERE path = ?", (str(poison),))
                      == [(attempt,)], what=f"try {attempt}")
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()

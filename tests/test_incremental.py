@@ -89,7 +89,7 @@ def test_reused_findings_keep_their_evidence(tmp_path):
 def test_files_found_to_be_no_artifact_are_not_read_again(tmp_path):
     """Issue 18.8: an .xlsx without macros is read once; while its size and mtime stay, re-crawls
     skip it like the stored analysis of an unchanged workbook, and --full reads it again."""
-    from shadowscan.fixtures.office import write_workbook
+    from fixtures.office import write_workbook
 
     share = tmp_path / "share"
     share.mkdir()
@@ -111,7 +111,7 @@ def test_files_found_to_be_no_artifact_are_not_read_again(tmp_path):
 
 
 def test_a_changed_plain_workbook_is_read_again(tmp_path):
-    from shadowscan.fixtures.office import write_workbook
+    from fixtures.office import write_workbook
 
     share = tmp_path / "share"
     share.mkdir()

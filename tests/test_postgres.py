@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_cli import make_share
 
 from shadowscan import migrations
 from shadowscan.cli import main
 from shadowscan.db import connect, display_name
 from shadowscan.store import Store
-from test_cli import make_share
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}

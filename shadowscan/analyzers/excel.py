@@ -16,12 +16,13 @@ import logging
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, ExcelFacts, Finding, Kind, Limits, ModuleFacts, OwnerHints, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
 from ..rules.catalogue import rule
@@ -29,6 +30,11 @@ from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
 from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.EXCEL})
+NEEDS_FILE = False  # workbooks are read from their bytes in memory
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -84,7 +90,7 @@ class _OleRead:
 
     damage: str | None
     stream: tuple[str, bytes] | None = None
-    owner_hints: dict[str, str] = field(default_factory=dict)
+    owner_hints: OwnerHints = field(default_factory=lambda: OwnerHints())
 
 
 def _read_ole(data: bytes) -> _OleRead:
@@ -136,7 +142,7 @@ def _is_encrypted(data: bytes) -> bool:
         return False
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     if data is None:
         try:
             data = read_bytes(path, limits.max_file_size)
@@ -145,7 +151,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     if not data:
         return Analysis.failed(Status.CORRUPT, "empty file (0 bytes): not a workbook")
     findings: list[Finding] = []
-    facts: dict[str, Any] = {}
+    facts: ExcelFacts = {}
     ole: _OleRead | None = None
     if data.startswith(OLE_MAGIC):
         facts["container"] = "ole"
@@ -182,7 +188,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
         names = archive.namelist()
         if fmt in ("xlsx", "xltx") and not is_macro_package(names):
-            return None
+            return Analysis.not_an_artifact("a workbook without macros, macro sheets, connections or external links")
 
     logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint
     parser = None
@@ -235,7 +241,7 @@ def _parser(path: str, data: bytes) -> Any:
         raise _Corrupt(f"damaged file: oletools failed with {type(exc).__name__}: {exc}") from exc
 
 
-def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[ModuleFacts]]:
     """VBA modules through the parser (not closed here: an .xls asks it for XLM next)."""
     try:
         if not parser.detect_vba_macros():
@@ -292,7 +298,7 @@ def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
     return True
 
 
-def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any],
+def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: ExcelFacts,
              logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin, asked of the parser
     that extracted the VBA (after it: asked before, the XLM would be listed as a VBA module)."""
@@ -313,7 +319,7 @@ def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any
     return found
 
 
-def _biff_formulas(stream: tuple[str, bytes] | None, facts: dict[str, Any]) -> list[Finding]:
+def _biff_formulas(stream: tuple[str, bytes] | None, facts: ExcelFacts) -> list[Finding]:
     """Cell formulas of a binary (BIFF8) workbook, decoded by oletools' BIFF plugin (the
     oledump plugin olevba itself uses for XLM), judged like OOXML formulas. BIFF keeps
     column headers in the shared string table, which the plugin does not list, so only
@@ -356,7 +362,7 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     return ElementTree.fromstring(archive.read(name))
 
 
-def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/macrosheets/*.xml``: formulas of Excel 4.0 macro sheets (oletools' blind spot)."""
     found: list[Finding] = []
@@ -379,7 +385,7 @@ def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_connections(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/connections.xml``: external data connections (ODBC/OLEDB) and their commands."""
     if "xl/connections.xml" not in archive.namelist():
@@ -402,7 +408,7 @@ def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) -> list[Finding]:
+def _ooxml_structure(archive: zipfile.ZipFile, facts: ExcelFacts, fmt: str) -> list[Finding]:
     """Sheets, defined names, external links, document properties and formulas via openpyxl."""
     if fmt == "xlsb":
         facts["structure"] = "xlsb: binary parts, sheet structure not read"
@@ -421,10 +427,8 @@ def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) 
         return found
     try:
         props = wb.properties
-        facts["owner_hints"] = {k: v for k, v in (
-            ("author", props.creator), ("last_modified_by", props.lastModifiedBy),
-            ("title", props.title),
-            ("modified", props.modified.isoformat() if props.modified else None)) if v}
+        facts["owner_hints"] = _hints(author=props.creator, last_modified_by=props.lastModifiedBy, title=props.title,
+                                      modified=props.modified.isoformat() if props.modified else None)
         facts["sheets"] = list(wb.sheetnames)
         facts["defined_names"] = sorted(wb.defined_names.keys())[:200]
         links = []
@@ -501,10 +505,10 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
                     yield number, cell.row, cell.column, value
         return
 
-    class _Parser(WorkSheetParser):
+    class _Parser(WorkSheetParser):  # type: ignore[misc]  # openpyxl ships no type information
         def parse_cell(self, element: Any) -> dict[str, Any]:
             if self.row_counter == 1 or element.get("t") in _STRING_TYPES or element.find(FORMULA_TAG) is not None:
-                return super().parse_cell(element)
+                return cast(dict[str, Any], super().parse_cell(element))
             coordinate = element.get("r")  # the rest of parse_cell's bookkeeping, value left out
             if coordinate:
                 row, column = coordinate_to_tuple(coordinate)
@@ -557,7 +561,7 @@ def cell_logic(header: str, formula: str, location: str, limit_column: bool) -> 
     return [rule(rule_id).finding([Evidence(location, None, shown)]) for rule_id in found]
 
 
-def _ole_owner_hints(data: bytes) -> dict[str, str]:
+def _ole_owner_hints(data: bytes) -> OwnerHints:
     import olefile
 
     try:
@@ -567,13 +571,18 @@ def _ole_owner_hints(data: bytes) -> dict[str, str]:
         return {}
 
 
-def _hints_of(ole: Any) -> dict[str, str]:
+def _hints_of(ole: Any) -> OwnerHints:
     meta = ole.get_metadata()
-    hints = {}
-    for key, attr in (("author", "author"), ("last_modified_by", "last_saved_by"), ("title", "title")):
+
+    def text(attr: str) -> str | None:
         value = getattr(meta, attr, None)
         if isinstance(value, bytes):
             value = value.decode("cp1252", errors="replace")
-        if value:
-            hints[key] = str(value)
-    return hints
+        return str(value) if value else None
+
+    return _hints(author=text("author"), last_modified_by=text("last_saved_by"), title=text("title"))
+
+
+def _hints(**names: str | None) -> OwnerHints:
+    """The owner hints that were found, in the order given."""
+    return cast(OwnerHints, {key: value for key, value in names.items() if value})

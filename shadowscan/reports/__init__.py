@@ -7,12 +7,13 @@ migration pages), a mapping of relative file names to text.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, Union, cast
+from typing import Any, cast
 
 from ..store import Store
 
-Output = Union[str, bytes, Mapping[str, str]]
+Output = str | bytes | Mapping[str, str]
 
 
 class NoCrawl(LookupError):

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from .. import coverage, owners
 from ..classify import in_sandbox
-from ..rules import catalogue
-from ..registry import NOT_BUSINESS, Registry
-from .. import coverage
 from ..coverage import plural
+from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
+from ..rules import catalogue
 from ..store import Store
 from . import NoCrawl, estate, families, plan
 
@@ -34,8 +35,7 @@ TREND_POINTS = 24  # crawls in the trend chart
 
 def _document_author(a: dict[str, Any]) -> bool:
     """The document names a person to ask (the file system's owner account does not count)."""
-    hints = a["facts"].get("owner_hints") or {}
-    return bool(hints.get("author") or hints.get("last_modified_by"))
+    return owners.document_person(owners.hints_of(a["facts"])) is not None
 
 
 def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:

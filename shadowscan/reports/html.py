@@ -113,7 +113,8 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
         hints = a["facts"].get("owner_hints") or {}
         rows.append({
             "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
-            "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"], "ch": change.get(a["path"], "unchanged"),
+            "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"],
+            "ch": change.get(a["path"], "unchanged"),
             "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
             "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
             "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},

@@ -9,13 +9,13 @@ try:
     import pwd
 except ImportError:  # Windows
     pwd = None  # type: ignore[assignment]
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 from ..kinds import KINDS, excluded, kind_of
 from ..model import Candidate, Kind
 from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
-from . import Problem, private_copy
+from .base import Problem, private_copy
 
 
 @functools.lru_cache(maxsize=4096)
