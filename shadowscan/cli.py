@@ -20,7 +20,7 @@ from . import __version__
 from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .db import ERRORS, display_name, is_url, scrub
+from .db import display_name, errors, is_url, scrub
 from .governance import signoff_state, write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
@@ -129,7 +129,7 @@ class _Group(click.Group):
 def _explain(exc: Exception) -> str:
     if isinstance(exc, StoreError):
         return str(exc)
-    if isinstance(exc, ERRORS):
+    if isinstance(exc, errors()):
         if "disk" in str(exc):
             return f"cannot write the inventory: {_secretless(str(exc))} (is the disk full?)"
         return f"the inventory database failed: {_secretless(one_line(exc))}"

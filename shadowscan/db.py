@@ -16,16 +16,29 @@ import os
 import re
 import socket
 import sqlite3
+import sys
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 URL_SCHEMES = ("postgresql://", "postgres://")
-# Errors of either backend (a command turns them into one line).
-ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+
+
+def pg_errors() -> tuple[type[Exception], ...]:
+    """psycopg's errors once it is loaded. psycopg is imported only for a ``postgresql://``
+    inventory (it costs ~70 ms at every start), so before that none of its errors can occur."""
+    module = sys.modules.get("psycopg")
+    return (module.Error,) if module is not None else ()
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """Errors of either backend (a command turns them into one line)."""
+    return (sqlite3.Error, *pg_errors())
+
 # Namespace of the advisory locks shadowscan takes (first key of pg_advisory_lock(int, int)).
 LOCK_NAMESPACE = 0x5CA5
 
@@ -304,6 +317,8 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, readonly: bool = False) -> None:
         self.name = display_name(url)
         self.url = url
+        import psycopg  # only for a PostgreSQL inventory: see pg_errors()
+
         self.conn: psycopg.Connection[Any] = psycopg.connect(
             url, row_factory=_pg_rows, application_name="shadowscan", connect_timeout=30)
         self.conn.read_only = readonly or None
@@ -336,7 +351,9 @@ class PostgresDatabase(Database):
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        from psycopg.pq import TransactionStatus  # loaded with the connection already
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from procrastinate.schema import SchemaManager
-
 from .db import Database
 from .registry import SCHEMA as REGISTRY_SCHEMA
 
@@ -172,6 +170,8 @@ def _queue(db: Database, _at: int) -> str:
     SQLite has no queue (an SQLite inventory is one machine's), so nothing."""
     if db.dialect != "postgresql" or "procrastinate_jobs" in db.tables():
         return ""
+    from procrastinate.schema import SchemaManager  # PostgreSQL only: not loaded for an SQLite inventory
+
     return str(SchemaManager.get_schema())
 
 

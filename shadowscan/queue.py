@@ -28,9 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import procrastinate
+if TYPE_CHECKING:
+    import procrastinate
 
 from .model import Analysis, Candidate, Kind, Limits, Status
 from .pool import WorkerPool
@@ -68,6 +69,10 @@ def _analyse(crawl_id: int, paths: list[str]) -> None:
 
 
 def _app(url: str, sync: bool) -> procrastinate.App:
+    # Imported here, not at the top: the CLI loads this module for every command, and the
+    # queue library (with asyncio and its schema tooling) only matters to --queue and workers.
+    import procrastinate
+
     connector: Any
     if sync:
         connector = procrastinate.SyncPsycopgConnector(conninfo=url, min_size=1, max_size=2)

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from .db import ERRORS, Database, Row
+from .db import Database, Row, errors
 from .registry_exchange import (
     EXPORT_SCHEMA,
     IMPORT_SCHEMA,
@@ -137,7 +137,7 @@ class Registry:
             if "accepted_writes" not in db.columns("registry"):
                 db.script("ALTER TABLE registry ADD COLUMN accepted_writes TEXT")
             self._missing = set()
-        except ERRORS:
+        except errors():
             if db.in_transaction:
                 db.rollback()
         self._cache: list[Entry] | None = None

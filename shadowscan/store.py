@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-import psycopg
-
 from . import migrations
-from .db import Database, Row, connect, display_name, is_url, pid_alive, scrub
+from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
 from .migrations import SCHEMA_VERSION
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
@@ -125,7 +123,7 @@ class Store:
             self.db: Database = connect(target, readonly)
         except sqlite3.Error as exc:
             raise _open_error(target, exc) from exc
-        except psycopg.Error as exc:
+        except pg_errors() as exc:
             raise _pg_error(self.name, target, exc) from exc
         try:
             if readonly:
@@ -135,7 +133,7 @@ class Store:
         except sqlite3.Error as exc:
             self.db.close()
             raise _open_error(target, exc) from exc
-        except psycopg.Error as exc:
+        except pg_errors() as exc:
             self.db.close()
             raise _pg_error(self.name, target, exc) from exc
         except BaseException:
@@ -149,7 +147,7 @@ class Store:
             return os.path.exists(target)
         try:
             db = connect(target, readonly=True)
-        except psycopg.Error as exc:
+        except pg_errors() as exc:
             raise _pg_error(display_name(target), target, exc) from exc
         try:
             return "meta" in db.tables()
