@@ -9,6 +9,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from . import __version__
 from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
-from .db import display_name, errors, is_url, scrub
+from .db import display_name, errors, has_password, is_url, scrub
 from .governance import signoff_state, write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
@@ -121,8 +122,10 @@ class _Group(click.Group):
             raise
         except Exception as exc:
             config = ctx.find_object(Config)
-            if config is not None and config.debug:
-                raise
+            if config is not None and config.debug:  # the traceback, with the --db URL's passwords scrubbed
+                click.echo(_secretless("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                                       ).rstrip(), err=True)
+                sys.exit(EXIT_USAGE)
             raise CliError(_explain(exc) + " (--debug shows the traceback)") from exc
 
 
@@ -146,9 +149,16 @@ def _secretless(text: str) -> str:
     return scrub(text, config.db) if config is not None else display_name(text)
 
 
+def _warn_password(db: str) -> None:
+    if has_password(db):
+        click.echo("Warning: the --db URL carries a password, which other users of this machine can see "
+                   "(ps, shell history); put it in PGPASSWORD or ~/.pgpass instead", err=True)
+
+
 def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
         ctx.ensure_object(Config).db = value
+        _warn_password(value)
 
 
 def db_option(command: Any) -> Any:
@@ -166,6 +176,7 @@ def db_option(command: Any) -> Any:
 @click.pass_context
 def main(ctx: click.Context, db: str, debug: bool) -> None:
     """Find the shadow IT on a plant's file shares and say what to do about it."""
+    _warn_password(db)
     ctx.obj = Config(db=db, debug=debug)
 
 

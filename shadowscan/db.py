@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import sys
 import urllib.parse
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,6 +44,19 @@ def errors() -> tuple[type[Exception], ...]:
 LOCK_NAMESPACE = 0x5CA5
 
 
+# TCP keepalives: a crawler or worker whose host died (power, network) loses its session, and with it
+# its crawl lease, after about 60 + 3 * 10 s instead of the kernel's default of about two hours.
+KEEPALIVES: dict[str, str | int] = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def lock_namespace(schema: str) -> int:
+    """The first advisory-lock key of the inventory in ``schema``: advisory locks are server-wide, so
+    inventories in two schemas of one database must not share keys (``public`` keeps the historic key)."""
+    if schema in ("", "public"):
+        return LOCK_NAMESPACE
+    return zlib.crc32(f"shadowscan:{schema}".encode()) & 0x7FFFFFFF  # positive: pg_locks shows it as oid
+
+
 class Row(Protocol):
     """A result row: by position and by column name (sqlite3.Row and :class:`PgRow`)."""
 
@@ -62,31 +76,77 @@ class Cursor(Protocol):
 
 
 def is_url(target: str) -> bool:
-    return target.startswith(URL_SCHEMES)
+    return target.lower().startswith(URL_SCHEMES)
 
 
-_PASSWORD_IN_URL = re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@")
-_PASSWORD_PARAM = re.compile(r"(?i)(\bpassword=)[^&\s]*")
+# a password in a query (``?password=``, ``sslpassword=``: any key ending in "password", any case) or in
+# a libpq keyword/value string (``host=h password='s e c'``)
+_PASSWORD_PARAM = re.compile(r"(?i)(\w*password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
+_URL_IN_TEXT = re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@")
+
+
+def _userinfo_end(rest: str) -> int:
+    """In a URL without its scheme, where the user info ends: the last ``@`` before the query (-1: none)."""
+    query = rest.find("?")
+    return rest.rfind("@", 0, query if query >= 0 else len(rest))
+
+
+def url_secrets(target: str) -> list[str]:
+    """The passwords a ``postgresql://`` URL carries (user info, query keys ending in "password")."""
+    if not is_url(target):
+        return [m.group(2).strip("'") for m in _PASSWORD_PARAM.finditer(target) if m.group(2).strip("'")]
+    rest = target.split("://", 1)[1]
+    at = _userinfo_end(rest)
+    found = [rest[:at].split(":", 1)[1]] if at >= 0 and ":" in rest[:at] else []
+    query = rest.split("?", 1)[1] if "?" in rest else ""
+    found += [value for key, value in urllib.parse.parse_qsl(query.split("#", 1)[0], keep_blank_values=True)
+              if key.lower().endswith("password")]
+    found += [m.group(2) for m in _PASSWORD_PARAM.finditer(query)]
+    return [secret for secret in found if secret]
+
+
+def libpq_url(target: str) -> str:
+    """The URL as libpq takes it: libpq knows its schemes in lower case only (``POSTGRESQL://`` would
+    be read as a keyword/value string)."""
+    scheme, sep, rest = target.partition("://")
+    return scheme.lower() + sep + rest
+
+
+def conninfo(url: str) -> str:
+    """What libpq connects with: the URL (scheme in lower case) and the TCP keepalives."""
+    from psycopg.conninfo import make_conninfo  # loaded by the caller already (a PostgreSQL inventory)
+
+    return make_conninfo(libpq_url(url), **KEEPALIVES)
+
+
+def has_password(target: str) -> bool:
+    """Whether the URL itself carries a password (visible in ``ps``; PGPASSWORD or ~/.pgpass are not)."""
+    return bool(url_secrets(target))
 
 
 def display_name(target: str) -> str:
-    """The database as a person may see it: a URL's password (``user:PASS@`` or
-    ``?password=``) replaced by ``***``."""
+    """The database as a person may see it: a URL's password (``user:PASS@``, any query key ending in
+    ``password``) or a conninfo string's ``password=`` replaced by ``***``."""
     if not is_url(target):
-        return target
-    return _PASSWORD_PARAM.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", target))
+        return _PASSWORD_PARAM.sub(r"\1***", target)
+    scheme, rest = target.split("://", 1)
+    at = _userinfo_end(rest)
+    if at >= 0 and ":" in rest[:at]:
+        rest = rest[:at].split(":", 1)[0] + ":***" + rest[at:]
+    if "?" in rest:
+        path, query = rest.split("?", 1)
+        rest = path + "?" + _PASSWORD_PARAM.sub(r"\1***", query)
+    return f"{scheme}://{rest}"
 
 
 def scrub(text: str, target: str) -> str:
-    """``text`` (a driver's message) with the password of ``target`` removed wherever it appears."""
-    text = display_name(text) if "://" in text else text
-    if is_url(target):
-        parts = urllib.parse.urlsplit(target)
-        secrets = [parts.password or ""]
-        secrets += [v for k, v in urllib.parse.parse_qsl(parts.query) if k.lower() == "password"]
-        for secret in filter(None, secrets):
-            text = text.replace(secret, "***").replace(urllib.parse.unquote(secret), "***")
-    return text
+    """``text`` (a driver's message, a traceback) with the passwords of ``target`` removed wherever they
+    appear, and any password of a URL or conninfo string in it."""
+    for secret in sorted(set(url_secrets(target)), key=len, reverse=True):
+        for form in {secret, urllib.parse.unquote(secret), urllib.parse.unquote_plus(secret)}:
+            if len(form) > 1:
+                text = text.replace(form, "***")
+    return _PASSWORD_PARAM.sub(r"\1***", _URL_IN_TEXT.sub(r"\1***@", text))
 
 
 @functools.lru_cache(maxsize=512)
@@ -202,6 +262,10 @@ class Database:
 
     def release_crawl_lease(self, crawl_id: int) -> None:
         """Give the lease back when the crawl ends (the connection may run another crawl)."""
+
+    def holds_crawl_lease(self, crawl_id: int) -> bool:
+        """Whether this connection still holds crawl ``crawl_id``'s lease (SQLite: its process does)."""
+        return True
 
     def live_crawls(self, rows: Sequence[Row]) -> set[int]:
         """Which of the ``running`` crawl rows (id, pid, host) have a live crawler."""
@@ -320,9 +384,13 @@ class PostgresDatabase(Database):
         import psycopg  # only for a PostgreSQL inventory: see pg_errors()
 
         self.conn: psycopg.Connection[Any] = psycopg.connect(
-            url, row_factory=_pg_rows, application_name="shadowscan", connect_timeout=30)
+            conninfo(url), row_factory=_pg_rows, application_name="shadowscan", connect_timeout=30)
         self.conn.read_only = readonly or None
         self.conn.execute("SET client_min_messages = warning")
+        if self.conn.info.server_version >= 140000:  # the server notices a vanished client mid-query too
+            self.conn.execute("SET client_connection_check_interval = '10s'")
+        schema = self.conn.execute("SELECT current_schema()").fetchone()
+        self.lock_namespace = lock_namespace(str(schema[0]) if schema and schema[0] else "")
         self.conn.commit()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
@@ -357,14 +425,14 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:
-        self.conn.execute("SELECT pg_advisory_lock(%s, -1)", (LOCK_NAMESPACE,))
+        self.conn.execute("SELECT pg_advisory_lock(%s, -1)", (self.lock_namespace,))
         self.conn.commit()
         try:
             yield
         finally:
             if self.in_transaction:
                 self.conn.rollback()
-            self.conn.execute("SELECT pg_advisory_unlock(%s, -1)", (LOCK_NAMESPACE,))
+            self.conn.execute("SELECT pg_advisory_unlock(%s, -1)", (self.lock_namespace,))
             self.conn.commit()
 
     def tables(self) -> set[str]:
@@ -391,20 +459,31 @@ class PostgresDatabase(Database):
     def begin_exclusive(self) -> None:
         if self.in_transaction:
             self.conn.commit()
-        self.conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_NAMESPACE,))
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (self.lock_namespace,))
 
     def hold_crawl_lease(self, crawl_id: int) -> None:
         # a session lock: PostgreSQL drops it when the crawler's connection ends (a crash, kill -9)
-        self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, crawl_id))
+        self.conn.execute("SELECT pg_advisory_lock(%s, %s)", (self.lock_namespace, crawl_id))
 
     def release_crawl_lease(self, crawl_id: int) -> None:
-        self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, crawl_id))
+        self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", (self.lock_namespace, crawl_id))
         self.conn.commit()
+
+    def holds_crawl_lease(self, crawl_id: int) -> bool:
+        try:
+            row = self.conn.execute(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
+                "AND objsubid = 2 AND granted AND pid = pg_backend_pid()",
+                (self.lock_namespace, crawl_id)).fetchone()
+        except pg_errors():  # the session is gone (server restarted, connection cut): so is the lease
+            return False
+        return row is not None
 
     def live_crawls(self, rows: Sequence[Row]) -> set[int]:
         held = {int(r[0]) for r in self.conn.execute(
-            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted",
-            (LOCK_NAMESPACE,)).fetchall()}
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (self.lock_namespace,)).fetchall()}
         return {int(r["id"]) for r in rows if int(r["id"]) in held}
 
     def compact(self) -> None:

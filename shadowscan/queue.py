@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import procrastinate
 
+from .db import conninfo
 from .model import Analysis, Candidate, Kind, Limits, Status
 from .pool import WorkerPool
 from .registry import Registry
@@ -75,9 +76,9 @@ def _app(url: str, sync: bool) -> procrastinate.App:
 
     connector: Any
     if sync:
-        connector = procrastinate.SyncPsycopgConnector(conninfo=url, min_size=1, max_size=2)
+        connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=2)
     else:
-        connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=4)
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
     # an error of our own (the database gone a moment) is retried; the try past MAX_TRIES stores the
     # file as analyzer-crashed, so a crawl never waits for a job that failed for good

@@ -28,7 +28,7 @@ from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
-from .store import Store, Stored, safe_text, split_path
+from .store import LeaseLost, Store, Stored, safe_text, split_path
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
@@ -361,6 +361,9 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         result.atime_not_kept += len(take_atime_failures())  # folders the walk listed (in this process)
     except KeyboardInterrupt:
         state, reason = "interrupted", "stopped by the user (Ctrl-C or a termination signal)"
+        raise
+    except LeaseLost as exc:
+        state, reason = "interrupted", str(exc)
         raise
     except BaseException as exc:
         state, reason = "failed", one_line(exc)

@@ -247,6 +247,9 @@ class Store:
 
     def progress(self, crawl_id: int, listed: int, analysed: int) -> None:
         """The crawler's own progress and sign of life (``shadowscan crawls`` shows it)."""
+        if not self.db.holds_crawl_lease(crawl_id):
+            raise LeaseLost(f"crawl {crawl_id} lost its lease on the inventory (the connection to "
+                            f"{self.db.name} was cut or the server restarted): stopped, crawl again")
         self.db.execute("UPDATE crawls SET listed = ?, analysed = ?, heartbeat = ? WHERE id = ?",
                         (listed, analysed, _now(), crawl_id))
 
@@ -616,3 +619,7 @@ class Stored:
 
 class CrawlBusy(StoreError):
     """Another live crawl covers the same roots."""
+
+
+class LeaseLost(StoreError):
+    """A running crawl no longer holds its lease (another crawler may take its roots): it stops."""

@@ -1,6 +1,7 @@
 """The PostgreSQL inventory against a real server (tests/pgserver.py): schema migrations on both
 backends, passwords never shown, the crawl lease across processes, sites, and the same verdicts
 as SQLite."""
+import contextlib
 import json
 import os
 import signal
@@ -29,7 +30,7 @@ def run(*args):
 
 
 def one_line_error(result):
-    lines = result.output.strip().splitlines()
+    lines = [line for line in result.output.strip().splitlines() if not line.startswith("Warning: ")]
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("Error: "), result.output
     return lines[0]
 
@@ -100,6 +101,46 @@ def test_a_password_in_the_url_is_never_shown(tmp_path, postgres, pg_url):
                              path="/no_such_db").geturl()
     line = one_line_error(run("--db", missing, "report"))
     assert secret not in line and "no_such_db" in line
+
+
+def test_no_shape_of_password_in_the_url_is_shown_or_stored(tmp_path, postgres, pg_url):
+    """A password with a space, ``sslpassword`` and ``PassWord`` query keys, an upper-case scheme: the
+    server (trust) accepts them; none appears on stderr/stdout, in a --debug traceback or in the
+    inventory, and a one-line warning points at PGPASSWORD/~/.pgpass."""
+    parts = urllib.parse.urlsplit(pg_url)
+    secrets = ["S3cret PW", "S3cret%20PW", "K3yPass", "Qu3ryPw"]
+    shapes = [f"postgresql://{parts.username}:S3cret%20PW@{parts.hostname}:{parts.port}{parts.path}?sslpassword=K3yPass",
+              f"POSTGRESQL://{parts.username}:S3cret%20PW@{parts.hostname}:{parts.port}{parts.path}",
+              f"Postgres://{parts.username}@{parts.hostname}:{parts.port}{parts.path}?password=Qu3ryPw"]
+    share = make_share(tmp_path / "share")
+    for url in shapes:
+        result = run("--db", url, "crawl", share, "-q", "-j", "1")
+        assert result.exit_code == 0, result.output
+        listing = run("crawls", "--db", url)
+        assert listing.exit_code == 0 and "finished" in listing.output, listing.output
+        for output in (result.output, listing.output):
+            assert not any(secret in output for secret in secrets), output
+            assert output.count("Warning: the --db URL carries a password") == 1
+            assert "PGPASSWORD or ~/.pgpass" in output
+        closed = url.replace(f":{parts.port}/", ":1/")
+        line = one_line_error(run("--db", closed, "crawls"))
+        assert not any(secret in line for secret in secrets) and "127.0.0.1" in line, line
+        debug = run("--debug", "--db", closed, "crawls")
+        assert debug.exit_code == 2 and "Traceback" in debug.output, debug.output
+        assert not any(secret in debug.output for secret in secrets), debug.output
+    for refused in (f"postgresql://{parts.username}:S3cret PW@{parts.hostname}:{parts.port}{parts.path}"
+                    "?sslpassword=K3yPass",  # libpq refuses the space, quoting the password
+                    f"postgresql://{parts.username}@{parts.hostname}:{parts.port}{parts.path}?PassWord=Qu3ryPw"):
+        line = one_line_error(run("--db", refused, "crawls"))
+        assert not any(secret in line for secret in secrets) and "postgresql://shadowscan" in line, line
+    assert "Warning" not in run("--db", pg_url, "crawls").output  # no password, no warning
+    db = connect(pg_url, readonly=True)
+    try:
+        stored = json.dumps([[list(r) for r in db.execute(f"SELECT * FROM {t}").fetchall()] for t in db.tables()],
+                            default=str)
+    finally:
+        db.close()
+    assert "finished" in stored and not any(secret in stored for secret in secrets)
 
 
 def test_report_on_an_empty_postgresql_database_refuses(pg_url):
@@ -237,3 +278,53 @@ def test_prune_keeps_the_newest_crawls_on_both_backends(tmp_path, inventory):
     report = json.loads(run("--db", inventory, "report", "-f", "json").output)
     assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 4
     assert "Nothing to prune" in run("--db", inventory, "prune", "--keep", "1").output
+
+
+def test_crawl_leases_of_two_inventories_on_one_server_are_apart(postgres, pg_url):
+    """Advisory locks are server-wide: a live crawl 1 in one database, or in another schema of the
+    same database, must not make a dead crawl 1 of another inventory look alive."""
+    other = postgres.create_database("leases_other")
+    holder = connect(pg_url)
+    try:
+        holder.hold_crawl_lease(1)
+        holder.commit()
+        assert holder.live_crawls([{"id": 1}]) == {1}
+        for url in (other, pg_url + "?options=-csearch_path%3Dsite_b"):
+            if "site_b" in url:
+                holder.script("CREATE SCHEMA site_b")
+            db = connect(url)
+            try:
+                assert db.live_crawls([{"id": 1}]) == set(), url
+                db.hold_crawl_lease(1)
+                assert db.live_crawls([{"id": 1}]) == {1}
+            finally:
+                db.close()
+    finally:
+        holder.close()
+
+
+def test_a_crawl_that_lost_its_lease_stops_with_the_reason(tmp_path, pg_url):
+    """The connection has TCP keepalives (a dead host's lease goes in ~90 s, not ~2 h); a crawler whose
+    session was cut (server restart, network) notices at its next heartbeat and stops, saying why."""
+    from shadowscan.store import LeaseLost
+
+    store = Store(pg_url)
+    try:
+        params = store.db.conn.info.get_parameters()
+        assert (params["keepalives"], params["keepalives_idle"], params["keepalives_count"]) == ("1", "60", "3")
+        if store.db.conn.info.server_version >= 140000:
+            assert store.db.execute("SHOW client_connection_check_interval").fetchone()[0] == "10s"
+        crawl_id = store.begin_crawl([str(tmp_path)], {})
+        store.progress(crawl_id, 1, 0)  # holds it
+        store.commit()
+        killer = connect(pg_url)
+        killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'shadowscan' "
+                       "AND pid != pg_backend_pid() AND datname = current_database()")
+        killer.commit()
+        with pytest.raises(LeaseLost, match=f"crawl {crawl_id} lost its lease"):
+            store.progress(crawl_id, 2, 0)
+        assert crawl_id not in killer.live_crawls([{"id": crawl_id}])
+        killer.close()
+    finally:
+        with contextlib.suppress(Exception):
+            store.close()
