@@ -207,6 +207,10 @@ class Database:
         """Several statements at once, in one transaction."""
         raise NotImplementedError
 
+    def statements(self, sql: str) -> None:
+        """Several statements in the transaction that is open (no commit)."""
+        raise NotImplementedError
+
     def commit(self) -> None:
         raise NotImplementedError
 
@@ -329,6 +333,17 @@ class SQLiteDatabase(Database):
                 self.conn.rollback()
             raise
 
+    def statements(self, sql: str) -> None:
+        pending = ""
+        for piece in sql.split(";"):  # a ';' inside a literal or a trigger does not end a statement
+            pending += piece + ";"
+            if sqlite3.complete_statement(pending):
+                if pending.strip(" \n;"):
+                    self.conn.execute(pending)
+                pending = ""
+        if pending.strip(" \n;"):
+            raise sqlite3.OperationalError(f"incomplete SQL statement: {pending[:80]}")
+
     def commit(self) -> None:
         self.conn.commit()
 
@@ -407,6 +422,9 @@ class PostgresDatabase(Database):
             self.conn.rollback()
             raise
         self.conn.commit()
+
+    def statements(self, sql: str) -> None:
+        self.conn.execute(sql)
 
     def commit(self) -> None:
         self.conn.commit()

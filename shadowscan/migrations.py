@@ -204,30 +204,44 @@ def pending(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
 
 def upgrade(db: Database, to: int = SCHEMA_VERSION) -> list[Migration]:
     """Apply the migrations the inventory lacks (up to schema ``to``), in order, each in one
-    transaction with its record in ``schema_migrations``; returns them."""
+    transaction with its record in ``schema_migrations``; returns them. Processes starting together
+    take turns: PostgreSQL through an advisory lock around the whole upgrade, and on both backends
+    each migration runs in a write transaction (SQLite: ``BEGIN IMMEDIATE``, waiting up to the busy
+    timeout) that re-reads the version first, so one that another process applied meanwhile is skipped."""
     with db.schema_lock():
         return _upgrade(db, to)
 
 
+def _record(migration: Migration) -> str:
+    applied = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    name = migration.name.replace("'", "''")
+    return (f";CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            f"applied TEXT NOT NULL);"
+            f"INSERT INTO schema_migrations (version, name, applied) VALUES "
+            f"({migration.version}, '{name}', '{applied}') ON CONFLICT (version) DO NOTHING;"
+            f"INSERT INTO meta (key, value) VALUES ('schema_version', '{migration.version}') "
+            f"ON CONFLICT (key) DO UPDATE SET value = excluded.value;")
+
+
 def _upgrade(db: Database, to: int) -> list[Migration]:
     done: list[Migration] = []
-    for migration in pending(db, to):
-        sql = migration.sql(db, current(db))
+    while True:
         db.commit()
-        applied = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        name = migration.name.replace("'", "''")
-        record = (f";CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                  f"applied TEXT NOT NULL);"
-                  f"INSERT INTO schema_migrations (version, name, applied) VALUES "
-                  f"({migration.version}, '{name}', '{applied}') ON CONFLICT (version) DO NOTHING;"
-                  f"INSERT INTO meta (key, value) VALUES ('schema_version', '{migration.version}') "
-                  f"ON CONFLICT (key) DO UPDATE SET value = excluded.value;")
         if db.dialect == "sqlite":  # a table rebuild (schema 1) must not cascade into its children
-            db.execute("PRAGMA foreign_keys=OFF")
+            db.execute("PRAGMA foreign_keys=OFF")  # (only outside a transaction)
         try:
-            db.script(sql + record)
+            db.begin_exclusive()
+            todo = pending(db, to)  # read inside the write transaction: another process may have run it
+            if not todo:
+                db.rollback()
+                return done
+            migration = todo[0]
+            db.statements(migration.sql(db, current(db)) + _record(migration))
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
         finally:
             if db.dialect == "sqlite":
                 db.execute("PRAGMA foreign_keys=ON")
         done.append(migration)
-    return done

@@ -201,8 +201,10 @@ def test_any_exception_marks_the_crawl_failed_with_its_reason(tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path):
+    """The traceback itself (printed with any --db password scrubbed), exit status 2."""
     result = CliRunner().invoke(main, ["--debug", "--db", str(tmp_path), "report"])
-    assert result.exit_code != 0 and result.exception is not None and not isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2 and "Traceback (most recent call last)" in result.output, result.output
+    assert "StoreError" in result.output and "is a folder" in result.output
 
 
 def test_names_that_escape_alike_stay_two_artifacts(tmp_path):

@@ -59,6 +59,37 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     assert {"site", "listed", "heartbeat"} <= {r[1] for r in con.execute("PRAGMA table_info(crawls)")}
 
 
+UPGRADER = """
+import os, sys, time
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.001)
+from shadowscan.store import Store
+with Store(sys.argv[1]) as store:
+    print(store.schema_version())
+"""
+
+
+@pytest.mark.slow
+def test_processes_upgrading_one_old_sqlite_inventory_at_once_all_succeed(tmp_path):
+    """Four crawlers opening a schema-2 inventory together: one applies each migration, the others
+    wait for it and find it done (no 'duplicate column', no 'database is locked'), repeated."""
+    for attempt in range(3):
+        db, gate = tmp_path / f"v2-{attempt}.db", tmp_path / f"go-{attempt}"
+        con = sqlite3.connect(db)
+        con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
+        con.close()
+        procs = [subprocess.Popen([sys.executable, "-c", UPGRADER, str(db), str(gate)], env=ENV,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        time.sleep(1.0)  # all four started and waiting at the gate
+        gate.touch()
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, outs
+        assert {out.strip() for out, _ in outs} == {str(migrations.SCHEMA_VERSION)}
+        con = sqlite3.connect(db)
+        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
+        con.close()
+
+
 def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
     """A PostgreSQL inventory at schema 2 (the baseline) takes the later migrations in place."""
     db = connect(pg_url)
