@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from .db import Database
 from .registry import SCHEMA as REGISTRY_SCHEMA
@@ -165,14 +166,54 @@ def _sites(db: Database, _at: int) -> str:
     return db.ddl(_SITES)
 
 
+QUEUE_SCHEMA_KEY = "queue_schema"  # meta: procrastinate's schema level (its newest migration) and version
+
+
+def queue_schema_level() -> str:
+    """The installed procrastinate's schema level: the name of the newest migration it ships
+    (``03.04.00_50_post_...``), which its full schema (``get_schema``) corresponds to."""
+    import procrastinate  # PostgreSQL only: not loaded for an SQLite inventory
+    from procrastinate.schema import SchemaManager
+
+    files = sorted(p.name for p in Path(SchemaManager.get_migrations_path()).glob("*.sql"))
+    level = files[-1].rsplit(".sql", 1)[0] if files else "unknown"
+    return f"{level} (procrastinate {getattr(procrastinate, '__version__', '?')})"
+
+
+def _level(text: str) -> str:
+    return text.split(" ", 1)[0]
+
+
 def _queue(db: Database, _at: int) -> str:
-    """PostgreSQL: the task queue's own tables and functions (procrastinate's schema, as it ships it);
-    SQLite has no queue (an SQLite inventory is one machine's), so nothing."""
+    """PostgreSQL: the task queue's own tables and functions (procrastinate's schema, as it ships it),
+    with the schema level it is at in ``meta``; SQLite has no queue (an SQLite inventory is one
+    machine's), so nothing."""
     if db.dialect != "postgresql" or "procrastinate_jobs" in db.tables():
         return ""
-    from procrastinate.schema import SchemaManager  # PostgreSQL only: not loaded for an SQLite inventory
+    from procrastinate.schema import SchemaManager
 
-    return str(SchemaManager.get_schema())
+    level = queue_schema_level().replace("'", "''")
+    return (str(SchemaManager.get_schema()) + f";INSERT INTO meta (key, value) VALUES ('{QUEUE_SCHEMA_KEY}', "
+            f"'{level}') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+
+
+def queue_schema_problem(db: Database) -> str | None:
+    """Why this process's procrastinate cannot use the inventory's queue (None: it can). Migration 5
+    applies the installed procrastinate's schema once; a worker or crawler with a procrastinate of
+    another schema level would read and write tables it does not know. An inventory from before the
+    level was recorded is taken to be at the installed level, which is recorded."""
+    installed = queue_schema_level()
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (QUEUE_SCHEMA_KEY,)).fetchone()
+    if row is None:
+        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                   (QUEUE_SCHEMA_KEY, installed))
+        db.commit()
+        return None
+    db.commit()
+    if _level(str(row[0])) == _level(installed):
+        return None
+    return (f"the analysis queue in {db.name} has the schema of {row[0]}, this shadowscan has {installed}: "
+            "run workers and crawlers with that procrastinate version (pip install 'procrastinate==...')")
 
 
 MIGRATIONS = (

@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     import procrastinate
 
 from .db import conninfo
+from .migrations import queue_schema_problem
 from .model import Analysis, Candidate, Kind, Limits, Status
 from .pool import WorkerPool
 from .registry import Registry
 from .scan import ENGINE, analyze_file, judge, outcome_analysis, registered_path_check
 from .sources import SourceOptions, sweep_private_copies
-from .store import Store, safe_text
+from .store import Store, StoreError, safe_text
 
 TASK = "shadowscan.analyse"
 QUEUE = "shadowscan-analysis"
@@ -86,12 +87,19 @@ def _app(url: str, sync: bool) -> procrastinate.App:
     return app
 
 
+def _check_schema(store: Store) -> None:
+    problem = queue_schema_problem(store.db)
+    if problem:
+        raise StoreError(problem)
+
+
 class QueueSender:
     """The crawler's side (:class:`.scan.Queue`): pending rows and jobs in batches, then the wait."""
 
     def __init__(self, store: Store, url: str, progress: Callable[[int], None] | None = None,
                  poll: float = 0.5) -> None:
         self.store = store
+        _check_schema(store)
         self.app = _app(url, sync=True)
         self.app.open()
         self.progress = progress
@@ -217,6 +225,12 @@ def run_worker(url: str, source: SourceOptions, *, until_empty: bool = False,
     global _WORKER
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     _WORKER = Worker(url, source)
+    try:
+        _check_schema(_WORKER.store)
+    except BaseException:
+        _WORKER.close()
+        _WORKER = None
+        raise
     app = _app(url, sync=False)
 
     async def main() -> None:

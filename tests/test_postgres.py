@@ -359,3 +359,28 @@ def test_a_crawl_that_lost_its_lease_stops_with_the_reason(tmp_path, pg_url):
     finally:
         with contextlib.suppress(Exception):
             store.close()
+
+
+def test_a_queue_made_by_another_procrastinate_schema_is_refused(tmp_path, pg_url):
+    """Migration 5 records the schema level of the procrastinate that created the queue; a worker or
+    a queued crawl whose procrastinate has another level refuses in one line instead of using tables
+    it does not know. An inventory from before the record gets the installed level."""
+    share = make_share(tmp_path / "share")
+    Store(pg_url).close()
+    db = connect(pg_url)
+    try:
+        (level,) = db.execute("SELECT value FROM meta WHERE key = 'queue_schema'").fetchone()
+        assert level == migrations.queue_schema_level() and "(procrastinate 3." in level
+        db.execute("UPDATE meta SET value = '02.06.00_01_pre_x (procrastinate 2.15.0)' WHERE key = 'queue_schema'")
+        db.commit()
+        for args in (("worker", "--until-empty"), ("crawl", share, "--queue", "-q")):
+            line = one_line_error(run("--db", pg_url, *args))
+            assert "has the schema of 02.06.00_01_pre_x (procrastinate 2.15.0)" in line, line
+            assert level in line
+        db.execute("DELETE FROM meta WHERE key = 'queue_schema'")
+        db.commit()
+        result = run("--db", pg_url, "worker", "--until-empty")
+        assert result.exit_code == 0, result.output
+        assert db.execute("SELECT value FROM meta WHERE key = 'queue_schema'").fetchone()[0] == level
+    finally:
+        db.close()
