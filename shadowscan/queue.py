@@ -22,6 +22,7 @@ record of what a crawl still waits for in the ``pending`` table:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -33,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import procrastinate
 
-from .db import conninfo
+from .db import Row, conninfo
 from .migrations import queue_schema_problem
 from .model import Analysis, Candidate, Kind, Limits, Status
 from .pool import WorkerPool
 from .registry import Registry
-from .scan import ENGINE, analyze_file, judge, outcome_analysis, registered_path_check
+from .scan import ENGINE, analyze_file, judge, one_line, outcome_analysis, registered_path_check
 from .sources import SourceOptions, sweep_private_copies
 from .store import Store, StoreError, safe_text
 
@@ -47,6 +48,8 @@ QUEUE = "shadowscan-analysis"
 MAX_TRIES = 3  # workers a file may take down before it is stored as analyzer-crashed
 BATCH = 200  # files per commit and deferral while listing
 JOB_FILES = 10  # files per job
+RETRY_BACKOFF = 2  # a failed job is retried after 2, 4, 8 s (the inventory restarting, a network cut)
+ORPHAN_CHECK = 5.0  # seconds between the crawler's checks for pending files that no job will analyse
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat before its jobs are given to another worker
 
 
@@ -63,11 +66,22 @@ def _candidate(text: str) -> Candidate:
 
 
 def _analyse(crawl_id: int, paths: list[str]) -> None:
-    """The job: analyse files of a queued crawl (in a worker process started by :func:`run_worker`)."""
+    """The job: analyse files of a queued crawl (in a worker process started by :func:`run_worker`).
+    An error with one file (the inventory gone a moment, a file that cannot be stored) costs that
+    file's try, not the others': the job is retried (with backoff) for the files that failed only,
+    the others being stored already."""
     if _WORKER is None:
         raise RuntimeError("the analysis job runs in `shadowscan worker` only")
+    failed: list[str] = []
     for path in paths:
-        _WORKER.analyse(crawl_id, path)
+        try:
+            _WORKER.analyse(crawl_id, path)
+        except Exception as exc:  # noqa: BLE001 - one line per file; the job is retried below
+            with contextlib.suppress(Exception):
+                _WORKER.store.db.rollback()
+            failed.append(f"{path}: {one_line(exc)}")
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(paths)} files failed (the job is retried): {failed[0]}")
 
 
 def _app(url: str, sync: bool) -> procrastinate.App:
@@ -83,7 +97,8 @@ def _app(url: str, sync: bool) -> procrastinate.App:
     app = procrastinate.App(connector=connector)
     # an error of our own (the database gone a moment) is retried; the try past MAX_TRIES stores the
     # file as analyzer-crashed, so a crawl never waits for a job that failed for good
-    app.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=MAX_TRIES + 1, wait=1))(_analyse)
+    app.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=MAX_TRIES + 1,
+                                                                        exponential_wait=RETRY_BACKOFF))(_analyse)
     return app
 
 
@@ -125,15 +140,46 @@ class QueueSender:
         self.sent += len(self.buffer)
         self.buffer = []
 
-    def wait(self, crawl_id: int) -> None:
-        """Until every file of the crawl is stored by a worker."""
+    def wait(self, crawl_id: int, orphan_check: float = ORPHAN_CHECK) -> None:
+        """Until every file of the crawl is stored by a worker. Files that no waiting or running job
+        covers any more (their job failed for good, or the crawler was cut between committing them and
+        deferring their job) are deferred again; ones that already had every try end the crawl with
+        the reason (:class:`.store.StoreError`), so the crawl always ends."""
+        checked = time.monotonic()
         while True:
             left = self.store.pending_count(crawl_id)
             if self.progress:
                 self.progress(left)
             if not left:
                 return
+            if time.monotonic() - checked >= orphan_check:
+                self.requeue_orphans(crawl_id)
+                checked = time.monotonic()
             time.sleep(self.poll)
+
+    def requeue_orphans(self, crawl_id: int) -> int:
+        """Defer again the pending files of the crawl that no ``todo``/``doing`` job covers; returns
+        how many. Raises when such a file was taken more than :data:`MAX_TRIES` times already."""
+        db = self.store.db
+        rows = db.execute("SELECT path, tries FROM pending WHERE crawl_id = ?", (crawl_id,)).fetchall()
+        queued: set[str] = set()
+        for (paths,) in db.execute("SELECT args -> 'paths' FROM procrastinate_jobs WHERE queue_name = ? "
+                                   "AND status IN ('todo', 'doing') AND (args ->> 'crawl_id')::bigint = ?",
+                                   (QUEUE, crawl_id)).fetchall():
+            queued.update(paths or ())
+        db.commit()
+        orphans = [row for row in rows if row["path"] not in queued]
+        spent = [row["path"] for row in orphans if int(row["tries"]) > MAX_TRIES]
+        if spent:
+            raise StoreError(f"{len(spent)} file(s) of crawl {crawl_id} could be neither analysed nor stored "
+                             f"after {MAX_TRIES + 1} tries (first: {spent[0]}; see the workers' messages): "
+                             "the crawl stops incomplete")
+        paths = [row["path"] for row in orphans]
+        if paths:
+            jobs: list[dict[str, Any]] = [{"crawl_id": crawl_id, "paths": paths[i:i + JOB_FILES]}
+                                          for i in range(0, len(paths), JOB_FILES)]
+            self.app.tasks[TASK].batch_defer(*jobs)
+        return len(paths)
 
     def close(self) -> None:
         self.app.close()
@@ -175,19 +221,31 @@ class Worker:
         taken = self.store.take_pending(crawl_id, path)
         if taken is None:  # stored already (a job retried after its worker stored it), or the crawl was pruned
             return
+        try:
+            self._analyse(crawl_id, path, taken)
+        except Exception as exc:
+            self.store.db.rollback()
+            if int(taken["tries"]) != MAX_TRIES:
+                raise  # tried again (the job's retry); past MAX_TRIES it is stored as analyzer-crashed
+            # its last try: stored as analyzer-crashed with the reason, not tried again
+            self._analyse(crawl_id, path, taken, crashed=f"analysing or storing this file failed {MAX_TRIES} "
+                                                         f"times; the last error: {one_line(exc)}")
+
+    def _analyse(self, crawl_id: int, path: str, taken: Row, crashed: str | None = None) -> None:
         candidate = _candidate(taken["candidate"])
         registry, now, limits, known = self._crawl(crawl_id)
-        if int(taken["tries"]) > MAX_TRIES:
-            sha256, analysis = None, Analysis.failed(
-                Status.ANALYZER_CRASHED, f"the analysis of this file stopped {MAX_TRIES} workers (killed or crashed "
-                                         "mid-file); it is not tried again")
+        if crashed is None and int(taken["tries"]) > MAX_TRIES:
+            crashed = (f"the analysis of this file stopped {MAX_TRIES} workers (killed or crashed mid-file); "
+                       "it is not tried again")
+        if crashed is not None:
+            sha256, analysis = None, Analysis.failed(Status.ANALYZER_CRASHED, crashed)
         else:
             (_, outcome), = list(self._pool(limits).map(iter([(path, analyze_file, (candidate, limits,
                                                                                        self.source))])))
             sha256, analysis = outcome_analysis(outcome)
         try:
             if self.store.finish_pending(crawl_id, path):
-                if int(taken["tries"]) <= MAX_TRIES and sha256 is not None:  # read: remembered when no artifact
+                if sha256 is not None:  # read: remembered when no artifact
                     self.store.set_passed(candidate.path, taken["root"], candidate.size, candidate.mtime,
                                           None if analysis.is_artifact else ENGINE)
                 if analysis.is_artifact:

@@ -194,3 +194,63 @@ def test_a_file_that_takes_down_every_worker_ends_as_analyzer_crashed(tmp_path, 
     assert by_name["poison.py"]["status"] == "analyzer-crashed"
     assert f"stopped {MAX_TRIES} workers" in by_name["poison.py"]["status_reason"]
     assert by_name["ok.py"]["status"] == "analyzed"
+
+
+def write(db, sql, args=()):
+    conn = connect(db)
+    try:
+        conn.execute(sql, args)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_pending_files_whose_jobs_are_gone_are_queued_again_and_the_crawl_ends(tmp_path, pg_url):
+    """The crawler was cut between committing its pending files and deferring their jobs (here: the
+    jobs deleted before any worker ran): it notices files no job covers and defers them again, so the
+    crawl ends instead of waiting forever."""
+    share = tmp_path / "share"
+    share.mkdir()
+    for i in range(3):
+        (share / f"tool{i}.py").write_text(f"import pandas as pd\nprint(pd.read_csv('{i}.csv').describe())\n")
+    crawler = shadowscan(pg_url, "crawl", share, "--queue", "-q")
+    worker = []
+    try:
+        wait_for(lambda: query(pg_url, "SELECT COUNT(*) FROM procrastinate_jobs") == [(1,)], what="the job")
+        assert query(pg_url, "SELECT COUNT(*) FROM pending") == [(3,)]
+        write(pg_url, "DELETE FROM procrastinate_jobs")
+        worker = workers(pg_url, 1)
+        _, err = crawler.communicate(timeout=120)
+        assert crawler.returncode == 0, err
+    finally:
+        stop(worker + [crawler])
+    report, _ = verdicts(pg_url)
+    assert sorted(a["relpath"] for a in report["artifacts"]) == ["tool0.py", "tool1.py", "tool2.py"]
+    assert report["summary"]["coverage_complete"]
+
+
+def test_a_file_that_fails_outside_the_analysis_ends_the_crawl_with_the_reason(tmp_path, pg_url):
+    """A pending file a worker cannot handle (its candidate from a newer crawler, of a kind this worker
+    does not know) fails in the worker, not in the analysis pool: the other file of the job is stored,
+    the job is retried with backoff, and once the file had every try the crawl ends, incomplete, with
+    the reason, instead of waiting forever."""
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "ok.py").write_text("import pandas as pd\nprint(pd.read_csv('x.csv').describe())\n")
+    (share / "new.py").write_text("import pandas as pd\nprint(pd.read_csv('y.csv').describe())\n")
+    crawler = shadowscan(pg_url, "crawl", share, "--queue", "-q")
+    worker = []
+    try:
+        wait_for(lambda: query(pg_url, "SELECT COUNT(*) FROM procrastinate_jobs") == [(1,)], what="the job")
+        (candidate,) = query(pg_url, "SELECT candidate FROM pending WHERE path LIKE ?", ("%new.py",))[0]
+        data = json.loads(candidate)
+        write(pg_url, "UPDATE pending SET candidate = ? WHERE path LIKE ?",
+              (json.dumps({**data, "kind": "kind-of-a-newer-release"}), "%new.py"))
+        worker = workers(pg_url, 1)
+        _, err = crawler.communicate(timeout=180)
+    finally:
+        stop(worker + [crawler])
+    assert crawler.returncode != 0 and "could be neither analysed nor stored after" in err, err
+    assert "new.py" in err and len(err.strip().splitlines()) == 1, err
+    assert query(pg_url, "SELECT state FROM crawls") == [("failed",)]
+    assert [r[0].rsplit("/", 1)[1] for r in query(pg_url, "SELECT path FROM versions")] == ["ok.py"]
