@@ -239,6 +239,11 @@ class Database:
         """Only one process migrates the schema at a time (crawlers and workers starting together)."""
         yield
 
+    @property
+    def broken(self) -> bool:
+        """Whether the connection is lost for good (the server restarted, the network cut it)."""
+        return False
+
     def tables(self) -> set[str]:
         raise NotImplementedError
 
@@ -440,6 +445,10 @@ class PostgresDatabase(Database):
         from psycopg.pq import TransactionStatus  # loaded with the connection already
 
         return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.conn.broken or self.conn.closed)
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:

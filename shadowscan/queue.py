@@ -80,6 +80,8 @@ def _analyse(crawl_id: int, paths: list[str]) -> None:
             with contextlib.suppress(Exception):
                 _WORKER.store.db.rollback()
             failed.append(f"{path}: {one_line(exc)}")
+            with contextlib.suppress(Exception):
+                _WORKER.reconnect()  # the inventory restarted: the next file (and the retry) on a new session
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(paths)} files failed (the job is retried): {failed[0]}")
 
@@ -189,11 +191,20 @@ class Worker:
     """One worker process: its inventory connection, analysis pools and what it knows of each crawl."""
 
     def __init__(self, url: str, source: SourceOptions) -> None:
+        self.url = url
         self.store = Store(url)
         self.source = source
         self.pools: dict[tuple[float, int], WorkerPool] = {}
         self.crawls: dict[int, tuple[Registry, datetime, Limits, Callable[[str], bool]]] = {}
         self.done = 0
+
+    def reconnect(self) -> None:
+        """A new inventory connection when the old one is lost (a psycopg connection never comes back)."""
+        if self.store.db.broken:
+            with contextlib.suppress(Exception):
+                self.store.close()
+            self.store = Store(self.url)
+            self.crawls.clear()  # their registries read through the old connection
 
     def _crawl(self, crawl_id: int) -> tuple[Registry, datetime, Limits, Callable[[str], bool]]:
         if crawl_id not in self.crawls:

@@ -384,3 +384,25 @@ def test_a_queue_made_by_another_procrastinate_schema_is_refused(tmp_path, pg_ur
         assert db.execute("SELECT value FROM meta WHERE key = 'queue_schema'").fetchone()[0] == level
     finally:
         db.close()
+
+
+def test_a_worker_whose_session_was_cut_reconnects(pg_url):
+    """After the inventory restarted (here: the worker's session terminated by the server), a worker's
+    next file and its job's retry run on a new connection instead of failing for good."""
+    from shadowscan.queue import Worker
+    from shadowscan.sources import SourceOptions
+
+    worker = Worker(pg_url, SourceOptions())
+    try:
+        killer = connect(pg_url)
+        killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'shadowscan' "
+                       "AND pid != pg_backend_pid() AND datname = current_database()")
+        killer.commit()
+        killer.close()
+        with pytest.raises(Exception, match="terminat|closed|server"):
+            worker.store.pending_count(1)
+        assert worker.store.db.broken
+        worker.reconnect()
+        assert not worker.store.db.broken and worker.store.pending_count(1) == 0
+    finally:
+        worker.close()
