@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import IO, Any, Callable, Mapping
 
 import click
 
@@ -388,9 +388,10 @@ def _format_of(path: str) -> str:
     return fmt.name
 
 
-def _write_atomic(target: Path, data: str | bytes) -> None:
+def _write_atomic(target: Path, data: str | bytes | Callable[[IO[bytes]], None]) -> None:
     """Write ``target`` through a temporary name in its folder and rename it into place: a full
-    disk or a crash never leaves a truncated report (nor replaces a good one)."""
+    disk or a crash never leaves a truncated report (nor replaces a good one). ``data`` may be a
+    function that writes into the open file (a format that streams)."""
     if target.is_dir():
         raise CliError(f"cannot write the report to {target}: it is a folder (pass a file name)")
     try:
@@ -400,7 +401,10 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if callable(data):
+                data(out)
+            else:
+                out.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError as exc:
@@ -408,6 +412,10 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
             os.unlink(tmp)
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}; "
                        "nothing was written") from exc
+    except BaseException:  # a writer that failed half-way (or Ctrl-C): no half-written file left behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _check_writable(fmt: str, target: str | None) -> None:
@@ -434,7 +442,18 @@ def _umask() -> int:
 
 def _emit(report: dict, fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
-    rendered = FORMATS[fmt].render(report)
+    form = FORMATS[fmt]
+    if not form.is_directory:
+        if output is None or output == "-":
+            stdout = click.get_binary_stream("stdout")
+            form.write(report, stdout)
+            stdout.flush()
+            return
+        target = Path(output)
+        _write_atomic(target, lambda out: form.write(report, out))
+        click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
+        return
+    rendered = form.render(report)
     if output is None or output == "-":
         click.echo(rendered, nl=False)
         return

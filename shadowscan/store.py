@@ -540,6 +540,40 @@ class Store:
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE m.crawl_id = ? AND m.change != 'removed' ORDER BY v.relpath, v.path", (crawl_id,))
 
+    # The report reads an artifact and its findings as one row: ``findings_json`` is a JSON list of
+    # [rule, family, title, severity, impact, evidence] in the order they were stored, built by SQLite
+    # (one parse per artifact in Python, not one query and one parse per finding).
+    _REPORT_ROW = (
+        "SELECT v.*, m.crawl_id, m.change, (SELECT json_group_array(json_array(f.rule, f.family, f.title, "
+        "f.severity, f.impact, json(f.evidence))) FROM (SELECT * FROM findings f WHERE f.artifact_id = v.id "
+        "ORDER BY f.id) f) AS findings_json FROM members m JOIN versions v ON v.id = m.version_id ")
+
+    def report_rows(self, crawl_id: int) -> Iterator[sqlite3.Row]:
+        """Every artifact a crawl holds, with its findings (``findings_json``), in path order."""
+        yield from self.db.execute(self._REPORT_ROW + "WHERE m.crawl_id = ? AND m.change != 'removed' "
+                                   "ORDER BY v.relpath, v.path", (crawl_id,))
+
+    def report_rows_of(self, crawl_id: int, version_ids: Sequence[int]) -> dict[int, sqlite3.Row]:
+        """The rows of :meth:`report_rows` for some versions of a crawl, by version id."""
+        out: dict[int, sqlite3.Row] = {}
+        for start in range(0, len(version_ids), 500):  # under SQLite's limit of bound parameters
+            chunk = list(version_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(self._REPORT_ROW + f"WHERE m.crawl_id = ? AND m.version_id IN ({marks})",
+                                       (crawl_id, *chunk)):
+                out[int(row["id"])] = row
+        return out
+
+    def last_checked_all(self, crawl_id: int, change: str) -> dict[str, int | None]:
+        """:meth:`last_checked` for every artifact of a crawl with ``change`` (``not-rechecked``: up to this
+        crawl; ``removed``: up to the one before), in one query."""
+        upto = crawl_id if change != "removed" else crawl_id - 1
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT v.path, (SELECT MAX(m2.crawl_id) FROM versions v2 JOIN members m2 ON m2.version_id = v2.id "
+            "WHERE v2.path = v.path AND m2.crawl_id <= ? AND m2.change IN ('new', 'changed', 'unchanged')) "
+            "FROM members m JOIN versions v ON v.id = m.version_id WHERE m.crawl_id = ? AND m.change = ?",
+            (upto, crawl_id, change))}
+
     def findings(self, artifact_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..classify import in_sandbox
 from ..rules import catalogue
@@ -42,9 +43,120 @@ def _document_author(a: dict[str, Any]) -> bool:
     return bool(hints.get("author") or hints.get("last_modified_by"))
 
 
+# What the report keeps of every artifact while it is built (summaries, tool families, changes, gaps); the
+# artifact itself, with findings, facts and structure, is read again from the inventory when a format asks.
+LIGHT = ("path", "root", "relpath", "name", "kind", "format", "size", "mtime", "sha256", "fingerprint", "status",
+         "classification", "impacts", "risk_score", "risk_factors", "action", "headline", "registered",
+         "registry_id", "owner", "signoff", "registry_match", "review", "change", "crawl_id", "department",
+         "checklist", "gaps", "sandbox", "tool_id")
+LIGHT_FACTS = ("owner_hints", "access_time", "platform")
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What turns a stored row into a report artifact: the same answer in both passes over the inventory."""
+
+    label: dict[str, str]
+    several: bool
+    entries: dict[str, dict[str, Any]]
+    coverage: dict[str, dict[str, Any]]  # root -> its coverage record
+    roots: tuple[dict[str, Any], ...]
+    last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
+
+    def artifact(self, row: Any, part: estate.Part) -> dict[str, Any]:
+        artifact = _artifact(row, part.crawl_id)
+        top = department(row["relpath"])
+        root = part.root
+        artifact["department"] = f"{self.label[root]}/{top}" if self.several and top != TOP_LEVEL else \
+            (self.label[root] if self.several else top)
+        artifact["name"] = f"{self.label[root]}/{row['relpath']}" if self.several else row["relpath"]
+        artifact["checklist"], artifact["gaps"] = checklist(artifact, self.entries.get(artifact["registry_id"]))
+        # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
+        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
+                                         artifact["impacts"]) \
+            if artifact["classification"] == "citizen-development" else None
+        artifact["headline"] = headline(artifact)
+        review = artifact["review"]
+        if review and review["state"] == "current" and review["overrules"]:
+            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
+                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
+                                    f"{artifact['headline']}")
+        elif review and review["state"] == "stale":
+            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
+        artifact["structure"] = structure(artifact["facts"])
+        covered = self.coverage.get(artifact["root"]) or next(
+            (r for r in self.roots if r["root"] == artifact["path"]), None)
+        artifact["coverage"] = covered["sentence"] if covered else ""
+        if artifact["change"] == "not-rechecked":
+            last = self.last_checked.get(part.crawl_id, {}).get(artifact["path"])
+            artifact["last_checked"] = last
+            artifact["coverage"] = f"not re-checked in this crawl (last checked in crawl {last}): " + \
+                artifact["coverage"]
+            artifact["headline"] = f"Not re-checked in this crawl (as last seen in crawl {last}): " \
+                                   f"{artifact['headline']}"
+        artifact["tool_id"] = families.tool_id(families.key_of(artifact))
+        return artifact
+
+
+def _light(a: dict[str, Any]) -> dict[str, Any]:
+    out = {k: a[k] for k in LIGHT}
+    out["facts"] = {k: a["facts"][k] for k in LIGHT_FACTS if k in a["facts"]}
+    out["findings_count"] = len(a["findings"])
+    return out
+
+
+class Artifacts:
+    """The report's artifacts, worst first (risk, then name), read from the inventory each time they are
+    iterated, a few hundred at a time: a report of 100,000 artifacts never holds them all at once.
+    ``light`` holds, per artifact in the same order, the few fields the summaries were made of."""
+
+    CHUNK = 500
+
+    def __init__(self, db: str, keys: list[tuple[int, int, estate.Part]], context: _Context,
+                 light: list[dict[str, Any]]) -> None:
+        self.db, self.keys, self.context, self.light = db, keys, context, light
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self.keys:
+            return
+        with Store(self.db, readonly=True) as store:
+            for start in range(0, len(self.keys), self.CHUNK):
+                chunk = self.keys[start:start + self.CHUNK]
+                rows: dict[tuple[int, int], Any] = {}
+                for cid in {c for c, _, _ in chunk}:
+                    rows.update(((cid, vid), row) for vid, row in
+                                store.report_rows_of(cid, [v for c, v, _ in chunk if c == cid]).items())
+                for cid, vid, part in chunk:
+                    row = rows.get((cid, vid))
+                    if row is not None:  # pruned since the report was built
+                        yield self.context.artifact(row, part)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        cid, vid, part = self.keys[index]
+        with Store(self.db, readonly=True) as store:
+            return self.context.artifact(store.report_rows_of(cid, [vid])[vid], part)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (Artifacts, list)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def where(self, wanted: Iterable[str]) -> list[dict[str, Any]]:
+        """The whole artifacts of some paths (the migration plan's representatives), in report order."""
+        want = set(wanted)
+        picked = [k for k, a in zip(self.keys, self.light) if a["path"] in want]
+        return list(Artifacts(self.db, picked, self.context, []))
+
+
 def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
     """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
-    (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them."""
+    (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them.
+
+    One pass over the inventory (artifacts with their findings, one query per crawl) makes every
+    summary; ``artifacts`` is an :class:`Artifacts` that reads them again when a format iterates it."""
     if crawl_id is not None:
         one = store.crawl(crawl_id)
         if one is None:
@@ -59,39 +171,9 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         raise NoCrawl(f"no crawl in this inventory covers {', '.join(scope)}")
     crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
     label = estate.labels([p.root for p in parts])
-    several = len(parts) > 1
     registry = Registry(store.db)
     entries = {e.id: e.to_dict() for e in registry.entries()}
-    artifacts = []
-    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
-    for part in parts:
-        for row in store.artifacts(part.crawl_id):
-            if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
-                continue
-            if scope and not any(contains(s, row["path"]) for s in scope):
-                continue
-            artifact = _artifact(store, row, part.crawl_id)
-            top = department(row["relpath"])
-            artifact["department"] = f"{label[part.root]}/{top}" if several and top != TOP_LEVEL else \
-                (label[part.root] if several else top)
-            artifact["name"] = f"{label[part.root]}/{row['relpath']}" if several else row["relpath"]
-            changed.setdefault(row["change"], []).append(row["path"])
-            artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
-            # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
-            artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
-                                             artifact["impacts"]) \
-                if artifact["classification"] == "citizen-development" else None
-            artifact["headline"] = headline(artifact)
-            review = artifact["review"]
-            if review and review["state"] == "current" and review["overrules"]:
-                artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
-                                        f"({review['reason']}); the analysis said {review['analysis_classification']}: "
-                                        f"{artifact['headline']}")
-            elif review and review["state"] == "stale":
-                artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-            artifact["structure"] = structure(artifact["facts"])
-            artifacts.append(artifact)
-    artifacts.sort(key=lambda a: (-a["risk_score"], a["name"]))
+    # coverage first: it does not depend on the artifacts, and every artifact row says it
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
         roots = [p.root for p in parts if p.crawl_id == cid]
@@ -103,28 +185,36 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
         removed += [r for r in _removed(store, cid) if r["root"] in roots]
     covered = estate.merge_coverage(summaries)
-    by_root = {r["root"]: r for r in covered["roots"]}
-    for a in artifacts:
-        root = by_root.get(a["root"]) or next((r for r in covered["roots"] if r["root"] == a["path"]), None)
-        a["coverage"] = root["sentence"] if root else ""
-        if a["change"] == "not-rechecked":
-            a["last_checked"] = store.last_checked(a["path"], a["crawl_id"])
-            a["coverage"] = f"not re-checked in this crawl (last checked in crawl {a['last_checked']}): " + \
-                a["coverage"]
-            a["headline"] = f"Not re-checked in this crawl (as last seen in crawl {a['last_checked']}): " \
-                            f"{a['headline']}"
+    context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
+                       tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
+    light: list[dict[str, Any]] = []
+    keys: list[tuple[int, int, estate.Part]] = []
+    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
+    for part in parts:
+        for row in store.report_rows(part.crawl_id):
+            if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
+                continue
+            if scope and not any(contains(s, row["path"]) for s in scope):
+                continue
+            changed.setdefault(row["change"], []).append(row["path"])
+            light.append(_light(context.artifact(row, part)))
+            keys.append((part.crawl_id, int(row["id"]), part))
+    order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
+    light, keys = [light[n] for n in order], [keys[n] for n in order]
+    artifacts = Artifacts(store.path, keys, context, light)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
-    tools = families.group(artifacts)
-    summary = summarize(artifacts)
+    tools = families.group(light)
+    summary = summarize(light)
     summary["tools"] = families.counts(tools)
     summary["by_department_tools"] = families.by_department(tools)
-    summary["changes"] = changes(artifacts, changed, removed, previous)
+    summary["changes"] = changes(light, changed, removed, previous)
     # files whose access time this crawl's account could not preserve (not their owner)
-    summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
+    summary["access_times_not_kept"] = sum(1 for a in light if a["facts"].get("access_time"))
     summary["coverage_complete"] = covered["complete"]
-    summary["reviews"] = reviews(artifacts)
-    migration = plan.backlog(artifacts, newest["started"], tools)
+    summary["reviews"] = reviews(light)
+    representatives = artifacts.where(t["representative"] for t in tools if t["classification"] == "shadow-it")
+    migration = plan.backlog(representatives, newest["started"], tools)
     summary["decision"] = decision(summary, tools, migration)
     roots = [p.root for p in parts]
     return {
@@ -148,6 +238,13 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     }
 
 
+def artifacts_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per artifact, in report order, the fields the summaries were made of (see :data:`LIGHT`): what a
+    format needs without reading every artifact again (a report loaded from JSON: its artifacts)."""
+    artifacts = report["artifacts"]
+    return artifacts.light if isinstance(artifacts, Artifacts) else list(artifacts)
+
+
 def _state(crawl: Any) -> str:
     state = crawl["state"]
     if state == "running" and not pid_alive(crawl["pid"], crawl["host"]):
@@ -155,11 +252,10 @@ def _state(crawl: Any) -> str:
     return str(state)
 
 
-def _artifact(store: Store, row: Any, crawl_id: int) -> dict[str, Any]:
-    findings = [{
-        "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
-        "impact": f["impact"], "evidence": json.loads(f["evidence"]),
-    } for f in store.findings(row["id"])]
+def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
+    findings = [{"rule": rule, "family": family, "title": title, "severity": severity, "impact": impact,
+                 "evidence": evidence}
+                for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"])]
     return {
         "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
         "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
@@ -237,12 +333,10 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
-    out = []
-    for row in store.removed_rows(crawl_id):
-        out.append({"path": row["path"], "root": row["root"], "relpath": row["relpath"],
-                    "classification": row["classification"],
-                     "last_crawl": store.last_checked(row["path"], crawl_id - 1)})
-    return out
+    last = store.last_checked_all(crawl_id, "removed")
+    return [{"path": row["path"], "root": row["root"], "relpath": row["relpath"],
+             "classification": row["classification"], "last_crawl": last.get(row["path"])}
+            for row in store.removed_rows(crawl_id)]
 
 
 def change_of(report: dict[str, Any]) -> dict[str, str]:

@@ -19,8 +19,8 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..textio import visible_deep
-from .data import CHECKLIST, CLASSES, change_of
+from ..textio import visible, visible_deep
+from .data import CHECKLIST, CLASSES, artifacts_of, change_of
 from .estate import labels
 
 TOP_RISKS = 10
@@ -100,6 +100,7 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
               t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in report.get("tools", [])]
     rows = []
     for a in report["artifacts"]:
+        a = visible_deep(a)  # control and bidi characters shown as escapes, never rendered raw
         findings = []
         for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
             if f["rule"] not in rules:
@@ -149,11 +150,12 @@ def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int
 
 
 def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
-    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
-    artifacts = report["artifacts"]
-    index = {a["path"]: n for n, a in enumerate(artifacts)}
+    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
+    report = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
+    artifacts = artifacts_of(report)
+    index = {visible(a["path"]): n for n, a in enumerate(artifacts)}
     top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]
-    gaps = [(a, n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
+    gaps = [(visible_deep(a), n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
     departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
         report=report, top=top, gaps=gaps, departments=departments, others=others,

@@ -7,9 +7,9 @@ characters the file format cannot hold.
 """
 from __future__ import annotations
 
-import io
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from itertools import chain, islice
+from typing import IO, Any, Iterable, Iterator, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +22,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..textio import visible
 from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, finding_rows, neutralise, owner_of, tool_row
-from .data import CHECKLIST, change_of
+from .data import CHECKLIST, artifacts_of, change_of
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
 MIN_WIDTH, MAX_WIDTH, SAMPLE = 8, 60, 300
@@ -48,39 +48,30 @@ def _when(ts: float | None) -> datetime | None:
 
 WRAP = frozenset({"headline", "reasons", "status_reason", "target_reason", "next_step", "gaps", "structure",
                   "reaches", "coverage", "snippet"})  # long text: wrapped in its column instead of one long line
+DATED = frozenset({"modified"})
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _SHADOW_FILL = PatternFill("solid", fgColor="F4C7C3")
 _CITIZEN_FILL = PatternFill("solid", fgColor="D4EDDA")
 
 
 def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-           links: Sequence[str | None] | None = None, link_column: str | None = None) -> None:
-    """One sheet: bold frozen header with a filter, fitted widths, long text wrapped, class and risk
-    coloured, printed landscape at the page's width with the header on every page. ``links``: per row,
-    an in-workbook target (``'Findings'!A7``) for the cell of ``link_column``."""
-    rows = [[clean(v) for v in row] for row in rows]
+           links: Iterable[str | None] | None = None, link_column: str | None = None) -> None:
+    """One sheet, written as the rows come (openpyxl's write-only mode): bold frozen header with a filter,
+    widths fitted to the first rows, long text wrapped, class and risk coloured, printed landscape at the
+    page's width with the header on every page. ``links``: per row, an in-workbook target
+    (``'Findings'!A7``) for the cell of ``link_column``."""
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
+    cleaned = ([clean(v) for v in row] for row in rows)
+    sample = list(islice(cleaned, SAMPLE))  # column widths are written before the first row
     for n, name in enumerate(columns, 1):
-        sample = [len(str(r[n - 1])) for r in rows[:SAMPLE] if r[n - 1] is not None]
-        longest = max([len(name) + 2, *[s + 1 for s in sample]])
+        lengths = [len(str(r[n - 1])) for r in sample if r[n - 1] is not None]
+        longest = max([len(name) + 2, *[s + 1 for s in lengths]])
         ws.column_dimensions[get_column_letter(n)].width = max(MIN_WIDTH, min(MAX_WIDTH, longest))
-    last = f"{len(rows) + 1}"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    if "classification" in columns and rows:
-        col = get_column_letter(columns.index("classification") + 1)
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(operator="equal", formula=['"shadow-it"'],
-                                                                        fill=_SHADOW_FILL))
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(
-            operator="equal", formula=['"citizen-development"'], fill=_CITIZEN_FILL))
-    if "risk_score" in columns and rows:
-        col = get_column_letter(columns.index("risk_score") + 1)
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", ColorScaleRule(
-            start_type="num", start_value=0, start_color="FFFFFF", end_type="num", end_value=100, end_color="E06666"))
     header = []
     for name in columns:
         cell = WriteOnlyCell(ws, value=name)
@@ -88,20 +79,40 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequ
         cell.alignment = Alignment(vertical="center")
         header.append(cell)
     ws.append(header)
-    wrap = {n for n, name in enumerate(columns) if name in WRAP}
+    wrap = [n for n, name in enumerate(columns) if name in WRAP]
+    dated = [n for n, name in enumerate(columns) if name in DATED]
     linked = columns.index(link_column) if link_column in columns else None
-    for i, row in enumerate(rows):
-        out = [_dated(ws, v) for v in row]
+    targets = iter(links) if links is not None else None
+    count = 0
+    for row in chain(sample, cleaned):
+        count += 1
+        out: list[Any] = list(row)
+        for n in dated:
+            out[n] = _dated(ws, row[n])
         for n in wrap:
             if isinstance(row[n], str) and len(row[n]) > MAX_WIDTH:
                 out[n] = WriteOnlyCell(ws, value=row[n])
                 out[n].alignment = _WRAP
-        if linked is not None and links and links[i]:
+        target = next(targets, None) if targets is not None else None
+        if linked is not None and target:
             cell = WriteOnlyCell(ws, value=row[linked])
-            cell.hyperlink = Hyperlink(ref="", location=links[i], tooltip="this artifact's findings")
+            cell.hyperlink = Hyperlink(ref="", location=target, tooltip="this artifact's findings")
             cell.font = _LINK_FONT
             out[linked] = cell
         ws.append(out)
+    # what follows the rows in the sheet's XML, so it is set once their number is known
+    last = f"{count + 1}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    if "classification" in columns and count:
+        col = get_column_letter(columns.index("classification") + 1)
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(operator="equal", formula=['"shadow-it"'],
+                                                                        fill=_SHADOW_FILL))
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(
+            operator="equal", formula=['"citizen-development"'], fill=_CITIZEN_FILL))
+    if "risk_score" in columns and count:
+        col = get_column_letter(columns.index("risk_score") + 1)
+        ws.conditional_formatting.add(f"{col}2:{col}{last}", ColorScaleRule(
+            start_type="num", start_value=0, start_color="FFFFFF", end_type="num", end_value=100, end_color="E06666"))
 
 
 def _dated(ws: Any, value: Any) -> Any:
@@ -181,21 +192,25 @@ def _registry(e: dict[str, Any]) -> list[Any]:
             last.get("signed_at")]
 
 
-def render(report: dict[str, Any]) -> bytes:
+def _first_findings(report: dict[str, Any]) -> Iterator[str | None]:
+    """Per artifact, its first row on the Findings sheet (rows follow the artifacts' order)."""
+    row = 2
+    for a in artifacts_of(report):
+        count = a["findings_count"] if "findings_count" in a else len(a["findings"])
+        yield f"'Findings'!A{row}" if count else None
+        row += count
+
+
+def write(report: dict[str, Any], out: IO[bytes]) -> None:
     wb = Workbook(write_only=True)
     _sheet(wb, "Summary", ("section", "item", "value"), _summary_rows(report))
     change = change_of(report)
     tools = report.get("tools", [])
     copies = {t["tool_id"]: t["copies"] for t in tools}
     _sheet(wb, "Tools", TOOL_COLUMNS, ([tool_row(t)[c] for c in TOOL_COLUMNS] for t in tools))
-    first, row = [], 2  # each artifact's first row on the Findings sheet (rows follow the artifacts' order)
-    for a in report["artifacts"]:
-        first.append(f"'Findings'!A{row}" if a["findings"] else None)
-        row += len(a["findings"])
-    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change, copies) for a in report["artifacts"]), first, "findings")
+    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change, copies) for a in report["artifacts"]),
+           _first_findings(report), "findings")
     _sheet(wb, "Findings", FINDING_COLUMNS, ([r[c] for c in FINDING_COLUMNS] for r in finding_rows(report)))
     _sheet(wb, "Migration backlog", BACKLOG, (_backlog(c) for c in report.get("migration", [])))
     _sheet(wb, "Registry", REGISTRY, (_registry(e) for e in report.get("registry", [])))
-    out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
