@@ -20,6 +20,7 @@ from ..coverage import plural
 from ..roots import contains
 from ..store import Store, pid_alive
 from . import estate, families, plan
+from .exposure import merge as merge_exposure
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -63,7 +64,9 @@ class _Context:
     roots: tuple[dict[str, Any], ...]
     last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
 
-    def artifact(self, row: Any, part: estate.Part) -> dict[str, Any]:
+    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> dict[str, Any]:
+        """The report's artifact of a stored row; not ``whole``: without what only the formats show
+        (its structure), for the pass that makes the summaries."""
         artifact = _artifact(row, part.crawl_id)
         top = department(row["relpath"])
         root = part.root
@@ -83,7 +86,8 @@ class _Context:
                                     f"{artifact['headline']}")
         elif review and review["state"] == "stale":
             artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-        artifact["structure"] = structure(artifact["facts"])
+        if whole:
+            artifact["structure"] = structure(artifact["facts"])
         covered = self.coverage.get(artifact["root"]) or next(
             (r for r in self.roots if r["root"] == artifact["path"]), None)
         artifact["coverage"] = covered["sentence"] if covered else ""
@@ -197,7 +201,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
             if scope and not any(contains(s, row["path"]) for s in scope):
                 continue
             changed.setdefault(row["change"], []).append(row["path"])
-            light.append(_light(context.artifact(row, part)))
+            light.append(_light(context.artifact(row, part, whole=False)))
             keys.append((part.crawl_id, int(row["id"]), part))
     order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
     light, keys = [light[n] for n in order], [keys[n] for n in order]
@@ -314,6 +318,7 @@ def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[d
         "by_target": {t: {"tools": r["tools"], "weeks": [round(r["weeks"][0], 1), round(r["weeks"][1], 1)]}
                       for t, r in order},
         "writes_into": {k: v[:12] for k, v in sorted(exposure.items())},
+        "exposure": merge_exposure(c["exposure"] for c in cards),
         "ask": [{"tool_id": c["tool_id"], "tool": c["name"], "who": c["ask"].get("name"), "role": c["ask"].get("role")}
                 for c in cards[:10]],
         "sentence": sentence,

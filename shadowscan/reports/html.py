@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -82,15 +84,80 @@ def script_json(data: Any) -> str:
     return text
 
 
-def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
-    """The compact inventory the page's script reads: rows plus detail, rule titles shared."""
+# what json.dumps leaves in a string that visible() would change: C0 escapes, raw C1/bidi/invisible characters
+_NEEDS_VISIBLE = re.compile(r"\\u00|\\[bfr]|[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+class _Packer:
+    """The blob's text as it is made: kept as text while small, gzip-compressed once it grows past
+    ``over`` characters (the page unpacks it), so a large inventory is never held as one string."""
+
+    def __init__(self, over: int) -> None:
+        self.over, self.size = over, 0
+        self.parts: list[str] = []
+        self.buffer = io.BytesIO()
+        self.gz: gzip.GzipFile | None = None
+
+    def add(self, text: str) -> None:
+        if self.gz is not None:
+            self.gz.write(text.encode("utf-8"))
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.over:
+            self.gz = gzip.GzipFile(fileobj=self.buffer, mode="wb", compresslevel=6, mtime=0)
+            for part in self.parts:
+                self.gz.write(part.encode("utf-8"))
+            self.parts = []
+
+    def result(self) -> tuple[str, str]:
+        if self.gz is None:
+            return "json", "".join(self.parts)
+        self.gz.close()
+        return "gzip+base64", base64.b64encode(self.buffer.getvalue()).decode()
+
+
+def _row(a: dict[str, Any], change: dict[str, str], rule: Any, word: Any, roots: dict[str, int],
+         tool_index: dict[str, int]) -> dict[str, Any]:
+    findings = []
+    for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
+        cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
+        evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
+                    for e in f["evidence"][:cap]]
+        findings.append([rule(f), f["severity"], f["impact"] or "", evidence, max(0, len(f["evidence"]) - cap)])
+    hints = a["facts"].get("owner_hints") or {}
+    return {
+        "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
+        "s": a["status"], "d": a["department"], "o": a["owner"] or "",
+        "a": a["action"], "ch": change.get(visible(a["path"]), "unchanged"),
+        "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
+        "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
+        "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
+        "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
+        "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
+        "st": [_cut(line, 1000) for line in a["structure"]],
+        **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+        "t": tool_index.get(a.get("tool_id") or "", -1),
+    }
+
+
+def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
+    """(encoding, text) of the compact inventory the page's script reads: "json", or "gzip+base64" when it is
+    large. Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
+    factors) sent once. Every string shown with control and bidi characters as escapes."""
     change = change_of(report)
     rules: dict[str, int] = {}
     rule_list: list[list[str]] = []
-    words: dict[str, int] = {}  # short strings that repeat (locations, risk factors), sent once
+    words: dict[str, int] = {}
 
     def word(text: str) -> int:
-        return words.setdefault(text, len(words))
+        return words.setdefault(visible(text), len(words))
+
+    def rule(f: dict[str, Any]) -> int:
+        if f["rule"] not in rules:
+            rules[f["rule"]] = len(rule_list)
+            rule_list.append(visible_deep([f["rule"], f["title"], f["family"]]))
+        return rules[f["rule"]]
 
     roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
     label = labels(list(roots)) if len(roots) > 1 else {}
@@ -98,42 +165,17 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
     tools = [[t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
               t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
               t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in report.get("tools", [])]
-    rows = []
-    for a in report["artifacts"]:
-        a = visible_deep(a)  # control and bidi characters shown as escapes, never rendered raw
-        findings = []
-        for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
-            if f["rule"] not in rules:
-                rules[f["rule"]] = len(rule_list)
-                rule_list.append([f["rule"], f["title"], f["family"]])
-            cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
-            evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
-                        for e in f["evidence"][:cap]]
-            findings.append([rules[f["rule"]], f["severity"], f["impact"] or "", evidence,
-                             max(0, len(f["evidence"]) - cap)])
-        hints = a["facts"].get("owner_hints") or {}
-        rows.append({
-            "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
-            "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"], "ch": change.get(a["path"], "unchanged"),
-            "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
-            "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
-            "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
-            "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
-            "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
-            "st": [_cut(line, 1000) for line in a["structure"]],
-            **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
-            "t": tool_index.get(a.get("tool_id"), -1),
-        })
-    return {"rules": rule_list, "words": list(words), "roots": list(roots), "rows": rows, "tools": tools,
+    packer = _Packer(compress_over)
+    packer.add('{"rows":[')
+    for n, a in enumerate(report["artifacts"]):
+        row = _row(a, change, rule, word, roots, tool_index)
+        if _NEEDS_VISIBLE.search(json.dumps(row, ensure_ascii=False)):
+            row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
+        packer.add(("," if n else "") + script_json(row))
+    rest = {"rules": rule_list, "words": list(words), "roots": list(roots), "tools": visible_deep(tools),
             "labels": [label.get(r, "") for r in roots] if label else []}
-
-
-def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
-    """(encoding, text) of the inventory for the page: "json", or "gzip+base64" when it is large."""
-    text = script_json(inventory_blob(report))
-    if len(text) <= compress_over:
-        return "json", text
-    return "gzip+base64", base64.b64encode(gzip.compress(text.encode(), compresslevel=6, mtime=0)).decode()
+    packer.add("]," + script_json(rest)[1:])
+    return packer.result()
 
 
 def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from ..model import Family, Impact
 from ..rules import catalogue
+from . import exposure
 
 IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, quality) -> weight
 RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
@@ -214,6 +215,8 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
         "does": {"inputs": _items(findings, INPUT_RULES), "computes": _items(findings, COMPUTE_RULES),
                  "writes": _items(findings, WRITE_RULES), "write_targets": write_targets},
         "reaches": reaches,
+        # GL accounts, cost centers, quality limits named in the evidence (see exposure.py)
+        "exposure": exposure.find(ev.get("snippet") or "" for f in findings for ev in f["evidence"]),
         "target": goal["class"], "target_reason": goal["reason"],
         "size": size, "effort": effort(size, interfaces),
         "owner": owner(a), "next_step": next_step(a, goal["class"]),
