@@ -8,6 +8,7 @@ backlog) is worked out here, once, and every format renders the same answer.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
@@ -102,11 +103,32 @@ class _Context:
         return artifact
 
 
-def _light(a: dict[str, Any]) -> dict[str, Any]:
-    out = {k: a[k] for k in LIGHT}
-    out["facts"] = {k: a["facts"][k] for k in LIGHT_FACTS if k in a["facts"]}
-    out["findings_count"] = len(a["findings"])
-    return out
+_INTERNED = frozenset({"root", "kind", "format", "status", "classification", "action", "headline", "owner", "signoff",
+                       "change", "department", "registry_id", "registry_match", "sandbox"})
+
+
+class _Light:
+    """Makes the light records of :func:`build`: repeated values (a class, a department, the same gaps, risk
+    factors or headline on every copy of a tool) held once, so 100,000 artifacts stay a few hundred MiB."""
+
+    def __init__(self) -> None:
+        self.shared: dict[Any, Any] = {}
+
+    def _one(self, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return self.shared.setdefault(("list", *value), value)
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):  # risk factors
+            key = ("dicts", *(tuple(sorted(v.items())) for v in value))
+            return self.shared.setdefault(key, value)
+        if isinstance(value, dict) and all(isinstance(v, bool) for v in value.values()):  # checklist
+            return self.shared.setdefault(("bools", *value.items()), value)
+        return value
+
+    def __call__(self, a: dict[str, Any]) -> dict[str, Any]:
+        out = {k: sys.intern(a[k]) if k in _INTERNED and isinstance(a[k], str) else self._one(a[k]) for k in LIGHT}
+        out["facts"] = {k: a["facts"][k] for k in LIGHT_FACTS if k in a["facts"]}
+        out["findings_count"] = len(a["findings"])
+        return out
 
 
 class Artifacts:
@@ -192,17 +214,22 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
                        tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     light: list[dict[str, Any]] = []
+    _light = _Light()
     keys: list[tuple[int, int, estate.Part]] = []
-    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
-    for part in parts:
+    moved: list[tuple[int, str, str, str]] = []  # (part, relpath, path, change)
+    for n, part in enumerate(parts):
         for row in store.report_rows(part.crawl_id):
             if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
                 continue
             if scope and not any(contains(s, row["path"]) for s in scope):
                 continue
-            changed.setdefault(row["change"], []).append(row["path"])
+            moved.append((n, row["relpath"], row["path"], row["change"]))
             light.append(_light(context.artifact(row, part, whole=False)))
             keys.append((part.crawl_id, int(row["id"]), part))
+    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
+    for _, _, path, change in sorted(moved):
+        changed.setdefault(change, []).append(path)
+    del moved
     order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
     light, keys = [light[n] for n in order], [keys[n] for n in order]
     artifacts = Artifacts(store.path, keys, context, light)

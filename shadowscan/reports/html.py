@@ -178,6 +178,42 @@ def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[st
     return packer.result()
 
 
+SCATTER = 200  # dots in the risk x effort chart
+LABELLED = 10  # of which the first (by rank) carry their rank as a label, where it does not overlap another
+
+
+def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The risk x effort chart's dots (viewBox 300 x 220: x 40-285 by effort points, y 190-10 by risk) and
+    where each of the first ranks' labels goes: beside its dot on whichever side overlaps no label placed
+    before it and no other dot; none where every side is taken (the dot's tooltip still names it)."""
+    shown = cards[:SCATTER]
+    peak = max([1.0, *[float(c["effort"]["points"]) for c in shown]])
+    dots = [{"card": c, "x": 40 + 245 * float(c["effort"]["points"]) / peak, "y": 190 - 1.8 * c["risk_score"],
+             "r": round(max(4.0, min(12.0, 3 + c["copies"] ** 0.5)), 1), "label": None} for c in shown]
+    taken: list[tuple[float, float, float, float]] = []  # label boxes (left, top, right, bottom)
+
+    def clear(box: tuple[float, float, float, float]) -> bool:
+        left, top, right, bottom = box
+        if left < 0 or right > 300 or top < 0 or bottom > 200:
+            return False
+        if any(left < b[2] and b[0] < right and top < b[3] and b[1] < bottom for b in taken):
+            return False
+        return not any(left < d["x"] + d["r"] and d["x"] - d["r"] < right and top < d["y"] + d["r"]
+                       and d["y"] - d["r"] < bottom for d in dots)
+
+    for d in dots[:LABELLED]:
+        width, height, gap = 6.0 * len(str(d["card"]["rank"])), 9.0, d["r"] + 1
+        for dx, dy, end in ((gap, -gap, False), (gap, gap + height, False), (-gap, -gap, True),
+                            (-gap, gap + height, True), (gap, 3.0, False), (-gap, 3.0, True)):
+            x, y = d["x"] + dx, d["y"] + dy  # text anchor point: baseline, start (or end) of the text
+            box = (x - width if end else x, y - height, x if end else x + width, y)
+            if clear(box):
+                taken.append(box)
+                d["label"] = (x, y, end)
+                break
+    return dots
+
+
 def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:
     """The top departments by high-risk tools, then tools; the rest summed as "others" (in words, not a bar:
     with 500 departments a bar of the rest would dwarf every other)."""
@@ -200,6 +236,6 @@ def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
     gaps = [(visible_deep(a), n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
     departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
-        report=report, top=top, gaps=gaps, departments=departments, others=others,
+        report=report, top=top, gaps=gaps, scatter=scatter(report.get("migration", [])), departments=departments, others=others,
         checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
