@@ -266,6 +266,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         "registry": list(entries.values()),
         "reviews": [r.to_dict() for r in registry.reviews()],
         "migration": migration,
+        "migration_groups": plan.groups(migration),
     }
 
 
