@@ -23,7 +23,7 @@ from conftest import SAMPLES
 from shadowscan.reports import FORMATS
 from shadowscan.reports.data import Artifacts, build
 from shadowscan.reports.exposure import find, merge
-from shadowscan.reports.html import scatter
+from shadowscan.reports.html import exposure_text, scatter
 from shadowscan.scan import CrawlOptions, run_crawl
 from shadowscan.store import Store
 
@@ -161,3 +161,10 @@ def test_a_report_survives_its_store_being_closed(demo):
     with Store(str(db), readonly=True) as store:
         again = build(store)
     assert list(again["artifacts"]) == list(report["artifacts"])
+
+
+def test_exposure_on_the_first_screen_names_values_then_fields_briefly():
+    assert exposure_text(["4711", "5400"]) == "4711, 5400"
+    assert exposure_text(["4711", "from field Kostenstelle"]) == "4711; from the field Kostenstelle"
+    fields = [f"from field F{n}" for n in range(9)]
+    assert exposure_text(fields) == "from the fields F0, F1, F2, F3, F4, F5 and 3 more"

@@ -57,7 +57,22 @@ def environment() -> jinja2.Environment:
     env.filters["size"] = _human_size
     env.filters["pct"] = lambda n, d: f"{100 * n / d:.0f}%" if d else "–"
     env.filters["cut"] = _cut
+    env.filters["exposure"] = exposure_text
     return env
+
+
+def exposure_text(values: list[str], limit: int = 6) -> str:
+    """``4711, 5400`` / ``from the fields USL, LSL and 4 more``: literal values first, then the fields that hold
+    them (see exposure.py), at most ``limit`` named."""
+    literal = [v for v in values if not v.startswith("from field ")]
+    fields = [v.removeprefix("from field ") for v in values if v.startswith("from field ")]
+    shown = literal[:limit]
+    parts = [", ".join(shown)] if shown else []
+    room = limit - len(shown)
+    if fields and room > 0:
+        parts.append(("from the field " if len(fields) == 1 else "from the fields ") + ", ".join(fields[:room]))
+    hidden = len(literal) - len(shown) + max(0, len(fields) - max(room, 0))
+    return "; ".join(parts) + (f" and {hidden} more" if hidden else "")
 
 
 def _human_size(n: int | None) -> str:
