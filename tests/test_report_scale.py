@@ -37,8 +37,8 @@ from shadowscan.store import Store
     ("Const USL = 10.5", {"quality limits": ["USL 10.5"]}),
     ("obergrenze = 12,5", {"quality limits": ["obergrenze 12,5"]}),
     # a literal lined up with its column in an INSERT; the field itself when its values come from data
-    ("sql = \"INSERT INTO FI_Buchungen (Kostenstelle, Sachkonto, Betrag) VALUES ('\" & ws.Cells(z, 2).Value & "
-     "\"', '4711', \" & betrag & \")\"",
+    (("sql = \"INSERT INTO FI_Buchungen (Kostenstelle, Sachkonto, Betrag) VALUES ('\" & ws.Cells(z, 2).Value & "
+      "\"', '4711', \" & betrag & \")\""),
      {"GL accounts": ["4711"], "cost centers": ["from field Kostenstelle"]}),
     ("If measured > usl Or measured < lsl Then", {"quality limits": ["from field usl", "from field lsl"]}),
 ])

@@ -60,7 +60,7 @@ class _Context:
 
     label: dict[str, str]
     several: bool
-    entries: dict[str, dict[str, Any]]
+    entries: dict[int, dict[str, Any]]
     coverage: dict[str, dict[str, Any]]  # root -> its coverage record
     roots: tuple[dict[str, Any], ...]
     last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
