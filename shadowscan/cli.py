@@ -388,10 +388,10 @@ def _format_of(path: str) -> str:
     return fmt.name
 
 
-def _write_atomic(target: Path, data: str | bytes | Callable[[IO[bytes]], None]) -> None:
+def _write_atomic(target: Path, data: str | bytes = b"", writer: Callable[[IO[bytes]], None] | None = None) -> None:
     """Write ``target`` through a temporary name in its folder and rename it into place: a full
-    disk or a crash never leaves a truncated report (nor replaces a good one). ``data`` may be a
-    function that writes into the open file (a format that streams)."""
+    disk or a crash never leaves a truncated report (nor replaces a good one). ``writer``, when given,
+    writes into the open file instead (a format that streams)."""
     if target.is_dir():
         raise CliError(f"cannot write the report to {target}: it is a folder (pass a file name)")
     try:
@@ -401,8 +401,8 @@ def _write_atomic(target: Path, data: str | bytes | Callable[[IO[bytes]], None])
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as out:
-            if callable(data):
-                data(out)
+            if writer is not None:
+                writer(out)
             else:
                 out.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o666 & ~_umask())
@@ -445,12 +445,12 @@ def _emit(report: dict, fmt: str, output: str | None) -> None:
     form = FORMATS[fmt]
     if not form.is_directory:
         if output is None or output == "-":
-            stdout = click.get_binary_stream("stdout")
-            form.write(report, stdout)
-            stdout.flush()
+            sys.stdout.flush()
+            form.write(report, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
             return
         target = Path(output)
-        _write_atomic(target, lambda out: form.write(report, out))
+        _write_atomic(target, writer=lambda out: form.write(report, out))
         click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
         return
     rendered = form.render(report)
