@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb  # noqa: E402
 from shadowscan.fixtures.office import VbaModule, encrypt_workbook, write_workbook  # noqa: E402
+from shadowscan.fixtures.opendocument import BasicModule, write_ods  # noqa: E402
 from shadowscan.fixtures.sandboxes import (AppSource, Panel, PbiTable, grafana_dashboard, write_grafana,  # noqa: E402
                                            write_msapp, write_notebook, write_powerbi, write_solution)
 
@@ -216,6 +217,17 @@ def sandboxes(out: Path) -> None:
                                                              "{Disposition: If(Value(txtMesswert.Text) > USL, \"REJECTED\", "
                                                              "\"ACCEPTED\"), InspectionResult: txtMesswert.Text}); "
                                                              "NotifyQA.Run(galLose.Selected.Lot)"}}})
+    # LibreOffice Calc: a Basic macro bound to "open" computes calibration due dates and writes them
+    # into the QMS; a shift log without macros is no tool (not inventoried, like a plain .xlsx)
+    write_ods(at("Quality/Messmittel_Kalibrierung.ods"), [("Messmittel", [
+        ["Messmittel", "Letzte Kalibrierung", "Intervall (Tage)", "Nächste Kalibrierung"],
+        ["MS-0815 Bügelmessschraube", 45200, 365, "=[.B2]+[.C2]"],
+        ["LS-12 Lehrring 20H7", 45310, 180, "=[.B3]+[.C3]"]])],
+        [BasicModule("Kalibrierung", (SRC / "basic" / "Kalibrierung.bas").read_text(encoding="utf-8"))],
+        events=[("dom:load", "Standard.Kalibrierung.Faelligkeiten_Aktualisieren")],
+        title="Messmittel-Kalibrierung", author="M. Wójcik")
+    write_ods(at("Production/Schichtbuch.ods"), [("Schicht", [["Datum", "Schicht", "Bemerkung"],
+                                                              [45355, "Früh", "Linie 2 Werkzeugwechsel"]])])
     at("Production/Grafana/settings.json").write_text('{"refresh": "30s", "theme": "dark"}\n', encoding="utf-8")
     import zipfile
 

@@ -156,13 +156,14 @@ def _citizen_reason(analysis: Analysis) -> str:
 def _size_phrase(analysis: Analysis) -> str:
     facts = analysis.facts
     modules = facts.get("modules")
-    if "tables" in facts and "queries" in facts:  # an Access database
+    language = facts.get("macro_language", "VBA")  # LibreOffice Basic in OpenDocument files
+    if "tables" in facts and "queries" in facts:  # an Access or Base database
         size = f"{len(facts['tables'])} tables, {len(facts['queries'])} queries"
         links = len(facts.get("linked_tables") or [])
         size += f", {links} linked tables" if links else ""
-        return size + (f", {len(modules)} VBA modules ({facts.get('vba_lines', 0)} code lines)" if modules else "")
+        return size + (f", {len(modules)} {language} modules ({facts.get('vba_lines', 0)} code lines)" if modules else "")
     if modules is not None:
-        return f"{len(modules)} VBA modules, {facts.get('vba_lines', 0)} code lines" + (
+        return f"{len(modules)} {language} modules, {facts.get('vba_lines', 0)} code lines" + (
             f", {facts['xlm_cells']} XLM formulas" if facts.get("xlm_cells") else "")
     if "code_cells" in facts:
         return f"{facts['language']} notebook, {facts['code_cells']} code cells, {facts.get('lines', 0)} lines"

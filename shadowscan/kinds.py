@@ -9,11 +9,14 @@ from typing import Sequence
 from .model import Kind
 
 KINDS: dict[str, Kind] = {
-    **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx", "xlt", "xltx", "ods")},
+    **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx", "xlt", "xltx")},
     **{ext: Kind.ACCESS for ext in ("mdb", "accdb", "mde", "accde")},
     **{ext: Kind.SCRIPT for ext in ("py", "ps1", "psm1", "vbs", "bat", "cmd", "sql", "r")},
     "ipynb": Kind.NOTEBOOK,
     **{ext: Kind.POWERBI for ext in ("pbix", "pbit")},
+    # Spreadsheets kept like an .xlsx: only with Basic macros, event bindings, database ranges or
+    # links; a Base database (.odb) always, like an Access database.
+    **{ext: Kind.OPENDOCUMENT for ext in ("ods", "ots", "odb")},
     # Selected by name, kept by content: the analyzer drops a .json that is no Grafana dashboard
     # and a .zip that holds no Power Apps app (as it drops an .xlsx without macros).
     "json": Kind.GRAFANA,

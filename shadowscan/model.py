@@ -24,6 +24,7 @@ class Kind(str, enum.Enum):
     GRAFANA = "grafana"  # a Grafana dashboard (JSON recognised by its content)
     POWERBI = "powerbi"  # Power BI .pbix / .pbit
     POWERAPPS = "powerapps"  # Power Apps .msapp, exported solution or package zips (recognised by content)
+    OPENDOCUMENT = "opendocument"  # LibreOffice/OpenOffice .ods spreadsheets and .ots templates (Basic macros)
     FOLDER = "folder"  # only for folders the crawl could not list (status unreadable)
 
 

@@ -130,8 +130,19 @@ _CALLS: dict[str, int] = {
     "ftp": 2, "ftp_tls": 2,
     "sp_addlinkedsrvlogin": 4, "sp_addlogin": 1, "sp_password": 0, "sp_addsrvrolemember": 99,
     "auth": 1,  # auth=(user, password)
+    "getconnection": 1,  # UNO DataSource.getConnection(user, password) (LibreOffice Basic and Python macros)
 }
 _CALL = re.compile(r"(?P<name>\b[A-Za-z_][\w]{0,40})(?:[ \t]*=)?[ \t]*(?P<open>\(|[ \t](?=[ \t]*[\"'@]))")
+# UNO property values (LibreOffice Basic and Python macros): a property named for a password gets
+# its value next to the name: p.Name = "Password" : p.Value = "x" (one line), or as a pair of
+# arguments, MakePropertyValue("Password", "x") / PropertyValue("Password", 0, "x", ...)
+_PROPERTY_PAIR = re.compile(r"(?P<key>\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,40})\"[^\r\n]{0,200}?\.Value[ \t]*=[ \t]*)"
+                            r"(?P<val>\"[^\"\r\n]*\"?|[^\s:]{1,256})", re.IGNORECASE)
+_NAMED_ARGUMENT = re.compile(r"(?P<key>\([ \t]*\"(?P<name>[^\"\r\n]{1,40})\"[ \t]*,[ \t]*(?:[-\d]{1,6}[ \t]*,[ \t]*)?)"
+                             r"(?P<val>\"[^\"\r\n]*\"?)")
+# the same over lines: oProp.Name = "Password" ... oProp.Value = "x" (see redact_property_values)
+_PROPERTY_NAME = re.compile(r"(?P<obj>\b[A-Za-z_]\w{0,40}(?:\(\s*\d{1,4}\s*\))?)\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,40})\"",
+                            re.IGNORECASE)
 
 
 def _split_args(text: str, start: int, paren: bool) -> list[tuple[int, int]]:
@@ -237,6 +248,8 @@ _STEPS: tuple[tuple[re.Pattern[str], Callable[..., str]], ...] = (
     (_SECURESTRING, _always),
     (_ROWSET, _always),
     (_NET_USE, _net_use),
+    (_PROPERTY_PAIR, _named),
+    (_NAMED_ARGUMENT, _named),
 )
 
 
@@ -249,6 +262,23 @@ def redact(text: str) -> str:
     if _LOWER_P_TOOLS.search(text):
         text = _LOWER_P.sub(_always, text)
     return _mask_calls(text)
+
+
+def redact_property_values(code: str) -> str:
+    """Macro source with the value of every UNO property named for a password masked, also when
+    name and value are set on different lines (``oProp.Name = "Password"`` then, within the next
+    lines, ``oProp.Value = "x"``): what :func:`redact` cannot see in a one-line snippet. Applied to
+    module text before it is scanned, so no snippet of it carries the value."""
+    if ".name" not in code.lower():
+        return code
+    for match in list(_PROPERTY_NAME.finditer(code))[:1000]:
+        if not is_secret_name(match.group("name")):
+            continue
+        value = re.compile(re.escape(match.group("obj")) + r"\.Value[ \t]*=[ \t]*(\"[^\"\r\n]*\"?)", re.IGNORECASE)
+        found = value.search(code, match.end(), match.end() + 2000)
+        if found and not _done(found.group(1)):
+            code = code[:found.start(1)] + _quoted(found.group(1)) + code[found.end(1):]
+    return code
 
 
 _PROSE_KEY = re.compile(r"(?<!\w)(?P<name>\w{1,40})[ \t]*[:=]", re.UNICODE)

@@ -128,6 +128,18 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     add("empty.ipynb", {"corrupt"}, b"")
     write_notebook(root / "ok.ipynb", [("code", "print(1)")])
     expected["ok.ipynb"] = {"analyzed"}
+    # OpenDocument spreadsheets with Basic macros
+    from shadowscan.fixtures.opendocument import BasicModule, odb_bytes, ods_bytes
+
+    ods = ods_bytes([("S", [["a"]])], [BasicModule("M", 'Sub A\n  Kill "x"\nEnd Sub\n')])
+    add("ok.ods", {"analyzed"}, ods)
+    add("truncated.ods", {"corrupt"}, ods[: len(ods) // 2])
+    add("bomb.ods", {"too-large"}, maker=lambda p: bomb(p, "content.xml"))
+    add("nested.ods", {"corrupt", "analyzed"}, maker=nested_xml)
+    add("random.ots", {"corrupt"}, os.urandom(4096))
+    odb = odb_bytes(queries=[("q", "SELECT 1")])
+    add("ok.odb", {"analyzed"}, odb)
+    add("truncated.odb", {"corrupt"}, odb[: len(odb) // 2])
     (root / "loop").symlink_to(root)
     return expected
 

@@ -15,6 +15,10 @@ SECRETS = [
     ("haslo=Tajne123;", "Tajne123"),
     ('api_key <- "AKIA1234567890"', "AKIA1234567890"),
     ('{"password": "hunter2", "user": "sa"}', "hunter2"),
+    # UNO property values (LibreOffice Basic, Python macros)
+    ('oProp.Name = "Password" : oProp.Value = "Kal!br2024"', "Kal!br2024"),
+    ('aArgs = Array(MakePropertyValue("Password", "Kal!br2024"))', "Kal!br2024"),
+    ('oConn = oSource.getConnection("qms_kal", "Kal!br2024")', "Kal!br2024"),
 ]
 
 
@@ -84,6 +88,8 @@ def test_snippet_is_redacted_before_it_is_cut():
     "mkdir -p /tmp/x",
     "net use Z: \\\\srv\\share /persistent:no",
     "$cred = Get-Credential -Message 'ERP login'",
+    'aArgs = Array(MakePropertyValue("FilterName", "calc_pdf_Export"))',
+    'oProp.Name = "User" : oProp.Value = "qs_lesen"',
 ])
 def test_structure_without_a_secret_stays(text):
     assert redact(text) == text

@@ -23,7 +23,8 @@ class Analyzer(Protocol):
 
 # one module per kind, imported when first needed (a crawl of scripts never loads oletools)
 MODULES = {Kind.EXCEL: "excel", Kind.SCRIPT: "scripts", Kind.ACCESS: "access", Kind.NOTEBOOK: "notebook",
-           Kind.GRAFANA: "grafana", Kind.POWERBI: "powerbi", Kind.POWERAPPS: "powerapps"}
+           Kind.GRAFANA: "grafana", Kind.POWERBI: "powerbi", Kind.POWERAPPS: "powerapps",
+           Kind.OPENDOCUMENT: "opendocument"}
 
 
 def analyzer_for(kind: Kind) -> Analyzer:

@@ -311,7 +311,7 @@ def _biff_formulas(stream: tuple[str, bytes] | None, facts: dict[str, Any]) -> l
         upper = formula.upper()
         if "\\\\" in formula or "WEBSERVICE(" in upper or "RTD(" in upper:
             found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(formula))]))
-        found.extend(_cell_logic("", formula, location, False))
+        found.extend(cell_logic("", formula, location, False))
     facts["formula_cells"] = min(cells, MAX_FORMULA_CELLS)
     return found
 
@@ -446,7 +446,7 @@ def _formula_findings(wb: Any) -> list[Finding]:
             upper = value.upper()
             if _EXTERNAL_REF.search(value) or "\\\\" in value or "WEBSERVICE(" in upper or "RTD(" in upper:
                 found.append(rule("reach.formula-link").finding([Evidence(location, None, snippet(value))]))
-            found.extend(_cell_logic(headers.get(column, ""), value, location, column in limit_columns))
+            found.extend(cell_logic(headers.get(column, ""), value, location, column in limit_columns))
     return found
 
 
@@ -509,7 +509,7 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
 _STRING_TYPES = frozenset({"s", "str", "inlineStr"})
 
 
-def _cell_logic(header: str, formula: str, location: str, limit_column: bool) -> list[Finding]:
+def cell_logic(header: str, formula: str, location: str, limit_column: bool) -> list[Finding]:
     """Quality decisions and computed limits in one cell. A limit is judged like an assignment
     in code (``<column header> = <formula>``) by the correlation rules, and only under a header
     that names a limit; in a formula "=" compares, so a decision is a decision value that

@@ -7,8 +7,9 @@ is one flow. That program goes through the same path as a script of the kernel's
 (the rule engine, the flow analysis, for Python the AST's SQL literals); every piece of
 evidence is then pointed back at its cell and the line within it. IPython magics and shell
 escapes (``%sql``, ``!curl``) stay in the text the rules read and are blanked for the
-Python parser. Outputs (tables, plots, printed secrets) are never read: they are what a run
-produced, not what the tool does.
+Python parser, a cell magic's whole cell with them (``%%sql`` is followed by SQL, not Python).
+Outputs (tables, plots, printed secrets) are never read: they are what a run produced, not
+what the tool does.
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def _analyze(path: str, data: bytes) -> Analysis:
     lines: list[str] = []
     where: list[tuple[int, int]] = []  # per program line: (cell number, line within the cell)
     code_cells = markdown = 0
+    cell_magics: set[int] = set()  # cells whose first line is a cell magic (%%sql, %%bash): no Python at all
+    sql_cells: list[tuple[int, str]] = []  # (program line before the body, body) of each %%sql cell
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             continue
@@ -70,6 +73,11 @@ def _analyze(path: str, data: bytes) -> Analysis:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         code_cells += 1
+        if source.lstrip().startswith("%%"):
+            cell_magics.add(number)
+            head, _, body = source.lstrip().partition("\n")
+            if head.split()[0].lower() == "%%sql":  # the body is one SQL script, statements across lines
+                sql_cells.append((len(lines) + source.count("\n", 0, len(source) - len(source.lstrip())) + 1, body))
         for offset, line in enumerate(source.split("\n"), 1):
             lines.append(line)
             where.append((number, offset))
@@ -79,12 +87,16 @@ def _analyze(path: str, data: bytes) -> Analysis:
                              "code_cells": code_cells, "markdown_cells": markdown, "lines": len(lines)}
     findings: list[Finding] = []
     if language == "python":
-        parsable = "\n".join(_MAGIC.sub(r"\1pass  # ", line) if _MAGIC.match(line) else line for line in lines)
+        parsable = "\n".join("pass  # " + line if cell in cell_magics else
+                             _MAGIC.sub(r"\1pass  # ", line) if _MAGIC.match(line) else line
+                             for line, (cell, _) in zip(lines, where))
         findings.extend(scripts._python(parsable, path, facts))
         logic = python_logic(parsable) or normalise_code(program, "python")
     else:
         logic = normalise_code(program, language)
     findings.extend(scan_text(program, language, "notebook"))
+    for offset, body in sql_cells:
+        findings.extend(scan_text(body, "sql", "notebook", line_offset=offset))
     located = tuple(_in_cells(f, where) for f in merge_findings(findings))
     return Analysis(Status.ANALYZED, "", located, facts, fingerprint=combine([("notebook", logic)]))
 

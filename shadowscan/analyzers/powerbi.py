@@ -4,9 +4,13 @@ and measures; what the report reads.
 Both are zip packages, read from memory with the workbook zip-bomb guard. A template carries
 ``DataModelSchema``: the tabular model as UTF-16 JSON, with every table, column, DAX measure
 and the M expression of each partition. A report carries its queries in ``DataMashup``
-(MS-QDEFF: a length-prefixed zip whose ``Formulas/Section1.m`` holds every query); its
-``DataModel`` is XPress9-compressed and is not opened here, so a ``.pbix`` lists queries but
-not measures (the fact says so).
+(MS-QDEFF: a length-prefixed zip whose ``Formulas/Section1.m`` holds every query) and its
+model in ``DataModel``: an XPress9-compressed Analysis Services backup, read with **pbixray**
+(MIT, an optional dependency: ``pip install shadowscan[pbix]``) from memory, for its tables,
+columns, DAX measures and calculated columns and tables, relationships and the M of every
+partition. When pbixray is not installed, the model is larger than :data:`MAX_MODEL`, or
+pbixray cannot read it, the analysis still stands on the queries and says
+``partial analysis: data model not read: <why>`` (the status reason every report shows).
 
 M is never evaluated. Each query's source functions (``Sql.Database``, ``Odbc.Query``,
 ``SharePoint.Tables``, ``File.Contents``, ``Web.Contents`` ...) say what it reads; a native
@@ -17,6 +21,7 @@ names: a report that only reads is citizen development in its sandbox.
 """
 from __future__ import annotations
 
+import io
 import re
 import struct
 from typing import Any
@@ -36,6 +41,7 @@ _STRING = r'"((?:[^"]|"")*)"'
 _NATIVE = re.compile(r"\bQuery\s*=\s*" + _STRING + r"|\bValue\.NativeQuery\s*\([^,]*,\s*" + _STRING, re.IGNORECASE)
 _WEB_POST = re.compile(r"\bWeb\.Contents\s*\((?:[^()]|\([^()]*\))*\bContent\s*=", re.IGNORECASE)
 _SHARED = re.compile(r'^\s*shared\s+(#"(?:[^"]|"")+"|[\w.]+)\s*=', re.MULTILINE)
+MAX_MODEL = 64 * 1024 * 1024  # compressed bytes of a DataModel pbixray is asked to decompress (in memory)
 
 
 def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
@@ -56,9 +62,12 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         if "DataModelSchema" not in names and "DataMashup" not in names and "Report/Layout" not in names:
             return Analysis.failed(Status.CORRUPT, f"not a Power BI file: no DataModelSchema, DataMashup or Report/Layout "
                                                    f"in the .{fmt} package")
+        unread = ""
         if "DataModel" in names and "DataModelSchema" not in names:
-            facts["note"] = ("tables and measures not read: the report's DataModel is XPress9-compressed; "
-                             "Power Query queries are read from DataMashup")
+            have = {q for q, _ in queries}
+            model, unread = _data_model(data, archive.getinfo("DataModel").compress_size, facts)
+            queries.extend(q for q in model if q[0] not in have)
+        live = _live_connections(load_json(member(archive, "Connections"), "Connections")) if "Connections" in names else []
     except Refused as refused:
         return refused.analysis
     findings: list[Finding] = []
@@ -79,13 +88,80 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         if post:
             findings.append(rule("writes.web").finding([Evidence(location, None, snippet(post.group(0)))]))
         findings.extend(scan_text(m, "text", location))
+    for connection in live:  # the model lives on a server: what the report reads is there
+        facts["live_connection"] = True
+        facts["data_sources"].append(f"{connection['type']}: {connection['connection']}"[:200])
+        sources.append(Evidence(f"Connections:{connection['name']}", None,
+                                snippet(f"{connection['type']}: {connection['connection']}")))
+    if live:
+        facts["live_connections"] = live
     if sources:
         findings.append(rule("reach.platform-source").finding(sources[:20]))
     for measure in facts["measures"][:2000]:
         findings.extend(f for f in scan_text(f"{measure['name']} = {measure['expression']}", "text",
                                              f"measure {measure['table']}[{measure['name']}]") if f.impact is None)
+    for column in facts.get("calculated_columns", [])[:2000]:
+        findings.extend(f for f in scan_text(f"{column['name']} = {column['expression']}", "text",
+                                             f"column {column['table']}[{column['name']}]") if f.impact is None)
     facts["data_sources"] = sorted(set(facts["data_sources"]))[:200]
-    return Analysis(Status.ANALYZED, "", tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
+    reason = f"partial analysis: data model not read: {unread}" if unread else ""
+    return Analysis(Status.ANALYZED, reason, tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
+
+
+def _data_model(data: bytes, compressed: int, facts: dict[str, Any]) -> tuple[list[tuple[str, str]], str]:
+    """(queries, why not read) from the report's DataModel through pbixray: tables and columns,
+    measures, calculated columns and tables, relationships into ``facts``; the M of every
+    partition returned. "" as the reason when the model was read."""
+    if compressed > MAX_MODEL:
+        return [], f"DataModel of {compressed:,} compressed bytes (cap {MAX_MODEL:,})"
+    try:
+        from pbixray import PBIXRay
+    except ImportError:
+        return [], "pbixray is not installed (pip install 'shadowscan[pbix]')"
+    try:
+        model = PBIXRay(io.BytesIO(data))
+    except Exception as exc:  # pbixray raises NoEmbeddedModelError, LiveConnectionError, ValueError, ...
+        if type(exc).__name__ == "LiveConnectionError":  # no model in the file: Connections says where it is
+            return [], ""
+        return [], f"pbixray failed: {type(exc).__name__}: {str(exc)[:200]}"
+    try:
+        columns: dict[str, list[str]] = {}
+        for row in _records(model.schema):
+            columns.setdefault(str(row.get("TableName")), []).append(str(row.get("ColumnName")))
+        facts["tables"] = [{"name": str(name), "columns": columns.get(str(name), [])[:200]}
+                           for name in list(model.tables)[:2000]]
+        facts["measures"] = [{"table": str(r.get("TableName")), "name": str(r.get("Name")),
+                              "expression": str(r.get("Expression") or "")[:1000]} for r in _records(model.dax_measures)]
+        facts["calculated_columns"] = [{"table": str(r.get("TableName")), "name": str(r.get("ColumnName")),
+                                        "expression": str(r.get("Expression") or "")[:1000]}
+                                       for r in _records(model.dax_columns)]
+        facts["calculated_tables"] = [str(r.get("TableName")) for r in _records(model.dax_tables)]
+        facts["relationships"] = [f"{r.get('FromTableName')}[{r.get('FromColumnName')}] -> "
+                                  f"{r.get('ToTableName')}[{r.get('ToColumnName')}]" for r in _records(model.relationships)]
+        queries = [(str(r.get("TableName")), str(r.get("Expression") or "")) for r in _records(model.power_query)]
+    except Exception as exc:  # a damaged model surfaces while its metadata is read
+        return [], f"pbixray failed: {type(exc).__name__}: {str(exc)[:200]}"
+    finally:
+        model.close()
+    return queries, ""
+
+
+def _live_connections(doc: Any) -> list[dict[str, str]]:
+    """The live connections of a report (``Connections``: a report on a model in Analysis Services
+    or the Power BI service has no model of its own), connection strings redacted."""
+    items = doc.get("Connections") if isinstance(doc, dict) else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "live" in str(item.get("ConnectionType", "")).lower():
+            out.append({"name": str(item.get("Name") or "?")[:100], "type": str(item.get("ConnectionType"))[:100],
+                        "connection": redact(str(item.get("ConnectionString") or ""))[:500]})
+    return out[:20]
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """The rows of a pandas DataFrame pbixray returns, at most 2,000."""
+    rows: list[dict[str, Any]] = frame.head(2000).to_dict("records")
+    return rows
 
 
 def _schema(doc: Any, facts: dict[str, Any]) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from oletools import olevba
 
 from ..fingerprint import normalise_code
 from ..model import Evidence, Finding
+from ..redact import redact_property_values
 from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.engine import snippet
@@ -23,6 +24,9 @@ _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
 _PROCEDURE = re.compile(
     r"^\s*(?:(?:public|private|friend)\s+)?(?:static\s+)?(?:sub|function|property\s+(?:get|let|set))\s+\w+",
     re.IGNORECASE)
+# LibreOffice Basic in VBA compatibility mode (a workbook converted from Excel keeps its VBA this
+# way): Office's event names then run as they do in Office.
+_VBA_SUPPORT = re.compile(r"^\s*option\s+vbasupport\s+1\b", re.IGNORECASE | re.MULTILINE)
 # oletools reports these on almost every file; they say nothing about the tool's purpose.
 _NOISE = frozenset({"Hex Strings", "Base64 Strings", "Dridex Strings", "VBA obfuscated Strings", "Chr"})
 
@@ -93,20 +97,27 @@ def _line_of(code_lines: Sequence[str], keyword: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def logic_parts(modules: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+def logic_parts(modules: Sequence[tuple[str, str]], language: str = "vba") -> list[tuple[str, str]]:
     """(location, normalised code) per module, for the logic fingerprint."""
-    return [(location, normalise_code(code, "vba")) for location, code in modules]
+    return [(location, normalise_code(code, language)) for location, code in modules]
 
 
-def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Scan (location, code) pairs; returns merged findings and one fact dict per module."""
+def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba"
+                        ) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Scan (location, code) pairs; returns merged findings and one fact dict per module.
+
+    ``language`` "basic" reads LibreOffice Basic modules the same way, except that a procedure's
+    name does not make it run on open there (the document's event bindings do: the OpenDocument
+    analyzer reads them), so oletools' autoexec names are looked for only in a module in VBA
+    compatibility mode (``Option VBASupport 1``), where LibreOffice runs them as Office does."""
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
     for location, raw in modules:
-        code = normalise(raw)
+        code = redact_property_values(normalise(raw))  # a password set as a property value, across lines
         lines = code.split("\n") if code else []
         code_lines = [ln for ln in lines if ln.strip() and not ln.strip().startswith("'")]
-        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code else []
+        by_name = language == "vba" or bool(_VBA_SUPPORT.search(code))
+        autoexec = [kw for kw, _desc in detect_autoexec(code)] if code and by_name else []
         suspicious = [kw for kw, _desc in detect_suspicious(code) if kw not in _NOISE] if code else []
         facts.append({
             "location": location,
@@ -118,7 +129,7 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]]) -> tuple[list[Findin
         })
         if not code:
             continue
-        findings.extend(scan_text(code, "vba", location))
+        findings.extend(scan_text(code, language, location))
         for keyword in autoexec:
             # oletools also lists control events (..._Click, ..._Change) that run when a user clicks,
             # not when the file opens; and a keyword only in a comment runs nothing

@@ -482,8 +482,9 @@ def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
         out.append(f"sheets: {names(facts['sheets'])}")
     modules = [m for m in facts.get("modules") or [] if m.get("lines")]
     if modules:
-        out.append("VBA: " + names([f"{m['location'].rpartition('/')[2]} ({m['lines']} lines, {m.get('procedures', 0)} "
-                                    f"procedures{', runs on open' if m.get('autoexec') else ''})" for m in modules]))
+        language = facts.get("macro_language", "VBA")  # LibreOffice Basic in OpenDocument files
+        out.append(f"{language}: " + names([f"{m['location'].rpartition('/')[2]} ({m['lines']} lines, {m.get('procedures', 0)} "
+                                            f"procedures{', runs on open' if m.get('autoexec') else ''})" for m in modules]))
     if facts.get("xlm_cells"):
         out.append(f"Excel 4.0 macro formulas: {facts['xlm_cells']}")
     for key, label in (("connections", "data connections"), ("tables", "tables"), ("queries", "queries"),

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 
-from .rule import Rule
+from .rule import UNO, VB_DIALECTS, Rule
 
 I = re.IGNORECASE
+# Office's open events run by their names; LibreOffice Basic runs a macro on open only when the
+# document binds it to an event (content.xml's event listeners, read by the OpenDocument analyzer).
 VB = frozenset({"vba", "vbscript"})
 
 RULES = (
@@ -23,14 +25,19 @@ RULES = (
                    r"\bsystem2?\(|\bxp_cmdshell\b|\beval\(|\bexec\(", I),
     ),
     Rule.of(
+        "behaviour.shell",
+        re.compile(r"\bsystemshellexecute\b", I),
+        languages=UNO,
+    ),
+    Rule.of(
         "behaviour.win32",
         re.compile(r"\bdeclare\s+(?:ptrsafe\s+)?(?:function|sub)\s+\w+\s+lib\b", I),
-        languages=VB,
+        languages=VB_DIALECTS,
     ),
     Rule.of(
         "behaviour.sendkeys",
         re.compile(r"\bsendkeys\b", I),
-        languages=VB,
+        languages=VB_DIALECTS,
     ),
     Rule.of(
         "behaviour.xlm",

@@ -19,7 +19,7 @@ from typing import Iterator, Sequence
 from ..model import Family, Impact, Severity
 from . import catalogue, records, vocab
 from .literals import Checked
-from .rule import Rule
+from .rule import VB_DIALECTS, Rule
 
 I = re.IGNORECASE
 
@@ -52,14 +52,14 @@ FIN_COMPUTES = catalogue.rule("financial.computes").meta
 
 def _action_part(code: str, language: str) -> str:
     """Drop comparisons: an If condition and a WHERE clause read decisions, they don't set them."""
-    if language in ("vba", "vbscript", "xlm"):
+    if language in VB_DIALECTS or language == "xlm":
         code = _IF_CONDITION.sub(" ", code)
     return _WHERE.sub(" ", code)
 
 
 _SCRAP = re.compile(r"scrap|ausschuss|z[lł]om|rebut|scart|desecho|refugo|sucata|hurda|zmetek|afkeur|报废|報廢|廃棄|폐기", I)
 _SQL_LITERAL = re.compile(r"'[^'\n]*'")
-_SQL_LITERAL_LANGUAGES = frozenset({"vba", "vbscript", "sql", "batch"})
+_SQL_LITERAL_LANGUAGES = VB_DIALECTS | {"sql", "batch"}
 
 
 _INSERT = Checked(re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s*\((?P<columns>[^()]*)\)", I))

@@ -14,10 +14,10 @@ from .correlate import correlate
 from .financial import TERM as FIN_TERM
 from .literals import required_literals
 from .quality import TERM as QUAL_TERM
-from .rule import LANGUAGES, Rule
+from .rule import LANGUAGES, VB_DIALECTS, Rule
 
 MAX_EVIDENCE = 20
-FLOW_LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "r", "sql", "batch"})
+FLOW_LANGUAGES = frozenset({"vba", "vbscript", "basic", "python", "powershell", "r", "sql", "batch"})
 SNIPPET_CHARS = 200
 
 
@@ -33,6 +33,7 @@ class Unit:
 _COMMENT = {
     "vba": ("'",),
     "vbscript": ("'",),
+    "basic": ("'",),
     "python": ("#",),
     "powershell": ("#",),
     "r": ("#",),
@@ -41,7 +42,7 @@ _COMMENT = {
     "xlm": (),
     "text": (),
 }
-_QUOTES = {"vba": '"', "vbscript": '"', "python": "\"'", "powershell": "\"'", "r": "\"'", "sql": "'"}
+_QUOTES = {"vba": '"', "vbscript": '"', "basic": '"', "python": "\"'", "powershell": "\"'", "r": "\"'", "sql": "'"}
 _REM = re.compile(r"^\s*(?:@?rem\b|::)", re.IGNORECASE)
 _VBA_REM = re.compile(r"^\s*rem\b", re.IGNORECASE)
 
@@ -50,7 +51,7 @@ def strip_comment(line: str, language: str) -> str:
     """Remove a trailing comment, respecting string literals."""
     if language == "batch":
         return "" if _REM.match(line) else line
-    if language in ("vba", "vbscript") and _VBA_REM.match(line):
+    if language in VB_DIALECTS and _VBA_REM.match(line):
         return ""
     markers = _COMMENT.get(language, ())
     if not markers:
@@ -87,7 +88,7 @@ def units(text: str, language: str) -> Iterator[Unit]:
     while i < len(lines):
         start = i
         parts = [lines[i]]
-        if language in ("vba", "vbscript"):
+        if language in VB_DIALECTS:
             while parts[-1].rstrip().endswith(" _") and i + 1 < len(lines):
                 parts[-1] = parts[-1].rstrip()[:-1]
                 i += 1

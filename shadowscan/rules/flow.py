@@ -32,6 +32,7 @@ from typing import Any, Iterator, Sequence
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
 from .literals import Checked
+from .rule import VB_DIALECTS
 
 I = re.IGNORECASE
 
@@ -60,7 +61,7 @@ _HEADERS = {
     "powershell": re.compile(r"^\s*function\s+[\w-]+", I),
     "r": re.compile(r"^\s*[\w.]+\s*(?:<-|=)\s*function\s*\(", I),
 }
-_HEADERS["vbscript"] = _HEADERS["vba"]
+_HEADERS["vbscript"] = _HEADERS["basic"] = _HEADERS["vba"]
 _PY_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+\w+|^(\s*)class\s+\w+")
 
 
@@ -152,20 +153,20 @@ class _Line:
 
 
 def _family(language: str) -> str:
-    return "vb" if language in ("vba", "vbscript", "xlm") else "python" if language == "python" else "other"
+    return "vb" if language in VB_DIALECTS or language == "xlm" else "python" if language == "python" else "other"
 
 
 def _parse(index: int, code: str, language: str) -> _Line:
     line = _Line(index, code, vocab.split_identifiers(code))
     line.strings = [a or b for a, b in _STRING.findall(code)]
     body = code
-    head = (_IF_HEAD if language in ("vba", "vbscript") else _PY_IF if language == "python" else None)
+    head = (_IF_HEAD if language in VB_DIALECTS else _PY_IF if language == "python" else None)
     if head is not None:
         match = head.match(code)
         if match:
             line.comparison = bool(_COMPARISON.search(_STRING.sub('""', match.group("cond"))))
             body = match.group("rest").strip()
-            if language in ("vba", "vbscript"):
+            if language in VB_DIALECTS:
                 body = re.split(r"\belse\b", body, maxsplit=1, flags=I)[0]
     elif _COMPARISON.search(_STRING.sub('""', code)) and re.match(r"^\s*(?:if|while|case|where)\b", code, I):
         line.comparison = True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .rule import Rule
+from .rule import UNO, Rule
 
 I = re.IGNORECASE
 
@@ -24,6 +24,13 @@ RULES = (
                    r"\bpyodbc\.connect|\bcreate_engine\(|\bcx_oracle\b|\boracledb\b|\bpymssql\b|\bpsycopg2?\b|"
                    r"\bsqlite3\.connect|\binvoke-sqlcmd\b|\bsqlcmd\b|system\.data\.(?:sqlclient|odbc|oledb)|"
                    r"\bodbcconnect\w*\(|\bdbconnect\(", I),
+    ),
+    Rule.of(
+        "reach.database",
+        # UNO database access: sdbc/sdb services, a registered data source, a connection URL
+        re.compile(r"com\.sun\.star\.sdbc?\.|\bdatabasecontext\b|\bdrivermanager\b|\bsdbc:\w+|"
+                   r"\.getconnection(?:withinfo)?\b", I),
+        languages=UNO,
     ),
     Rule.of(
         "reach.web",

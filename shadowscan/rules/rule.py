@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from ..model import Family, Severity
 from . import catalogue, vocab
 
-LANGUAGES = frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
+LANGUAGES = frozenset({"vba", "vbscript", "basic", "python", "powershell", "batch", "sql", "r", "xlm", "text"})
+# Visual Basic's dialects share comments ('/REM), continuations ( _), procedures and If syntax:
+# VBA (Office), VBScript, and LibreOffice/OpenOffice Basic (StarBasic, in OpenDocument files).
+VB_DIALECTS = frozenset({"vba", "vbscript", "basic"})
+# LibreOffice's UNO API: the same services and calls from Basic and from Python macros.
+UNO = frozenset({"basic", "python"})
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .rule import Rule
+from .rule import VB_DIALECTS, Rule
 
 I = re.IGNORECASE
 
@@ -19,7 +19,7 @@ RULES = (
     Rule.of(
         "secrets.connection-password",
         re.compile(r"(?:[\"';]\s*)(?:pwd|password)\s*=\s*(?:\{[^}*]+\}|[^\s;\"'&*{][^;\"'&]*)", I),
-        languages=frozenset({"vba", "vbscript", "python", "powershell", "batch", "sql", "r"}),
+        languages=VB_DIALECTS | {"python", "powershell", "batch", "sql", "r"},
         in_comments=True,
     ),
     Rule.of(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from .rule import Rule
+from .rule import UNO, VB_DIALECTS, Rule
 
 I = re.IGNORECASE
-VB = frozenset({"vba", "vbscript"})
+VB = VB_DIALECTS  # VBA, VBScript and LibreOffice Basic write files and records alike
 
 RULES = (
     Rule.of(
@@ -34,6 +34,20 @@ RULES = (
                    r"\.createtextfile\b|\.savetofile\b|\.(?:copy|move|delete)(?:file|folder)\b|\bmkdir\b|"
                    r"\.exportasfixedformat\b|\bdocmd\.(?:transferspreadsheet|transfertext|outputto)\b", I),
         languages=VB,
+    ),
+    Rule.of(
+        "writes.recordset",
+        # UNO database access (com.sun.star.sdbc): an updatable result set's row changes
+        re.compile(r"\.(?:movetoinsertrow|insertrow|updaterow|deleterow)\b", I),
+        languages=UNO,
+    ),
+    Rule.of(
+        "writes.file",
+        # UNO: a document stored or exported (storeToURL is "Save a copy" and every export filter,
+        # store() saves the document over itself), text written through a UNO output stream
+        re.compile(r"\.store(?:to|as)url\b|\b(?:thiscomponent|\w*doc\w*)\.store\s*(?:\(\s*\)|$)|\.writestring\b|"
+                   r"\.(?:openfilewrite|openfilereadwrite|writefile|createfolder)\b", I),
+        languages=UNO,
     ),
     Rule.of(
         "writes.file",
@@ -64,6 +78,12 @@ RULES = (
         "writes.email",
         re.compile(r"outlook\.application|cdo\.message|\bdocmd\.sendobject\b|\.sendmail\b|send-mailmessage|"
                    r"\bsmtplib\b|\bsendmail\b|\bblat(?:\.exe)?\s|\bsend\.mail\(|system\.net\.mail", I),
+    ),
+    Rule.of(
+        "writes.email",
+        re.compile(r"com\.sun\.star\.(?:mail\.|system\.simple(?:system|command)?mail)|"
+                   r"\bsimple(?:system|command)mail\b|\.sendsimplemailmessage\b", I),
+        languages=UNO,
     ),
     Rule.of(
         "writes.web",
