@@ -5,6 +5,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def make_tree(root: Path, files: int, per_dir: int = 100, name: str = "data{:06d
 
 def timed(cmd: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kwargs)
+    streams = {"stderr": subprocess.PIPE} if "stdout" in kwargs else {"capture_output": True}
+    proc = subprocess.run(cmd, check=False, text=True, errors="replace", **streams, **kwargs)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -51,7 +53,12 @@ def shadowscan(*args: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
+    """The environment of a measured command. Bytecode is cached (in a folder outside the
+    project) as in any installation: with PYTHONDONTWRITEBYTECODE set, as in some shells, every
+    start would compile the sources again and measure that instead of the start-up."""
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cache = os.path.join(tempfile.gettempdir(), "pycache-of-shadowscan-benchmarks")
+    return {**clean, "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": cache}
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from _common import REPO, env, report, shadowscan, timed
 
-from shadowscan.fixtures.office import VbaModule, write_workbook
+from fixtures.office import VbaModule, write_workbook
 
 SOURCES = sorted((REPO / "samples" / "src" / "vba").glob("*.bas"))
 

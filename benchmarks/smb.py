@@ -60,8 +60,9 @@ def plain_smbprotocol(unc: str, options: SourceOptions) -> tuple[float, int]:
 
 
 def samba_client(url: str, port: int) -> tuple[float, int]:
+    # the password from the environment, not argv
     seconds, proc = timed(["smbclient", url, "-p", str(port), "-U", USER, "-c", "recurse; ls"],
-                          env={**os.environ, "PASSWD": PASSWORD}, stdin=subprocess.DEVNULL, timeout=300)  # the password from the environment, not argv
+                          env={**os.environ, "PASSWD": PASSWORD}, stdin=subprocess.DEVNULL, timeout=300)
     return seconds, sum(1 for line in proc.stdout.splitlines() if line.rstrip().endswith(tuple("0123456789"))
                         and (".txt " in line or ".py " in line))
 

@@ -4,7 +4,7 @@
 A small plant share: Quality, Finance, Production and Maintenance folders with English,
 German and Polish workbooks (real VBA projects built from ``src/vba/*.bas``), scripts in
 every supported language (``src/scripts/``, written in the encodings Windows tools use),
-Access databases (JET4, written by :mod:`shadowscan.fixtures.jet4`) and some bad inputs.
+Access databases (JET4, written by :mod:`fixtures.jet4`) and some bad inputs.
 The output is deterministic, so the committed share can be rebuilt byte for byte:
 
     python samples/build.py            # rebuild samples/share
@@ -24,11 +24,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb  # noqa: E402
-from shadowscan.fixtures.office import VbaModule, encrypt_workbook, write_workbook  # noqa: E402
-from shadowscan.fixtures.opendocument import BasicModule, write_ods  # noqa: E402
-from shadowscan.fixtures.sandboxes import (AppSource, Panel, PbiTable, grafana_dashboard, write_grafana,  # noqa: E402
-                                           write_msapp, write_notebook, write_powerbi, write_solution)
+from fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb  # noqa: E402
+from fixtures.office import VbaModule, encrypt_workbook, write_workbook  # noqa: E402
+from fixtures.opendocument import BasicModule, write_ods  # noqa: E402
+from fixtures.sandboxes import (  # noqa: E402
+    AppSource,
+    Panel,
+    PbiTable,
+    grafana_dashboard,
+    write_grafana,
+    write_msapp,
+    write_notebook,
+    write_powerbi,
+    write_solution,
+)
 
 SRC = HERE / "src"
 CREATED = datetime(2024, 3, 4, 7, 30)

@@ -8,11 +8,11 @@ Every reason names the evidence that made it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
-from .rules import catalogue
 from .model import Action, Analysis, Classification, Evidence, Family, Finding, Impact, RiskFactor, Status, Verdict
+from .rules import catalogue
 
 # Rule properties come from the one catalogue (rules/catalogue.py), never from lists kept here.
 PERSISTENT_WRITES = catalogue.ids(persistent=True)

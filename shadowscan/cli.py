@@ -10,23 +10,38 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Callable, Mapping
+from typing import IO, Any
 
 import click
 
 from . import __version__
+from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
+from .governance import signoff_state, write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
-from .classify import classify
-from .governance import write_evidence
-from .registry import (DATA_ACCESS, FUNCTIONS, PLATFORMS, VERDICTS, Registry, RegistryError, check_platform,
-                       check_review, check_signer, entries_as_rows, now_iso, same_person, validate, who_am_i)
-from .reports import BY_EXTENSION, FORMATS
-from .reports.data import NoCrawl, build
+from .registry import (
+    DATA_ACCESS,
+    FUNCTIONS,
+    PLATFORMS,
+    VERDICTS,
+    Match,
+    Registry,
+    RegistryError,
+    check_platform,
+    check_review,
+    check_signer,
+    entries_as_rows,
+    now_iso,
+    same_person,
+    validate,
+    who_am_i,
+)
+from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
@@ -440,7 +455,7 @@ def _umask() -> int:
     return mask
 
 
-def _emit(report: dict, fmt: str, output: str | None) -> None:
+def _emit(report: dict[str, Any], fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
     form = FORMATS[fmt]
     if not form.is_directory:
@@ -601,8 +616,8 @@ def _analyse_one(path: str, options: SourceOptions) -> tuple[str | None, Analysi
     if isinstance(outcome, Failure):
         raise CliError(f"cannot read {path}: {outcome.reason}")
     sha256, analysis = outcome
-    if analysis is None:
-        raise CliError(f"{path} holds no macros, connections or code: nothing written")
+    if not analysis.is_artifact:
+        raise CliError(f"{path} holds no macros, connections or code ({analysis.reason}): nothing written")
     if analysis.status is not Status.ANALYZED or not analysis.fingerprint:
         raise CliError(f"cannot use {path}: it could not be analysed "
                        f"({analysis.status.value}: {analysis.reason or 'no logic found'}); nothing written")
@@ -677,7 +692,7 @@ def _accept_option(command: Any) -> Any:
 @smb_options
 @db_option
 @pass_config
-def register(config: Config, path: str, username: str | None, port: int, by: str | None,
+def register(config: Config, /, path: str, username: str | None, port: int, by: str | None,
              accept_writes: str | None, **fields: object) -> None:
     """Register PATH as a sanctioned app with its named business owner."""
     contributors = [c for c in str(fields.pop("contributors") or "").split(",") if c.strip()]
@@ -833,9 +848,6 @@ SIGNOFF_STATES = ("valid", "stale", "missing")
 @pass_config
 def registry_list(config: Config, fmt: str, owner: str | None, function: str | None, state: str | None) -> None:
     """List the registry entries (id, owner, function, data access, sign-off state, path)."""
-    from .governance import signoff_state
-    from .registry import Match
-
     with _open(config, readonly=True) as store:
         entries = _registry(store).entries()
         now = _fingerprints_now(store, [e.path for e in entries])
@@ -890,7 +902,7 @@ def registry_show(config: Config, ref: str) -> None:
 @smb_options
 @db_option
 @pass_config
-def registry_edit(config: Config, ref: str, by: str | None, accept_writes: str | None, username: str | None,
+def registry_edit(config: Config, /, ref: str, by: str | None, accept_writes: str | None, username: str | None,
                   port: int, **fields: Any) -> None:
     """Change fields of an entry; the change is kept in its history (`registry history ID`)."""
     changes = {k: v for k, v in fields.items() if v is not None}

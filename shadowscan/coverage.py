@@ -6,7 +6,8 @@ functions of the per-root rows the store records (``crawl_roots``).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 COMPLETE = "complete"
 

@@ -4,7 +4,7 @@ loop-safe, and every folder it cannot list becomes a :class:`Problem`, not a sto
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .kinds import KINDS, excluded, kind_of
 from .model import Candidate

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from .rules.engine import strip_comment
 

@@ -11,11 +11,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import owners
 from .classify import BASE, FACTORS, PERSISTENT_WRITES
-from .rules import catalogue
-from .model import (Action, Analysis, Classification, Evidence, Finding, Impact, RiskFactor, Severity, Status,
-                    Verdict)
+from .model import Action, Analysis, Classification, Evidence, Finding, Impact, RiskFactor, Severity, Status, Verdict
 from .registry import NOT_BUSINESS, Match, Review
+from .rules import catalogue
 
 
 def _finding(rule_id: str, title: str, severity: Severity, snippet: str, location: str = "registry",
@@ -49,8 +49,7 @@ def assess(match: Match | None, analysis: Analysis, verdict: Verdict, now: datet
     """Governance findings for one artifact, and its registry state."""
     state = signoff_state(match, analysis.fingerprint)
     if match is None:
-        hints = analysis.facts.get("owner_hints") or {}
-        who = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in hints.items() if k in ("author", "last_modified_by", "file_owner"))
+        who = owners.described(owners.hints_of(analysis.facts))
         findings = [_finding("no-owner", "No registered business owner", Severity.MEDIUM if
                              verdict.classification is Classification.SHADOW_IT else Severity.LOW,
                              "not in the registry" + (f" (document {who})" if who else ""))]

@@ -4,7 +4,7 @@ Used by the crawl and by every source while it walks."""
 from __future__ import annotations
 
 import fnmatch
-from typing import Sequence
+from collections.abc import Sequence
 
 from .model import Kind
 

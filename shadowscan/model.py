@@ -10,8 +10,9 @@ Everything here is frozen and free of I/O.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, TypedDict
 
 
 class Kind(str, enum.Enum):
@@ -39,6 +40,9 @@ class Status(str, enum.Enum):
     TIMEOUT = "timeout"
     UNREADABLE = "unreadable"
     ANALYZER_CRASHED = "analyzer-crashed"
+    # Selected by name, but its content shows it is no end-user tool (an .xlsx without macros or
+    # connections, a .json that is no dashboard, a .zip without an app): the crawl drops it.
+    NOT_AN_ARTIFACT = "not-an-artifact"
 
 
 class Classification(str, enum.Enum):
@@ -125,6 +129,124 @@ class Finding:
     impact: Impact | None = None
 
 
+# Facts per kind -----------------------------------------------------------------------
+# What an analyzer found besides findings, for the reports (``Analysis.facts``). Each kind's
+# keys are declared here, so an analyzer builds its facts typed; they are stored as the same
+# JSON object. Every key is optional: a failed analysis carries only what it got to.
+class OwnerHints(TypedDict, total=False):
+    """Names found for an artifact: the document's own (author, last editor, title) and the
+    file's owner account, set by the crawl. Who is asked first: :mod:`shadowscan.owners`."""
+
+    author: str
+    last_modified_by: str
+    title: str
+    modified: str  # ISO date of the last save, where the document says (OOXML)
+    file_owner: str
+
+
+class ModuleFacts(TypedDict):
+    """One VBA module (Excel and Access)."""
+
+    location: str  # e.g. "VBA/Module1"
+    lines: int  # code lines, without blank and comment lines
+    source_lines: int
+    procedures: int
+    autoexec: list[str]
+    suspicious: list[str]
+
+
+class ExcelFacts(TypedDict, total=False):
+    container: str  # "ole" or "zip"
+    encryption: str  # only for Excel's default password
+    modules: list[ModuleFacts]
+    vba_lines: int
+    xlm_cells: int
+    xlm_error: str
+    formula_cells: int
+    formula_note: str
+    formula_error: str
+    connections: list[dict[str, Any]]
+    external_links: list[str]
+    structure: str
+    structure_error: str
+    sheets: list[str]
+    defined_names: list[str]
+    note: str
+    owner_hints: OwnerHints
+
+
+class AccessFacts(TypedDict, total=False):
+    format: str  # "Access 2000-2003 (JET4)", ...
+    page_size: int
+    encrypted: bool
+    database_password: bool
+    tables: list[dict[str, Any]]
+    queries: list[dict[str, Any]]
+    linked_tables: list[dict[str, Any]]
+    forms: int
+    reports: int
+    macros: int
+    module_objects: int
+    modules: list[ModuleFacts]
+    vba_lines: int
+    vba_error: list[str]  # what of a damaged VBA project could not be read
+    unread: list[str]  # what of the database could not be read (the partial analysis reason)
+    created: str
+    last_changed: str
+    owner_hints: OwnerHints
+
+
+class ScriptFacts(TypedDict, total=False):
+    language: str
+    encoding: str
+    lines: int
+    procedures: int
+    imports: list[str]
+    parse_error: str
+    owner_hints: OwnerHints
+
+
+class NotebookFacts(ScriptFacts, total=False):
+    kernel: str
+    nbformat: str
+    code_cells: int
+    markdown_cells: int
+
+
+class GrafanaFacts(TypedDict, total=False):
+    platform: str
+    title: str
+    uid: str
+    schema_version: int | None
+    panels: int
+    data_sources: list[str]
+    queries: list[dict[str, Any]]
+    writing_panels: list[dict[str, Any]]
+    owner_hints: OwnerHints
+
+
+class PowerBIFacts(TypedDict, total=False):
+    platform: str
+    format: str  # "template" or "report"
+    queries: list[dict[str, Any]]
+    tables: list[dict[str, Any]]
+    measures: list[dict[str, Any]]
+    data_sources: list[str]
+    note: str
+    owner_hints: OwnerHints
+
+
+class PowerAppsFacts(TypedDict, total=False):
+    platform: str
+    package: str  # "solution" or "package" for zips
+    apps: list[str]
+    data_sources: list[dict[str, Any]]
+    flows: list[dict[str, Any]]
+    writes: list[dict[str, Any]]
+    formulas: int
+    owner_hints: OwnerHints
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What an analyzer made of one file. ``facts`` holds structure for reports
@@ -138,8 +260,17 @@ class Analysis:
     fingerprint: str | None = None  # hash of the normalised logic (see fingerprint.py)
 
     @classmethod
-    def failed(cls, status: Status, reason: str, **facts: Any) -> "Analysis":
+    def failed(cls, status: Status, reason: str, **facts: Any) -> Analysis:
         return cls(status=status, reason=reason, findings=(), facts=facts)
+
+    @classmethod
+    def not_an_artifact(cls, reason: str) -> Analysis:
+        """The file is no end-user tool after all (the reason says why); it is not inventoried."""
+        return cls(status=Status.NOT_AN_ARTIFACT, reason=reason)
+
+    @property
+    def is_artifact(self) -> bool:
+        return self.status is not Status.NOT_AN_ARTIFACT
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ ends as ``analyzer-crashed`` or ``timeout`` and a fresh worker takes the next on
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterator
+from typing import Any
 
 Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]  # (key, function, args)
 
@@ -93,7 +95,7 @@ def _worker(conn: Connection, memory_mb: int, inherited: list[Connection]) -> No
 
 
 class _Slot:
-    def __init__(self, ctx: Any, memory_mb: int, siblings: list["_Slot"]) -> None:
+    def __init__(self, ctx: Any, memory_mb: int, siblings: list[_Slot]) -> None:
         self.conn, child = ctx.Pipe()
         inherited = [s.conn for s in siblings] if ctx.get_start_method() == "fork" else []
         self.process = ctx.Process(target=_worker, args=(child, memory_mb, inherited), daemon=True)
@@ -107,10 +109,8 @@ class _Slot:
         if force:
             self.process.kill()
         else:
-            try:
+            with contextlib.suppress(OSError):
                 self.conn.send(None)
-            except OSError:
-                pass
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -144,7 +144,7 @@ class WorkerPool:
         self._slots: list[_Slot] = []
         self._reaped = reaped
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -29,8 +29,11 @@ repetition; names are bounded), so a 300 KB line costs milliseconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
+
+from .model import Analysis
 
 MASK = "***"
 
@@ -312,11 +315,9 @@ def _deep(value: Any, field: bool = False) -> Any:
     return value
 
 
-def redact_analysis(analysis: Any) -> Any:
+def redact_analysis(analysis: Analysis) -> Analysis:
     """The last net before an analysis leaves the worker: every string of its reason, facts
     (owner hints, connections, queries, ...) and evidence redacted, whatever produced it."""
-    if analysis is None:
-        return None
     findings = tuple(replace(f, evidence=tuple(replace(e, snippet=redact(e.snippet)) for e in f.evidence))
                      for f in analysis.findings)
     return replace(analysis, reason=redact(analysis.reason), facts=_deep(dict(analysis.facts)), findings=findings)

@@ -6,13 +6,15 @@ error in one file never stops the crawl.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from . import __version__
 from . import crawl as crawling
@@ -26,7 +28,7 @@ from .redact import redact_analysis
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
-from .store import Store, safe_text
+from .store import Store, Stored, safe_text, split_path
 
 ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
@@ -87,22 +89,22 @@ Progress = Callable[[Artifact], None]
 
 
 def analyze_file(candidate: Candidate, limits: Limits,
-                 options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                 options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     """Hash and analyse one file (runs inside a worker process); whatever the analyzer
     produced leaves the worker redacted (reason, facts, evidence)."""
     take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
     sha256, analysis = _analyze_file(candidate, limits, options)
-    if take_atime_failures() and analysis is not None:
+    if take_atime_failures() and analysis.is_artifact:
         analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
     return sha256, redact_analysis(analysis)
 
 
 def _analyze_file(candidate: Candidate, limits: Limits,
-                  options: SourceOptions | None = None) -> tuple[str | None, Analysis | None]:
+                  options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     analyzer = analyzer_for(candidate.kind)
     source = source_for(candidate.path, options)
     try:
-        if candidate.kind is not Kind.ACCESS:  # analysed in memory; only the ODBC driver needs a file
+        if not analyzer.needs_file:  # analysed in memory
             data = source.read_bytes(candidate.path, limits.max_file_size)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:
@@ -128,7 +130,7 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     move) is answered by ``known`` from the inventory, never by opening the path (an imported
     entry naming //HOST/... must not make a crawl contact HOST)."""
     exists = known or (lambda path: False)
-    if candidate.owner:
+    if candidate.owner and (analysis.facts.get("owner_hints") or {}).get("file_owner") != candidate.owner:
         hints = {**(analysis.facts.get("owner_hints") or {}), "file_owner": candidate.owner}
         analysis = replace(analysis, facts={**analysis.facts, "owner_hints": hints})
     match = registry.match(candidate.path, analysis.fingerprint, exists)
@@ -170,7 +172,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     baselines = {root: store.baseline(root, crawl_id) for root in roots}
     for cov in result.coverage:
         cov.baseline = baselines[cov.root]
-    registry = Registry(store.db)
+    registry = Registry(store.db, history=False)  # judging needs no entry's change history
     now = datetime.now(timezone.utc)
     listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
 
@@ -191,13 +193,13 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
 
     def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
-               cheap: bool = False) -> None:
+               cheap: bool = False, stored: Stored | None = None) -> None:
         """Store one verdict. A fresh analysis is committed at once; ``cheap`` ones (a reused
         analysis, redone in milliseconds after a kill) are committed at least every 0.5 s."""
         nonlocal last_commit
         artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
-        store.add(crawl_id, artifact, change, ENGINE, commit=commit)
+        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored)
         if commit:
             last_commit = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1
@@ -233,9 +235,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         def same(row: Any) -> bool:
             return bool(row["size"] == candidate.size and row["mtime"] == candidate.mtime)
 
-        base = store.in_crawl(candidate.path, baselines[root])
+        latest, base = store.latest_and_in(candidate.path, baselines[root])
         change = "new" if base is None else "unchanged" if same(base) else "changed"
-        latest = store.latest(candidate.path)
         reusable = (latest is not None and same(latest) and options.incremental and latest["engine"] == ENGINE
                     and Status(latest["status"]) not in RETRY
                     and not (latest["status"] == Status.TIMEOUT.value  # retried with a longer --timeout only
@@ -243,6 +244,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         return change, (latest if reusable else None)
 
     def tasks() -> Iterator[Task]:
+        passed_folder: str | None = None
+        passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
             for item in crawling.walk([root], options.excludes, options.source):
                 if isinstance(item, crawling.Problem):
@@ -254,9 +257,18 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     continue
                 if listed:
                     listed(item)
+                folder, name = split_path(safe_text(item.path))
+                if folder != passed_folder:  # a folder's files come one after another
+                    passed_folder = folder
+                    passed = store.passed_in(folder) if options.incremental else {}
+                if passed and passed.get(name) == (item.size, item.mtime, ENGINE):
+                    if skipped:  # read before and found to be no artifact; unchanged since
+                        skipped(item)
+                    continue
                 change, reusable = change_of(item, root)
                 if reusable is not None:
-                    record(root, item, reusable["sha256"], store.analysis_of(reusable), change, cheap=True)
+                    stored = store.stored(reusable)
+                    record(root, item, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
                 elif item.size > options.limits.max_file_size:
                     record(root, item, None, Analysis.failed(
                         Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte "
@@ -278,9 +290,15 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     record(root, candidate, None, _failure_analysis(outcome), change)
                     continue
                 sha256, analysis = outcome
-                if analysis is not None:  # None: an .xlsx without macros, not an artifact
+                # not an artifact (an .xlsx without macros, a .json that is no dashboard): remembered so
+                # that it is read again only when it changes (and forgotten once the file is an artifact)
+                store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
+                                 None if analysis.is_artifact else ENGINE)
+                if analysis.is_artifact:
                     record(root, candidate, sha256, analysis, change)
-                elif skipped:
+                    continue
+                store.commit()  # a write transaction never stays open while the pool waits
+                if skipped:
                     skipped(candidate)
         store.commit()
         for cov in result.coverage:
@@ -331,9 +349,7 @@ def _end(store: Store, crawl_id: int, state: str, started: float, reason: str | 
             store.end_crawl(crawl_id, state, started, reason)
             return
         except Exception:
-            try:
+            with contextlib.suppress(Exception):
                 store.db.rollback()
-            except Exception:
-                pass
             if attempt:
                 return  # the row stays 'running': reports show it as a crawl that did not finish

@@ -20,12 +20,18 @@ import socket
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# The oldest schema reports read as it is: schema 3 only added what crawls remember of files that
+# are no artifact, which no report reads, so a report never needs to write to a schema-2 inventory
+# (which it may only be allowed to read).
+READABLE_AS_IS = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crawls (
@@ -91,6 +97,15 @@ CREATE TABLE IF NOT EXISTS findings (
     impact TEXT,
     evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
 );
+CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros),
+    folder TEXT NOT NULL,            -- not read again while size, mtime and engine are the same; by folder
+    name TEXT NOT NULL,              -- and name: a re-crawl reads one folder's rows at a time
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    engine TEXT NOT NULL,
+    PRIMARY KEY (folder, name)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
 CREATE INDEX IF NOT EXISTS members_version ON members (version_id);
 CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
@@ -98,7 +113,8 @@ CREATE VIEW IF NOT EXISTS artifacts AS  -- what each crawl holds, as one row per
     SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id
     WHERE m.change != 'removed';
 """
-# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change).
+# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change);
+# version 2 had no ``passed`` table (added by running SCHEMA again: every statement is IF NOT EXISTS).
 MIGRATE_1 = """
 ALTER TABLE crawls ADD COLUMN reason TEXT;
 ALTER TABLE crawls ADD COLUMN pid INTEGER;
@@ -127,6 +143,12 @@ def safe_text(text: str) -> str:
         return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
     escaped = text.replace("\\", "\\\\")
     return os.fsencode(escaped).decode("utf-8", errors="backslashreplace")
+
+
+def split_path(path: str) -> tuple[str, str]:
+    """(folder, name) of a file's path, local or SMB, with either separator."""
+    cut = max(path.rfind("/"), path.rfind("\\"))
+    return path[:cut], path[cut + 1:]
 
 
 def _now() -> str:
@@ -219,7 +241,7 @@ class Store:
         if "meta" not in tables:
             raise StoreError(f"{self.path} is not a shadowscan inventory (an SQLite file without its tables)")
         version = int(self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-        if version < SCHEMA_VERSION:  # an older inventory: upgrade it once, then read
+        if version < READABLE_AS_IS:  # an older inventory: upgrade it once, then read
             self.db.close()
             Store(self.path).close()
             self.db = self._connect()
@@ -256,7 +278,8 @@ class Store:
         from .registry import SCHEMA as REGISTRY_SCHEMA
 
         self.db.execute("PRAGMA foreign_keys=OFF")
-        self.db.executescript("BEGIN;" + MIGRATE_1 + SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2") + f"""
+        findings_v2 = SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2")
+        self.db.executescript("BEGIN;" + MIGRATE_1 + findings_v2 + f"""
             INSERT INTO versions (id, {', '.join(_VERSION_COLUMNS)}, digest)
                 SELECT id, {', '.join(_VERSION_COLUMNS)}, 'v1-' || id FROM artifacts_v1;
             INSERT INTO members (crawl_id, version_id, change) SELECT crawl_id, id, change FROM artifacts_v1;
@@ -272,7 +295,7 @@ class Store:
         self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
         self.db.execute("PRAGMA foreign_keys=ON")
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -441,6 +464,8 @@ class Store:
                 roots = [r for r in json.loads(self.db.execute("SELECT roots FROM crawls WHERE id = ?", (cid,))
                                                .fetchone()[0]) if r not in forget]
                 self.db.execute("UPDATE crawls SET roots = ? WHERE id = ?", (json.dumps(roots), cid))
+            if forget:
+                self.db.execute(f"DELETE FROM passed WHERE root IN ({','.join('?' * len(forget))})", forget)
             gone = self.db.execute("DELETE FROM versions WHERE id NOT IN (SELECT version_id FROM members)").rowcount
             self.db.commit()
         except BaseException:
@@ -452,25 +477,36 @@ class Store:
 
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
-            commit: bool = True) -> int:
+            commit: bool = True, stored: Stored | None = None) -> int:
         """Store one artifact with its findings and verdict, committed at once unless ``commit``
         is false (then with the next committed artifact or :meth:`commit`: for rows that cost
         nothing to redo, such as the reused analysis of an unchanged file). A version equal to
-        one already stored for the path (an unchanged re-crawl) is shared, not copied."""
+        one already stored for the path (an unchanged re-crawl) is shared, not copied. ``stored``:
+        the version the artifact's analysis was rebuilt from (:meth:`stored`); judged the same way
+        again, it is recognised without encoding the artifact again."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
         path = safe_text(c.path)
+        facts = stored.row["facts"] if stored is not None and a.facts is stored.analysis.facts else _json(a.facts)
         values = (path, safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
                   c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
                   _json([i.value for i in v.impacts]), v.risk_score,
                   _json([[f.name, f.points] for f in v.factors]), v.action.value,
-                  _json(list(v.reasons)), _json(a.facts), _json(dict(artifact.registry)), engine)
-        findings = [self._finding_row(f) for f in a.findings]
-        digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
+                  _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine)
+        if stored is None:
+            findings = [self._finding_row(f) for f in a.findings]
+        else:  # the reused findings as they are stored; the re-judged ones (governance) encoded
+            findings = [stored.encoded.get(id(f)) or self._finding_row(f) for f in a.findings]
+        unchanged = (stored is not None and findings == stored.finding_rows
+                     and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
         try:
             self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
                             "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
-            same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC LIMIT 1",
-                                   (path, digest)).fetchone()
+            if unchanged:
+                same = (stored.row["id"],) if stored is not None else None
+            else:
+                digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
+                same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC "
+                                       "LIMIT 1", (path, digest)).fetchone()
             if same is not None:
                 version_id = int(same[0])
             else:
@@ -492,29 +528,72 @@ class Store:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
+    def passed_in(self, folder: str) -> dict[str, tuple[int, float, str]]:
+        """Files of ``folder`` (the first half of ``split_path(safe_text(path))``) read before and found
+        to be no artifact: name -> (size, mtime, engine) as they were then."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT name, size, mtime, engine FROM passed WHERE folder = ?", (folder,))}
+
+    def set_passed(self, path: str, root: str, size: int, mtime: float, engine: str | None) -> None:
+        """Record that ``path`` (this size and mtime) is no artifact, or with ``engine`` None that it is
+        one now: the next crawl reads it again only when it changed. Committed with the next commit."""
+        folder, name = split_path(safe_text(path))
+        if engine is None:
+            self.db.execute("DELETE FROM passed WHERE folder = ? AND name = ?", (folder, name))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO passed (folder, name, root, size, mtime, engine) "
+                            "VALUES (?,?,?,?,?,?)", (folder, name, safe_text(root), size, mtime, engine))
+
     def latest(self, path: str) -> sqlite3.Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
         re-crawl may reuse when size and mtime are unchanged."""
         return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
                                (safe_text(path),)).fetchone()
 
+    def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[sqlite3.Row | None, sqlite3.Row | None]:
+        """(:meth:`latest`, :meth:`in_crawl`) of ``path``: one query when the newest version is the one
+        crawl ``crawl_id`` holds (an unchanged file)."""
+        latest = self.db.execute(
+            "SELECT v.*, EXISTS (SELECT 1 FROM members m WHERE m.crawl_id = ? AND m.version_id = v.id "
+            "AND m.change != 'removed') AS in_crawl FROM versions v WHERE v.path = ? ORDER BY v.id DESC LIMIT 1",
+            (crawl_id if crawl_id is not None else -1, safe_text(path))).fetchone()
+        if latest is None:
+            return None, None
+        return latest, latest if latest["in_crawl"] else self.in_crawl(path, crawl_id)
+
     def in_crawl(self, path: str, crawl_id: int | None) -> sqlite3.Row | None:
         """The row of ``path`` in crawl ``crawl_id`` (None when it is not there)."""
         if crawl_id is None:
             return None
+        # CROSS JOIN keeps the path index as the outer loop: left to itself, SQLite walks every member
+        # of the crawl for each look-up (a re-crawl of n artifacts then costs n^2)
         return self.db.execute(
-            "SELECT v.*, m.crawl_id, m.change FROM versions v JOIN members m ON m.version_id = v.id "
+            "SELECT v.*, m.crawl_id, m.change FROM versions v CROSS JOIN members m ON m.version_id = v.id "
             "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
 
     def analysis_of(self, row: sqlite3.Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
-        findings = tuple(
-            Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
-                    tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f["evidence"])),
-                    Impact(f["impact"]) if f["impact"] else None)
-            for f in self.findings(row["id"]) if f["family"] != Family.GOVERNANCE.value)
-        return Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
-                        row["fingerprint"])
+        return self.stored(row).analysis
+
+    def stored(self, row: sqlite3.Row) -> Stored:
+        """A stored version as a re-crawl reuses it: the analysis rebuilt (governance findings are
+        re-judged), and the stored finding rows, so that :meth:`add` recognises the same judgement."""
+        rows: list[tuple[Any, ...]] = []
+        findings: list[Finding] = []
+        encoded: dict[int, tuple[Any, ...]] = {}
+        for f in self.findings(row["id"]):
+            stored_row = (f["rule"], f["family"], f["title"], f["severity"], f["impact"], f["evidence"])
+            rows.append(stored_row)
+            if f["family"] != Family.GOVERNANCE.value:
+                finding = Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
+                                  tuple(Evidence(e["location"], e["line"], e["snippet"])
+                                        for e in json.loads(f["evidence"])),
+                                  Impact(f["impact"]) if f["impact"] else None)
+                findings.append(finding)
+                encoded[id(finding)] = stored_row  # the very objects the analysis holds (kept alive by it)
+        analysis = Analysis(Status(row["status"]), row["status_reason"], tuple(findings), json.loads(row["facts"]),
+                            row["fingerprint"])
+        return Stored(row, analysis, rows, encoded)
 
     def removed(self, crawl_id: int, roots: Sequence[str] = ()) -> list[str]:
         """Paths the baseline crawls saw and this crawl did not (recorded when the crawl finished)."""
@@ -576,6 +655,16 @@ class Store:
 
     def findings(self, artifact_id: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored version, read back for reuse (:meth:`Store.stored`)."""
+
+    row: sqlite3.Row
+    analysis: Analysis  # what the analyzer produced, governance findings left out
+    finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
+    encoded: dict[int, tuple[Any, ...]]  # id() of each rebuilt finding of ``analysis`` -> its stored row
 
 
 class CrawlBusy(StoreError):

@@ -10,6 +10,8 @@ import codecs
 import re
 from typing import Any
 
+from .redact import redact
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -46,7 +48,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 MAX_RUN = 1024  # characters of one whitespace-free run that pattern matching sees
-_LONG_RUN = re.compile(r"(?<!\S)\S{%d,}" % (MAX_RUN + 1))
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_RUN + 1},}}")
 
 
 def bound_runs(text: str, limit: int = MAX_RUN) -> str:
@@ -59,7 +61,6 @@ def bound_runs(text: str, limit: int = MAX_RUN) -> str:
     of a password unmasked."""
     if len(text) <= limit:
         return text
-    from .redact import redact
 
     def cut(match: re.Match[str]) -> str:
         run = redact(match.group(0))

@@ -8,6 +8,7 @@ handled) talks to the browser endpoint that ``--remote-debugging-port=0`` announ
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -102,10 +103,8 @@ class WebSocket:
                     return message.decode()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._frame(0x8, b"")
-        except OSError:
-            pass
         self.sock.close()
 
 
@@ -134,7 +133,7 @@ class Browser:
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -169,7 +168,7 @@ class Browser:
             if "method" in reply:
                 self.events.append(reply)
 
-    def new_page(self, width: int | None = None, height: int | None = None) -> "Page":
+    def new_page(self, width: int | None = None, height: int | None = None) -> Page:
         """A new tab; with ``width`` and ``height`` its viewport is exactly that many CSS pixels."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
@@ -182,10 +181,8 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "ws", None)
         if ws is not None:
-            try:
+            with contextlib.suppress(Exception):  # the browser may already be gone
                 self.call("Browser.close")
-            except Exception:  # noqa: BLE001 - the browser may already be gone
-                pass
             ws.close()
         if self.process.poll() is None:
             try:

@@ -10,6 +10,7 @@ package; :func:`unavailable` says why it cannot run here.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -126,11 +127,11 @@ class Samba:
             (w / sub).mkdir(exist_ok=True)
         return conf
 
-    def start(self, timeout: float = 20.0) -> "Samba":
+    def start(self, timeout: float = 20.0) -> Samba:
         conf = self.config()
         subprocess.run([SMBPASSWD, "-c", str(conf), "-a", "-s", UNIX_USER],
                        input=f"{self.password}\n{self.password}\n", text=True, check=True, capture_output=True)
-        out = open(self.workdir / "smbd.out", "wb")
+        out = open(self.workdir / "smbd.out", "wb")  # noqa: SIM115 - smbd writes to it while it runs
         self.process = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "--debug-stdout",
                                          "-s", str(conf)], stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL,
@@ -165,12 +166,10 @@ class Samba:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)  # the group this server was started in: stragglers
-        except (ProcessLookupError, PermissionError):
-            pass
 
-    def __enter__(self) -> "Samba":
+    def __enter__(self) -> Samba:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -42,11 +42,13 @@ def inventory(corpus, tmp_path_factory):
     return db, {a["relpath"]: a for a in report["artifacts"]}
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_every_corpus_database_is_inventoried(inventory):
     _, arts = inventory
     assert set(arts) == set(EXPECTED)
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("relpath", sorted(EXPECTED))
 def test_corpus_database(inventory, relpath):
     status, fmt, tables, queries, links, forms, reports, macros, modules = EXPECTED[relpath]
@@ -62,6 +64,7 @@ def test_corpus_database(inventory, relpath):
     assert got == (tables, queries, links, forms, reports, macros, modules)
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_vba_modules_of_the_access_front_end(inventory):
     facts = inventory[1]["access-examples/Access_Example_VBA.accdb"]["facts"]
     names = {m["location"] for m in facts["modules"]}
@@ -74,6 +77,7 @@ def test_vba_modules_of_the_access_front_end(inventory):
     assert [m["location"] for m in main_module] == ["VBA/Main"]
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_linked_odbc_table_with_redacted_password(inventory):
     art = inventory[1]["jackcess/odbcLinkerTestV2007.accdb"]
     link = art["facts"]["linked_tables"][0]
@@ -84,18 +88,21 @@ def test_linked_odbc_table_with_redacted_password(inventory):
     assert "secrets.connection-password" in rules
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_dummy_password_never_stored_or_shown(inventory):
     db, arts = inventory
     assert "DummyPassword" not in json.dumps(arts)
     assert "DummyPassword" not in "\n".join(sqlite3.connect(db).iterdump())
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_database_password_is_a_finding(inventory):
     art = inventory[1]["mdb-reader/V2003_with-password.mdb"]
     assert "secrets.database-password" in {f["rule"] for f in art["findings"]}
     assert art["facts"]["database_password"] is True
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_table_and_column_names_carry_domain_evidence(inventory):
     art = inventory[1]["mdbtestdata/nwind.mdb"]
     fin = next(f for f in art["findings"] if f["rule"] == "financial.term")
@@ -119,7 +126,7 @@ def test_random_bytes_named_accdb_are_corrupt(tmp_path):
 @pytest.mark.parametrize("ext", ["mde", "accde"])
 def test_compiled_front_end_extensions_go_through_the_access_analyzer(tmp_path, ext):
     """.mde/.accde share the container of .mdb/.accdb (their VBA is compiled: counted, no source)."""
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.jet4 import Column, Table, write_mdb
 
     path = tmp_path / f"frontend.{ext}"
     write_mdb(path, tables=[Table("Kosten", [Column("Betrag", "currency")], [(1,)])])
@@ -143,6 +150,7 @@ def test_page_aligned_truncated_nwind_is_corrupt_not_analyzed(corpus, tmp_path):
     assert "truncated JET3 database" in analysis.reason and "1,501,184 bytes" in analysis.reason
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("relpath", ["mdbtestdata/nwind.mdb", "access-examples/Access_Example_VBA.accdb"])
 def test_every_page_aligned_cut_of_a_real_database_is_corrupt(corpus, tmp_path, relpath):
     """Each of the 1,463 and 824 cuts (before: every one of them `analyzed`, rows or code missing);
@@ -160,7 +168,7 @@ def test_every_page_aligned_cut_of_a_real_database_is_corrupt(corpus, tmp_path, 
 
 
 def test_every_page_aligned_cut_of_a_database_is_corrupt(tmp_path):
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.jet4 import Column, Table, write_mdb
 
     whole = tmp_path / "whole.mdb"
     write_mdb(whole, tables=[Table("Kosten", [Column("Konto", "text"), Column("Betrag", "currency")],
@@ -181,8 +189,8 @@ def test_every_page_aligned_cut_of_a_database_is_corrupt(tmp_path):
 
 def _with_vba(tmp_path, damage):
     """A JET4 database with two VBA modules, then ``damage`` applied to the stored bytes."""
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
-    from shadowscan.fixtures.office import VbaModule
+    from fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.office import VbaModule
 
     path = tmp_path / "front.mdb"
     modules = [VbaModule("Posting", 'Sub Post()\n    cn.Execute "UPDATE Kosten SET Betrag = 0"\nEnd Sub\n'),
@@ -198,7 +206,7 @@ def _replace_once(data: bytes, old: bytes, new: bytes) -> bytes:
 
 
 def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
-    from shadowscan.fixtures.office import _dir_stream, compress
+    from fixtures.office import _dir_stream, compress
 
     def damage(data, modules):
         stored = compress(_dir_stream(modules, "VBAProject", 1252))
@@ -212,8 +220,36 @@ def test_a_damaged_vba_dir_stream_is_reported_not_silent(tmp_path):
     assert [t["name"] for t in analysis.facts["tables"]] == ["Kosten"]
 
 
+def test_a_partial_analysis_is_a_warning_in_the_report(tmp_path):
+    """What could not be read reaches the report: the artifact is analysed, and its status reason
+    (JSON, CSV) says which part of it was not."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fixtures.office import _dir_stream, compress
+    from shadowscan.cli import main
+
+    def damage(data, modules):
+        stored = compress(_dir_stream(modules, "VBAProject", 1252))
+        return _replace_once(data, stored, bytes(len(stored)))
+
+    share = tmp_path / "share"
+    share.mkdir()
+    _with_vba(share, damage)
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", db, "crawl", str(share), "-q"]).exit_code == 0
+    shown = runner.invoke(main, ["--db", db, "report", "-f", "json"])
+    artifact = json.loads(shown.output)["artifacts"][0]
+    assert artifact["status"] == "analyzed"
+    assert artifact["status_reason"].startswith("partial analysis: damaged VBA project"), artifact["status_reason"]
+    csv_text = runner.invoke(main, ["--db", db, "report", "-f", "csv", "-o", "-"]).output
+    assert "partial analysis: damaged VBA project" in csv_text
+
+
 def test_a_damaged_vba_module_is_reported_and_the_others_read(tmp_path):
-    from shadowscan.fixtures.office import _module_text, compress
+    from fixtures.office import _module_text, compress
 
     def damage(data, modules):
         stored = compress(_module_text(modules[0]).encode("cp1252"))

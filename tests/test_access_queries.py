@@ -6,9 +6,24 @@ row-level cases are Jackcess's QueryTest scenarios expressed as MSysQueries rows
 import pytest
 
 from shadowscan.analyzers import access
-from shadowscan.analyzers.access_queries import (COLUMN, FLAG, GROUP_BY, HAVING, JOIN, ORDER_BY, PARAMETER,
-                                                 REMOTE_DB, TABLE, TYPE, WHERE, WRITES, Row, group_rows,
-                                                 pass_through_connection, rebuild)
+from shadowscan.analyzers.access_queries import (
+    COLUMN,
+    FLAG,
+    GROUP_BY,
+    HAVING,
+    JOIN,
+    ORDER_BY,
+    PARAMETER,
+    REMOTE_DB,
+    TABLE,
+    TYPE,
+    WHERE,
+    WRITES,
+    Row,
+    group_rows,
+    pass_through_connection,
+    rebuild,
+)
 
 
 def lines(*parts):

@@ -8,7 +8,8 @@ from conftest import REPO
 
 from shadowscan.classify import DATA_WRITES, PERSISTENT_WRITES
 from shadowscan.model import Impact
-from shadowscan.rules import all_rules, catalogue
+from shadowscan.rules import catalogue
+from shadowscan.rules.patterns import all_rules
 
 RULE_ID = re.compile(r"[\"']((?:financial|quality|writes|reach|secrets|behaviour|structure|access|governance)"
                      r"\.[a-z0-9-]+)[\"']")
@@ -34,7 +35,7 @@ def test_pattern_rules_take_their_meta_from_the_catalogue():
 
 
 def test_properties_drive_the_classifier():
-    assert PERSISTENT_WRITES == catalogue.ids(persistent=True)
+    assert catalogue.ids(persistent=True) == PERSISTENT_WRITES
     assert {"writes.sql", "writes.recordset", "writes.web", "access.action-query"} <= DATA_WRITES
     assert "writes.file" in PERSISTENT_WRITES - DATA_WRITES
     assert catalogue.rule("financial.issues-documents").impact is Impact.FINANCIAL

@@ -2,8 +2,7 @@
 import pytest
 
 from shadowscan.classify import Registration, classify
-from shadowscan.model import (Action, Analysis, Classification, Evidence, Family, Finding, Impact, Severity,
-                              Status)
+from shadowscan.model import Action, Analysis, Classification, Evidence, Family, Finding, Impact, Severity, Status
 
 
 def finding(rule, family, impact=None, n=1):

@@ -14,9 +14,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sambaserver
 from click.testing import CliRunner
 
-import sambaserver
 from shadowscan.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ def all_outputs(db: str, out: Path) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_offline_root_after_a_good_crawl(tmp_path):
     """The share goes offline between two crawls: exit 3, every format says what was not covered, the
     artifacts of the good crawl are kept as last seen (not "removed"), and nothing reads as an all-clear."""
@@ -235,6 +236,7 @@ def test_overlapping_roots_are_crawled_once_and_said(tmp_path):
     assert count == 2
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     share = make_share(tmp_path / "share")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWSCAN_PROGRESS_EVERY": "0"}
@@ -248,6 +250,7 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     assert quiet.stdout == "" and quiet.stderr == ""
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 def test_live_progress_on_a_terminal(tmp_path):
     import pty
 
@@ -275,6 +278,7 @@ def test_live_progress_on_a_terminal(tmp_path):
     assert "listed" in shown and "files/s" in shown and "/32" in shown  # analysed of listed, with the total
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_unchanged_recrawl_adds_almost_nothing(tmp_path):
     """Per-crawl membership is compact: an unchanged re-crawl of 1,500 artifacts adds under 100 bytes
     each (benchmarks/inventory.py measures 10,000)."""
@@ -298,6 +302,7 @@ def test_unchanged_recrawl_adds_almost_nothing(tmp_path):
     assert growth < 1500 * 100, growth
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_crawls_and_prune(tmp_path):
     share = make_share(tmp_path / "share")
     db = str(tmp_path / "inv.db")
@@ -323,6 +328,7 @@ def test_crawls_and_prune(tmp_path):
     assert "5 unchanged" in run("--db", db, "crawl", str(share)).output
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_crawl_exits_3_and_says_so(tmp_path, sig):
     share = tmp_path / "share"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowscan.fixtures.office import VbaModule, write_workbook
+from fixtures.office import VbaModule, write_workbook
 
 pytestmark = pytest.mark.slow  # real processes and signals: `-m "not slow"` skips them
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ needs_driver = pytest.mark.skipif(pick_driver() is None, reason="no Access ODBC 
 
 def slow_database(path: Path) -> Path:
     """A JET4 database whose analysis takes seconds (ten modules of 300 cost postings each)."""
-    from shadowscan.fixtures.jet4 import Column, Table, write_mdb
+    from fixtures.jet4 import Column, Table, write_mdb
 
     code = "".join(f'Sub Post{i}()\n    cn.Execute "UPDATE Kosten SET Betrag = Betrag * {i} WHERE Konto = \'{i}\'"\n'
                    f'    ws.Cells({i}, 2).Value = "FAIL"\nEnd Sub\n' for i in range(300))

@@ -1,5 +1,6 @@
 """Real third-party workbooks from ../shared/corpus/excel (skipped where the corpus is absent)."""
 import pytest
+from conftest import CORPUS
 
 from shadowscan.analyzers.excel import analyze
 from shadowscan.model import Limits, Status
@@ -28,12 +29,19 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("relpath", sorted(EXPECTED))
+def _params() -> list[object]:
+    """Every workbook; the large ones (seconds each) only in the full run, marked slow."""
+    big = 200_000
+    return [pytest.param(relpath, marks=pytest.mark.slow) if (CORPUS / "excel" / relpath).is_file()
+            and (CORPUS / "excel" / relpath).stat().st_size > big else relpath for relpath in sorted(EXPECTED)]
+
+
+@pytest.mark.parametrize("relpath", _params())
 def test_corpus_workbook(corpus, relpath):
     path = corpus / "excel" / relpath
     status, rules, modules = EXPECTED[relpath]
     analysis = analyze(str(path), path.suffix[1:].lower(), Limits())
-    assert analysis is not None
+    assert analysis.is_artifact
     assert analysis.status is status, analysis.reason
     if status is not Status.ANALYZED:
         assert analysis.reason, "a failed status needs a reason a person can act on"
@@ -56,6 +64,7 @@ def test_default_password_workbook_reveals_its_module(corpus):
     assert "Auto_Open" in auto.evidence[0].snippet
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_owner_hints_from_document_properties(corpus):
     analysis = analyze(str(corpus / "excel/poi/mv-calculator-final-2-20-2013.xlsm"), "xlsm", Limits())
     assert analysis.facts["owner_hints"]["author"]

@@ -1,9 +1,9 @@
 """Quality logic that lives in cells: decisions and computed limits in formulas, judged per column header."""
 import pytest
 
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.analyzers import excel
 from shadowscan.classify import Registration, classify
-from shadowscan.fixtures.office import VbaModule, write_workbook
 from shadowscan.model import Classification, Impact, Limits
 
 REFRESH = [VbaModule("Refresh", "Sub Refresh()\n    Application.Calculate\nEnd Sub\n")]

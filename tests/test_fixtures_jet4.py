@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowscan.analyzers.access import read_header, vba_from_streams
-from shadowscan.fixtures.jet4 import (
+from fixtures.jet4 import (
     Column,
     LinkedTable,
     Query,
@@ -26,7 +25,8 @@ from shadowscan.fixtures.jet4 import (
     build_mdb,
     write_mdb,
 )
-from shadowscan.fixtures.office import VbaModule
+from fixtures.office import VbaModule
+from shadowscan.analyzers.access import read_header, vba_from_streams
 
 needs_mdbtools = pytest.mark.skipif(shutil.which("mdb-export") is None,
                                     reason="mdbtools not installed (Debian: apt-get install mdbtools)")
@@ -43,7 +43,7 @@ LIMITS = Table("TestLimits", [
 EMPTY = Table("Leer", [Column("A", "text")])
 # 600 rows over several data pages; every third memo long enough for an LVAL page, one chained over pages.
 MANY = Table("Messwerte", [Column("Nr", "long"), Column("Wert", "double"), Column("Text", "memo")],
-             [(i, i / 8, ("Messung %d; " % i) * (i % 3 * 10)) for i in range(1, 601)]
+             [(i, i / 8, (f"Messung {i}; ") * (i % 3 * 10)) for i in range(1, 601)]
              + [(601, 0.0, "".join(chr(0x41 + i % 26) for i in range(20000)))])
 QUERY = Query("qryGrenzen", [
     QueryRow(0), QueryRow(1, flag=1), QueryRow(5, name1="TestLimits"),

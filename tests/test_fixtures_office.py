@@ -14,7 +14,7 @@ from oletools.crypto import is_encrypted
 from oletools.olevba import VBA_Parser
 from openpyxl import load_workbook
 
-from shadowscan.fixtures.office import (
+from fixtures.office import (
     VbaModule,
     build_vba_project,
     encrypt_workbook,
@@ -36,10 +36,7 @@ CLASS = VbaModule("Lot", "Public Number As String\nPublic Quantity As Long\n", "
 
 def vba_code(path_or_data: Path | bytes) -> dict[str, tuple[str, str]]:
     """vba_filename -> (stream path, code without Attribute VB_ lines, LF line ends)."""
-    if isinstance(path_or_data, bytes):
-        parser = VBA_Parser("vbaProject.bin", data=path_or_data)
-    else:
-        parser = VBA_Parser(str(path_or_data))
+    parser = VBA_Parser("vbaProject.bin", data=path_or_data) if isinstance(path_or_data, bytes) else VBA_Parser(str(path_or_data))
     try:
         return {vba_filename: (stream_path, _strip(code))
                 for _, stream_path, vba_filename, code in parser.extract_macros()}
@@ -103,6 +100,7 @@ def test_workbook_gets_document_modules_and_codenames(tmp_path: Path) -> None:
     workbook = load_workbook(path, keep_vba=True)
     assert workbook.sheetnames == ["Limits", "Lots"]
     assert workbook.vba_archive is not None
+    workbook.vba_archive.close()
 
 
 def test_full_workbook_loads_in_openpyxl(tmp_path: Path) -> None:
@@ -126,6 +124,7 @@ def test_full_workbook_loads_in_openpyxl(tmp_path: Path) -> None:
     assert workbook.defined_names["_xlnm.Auto_Open"].attr_text == "Makro1!$A$1"
     [link] = workbook._external_links
     assert link.file_link.Target == "file:///\\\\srv\\fin\\rates.xlsx"
+    workbook.vba_archive.close()  # keep_vba holds the package open
     assert link.file_link.TargetMode == "External"
     assert workbook.properties.creator == "K. Schäfer"
     assert workbook.properties.lastModifiedBy == "T. Nowak"
@@ -168,7 +167,10 @@ def test_format_follows_extension(suffix: str, content_type: str, tmp_path: Path
     if suffix == ".xlam":  # openpyxl does not know the add-in content type; oletools must see the code
         assert vba_code(path)["Module1.bas"][1] == SHORT.source
     else:
-        assert load_workbook(path, keep_vba=True).sheetnames == ["Plan"]
+        workbook = load_workbook(path, keep_vba=True)
+        assert workbook.sheetnames == ["Plan"]
+        if workbook.vba_archive is not None:  # keep_vba holds the package open
+            workbook.vba_archive.close()
 
 
 def test_macro_content_is_refused_in_xlsx(tmp_path: Path) -> None:

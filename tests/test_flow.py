@@ -8,7 +8,7 @@ import pytest
 
 from shadowscan.classify import classify
 from shadowscan.model import Analysis, Impact, Status
-from shadowscan.rules import merge_findings, scan_text
+from shadowscan.rules.engine import merge_findings, scan_text
 
 
 def verdict(text: str, language: str):

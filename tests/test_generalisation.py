@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, REPO
 
 RULE_FILES = sorted((REPO / "shadowscan" / "rules").rglob("*.*")) + [REPO / "shadowscan" / "classify.py"] + \

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.office import VbaModule, build_vba_project, write_workbook
 from shadowscan.analyzers import excel, scripts
 from shadowscan.cli import main
-from shadowscan.fixtures.office import VbaModule, build_vba_project, write_workbook
 from shadowscan.model import Candidate, Kind, Limits, Status
-from shadowscan.rules import scan_text
+from shadowscan.rules.engine import scan_text
 from shadowscan.scan import analyze_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     long_rel = "/".join([deep] * 8) + "/" + "x" * 200 + ".py"
     add(long_rel, {"analyzed"}, b"x = 1\n")
     # issue 16: the sandbox formats
-    from shadowscan.fixtures.sandboxes import AppSource, PbiTable, msapp_bytes, write_notebook, write_powerbi
+    from fixtures.sandboxes import AppSource, PbiTable, msapp_bytes, write_notebook, write_powerbi
 
     app = msapp_bytes("A", [AppSource("T")], {"S": {"b": {"OnSelect": "Patch(T, Defaults(T), {x: 1})"}}})
     add("truncated.msapp", {"corrupt"}, app[: len(app) // 2])
@@ -129,7 +129,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     write_notebook(root / "ok.ipynb", [("code", "print(1)")])
     expected["ok.ipynb"] = {"analyzed"}
     # OpenDocument spreadsheets with Basic macros
-    from shadowscan.fixtures.opendocument import BasicModule, odb_bytes, ods_bytes
+    from fixtures.opendocument import BasicModule, odb_bytes, ods_bytes
 
     ods = ods_bytes([("S", [["a"]])], [BasicModule("M", 'Sub A\n  Kill "x"\nEnd Sub\n')])
     add("ok.ods", {"analyzed"}, ods)
@@ -144,6 +144,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     return expected
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
     share = tmp_path / "share"
     expected = make_hostile_share(share)
@@ -239,7 +240,7 @@ def test_fuzz_rules(text, language):
 @given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel.OLE_MAGIC]))
 def test_fuzz_excel_prechecks(tmp_path, data, prefix):
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=prefix + data)
-    assert analysis is None or analysis.status in set(Status)
+    assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)
 
 
 @FUZZ
@@ -252,7 +253,7 @@ def test_fuzz_zip_packages(tmp_path, members):
         for name, data in members:
             z.writestr(name, data)
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=out.getvalue())
-    assert analysis is None or analysis.status in set(Status)
+    assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)
 
 
 def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
@@ -289,6 +290,7 @@ def test_files_deleted_or_replaced_while_the_crawl_runs(tmp_path):
 
 
 # Issue 12, item 9: bounded time on hostile text ------------------------------------------------
+@pytest.mark.slow  # timed on large hostile input: `-m "not slow"` skips it
 @pytest.mark.parametrize("piece", ["a", "a1", "a-", "pass", "0x0f", ".Open ", "select ", "open(", "auth=("])
 def test_rules_and_redaction_take_linear_time(piece):
     """Quadratic patterns took 2-7 s per language on 40,000 characters of a repeated piece. Not a
@@ -323,6 +325,7 @@ def _crawl_one_analysed(tmp_path, share) -> set[str]:
     return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
     share = tmp_path / "share"
     share.mkdir()
@@ -332,6 +335,7 @@ def test_a_hex_literal_of_300_kb_is_analysed_not_timed_out(tmp_path):
     assert "writes.sql" in rules
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 def test_a_recorded_timeout_is_not_rerun_on_an_unchanged_file(tmp_path):
     share = tmp_path / "share"
     share.mkdir()
@@ -398,6 +402,7 @@ def test_no_output_carries_raw_control_or_bidi_characters(tmp_path):
     assert any(a["relpath"] == BIDI for a in report["artifacts"])  # the data itself is unchanged
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_progress_line_shows_escapes_not_terminal_controls(tmp_path):
     import subprocess

@@ -84,3 +84,74 @@ def test_reused_findings_keep_their_evidence(tmp_path):
     assert [a.pop("change") for a in report1 + report2] == ["new", "unchanged"]
     assert [a.pop("crawl_id") for a in report1 + report2] == [1, 2]  # the crawl that speaks for it
     assert report1 == report2
+
+
+def test_files_found_to_be_no_artifact_are_not_read_again(tmp_path):
+    """Issue 18.8: an .xlsx without macros is read once; while its size and mtime stay, re-crawls
+    skip it like the stored analysis of an unchanged workbook, and --full reads it again."""
+    from fixtures.office import write_workbook
+
+    share = tmp_path / "share"
+    share.mkdir()
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot", "value"], ["A1", 3.5]]})
+    (share / "job.py").write_text("print(1)\n")
+    db = str(tmp_path / "inv.db")
+    assert "1 new" in crawl(db, share)
+    with Store(db) as store:
+        assert [tuple(r) for r in store.db.execute("SELECT folder, name FROM passed")] == [(str(share), "plain.xlsx")]
+    sneak_edit(share / "plain.xlsx")  # garbage now, same size and mtime: read again, it would be an artifact
+    crawl(db, share)
+    assert set(rows(db)) == {"job.py"}
+    crawl(db, share, "--full")
+    assert rows(db)["plain.xlsx"]["status"] != "analyzed"  # read: the reversed bytes are no workbook
+    crawl(db, share)  # an artifact now: no longer skipped as "no artifact"
+    assert set(rows(db)) == {"job.py", "plain.xlsx"} and rows(db)["plain.xlsx"]["change"] == "unchanged"
+    with Store(db) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM passed").fetchone()[0] == 0
+
+
+def test_a_changed_plain_workbook_is_read_again(tmp_path):
+    from fixtures.office import write_workbook
+
+    share = tmp_path / "share"
+    share.mkdir()
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot", "value"]]})
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    assert rows(db) == {}
+    write_workbook(share / "plain.xlsx", sheets={"Data": [["lot"]]},
+                   connections=[{"name": "erp", "connection_string": "DSN=ERP", "command": "SELECT * FROM Costs",
+                                 "type": "odbc"}])
+    os.utime(share / "plain.xlsx", (1, 1))
+    crawl(db, share)
+    assert rows(db)["plain.xlsx"]["change"] == "new"
+
+
+def test_an_unchanged_judgement_shares_the_stored_version_and_a_new_one_does_not(tmp_path):
+    """A reused analysis is judged again on every crawl: judged the same, the crawl shares the stored
+    version (no copy); judged differently (the tool was registered meanwhile), it stores a new one."""
+    from shadowscan.registry import Registry
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "post.py").write_text('import requests\nrequests.post("https://erp01/api/postings", json=costs)\n')
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    crawl(db, share)
+
+    def versions():
+        with Store(db) as store:
+            return [tuple(r) for r in store.db.execute("SELECT id, registry FROM versions ORDER BY id")]
+
+    assert len(versions()) == 1
+    first = rows(db)["post.py"]
+    with Store(db) as store:
+        Registry(store.db).register(path=str(share / "post.py"), kind="script", fingerprint=first["fingerprint"],
+                                    sha256=first["sha256"], by="test", owner="Anna Kowalska", function="finance",
+                                    purpose="postings", platform="python", data_access="read-write",
+                                    product_owner="Jan Nowak", contributors=[])
+    crawl(db, share)
+    assert len(versions()) == 2 and json.loads(versions()[1][1])["registered"] is True
+    assert rows(db)["post.py"]["change"] == "unchanged"
+    crawl(db, share)
+    assert len(versions()) == 2

@@ -39,6 +39,7 @@ def test_known_requirements():
     assert required_literals(re.compile(r"(?:foo)*bar")) == {"bar"}  # a repeat that may be absent is no requirement
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_every_match_contains_a_required_literal_on_real_code():
     lines = _lines()
     assert len(lines) > 300
@@ -65,6 +66,7 @@ def test_checked_search_agrees_with_the_pattern(data):
     assert bool(Checked(pattern).search(text)) == bool(pattern.search(text))
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("language", ["vba", "python", "sql", "powershell"])
 def test_scan_text_is_unchanged_by_the_pre_check(language, monkeypatch):
     """The engine with its literal pre-checks finds what it finds with them switched off."""

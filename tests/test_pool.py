@@ -3,6 +3,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from shadowscan.pool import Failure, WorkerPool
 
 
@@ -35,6 +37,7 @@ def test_results_come_back_for_every_task():
     assert run([(i, square, (i,)) for i in range(20)]) == {i: i * i for i in range(20)}
 
 
+@pytest.mark.slow  # real processes and timeouts: `-m "not slow"` skips it
 def test_timeout_costs_one_task_and_the_pool_goes_on():
     out = run([("slow", sleep_forever, (0,)), ("a", square, (3,)), ("b", square, (4,))], jobs=1, timeout=1.0)
     assert isinstance(out["slow"], Failure) and out["slow"].kind == "timeout"

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them

@@ -5,7 +5,6 @@ import shutil
 import sys
 
 import pytest
-
 from click.testing import CliRunner
 
 from shadowscan.cli import main
@@ -137,7 +136,7 @@ def test_a_non_owner_says_it_cannot_keep_access_times():
                 os.setgroups([])
                 os.setgid(NOBODY)
                 os.setuid(NOBODY)
-                sys.stdout = open(out, "w")  # (pytest replaced sys.stdout with its capture)
+                sys.stdout = open(out, "w")  # noqa: SIM115 (pytest replaced sys.stdout with its capture)
                 main(["--db", str(db), "crawl", str(share), "--jobs", "1"], standalone_mode=False)
                 code = 0
             finally:

@@ -10,7 +10,6 @@ import importlib.util
 import sys
 
 import pytest
-
 from conftest import CORPUS, REPO
 
 pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them

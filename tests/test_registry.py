@@ -6,8 +6,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.cli import main
-from shadowscan.fixtures.office import VbaModule, write_workbook
 
 CHART = 'Sub Refresh()\n    Set rs = cn.Execute("SELECT day, oee FROM v_oee")\n    ws.Range("A2").CopyFromRecordset rs\nEnd Sub\n'
 CHART_CHANGED = CHART.replace("v_oee", "v_oee_by_shift")
@@ -51,6 +51,7 @@ def cli(tmp_path):
     return Cli(tmp_path)
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_register_crawl_managed_then_cosmetic_and_logic_changes(tmp_path, cli):
     share = tmp_path / "share"
     book = workbook(share / "Production" / "oee.xlsm", CHART)
@@ -189,8 +190,8 @@ def test_review_overdue(tmp_path, cli):
 
 def test_access_database_identity_is_its_queries_and_tables_not_its_rows(tmp_path, cli):
     """An Access report database: new rows keep it registered and signed; a changed query does not."""
+    from fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
     from shadowscan.analyzers.access import pick_driver
-    from shadowscan.fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
 
     if pick_driver() is None:
         pytest.skip("no Access ODBC driver (Debian: apt-get install unixodbc odbc-mdbtools)")

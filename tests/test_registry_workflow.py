@@ -6,7 +6,6 @@ import json
 import os
 
 import pytest
-
 from test_registry import CHART, CHART_CHANGED, POSTING, Cli, governance, workbook
 
 
@@ -107,6 +106,7 @@ def test_read_only_that_writes_is_refused_with_the_evidence_or_accepted_with_a_r
 
 
 # 3. edit with history -------------------------------------------------------------------------
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_edit_keeps_every_change_in_the_history(tmp_path, cli):
     book = workbook(tmp_path / "oee.xlsm", CHART)
     cli.register(book, "--product-owner", "Anna Nowak", "--by", "Piotr Zieliński")
@@ -162,6 +162,7 @@ def test_import_of_a_version_1_export_and_history_in_the_file(tmp_path, cli):
 
 
 # 4. reviewers' decisions ------------------------------------------------------------------------
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_review_lasts_across_rescans_and_goes_stale_on_a_logic_change(tmp_path, cli):
     share = tmp_path / "share"
     book = workbook(share / "Quality" / "oee.xlsm", CHART)
@@ -235,6 +236,7 @@ def test_review_refusals(tmp_path, cli):
 
 
 # 5. listing -------------------------------------------------------------------------------------
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_registry_list_formats_and_filters(tmp_path, cli):
     share = tmp_path / "share"
     one = workbook(share / "oee.xlsm", CHART)

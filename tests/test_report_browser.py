@@ -107,8 +107,8 @@ def test_hostile_names_never_run_as_script(browser, tmp_path):
     assert page.wait_for(ROWS) == 5
     for n in range(5):  # every detail view, which shows names, sheets, modules, connections, evidence
         page.evaluate(f"location.hash = 'a/{n}'")
-        assert page.wait_for(f"!document.getElementById('detail').hidden && "
-                             f"document.getElementById('detail').textContent.length > 50")
+        assert page.wait_for("!document.getElementById('detail').hidden && "
+                             "document.getElementById('detail').textContent.length > 50")
     page.evaluate("document.getElementById('q').focus()")
     page.type("onerror")
     assert page.wait_for(f"{ROWS} > 0")

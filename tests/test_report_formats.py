@@ -12,10 +12,11 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.cli import main
-from shadowscan.fixtures.office import VbaModule, write_workbook
 
-LIMITS = 'Sub Check()\n    If x > usl Then ws.Cells(r, 4).Value = "FAIL"\n    cn.Execute "UPDATE Lots SET Disposition = \'REJECT\' WHERE Cpk < 1.33"\nEnd Sub\n'
+LIMITS = ('Sub Check()\n    If x > usl Then ws.Cells(r, 4).Value = "FAIL"\n'
+          '    cn.Execute "UPDATE Lots SET Disposition = \'REJECT\' WHERE Cpk < 1.33"\nEnd Sub\n')
 CHART = 'Sub Refresh()\n    Set rs = cn.Execute("SELECT day, oee FROM v_oee")\n    ws.Range("A2").CopyFromRecordset rs\nEnd Sub\n'
 POSTING = 'cn.execute("INSERT INTO FI_Postings (Account, Cost) VALUES (4711, ?)", cost)\n'
 

@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 from conftest import crawl_and_report
 
-from shadowscan.fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
-from shadowscan.fixtures.office import VbaModule, write_workbook
+from fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.reports.html import script_json
 
 FOLDER = "<img src=x onerror=window.__pwned=1>"
@@ -96,7 +96,8 @@ def test_the_crawl_carried_the_hostile_names(out):
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
     text = json.dumps(report, ensure_ascii=False)
     for needle in (FOLDER, "<script>window.__pwned=4</script>", '=HYPERLINK("evil","y")', "VBA/<script>",
-                   "</script><script>window.__pwned=6</script>", HYPERLINK, "<script>__pwned=8</script>", '=HYPERLINK("evil","t")',
+                   "</script><script>window.__pwned=6</script>", HYPERLINK, "<script>__pwned=8</script>",
+                   '=HYPERLINK("evil","t")',
                    'query "><img src=x onerror=__pwned=9>'):
         assert json.dumps(needle, ensure_ascii=False)[1:-1] in text, needle
     assert report["summary"]["shadow-it"] == 4

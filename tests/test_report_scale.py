@@ -87,7 +87,7 @@ def test_chart_labels_overlap_no_label_and_no_dot(cards):
         x, y, end = d["label"]
         width = 6.0 * len(str(d["card"]["rank"]))
         box = (x - width if end else x, y - 9.0, x if end else x + width, y)
-        assert 0 <= box[0] and box[2] <= 300 and 0 <= box[1] and box[3] <= 200
+        assert box[0] >= 0 and box[2] <= 300 and box[1] >= 0 and box[3] <= 200
         for other in dots:  # the label covers no dot, its own included
             dot = (other["x"] - other["r"], other["y"] - other["r"], other["x"] + other["r"], other["y"] + other["r"])
             assert not _boxes_overlap(box, dot), (d["card"]["rank"], other["card"]["rank"])

@@ -2,7 +2,8 @@
 import pytest
 
 from shadowscan.model import Impact
-from shadowscan.rules import all_rules, scan_names, scan_text
+from shadowscan.rules.engine import scan_names, scan_text
+from shadowscan.rules.patterns import all_rules
 
 
 def rules_in(text, language):

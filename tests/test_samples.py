@@ -7,6 +7,8 @@ from conftest import SAMPLES
 
 from shadowscan.cli import main
 
+pytestmark = pytest.mark.slow  # a whole crawl of the demo share, and its rebuild: `-m "not slow"` skips them
+
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))
 
 

@@ -1,5 +1,5 @@
 """Issue 16: Power BI, Power Apps, Grafana, Jupyter notebooks and Excel templates, each read
-in its real format, built by the project's writers (shadowscan/fixtures/sandboxes.py), and
+in its real format, built by the project's writers (fixtures/sandboxes.py), and
 classified with sandbox awareness: a sanctioned platform that only reads is "in sandbox"."""
 from __future__ import annotations
 
@@ -12,12 +12,21 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from fixtures.office import write_workbook
+from fixtures.sandboxes import (
+    AppSource,
+    Panel,
+    PbiTable,
+    grafana_dashboard,
+    write_grafana,
+    write_msapp,
+    write_notebook,
+    write_powerbi,
+    write_solution,
+)
 from shadowscan.analyzers import grafana, notebook, powerapps, powerbi
 from shadowscan.classify import SANDBOXES, classify, in_sandbox
 from shadowscan.crawl import kind_of
-from shadowscan.fixtures.office import write_workbook
-from shadowscan.fixtures.sandboxes import (AppSource, Panel, PbiTable, grafana_dashboard, write_grafana, write_msapp,
-                                           write_notebook, write_powerbi, write_solution)
 from shadowscan.model import Classification, Family, Impact, Kind, Limits, Status
 
 LIMITS = Limits()
@@ -81,7 +90,8 @@ def test_notebook_is_not_a_sandbox():
 # Grafana -----------------------------------------------------------------------------------------
 def test_grafana_read_only_dashboard_is_in_sandbox(tmp_path):
     path = tmp_path / "d.json"
-    write_grafana(path, grafana_dashboard("Scrap cost trend", [Panel("Scrap cost", ["SELECT day, SUM(cost) FROM v_scrap GROUP BY day"])]))
+    panel = Panel("Scrap cost", ["SELECT day, SUM(cost) FROM v_scrap GROUP BY day"])
+    write_grafana(path, grafana_dashboard("Scrap cost trend", [panel]))
     a = grafana.analyze(str(path), "json", LIMITS)
     verdict = classify(a)
     assert verdict.classification is Classification.CITIZEN_DEVELOPMENT
@@ -91,8 +101,8 @@ def test_grafana_read_only_dashboard_is_in_sandbox(tmp_path):
 
 def test_grafana_panel_query_that_writes_is_shadow_it(tmp_path):
     path = tmp_path / "d.json"
-    write_grafana(path, grafana_dashboard("Costs", [Panel("Post", ["INSERT INTO gl_postings (account, amount) SELECT '4711', SUM(cost) FROM scrap"])],
-                                          exported=False))
+    panel = Panel("Post", ["INSERT INTO gl_postings (account, amount) SELECT '4711', SUM(cost) FROM scrap"])
+    write_grafana(path, grafana_dashboard("Costs", [panel], exported=False))
     a = grafana.analyze(str(path), "json", LIMITS)
     verdict = classify(a)
     assert verdict.classification is Classification.SHADOW_IT and Impact.FINANCIAL in verdict.impacts
@@ -111,7 +121,7 @@ def test_grafana_form_panel_writing_elsewhere_is_not_in_sandbox(tmp_path):
 @pytest.mark.parametrize("text", ['{"name": "pkg", "version": "1.0"}', '[1, 2, 3]', '{"panels": "x"}', 'not json "panels"'])
 def test_other_json_is_not_an_artifact(tmp_path, text):
     (tmp_path / "x.json").write_text(text)
-    assert grafana.analyze(str(tmp_path / "x.json"), "json", LIMITS) is None
+    assert grafana.analyze(str(tmp_path / "x.json"), "json", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # Power BI ----------------------------------------------------------------------------------------
@@ -127,8 +137,8 @@ def test_pbit_reads_tables_measures_and_m(tmp_path):
 
 def test_pbix_queries_from_datamashup_and_web_post(tmp_path):
     path = tmp_path / "r.pbix"
-    write_powerbi(path, [PbiTable("Push", ["x"], 'let\n    R = Web.Contents("http://qms/api/results", [Content=Text.ToBinary("{}")])\nin\n    R')],
-                  template=False)
+    query = 'let\n    R = Web.Contents("http://qms/api/results", [Content=Text.ToBinary("{}")])\nin\n    R'
+    write_powerbi(path, [PbiTable("Push", ["x"], query)], template=False)
     a = powerbi.analyze(str(path), "pbix", LIMITS)
     assert a.facts["queries"][0]["name"] == "Push"
     assert "writes.web" in rules(a)
@@ -207,9 +217,9 @@ def test_a_zip_without_an_app_is_not_an_artifact(tmp_path):
 
     with zipfile.ZipFile(tmp_path / "logs.zip", "w") as z:
         z.writestr("a.log", "x")
-    assert powerapps.analyze(str(tmp_path / "logs.zip"), "zip", LIMITS) is None
+    assert powerapps.analyze(str(tmp_path / "logs.zip"), "zip", LIMITS).status is Status.NOT_AN_ARTIFACT
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
-    assert powerapps.analyze(str(tmp_path / "fake.zip"), "zip", LIMITS) is None
+    assert powerapps.analyze(str(tmp_path / "fake.zip"), "zip", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # Excel templates ----------------------------------------------------------------------------------
@@ -221,7 +231,7 @@ def test_xltx_with_a_connection_is_analysed_and_without_is_not(tmp_path):
     write_workbook(tmp_path / "p.xltx", sheets={"S": [["a"]]})
     a = excel.analyze(str(tmp_path / "t.xltx"), "xltx", LIMITS)
     assert a is not None and "reach.data-connection" in rules(a)
-    assert excel.analyze(str(tmp_path / "p.xltx"), "xltx", LIMITS) is None
+    assert excel.analyze(str(tmp_path / "p.xltx"), "xltx", LIMITS).status is Status.NOT_AN_ARTIFACT
 
 
 # real-world examples (public repositories; fetched snapshots, never copied into the project) ------
@@ -257,6 +267,7 @@ def _must_find(analysis, finds: str) -> list[str]:
 MIRRORS = Path(os.environ.get("SHADOWSCAN_MIRRORS", "/work/.mirror"))
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 @pytest.mark.parametrize("source", _sources(), ids=lambda s: s["path"].rsplit("/", 1)[-1])
 def test_real_world_example(source, tmp_path):
     git = MIRRORS / source["repo"].replace("/", "+") / "repo"
@@ -270,7 +281,7 @@ def test_real_world_example(source, tmp_path):
     fmt = source["path"].rsplit(".", 1)[-1].lower()
     analyzer = {"grafana": grafana, "powerapps": powerapps, "powerbi": powerbi, "notebook": notebook}[source["kind"]]
     a = analyzer.analyze(source["path"], fmt, LIMITS, data=data)
-    assert a is not None and a.status is Status.ANALYZED, a and a.reason
+    assert a.status is Status.ANALYZED, a.reason
     verdict = classify(a)
     sandboxed = verdict.reasons[0].startswith("In sandbox")
     assert sandboxed == source["what"].endswith("in sandbox"), verdict.reasons

@@ -7,9 +7,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
+from fixtures.office import VbaModule, write_workbook
 from shadowscan.analyzers.access import pick_driver
-from shadowscan.fixtures.jet4 import Column, LinkedTable, Query, QueryRow, Table, write_mdb
-from shadowscan.fixtures.office import VbaModule, write_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 SECRETS = ["Sommer2024!", "hunter2hunter2", "Tajne#Haslo9", "s3cr3t-t0ken-x9", "Pa55w0rd-Erp", "AKIAFAKEKEY12345"]
@@ -49,6 +51,7 @@ def output_texts(tmp_path: Path) -> list[str]:
     return texts
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_no_output_carries_a_planted_secret(tmp_path):
     share = tmp_path / "share"
     plant(share)
@@ -82,6 +85,7 @@ def test_no_output_carries_a_planted_secret(tmp_path):
             assert secret not in text
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_dummy_password_of_the_corpus_database_never_shows(tmp_path, corpus):
     """odbcLinkerTestV2007.accdb links an ODBC table with PWD=DummyPassword: no output shows it."""
     if pick_driver() is None:
@@ -178,6 +182,7 @@ def _unescaped(text: str) -> str:
     return html.unescape(text.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">"))
 
 
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
 def test_every_shape_of_secret_in_every_kind_stays_masked(tmp_path):
     share = tmp_path / "share"
     secrets = plant_every_shape(share)

@@ -7,6 +7,7 @@ real command line in a subprocess, as a user would type it.
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -22,10 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 import sambaserver
 from conftest import CORPUS, REPO, SAMPLES
 from sambaserver import PASSWORD, USER, Share
+
 from shadowscan import scan
 from shadowscan.model import Kind, Limits
 from shadowscan.pool import WorkerPool
@@ -262,7 +263,7 @@ def test_timeout_and_a_dying_worker_over_smb(samba, tmp_path, monkeypatch):
             if path.endswith("boom.py"):
                 os.kill(os.getpid(), signal.SIGKILL)
             return inner(path, fmt, limits, **kw)
-        return analyze
+        return dataclasses.replace(inner, analyze=analyze)
 
     monkeypatch.setattr(scan, "analyzer_for", analyzer_for)
     options = scan.CrawlOptions(jobs=1, limits=Limits(timeout=2.0), source=samba.options())

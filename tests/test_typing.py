@@ -8,6 +8,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # mypy over the package from a cold cache takes ~10 s: `-m "not slow"` skips it
 def test_mypy_finds_no_errors():
     pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e .[test]")
     run = subprocess.run([sys.executable, "-m", "mypy", "shadowscan"], cwd=REPO, capture_output=True, text=True)

@@ -1,6 +1,7 @@
 """Our keyword detectors give exactly what oletools' detect_suspicious/detect_autoexec give."""
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools import olevba
@@ -25,6 +26,7 @@ def test_demo_modules_match_oletools():
         same(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # every real file of a corpus folder: `-m "not slow"` skips it
 def test_corpus_modules_match_oletools(corpus):
     checked = 0
     for path in sorted((corpus / "excel").rglob("*.xls*")):

@@ -15,18 +15,24 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import datetime
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import AccessFacts, Analysis, Evidence, Finding, Kind, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_names, scan_text
 from ..rules.catalogue import rule
+from ..rules.engine import merge_findings, scan_names, scan_text, snippet
 from ..rules.records import judge_tables
-from ..rules.engine import snippet
+from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.ACCESS})
+NEEDS_FILE = True  # the ODBC driver opens a file: over SMB a private local copy
 
 LINUX_DRIVER = "MDBTools"
 WINDOWS_DRIVER = "Microsoft Access Driver (*.mdb, *.accdb)"
@@ -80,7 +86,7 @@ _ROW_COUNT = {2048: 0x08, 4096: 0x0C}
 _USAGE_MAP = {2048: 35, 4096: 55}
 
 
-def pages_beyond_end(path: str, info: dict[str, Any], tables: dict[int, str]) -> str:
+def pages_beyond_end(path: str, info: AccessFacts, tables: dict[int, str]) -> str:
     """Why the database is cut short, or "" when every page it uses is in the file.
 
     A file cut at a page boundary passes the size check of :func:`read_header` and the driver
@@ -228,7 +234,7 @@ def rc4(key: bytes, data: bytes) -> bytes:
     return bytes(out)
 
 
-def read_header(header: bytes, size: int) -> dict[str, Any] | str:
+def read_header(header: bytes, size: int) -> AccessFacts | str:
     """Format, encryption and password facts from the first pages, or why the file is not a database."""
     if len(header) < 0x80 or header[4:19] not in MAGIC:
         return "not an Access database (no 'Standard Jet DB' / 'Standard ACE DB' header)"
@@ -237,7 +243,7 @@ def read_header(header: bytes, size: int) -> dict[str, Any] | str:
     page = 2048 if version == 0 else 4096
     if size < 3 * page or size % page:
         return f"truncated {fmt} database: {size:,} bytes is not a whole number of {page}-byte pages (at least 3)"
-    info: dict[str, Any] = {"format": fmt, "page_size": page, "encrypted": False, "database_password": False}
+    info: AccessFacts = {"format": fmt, "page_size": page, "encrypted": False, "database_password": False}
     if version == 0:
         return info
     # The MSysObjects definition sits on page 2 (0x02 0x01 = table definition page); an encrypted
@@ -313,7 +319,7 @@ def _signed(value: Any) -> int:
 
 
 # analysis -----------------------------------------------------------------------------
-def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
+def _analyze(path: str, driver: str, info: AccessFacts) -> Analysis:
     import pyodbc
 
     db = _Db(driver, path)
@@ -330,7 +336,7 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
         return Analysis.failed(Status.CORRUPT, missing, **info)
     findings: list[Finding] = []
     logic: list[tuple[str, str]] = []
-    facts: dict[str, Any] = dict(info)
+    facts: AccessFacts = {**info}
     by_type: dict[int, list[dict[str, Any]]] = {}
     for obj in objects:
         by_type.setdefault(_signed(obj["Type"]), []).append(obj)
@@ -362,11 +368,10 @@ def _analyze(path: str, driver: str, info: dict[str, Any]) -> Analysis:
                     fingerprint=combine(logic))
 
 
-def partial_reason(facts: dict[str, Any]) -> str:
+def partial_reason(facts: AccessFacts) -> str:
     """What a database analysis could not read (tables, saved queries), in one sentence; "" when nothing."""
     parts = []
-    for key, noun in (("tables", "tables"), ("queries", "saved queries")):
-        items = facts.get(key) or []
+    for noun, items in (("tables", facts.get("tables") or []), ("saved queries", facts.get("queries") or [])):
         failed = [item for item in items if item.get("error")]
         if failed:
             first = failed[0]
@@ -416,8 +421,6 @@ def _queries(db: _Db, objects: Sequence[dict[str, Any]], findings: list[Finding]
              logic: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """Saved queries rebuilt from MSysQueries; action queries are writes."""
     import pyodbc
-
-    from .access_queries import WRITES, group_rows, pass_through_connection, rebuild
 
     if not objects:
         return []

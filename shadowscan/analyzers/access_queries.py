@@ -13,8 +13,9 @@ DDL / pass-through text), 2 parameter, 3 select flags, 4 remote database, 5 tabl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 START, TYPE, PARAMETER, FLAG, REMOTE_DB, TABLE, COLUMN, JOIN, WHERE, GROUP_BY, HAVING, ORDER_BY = range(12)
 

@@ -16,19 +16,25 @@ import logging
 import re
 import warnings
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, ExcelFacts, Finding, Kind, Limits, ModuleFacts, OwnerHints, Status
 from ..readfile import TooLarge, read_bytes
 from ..redact import redact
-from ..rules import merge_findings, scan_text
-from ..rules.engine import snippet
-from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
-from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from ..rules.catalogue import rule
+from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
+from ..rules.engine import merge_findings, scan_text, snippet
+from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.EXCEL})
+NEEDS_FILE = False  # workbooks are read from their bytes in memory
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -73,19 +79,44 @@ def is_macro_package(names: list[str]) -> bool:
 
 
 def ole_damage(data: bytes) -> str | None:
-    """Why an OLE2 container is structurally broken (truncated, bad FAT), or None.
+    """Why an OLE2 container is structurally broken (truncated, bad FAT), or None."""
+    return _read_ole(data).damage
 
-    oletools reads damaged containers "relaxed" and reports no macros; olefile in strict
-    mode, reading every stream, notices sectors that point past the end of the file."""
+
+@dataclass(frozen=True)
+class _OleRead:
+    """One strict parse of an OLE2 container: why it is damaged, or else its BIFF workbook
+    stream and owner hints, read from the same parse (see :func:`_read_ole`)."""
+
+    damage: str | None
+    stream: tuple[str, bytes] | None = None
+    owner_hints: OwnerHints = field(default_factory=lambda: OwnerHints())
+
+
+def _read_ole(data: bytes) -> _OleRead:
+    """oletools reads damaged containers "relaxed" and reports no macros; olefile in strict
+    mode, reading every stream, notices sectors that point past the end of the file. A
+    container that passes is parsed exactly as a relaxed reader would parse it (strict mode
+    only raises where relaxed mode would log and go on), so the workbook stream and the owner
+    hints come from this parse too; where the strict reader refuses one of them, the relaxed
+    reader is asked, as before."""
     import olefile
 
     try:
         with olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT) as ole:
             for stream in ole.listdir(streams=True, storages=False):
                 ole.openstream(stream).read()
+            try:
+                workbook = _stream_of(ole)
+            except Exception:  # olefile raises many types on damaged containers
+                workbook = _workbook_stream(data)
+            try:
+                hints = _hints_of(ole)
+            except Exception:
+                hints = _ole_owner_hints(data)
+            return _OleRead(None, workbook, hints)
     except Exception as exc:  # olefile raises OleFileError, OSError, struct.error, IndexError...
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return _OleRead(f"{type(exc).__name__}: {exc}")
 
 
 def _decrypt(data: bytes) -> bytes | None:
@@ -111,7 +142,7 @@ def _is_encrypted(data: bytes) -> bool:
         return False
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     if data is None:
         try:
             data = read_bytes(path, limits.max_file_size)
@@ -120,12 +151,13 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     if not data:
         return Analysis.failed(Status.CORRUPT, "empty file (0 bytes): not a workbook")
     findings: list[Finding] = []
-    facts: dict[str, Any] = {}
+    facts: ExcelFacts = {}
+    ole: _OleRead | None = None
     if data.startswith(OLE_MAGIC):
         facts["container"] = "ole"
-        damage = ole_damage(data)
-        if damage:
-            return Analysis.failed(Status.CORRUPT, f"damaged or truncated OLE2 file: {damage}", container="ole")
+        ole = _read_ole(data)
+        if ole.damage:
+            return Analysis.failed(Status.CORRUPT, f"damaged or truncated OLE2 file: {ole.damage}", container="ole")
         if _is_encrypted(data):
             plain = _decrypt(data)
             if plain is None:
@@ -137,6 +169,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             findings.append(rule("structure.default-encryption").finding(
                 [Evidence("EncryptionInfo", None, "decrypted with Excel's default password")]))
             data = plain
+            ole = None  # the decrypted workbook is another container
             if data.startswith(ZIP_MAGIC):
                 facts["container"] = "zip"
     elif data.startswith(ZIP_MAGIC):
@@ -155,7 +188,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
         names = archive.namelist()
         if fmt in ("xlsx", "xltx") and not is_macro_package(names):
-            return None
+            return Analysis.not_an_artifact("a workbook without macros, macro sheets, connections or external links")
 
     logic: list[tuple[str, str]] = []  # (location, normalised logic) for the fingerprint
     parser = None
@@ -178,13 +211,14 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
-        stream = _workbook_stream(data)  # read once: macro-sheet check and formulas both need it
+        # read once: macro-sheet check and formulas both need it (from the damage check's parse)
+        stream = ole.stream if ole is not None else _workbook_stream(data)
         try:  # the same parser: its VBA is extracted, now its macro sheets (one parse per .xls)
             findings.extend(_ole_xlm(parser, stream, facts, logic))
         finally:
             parser.close()
         findings.extend(_biff_formulas(stream, facts))
-        facts["owner_hints"] = _ole_owner_hints(data)
+        facts["owner_hints"] = ole.owner_hints if ole is not None else _ole_owner_hints(data)
     if not modules and not facts.get("xlm_cells") and not facts.get("connections") \
             and not facts.get("external_links"):
         facts["note"] = "no macros, connections or external links found"
@@ -207,7 +241,7 @@ def _parser(path: str, data: bytes) -> Any:
         raise _Corrupt(f"damaged file: oletools failed with {type(exc).__name__}: {exc}") from exc
 
 
-def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def _vba(parser: Any, logic: list[tuple[str, str]]) -> tuple[list[Finding], list[ModuleFacts]]:
     """VBA modules through the parser (not closed here: an .xls asks it for XLM next)."""
     try:
         if not parser.detect_vba_macros():
@@ -234,10 +268,14 @@ def _workbook_stream(data: bytes) -> tuple[str, bytes] | None:
 
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            name = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
-            return (name, ole.openstream(name).read()) if name else None
+            return _stream_of(ole)
     except Exception:  # olefile raises many types on damaged containers
         return None
+
+
+def _stream_of(ole: Any) -> tuple[str, bytes] | None:
+    name = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+    return (name, ole.openstream(name).read()) if name else None
 
 
 def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
@@ -260,7 +298,7 @@ def _has_macro_sheet(stream: tuple[str, bytes] | None) -> bool:
     return True
 
 
-def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any],
+def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: ExcelFacts,
              logic: list[tuple[str, str]]) -> list[Finding]:
     """Excel 4.0 macro sheets in BIFF (.xls) through oletools' BIFF plugin, asked of the parser
     that extracted the VBA (after it: asked before, the XLM would be listed as a VBA module)."""
@@ -281,7 +319,7 @@ def _ole_xlm(parser: Any, stream: tuple[str, bytes] | None, facts: dict[str, Any
     return found
 
 
-def _biff_formulas(stream: tuple[str, bytes] | None, facts: dict[str, Any]) -> list[Finding]:
+def _biff_formulas(stream: tuple[str, bytes] | None, facts: ExcelFacts) -> list[Finding]:
     """Cell formulas of a binary (BIFF8) workbook, decoded by oletools' BIFF plugin (the
     oledump plugin olevba itself uses for XLM), judged like OOXML formulas. BIFF keeps
     column headers in the shared string table, which the plugin does not list, so only
@@ -324,7 +362,7 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     return ElementTree.fromstring(archive.read(name))
 
 
-def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/macrosheets/*.xml``: formulas of Excel 4.0 macro sheets (oletools' blind spot)."""
     found: list[Finding] = []
@@ -347,7 +385,7 @@ def _ooxml_macrosheets(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
+def _ooxml_connections(archive: zipfile.ZipFile, facts: ExcelFacts,
                        logic: list[tuple[str, str]]) -> list[Finding]:
     """``xl/connections.xml``: external data connections (ODBC/OLEDB) and their commands."""
     if "xl/connections.xml" not in archive.namelist():
@@ -370,7 +408,7 @@ def _ooxml_connections(archive: zipfile.ZipFile, facts: dict[str, Any],
     return found
 
 
-def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) -> list[Finding]:
+def _ooxml_structure(archive: zipfile.ZipFile, facts: ExcelFacts, fmt: str) -> list[Finding]:
     """Sheets, defined names, external links, document properties and formulas via openpyxl."""
     if fmt == "xlsb":
         facts["structure"] = "xlsb: binary parts, sheet structure not read"
@@ -389,10 +427,8 @@ def _ooxml_structure(archive: zipfile.ZipFile, facts: dict[str, Any], fmt: str) 
         return found
     try:
         props = wb.properties
-        facts["owner_hints"] = {k: v for k, v in (
-            ("author", props.creator), ("last_modified_by", props.lastModifiedBy),
-            ("title", props.title),
-            ("modified", props.modified.isoformat() if props.modified else None)) if v}
+        facts["owner_hints"] = _hints(author=props.creator, last_modified_by=props.lastModifiedBy, title=props.title,
+                                      modified=props.modified.isoformat() if props.modified else None)
         facts["sheets"] = list(wb.sheetnames)
         facts["defined_names"] = sorted(wb.defined_names.keys())[:200]
         links = []
@@ -458,8 +494,8 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
     ``iter_rows`` makes up for every gap of the declared range. Only row 1 (headers) and
     cells that can hold a string are decoded; a number or a style-only cell costs one
     look at its element."""
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
     from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
     if not hasattr(ws, "_get_source"):  # not a read-only sheet: openpyxl's own iteration
         for number, cells in enumerate(ws.iter_rows(), 1):
@@ -469,10 +505,10 @@ def _sheet_cells(wb: Any, ws: Any) -> Iterator[tuple[int, int, int, Any]]:
                     yield number, cell.row, cell.column, value
         return
 
-    class _Parser(WorkSheetParser):
+    class _Parser(WorkSheetParser):  # type: ignore[misc]  # openpyxl ships no type information
         def parse_cell(self, element: Any) -> dict[str, Any]:
             if self.row_counter == 1 or element.get("t") in _STRING_TYPES or element.find(FORMULA_TAG) is not None:
-                return super().parse_cell(element)
+                return cast(dict[str, Any], super().parse_cell(element))
             coordinate = element.get("r")  # the rest of parse_cell's bookkeeping, value left out
             if coordinate:
                 row, column = coordinate_to_tuple(coordinate)
@@ -525,19 +561,28 @@ def cell_logic(header: str, formula: str, location: str, limit_column: bool) -> 
     return [rule(rule_id).finding([Evidence(location, None, shown)]) for rule_id in found]
 
 
-def _ole_owner_hints(data: bytes) -> dict[str, str]:
+def _ole_owner_hints(data: bytes) -> OwnerHints:
     import olefile
 
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            meta = ole.get_metadata()
+            return _hints_of(ole)
     except Exception:
         return {}
-    hints = {}
-    for key, attr in (("author", "author"), ("last_modified_by", "last_saved_by"), ("title", "title")):
+
+
+def _hints_of(ole: Any) -> OwnerHints:
+    meta = ole.get_metadata()
+
+    def text(attr: str) -> str | None:
         value = getattr(meta, attr, None)
         if isinstance(value, bytes):
             value = value.decode("cp1252", errors="replace")
-        if value:
-            hints[key] = str(value)
-    return hints
+        return str(value) if value else None
+
+    return _hints(author=text("author"), last_modified_by=text("last_saved_by"), title=text("title"))
+
+
+def _hints(**names: str | None) -> OwnerHints:
+    """The owner hints that were found, in the order given."""
+    return cast(OwnerHints, {key: value for key, value in names.items() if value})

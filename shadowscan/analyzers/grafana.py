@@ -24,16 +24,21 @@ development in its sandbox; one whose panels write financial or quality data is 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, GrafanaFacts, Kind, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import Rule, snippet
+from ..rules.engine import merge_findings, scan_text, snippet
+from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, walk_json
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.GRAFANA})
+NEEDS_FILE = False
 
 _MARKERS = (b'"panels"', b'"rows"', b'"elements"')
 _MARKERS_16 = tuple(m.decode().encode("utf-16-le") for m in _MARKERS)
@@ -44,20 +49,20 @@ _SQL = re.compile(r"^\s*(?:select|with|insert|update|delete|merge|exec|call)\b",
 MAX_QUERIES = 2000
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     try:
         data = file_bytes(path, data, limits)
         head = data[:1 << 20]
         if not any(m in data for m in _MARKERS + _MARKERS_16):
-            return None  # no key of a dashboard anywhere: some other JSON file
+            return Analysis.not_an_artifact("JSON without any key of a dashboard")
         if not head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00").startswith((b"{", b"{\x00")):
-            return None
+            return Analysis.not_an_artifact("JSON that is no object")
         document = load_json(data, "JSON document")
     except Refused as refused:
         return refused.analysis
     dashboard = _dashboard(document)
     if dashboard is None:
-        return None
+        return Analysis.not_an_artifact("JSON that is no Grafana dashboard")
     return _analyze(dashboard)
 
 
@@ -71,7 +76,7 @@ def _dashboard(document: Any) -> dict[str, Any] | None:
         return {**spec, "panels": list(spec["elements"].values()), "title": spec.get("title")}
     has_panels = isinstance(document.get("panels"), list) or isinstance(document.get("rows"), list)
     if has_panels and any(k in document for k in ("schemaVersion", "uid", "title")):
-        return document
+        return cast(dict[str, Any], document)
     return None
 
 
@@ -150,7 +155,7 @@ def _analyze(dashboard: dict[str, Any]) -> Analysis:
         findings.append(rule("reach.platform-source").finding(
             Evidence(where, None, snippet(f"data source {name}")) for name, where in list(sources.items())[:20]))
     findings.extend(scan_text("\n".join(t for t in titles if t), "text", "panel titles"))
-    facts: dict[str, Any] = {
+    facts: GrafanaFacts = {
         "platform": "grafana", "title": str(dashboard.get("title") or ""), "uid": str(dashboard.get("uid") or ""),
         "schema_version": dashboard.get("schemaVersion"), "panels": len(panels),
         "data_sources": sorted(sources), "queries": queries[:200], "writing_panels": writes,

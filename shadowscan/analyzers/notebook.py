@@ -18,10 +18,15 @@ import re
 from typing import Any
 
 from ..fingerprint import combine, normalise_code, python_logic
-from ..model import Analysis, Evidence, Finding, Limits, Status
-from ..rules import merge_findings, scan_text
+from ..model import Analysis, Evidence, Finding, Kind, Limits, NotebookFacts, Status
+from ..rules.engine import merge_findings, scan_text
 from . import scripts
 from .packages import MAX_JSON, Refused, decode_json_text, file_bytes
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.NOTEBOOK})
+NEEDS_FILE = False
 
 KERNEL_LANGUAGES = {"python": "python", "python3": "python", "r": "r", "powershell": "powershell",
                     "sql": "sql", "vbscript": "vbscript"}
@@ -45,7 +50,7 @@ def _analyze(path: str, data: bytes) -> Analysis:
     if len(text) > MAX_JSON:
         return Analysis.failed(Status.TOO_LARGE, f"notebook of {len(text):,} characters (cap {MAX_JSON:,}): not parsed")
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
     except RecursionError:
         return Analysis.failed(Status.CORRUPT, "malformed notebook: JSON nested too deeply to parse")
     except Exception as exc:  # nbformat raises NotJSONError, NBFormatError, KeyError, ValidationError...
@@ -82,7 +87,7 @@ def _analyze(path: str, data: bytes) -> Analysis:
             lines.append(line)
             where.append((number, offset))
     program = "\n".join(lines)
-    facts: dict[str, Any] = {"language": language, "kernel": str(kernel.get("name") or declared),
+    facts: NotebookFacts = {"language": language, "kernel": str(kernel.get("name") or declared),
                              "nbformat": f"{nb.get('nbformat', '?')}.{nb.get('nbformat_minor', '?')}",
                              "code_cells": code_cells, "markdown_cells": markdown, "lines": len(lines)}
     findings: list[Finding] = []

@@ -38,16 +38,20 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, ModuleFacts, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.records import judge_tables
 from ..rules.vocab import LIMIT_NAME, split_identifiers
 from .excel import MAX_FORMULA_CELLS, cell_logic
 from .packages import Refused, file_bytes, member, open_zip
 from .vba import analyze_vba_modules, logic_parts
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.OPENDOCUMENT})
+NEEDS_FILE = False
 
 MIMETYPES = {"application/vnd.oasis.opendocument.spreadsheet": "spreadsheet",
              "application/vnd.oasis.opendocument.spreadsheet-template": "template",
@@ -86,14 +90,14 @@ _HSQL_INSERT = re.compile(r'^INSERT INTO (?:PUBLIC\.)?"?([^"(\s]+)"? VALUES\(')
 _EXTERNAL = re.compile(r"\['?(?:file|https?|smb|ftp):|\bWEBSERVICE\s*\(|\bDDE\s*\(|\\\\", re.IGNORECASE)
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     try:
         return _analyze(path, fmt, file_bytes(path, data, limits), limits)
     except Refused as refused:
         return refused.analysis
 
 
-def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | None:
+def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis:
     if not data:
         return Analysis.failed(Status.CORRUPT, f"empty file (0 bytes): not an OpenDocument .{fmt} file")
     archive = open_zip(data, limits, f"OpenDocument .{fmt} file")
@@ -135,7 +139,7 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis | Non
     if facts["format"] != "database" and not (
             modules or facts.get("scripts") or facts.get("events") or facts.get("connections")
             or facts.get("external_links") or facts.get("protected_libraries")):
-        return None  # a spreadsheet without macros or outside data, as an .xlsx without them
+        return Analysis.not_an_artifact("a spreadsheet without macros, events, connections or outside data")
     reason = "partial analysis: not read: " + "; ".join(unread) if unread else ""
     return Analysis(Status.ANALYZED, reason, tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
 
@@ -412,7 +416,7 @@ def _macro(href: str) -> tuple[str, str, str]:
     return href[:200], "", ""
 
 
-def _mark_autoexec(module_facts: list[dict[str, Any]], events: list[dict[str, str]]) -> None:
+def _mark_autoexec(module_facts: list[ModuleFacts], events: list[dict[str, str]]) -> None:
     """A module whose procedure a document open/close event runs says so (``autoexec``)."""
     for binding in events:
         if binding.get("scope") != "document" or binding.get("part") != "content.xml" \

@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import re
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, PowerAppsFacts, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
 from ..rules.correlate import correlate
-from ..rules.engine import Rule, snippet
+from ..rules.engine import merge_findings, scan_text, snippet
+from ..rules.rule import Rule
 from .packages import Refused, file_bytes, load_json, member, open_zip, walk_json
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.POWERAPPS})
+NEEDS_FILE = False
 
 _NAME = r"(?:'(?:[^']|'')+'|\[@?[^\]]+\]|[A-Za-z_][\w.]*)"
 _WRITE = re.compile(r"\b(Patch|Collect|ClearCollect|Remove|RemoveIf|Update|UpdateIf|SubmitForm)\s*\(\s*(" + _NAME + r")")
@@ -44,13 +49,13 @@ LOCAL_TYPES = ("OptionSetInfo", "ViewInfo", "CollectionDataSourceInfo", "StaticD
 MAX_APPS = 50
 
 
-def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis | None:
+def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     try:
         data = file_bytes(path, data, limits)
         if not data:
             return Analysis.failed(Status.CORRUPT, f"empty file (0 bytes): not a .{fmt} package")
         if fmt == "zip" and not data.startswith(b"PK"):
-            return None  # some other file named .zip
+            return Analysis.not_an_artifact("a file named .zip that is no zip package")
         archive = open_zip(data, limits, "Power Apps package" if fmt == "msapp" else "zip package")
         if fmt == "msapp":
             apps = [("", archive)]
@@ -58,10 +63,10 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             inner = sorted(n for n in archive.namelist() if n.lower().endswith(".msapp")
                            and (n.startswith("CanvasApps/") or n.startswith("Microsoft.PowerApps/")))
             if not inner:
-                return None  # a zip that holds no canvas app
+                return Analysis.not_an_artifact("a zip package that holds no canvas app")
             apps = [(n, open_zip(member(archive, n), limits, f"app {n}")) for n in inner[:MAX_APPS]]
         findings: list[Finding] = []
-        facts: dict[str, Any] = {"platform": "powerapps", "apps": [], "data_sources": [], "flows": [],
+        facts: PowerAppsFacts = {"platform": "powerapps", "apps": [], "data_sources": [], "flows": [],
                                  "writes": [], "formulas": 0}
         if fmt == "zip":
             facts["package"] = "solution" if "solution.xml" in archive.namelist() else "package"
@@ -153,7 +158,7 @@ def _controls(archive: zipfile.ZipFile) -> Iterator[tuple[str, str, str, str]]:
                     yield screen, str(node["Name"]), str(item.get("Property") or "?"), item["InvariantScript"]
 
 
-def _app(archive: zipfile.ZipFile, app_name: str, facts: dict[str, Any],
+def _app(archive: zipfile.ZipFile, app_name: str, facts: PowerAppsFacts,
          logic: list[tuple[str, str]]) -> list[Finding]:
     prefix = f"{app_name}: " if app_name else ""
     raw = _part(archive, "References\\DataSources.json")

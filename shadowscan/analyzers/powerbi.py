@@ -27,12 +27,16 @@ import struct
 from typing import Any
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Limits, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, Status
 from ..redact import redact
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from .packages import Refused, file_bytes, load_json, member, open_zip
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.POWERBI})
+NEEDS_FILE = False
 
 _SOURCE = re.compile(r"\b((?:Sql|Odbc|OleDb|Oracle|MySQL|PostgreSQL|Sybase|DB2|Teradata|SapHana|SapBusinessWarehouse|"
                      r"AnalysisServices|Access|Excel|Csv|Json|Xml|Folder|SharePoint|OData|Web|File|Salesforce|"

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
 
 from ..fingerprint import combine, normalise_code, python_logic
-from ..model import Analysis, Finding, Limits, Status
+from ..model import Analysis, Finding, Kind, Limits, ScriptFacts, Status
 from ..readfile import TooLarge, read_bytes
-from ..rules import merge_findings, scan_text
+from ..rules.engine import merge_findings, scan_text
 from ..textio import decode
+
+# the analyzer interface (analyzers/__init__.py): the kinds this module analyses, and whether
+# it needs the file on disk rather than its bytes
+KINDS = frozenset({Kind.SCRIPT})
+NEEDS_FILE = False
 
 LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
@@ -44,7 +48,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
         except TooLarge as exc:
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
-    facts: dict[str, Any] = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
+    facts: ScriptFacts = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
     sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
@@ -65,7 +69,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
                     fingerprint=combine([("script", logic)]))
 
 
-def _python(text: str, path: str, facts: dict[str, Any]) -> list[Finding]:
+def _python(text: str, path: str, facts: ScriptFacts) -> list[Finding]:
     """Imports, defined functions and SQL string literals from the AST."""
     try:
         tree = ast.parse(text, filename=path)

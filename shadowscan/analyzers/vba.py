@@ -8,16 +8,16 @@ points at ``VBA/<module>`` and the line an engineer sees in the VBA editor.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from oletools import olevba
 
 from ..fingerprint import normalise_code
-from ..model import Evidence, Finding
+from ..model import Evidence, Finding, ModuleFacts
 from ..redact import redact_property_values
-from ..rules import merge_findings, scan_text
 from ..rules.catalogue import rule
-from ..rules.engine import snippet
+from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.literals import required_literals
 
 _ATTRIBUTE = re.compile(r"^\s*Attribute\s+VB_", re.IGNORECASE)
@@ -103,7 +103,7 @@ def logic_parts(modules: Sequence[tuple[str, str]], language: str = "vba") -> li
 
 
 def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba"
-                        ) -> tuple[list[Finding], list[dict[str, Any]]]:
+                        ) -> tuple[list[Finding], list[ModuleFacts]]:
     """Scan (location, code) pairs; returns merged findings and one fact dict per module.
 
     ``language`` "basic" reads LibreOffice Basic modules the same way, except that a procedure's
@@ -111,7 +111,7 @@ def analyze_vba_modules(modules: Sequence[tuple[str, str]], language: str = "vba
     analyzer reads them), so oletools' autoexec names are looked for only in a module in VBA
     compatibility mode (``Option VBASupport 1``), where LibreOffice runs them as Office does."""
     findings: list[Finding] = []
-    facts: list[dict[str, Any]] = []
+    facts: list[ModuleFacts] = []
     for location, raw in modules:
         code = redact_property_values(normalise(raw))  # a password set as a property value, across lines
         lines = code.split("\n") if code else []

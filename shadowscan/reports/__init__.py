@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import importlib
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Mapping, Union
+from typing import IO, Any, cast
 
-Output = Union[str, bytes, Mapping[str, str]]
+from ..store import Store
+
+Output = str | bytes | Mapping[str, str]
+
+
+class NoCrawl(LookupError):
+    """The inventory holds no crawl (or not the one asked for)."""
+
+
+def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
+    """The report dict (:func:`.data.build`), its module loaded when a report is made: a crawl
+    without ``--report`` does not pay for importing it."""
+    builder = importlib.import_module(".data", __name__).build
+    return cast(Callable[[Store, "int | None", Sequence[str]], "dict[str, Any]"], builder)(store, crawl_id, scope)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
 
+from .. import owners
 from ..textio import visible
 
 BOM = "\ufeff"  # Excel reads a CSV without it as the local code page: "EndprÃ¼fung" instead of "Endprüfung"
@@ -33,8 +35,7 @@ def owner_of(a: dict[str, Any]) -> str:
     """The registered owner, else the document's last editor or author."""
     if a.get("owner"):
         return str(a["owner"])
-    hints = a["facts"].get("owner_hints") or {}
-    return str(hints.get("last_modified_by") or hints.get("author") or "")
+    return owners.document_person(owners.hints_of(a["facts"])) or ""
 
 
 def artifact_row(a: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +53,8 @@ def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for a in report["artifacts"]:
         for f in a["findings"]:
             first = f["evidence"][0] if f["evidence"] else {}
-            yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"], "risk_score": a["risk_score"],
+            yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"],
+                   "risk_score": a["risk_score"],
                    "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
                    "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
                    "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}

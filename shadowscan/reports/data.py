@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
+from .. import coverage, owners
 from ..classify import in_sandbox
-from ..rules import catalogue
-from ..registry import NOT_BUSINESS, Registry
-from .. import coverage
 from ..coverage import plural
+from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
+from ..rules import catalogue
 from ..store import Store, pid_alive
-from . import estate, families, plan
+from . import NoCrawl, estate, families, plan
 from .exposure import merge as merge_exposure
 
 SCHEMA = "shadowscan/report-v1"
@@ -35,14 +36,9 @@ TOP_LEVEL = "(top level)"
 TREND_POINTS = 24  # crawls in the trend chart
 
 
-class NoCrawl(LookupError):
-    """The inventory holds no crawl (or not the one asked for)."""
-
-
 def _document_author(a: dict[str, Any]) -> bool:
     """The document names a person to ask (the file system's owner account does not count)."""
-    hints = a["facts"].get("owner_hints") or {}
-    return bool(hints.get("author") or hints.get("last_modified_by"))
+    return owners.document_person(owners.hints_of(a["facts"])) is not None
 
 
 # What the report keeps of every artifact while it is built (summaries, tool families, changes, gaps); the

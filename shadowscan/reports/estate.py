@@ -8,8 +8,9 @@ under a path. Pure functions of the crawls' ids and roots; no store, no I/O.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..roots import contains
 

@@ -12,7 +12,7 @@ Pure functions of text; no store, no I/O.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..rules.vocab import lexicon
 

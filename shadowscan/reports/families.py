@@ -14,6 +14,8 @@ import hashlib
 from collections import Counter
 from typing import Any
 
+from .. import owners
+
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
 
@@ -38,24 +40,12 @@ def _representative(copies: list[dict[str, Any]]) -> dict[str, Any]:
                                       -(a.get("mtime") or 0), a.get("name") or a["relpath"]))
 
 
-# accounts that own files without being anybody to ask (service and system accounts)
-SYSTEM_ACCOUNTS = frozenset({"root", "nobody", "daemon", "administrator", "administrators", "system",
-                             "nt authority\\system", "builtin\\administrators", "trustedinstaller"})
-
-
 def ask(a: dict[str, Any]) -> dict[str, str]:
     """Who to ask about an artifact: the registered owner, else the last editor, else the author,
     else the account that owns the file (unless a system account), else the department."""
-    hints = a["facts"].get("owner_hints") or {}
-    owner = hints.get("file_owner")
-    if owner and str(owner).strip().lower() in SYSTEM_ACCOUNTS:
-        owner = None
-    for role, value in (("registered owner", a.get("owner") if a.get("registered") else None),
-                        ("last edited by", hints.get("last_modified_by")), ("author", hints.get("author")),
-                        ("file owner", owner)):
-        if value:
-            return {"role": role, "name": str(value)}
-    return {"role": "department", "name": a["department"]}
+    role, name = owners.who_to_ask(owners.hints_of(a["facts"]), a.get("owner") if a.get("registered") else None,
+                                   a["department"])
+    return {"role": role, "name": name}
 
 
 def group(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -66,7 +56,7 @@ def group(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         a["tool_id"] = tool_id(key)
         by_key.setdefault(key, []).append(a)
     tools = []
-    for key, copies in by_key.items():
+    for copies in by_key.values():
         rep = _representative(copies)
         names = Counter(a["relpath"].rsplit("/", 1)[-1] for a in copies)
         latest = max(copies, key=lambda a: (a.get("mtime") or 0, a["path"]))

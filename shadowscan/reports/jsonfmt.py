@@ -8,7 +8,8 @@ encoder and holds the whole text).
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 
 from ..textio import json_visible
 

@@ -12,10 +12,13 @@ Pure functions of the report's artifact dicts (see :mod:`.data`); no store, no I
 """
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
+from .. import owners
 from ..model import Family, Impact
 from ..rules import catalogue
 from . import exposure
@@ -144,10 +147,8 @@ def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
 def _recency(a: dict[str, Any], now: datetime) -> tuple[float, int | None]:
     stamps = [a.get("mtime") or 0.0]
     for key in ("last_changed",):
-        try:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
             stamps.append(datetime.fromisoformat(a["facts"][key]).replace(tzinfo=timezone.utc).timestamp())
-        except (KeyError, TypeError, ValueError):
-            pass
     last = max(stamps)
     if not last:
         return OLD, None
@@ -168,8 +169,8 @@ def article(word: str) -> str:
 
 
 def next_step(a: dict[str, Any], target_class: str) -> str:
-    hints = a["facts"].get("owner_hints") or {}
-    who = hints.get("last_modified_by") or hints.get("author")
+    hints = owners.hints_of(a["facts"])
+    who = owners.document_person(hints)
     if not a["registered"]:
         first = (f"Confirm the business owner (the file was last edited by {who})" if who
                  else f"Find the business owner (no document author recorded; the file belongs to account "
@@ -263,7 +264,8 @@ def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
             continue
         rep = by_path[t["representative"]]
         c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
-        c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"], "copies_differ": t["copies_differ"],
+        c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"],
+                  "copies_differ": t["copies_differ"],
                   "departments": t["departments"], "last_changed": t["last_changed"], "ask": t["ask"],
                   "locations": [loc["name"] for loc in t["locations"][:LOCATIONS]]})
         cards.append(c)

@@ -16,9 +16,10 @@ the file format cannot hold.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from itertools import chain, islice
-from typing import IO, Any, Iterable, Iterator, Sequence
+from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
@@ -173,8 +174,8 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-INVENTORY = ("risk_score", "classification", "impacts", "relpath", "tool_id", "copies_of_tool", "department", "kind", "format", "size",
-             "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
+INVENTORY = ("risk_score", "classification", "impacts", "relpath", "tool_id", "copies_of_tool", "department", "kind", "format",
+             "size", "modified", "status", "status_reason", "action", "headline", "owner", "registered", "signoff", "gaps",
              "change", "findings", "rules", "structure", "coverage", "sha256", "path")
 BACKLOG = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason", "effort", "estimate",
            "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "exposure", "reaches",
@@ -188,14 +189,16 @@ def _inventory(a: dict[str, Any], change: dict[str, str], copies: dict[str, int]
     return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
             copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
-            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]), a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
+            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]),
+            a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
             ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
             a["path"]]
 
 
 def _backlog(c: dict[str, Any]) -> list[Any]:
     owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
-    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"], c["target_reason"],
+    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"],
+            c["target_reason"],
             c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
             c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),

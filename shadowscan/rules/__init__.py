@@ -7,12 +7,8 @@ units (logical lines; statements for SQL), runs every rule on every unit and add
 *correlations* a keyword cannot decide alone: a unit that writes or computes something
 named like costs or test limits is evidence that the artifact generates financial data
 or controls quality decisions (see :mod:`shadowscan.rules.correlate`).
+
+Import what you use from its module (``rules.engine``, ``rules.patterns``, ``rules.catalogue``):
+this package imports nothing itself, so reading the catalogue (the classifier, the reports, a
+re-crawl that analyses nothing) does not compile the rule patterns and vocabularies.
 """
-from __future__ import annotations
-
-from ..model import Finding
-from .engine import merge_findings, scan_names, scan_text
-from .patterns import all_rules
-from .rule import Rule
-
-__all__ = ["Rule", "scan_text", "scan_names", "merge_findings", "Finding", "all_rules"]

@@ -5,7 +5,7 @@ import re
 
 from .rule import UNO, VB_DIALECTS, Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 # Office's open events run by their names; LibreOffice Basic runs a macro on open only when the
 # document binds it to an event (content.xml's event listeners, read by the OpenDocument analyzer).
 VB = frozenset({"vba", "vbscript"})

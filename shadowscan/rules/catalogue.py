@@ -15,8 +15,8 @@ the headline and SARIF never keep their own lists of rule ids:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..model import Evidence, Family, Finding, Impact, Severity
 

@@ -14,14 +14,14 @@ term meets an action in the same unit:
 from __future__ import annotations
 
 import re
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from ..model import Family, Impact, Severity
 from . import catalogue, records, vocab
 from .literals import Checked
 from .rule import VB_DIALECTS, Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 
 _IF_CONDITION = re.compile(r"^\s*(?:else\s*)?if\b.*?\bthen\b", I)
 _WHERE = re.compile(r"\b(?:where|having)\b.*?(?=\"|$)", I)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Iterable, Iterator, Sequence
+from functools import cache
 
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
@@ -180,7 +180,7 @@ class _Collector:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rules_for(language: str) -> tuple[Rule, ...]:
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
@@ -195,7 +195,7 @@ def _view(rule: Rule) -> View:
     return rule.in_comments, rule.family in _VOCABULARY
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prefilters(language: str) -> dict[View, tuple[frozenset[str] | None, re.Pattern[str] | None]]:
     """Per view, what a unit must contain for any of its rules to match: the union of the
     rules' required literals (:mod:`.literals`, checked on the lower-cased ASCII text), and
@@ -217,7 +217,7 @@ def _prefilters(language: str) -> dict[View, tuple[frozenset[str] | None, re.Pat
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checks(language: str) -> tuple[tuple[Rule, View, frozenset[str] | None], ...]:
     """Each rule of ``language`` with its view and its required literals (None: always run)."""
     return tuple((rule, _view(rule), required_literals(rule.pattern) if isinstance(rule.pattern, re.Pattern) else None)

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
 from .literals import Checked
 from .rule import VB_DIALECTS
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 
 Flow = tuple[str, Family, str, Severity, Impact, tuple[int, ...]]  # rule, family, title, severity, impact, unit indexes
 
@@ -103,7 +104,8 @@ _ISSUE = {
 _RECORD = {
     "vb": Checked(re.compile(r"\.addnew\b|\binsert\s+into\b|\blistrows\.add\b|\.insert\s+shift\b|\bselection\.insert\b|"
                      r"\.pastespecial\b|\bdocmd\.runsql\b|\.end\(xlup\)\.row\s*\+\s*1|\.end\(xlup\)\.offset\(1", I)),
-    "python": Checked(re.compile(r"\binsert\s+into\b|\bws\.append\(|\.append\(\s*\[|\.add\(|\.commit\(\)|\.to_sql\(|writerow", I)),
+    "python": Checked(re.compile(r"\binsert\s+into\b|\bws\.append\(|\.append\(\s*\[|\.add\(|\.commit\(\)|\.to_sql\("
+                                 r"|writerow", I)),
     "other": Checked(re.compile(r"\binsert\s+into\b|\bupdate\s+\S+\s+set\b|\bexport-csv\b.*-append|\bbulk\s+insert\b", I)),
 }
 _APPEND_ROW = Checked(re.compile(r"\.end\(xlup\)\.row\s*\+\s*1|\.rows\.count\s*\+\s*1|\.usedrange\.rows\.count\s*\+\s*1|"
@@ -127,7 +129,8 @@ _PLAIN_NUMBERS = {"0", "1", "2", "10", "12", "24", "60", "100", "1000", "3600", 
 _DECISION_WORDS = re.compile(r"(?:^|[\s:_\-(/])(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.)]*$", I)
 _STATUS_WORDS = re.compile(r"^\s*(?:" + vocab.STATUS_LITERAL + "|" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL
                            + r")(?!\w)[\s!.,]*(?:\w+[\s!.,]*){0,3}$", I)
-_ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<>!]+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)\s*(?P<rhs>.+)$", I)
+_ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<>!]+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)"
+                     r"\s*(?P<rhs>.+)$", I)
 _RETURN = re.compile(r"^return\s+(?P<rhs>.+)$", I)
 _SPEC_RANGE = re.compile(r"\b(?:spec|usl|lsl)\b.*\b(?:min|max|lo|hi)\b", I)
 _ROW_CELL = re.compile(r"\bcells\s*\(\s*([A-Za-z_]\w*)\s*,\s*([^)]+?)\s*\)", I)
@@ -214,9 +217,7 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
         return True
     if re.search(r"\(\s*1\s*[+\-]\s*\w", rhs) and rate:
         return True
-    if ("+" in rhs or line.op == "+=") and rate and _money(lhs_words):
-        return True  # total = net + vat
-    return False
+    return bool(("+" in rhs or line.op == "+=") and rate and _money(lhs_words))  # total = net + vat
 
 
 _WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 # the parser ``re`` itself uses (re._parser since Python 3.11, sre_parse before)
 _c: Any = importlib.import_module("re._constants" if sys.version_info >= (3, 11) else "sre_constants")
 _p: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
-Literals = Optional[frozenset[str]]  # None: no literal is required (the pattern may match without one)
+Literals = frozenset[str] | None  # None: no literal is required (the pattern may match without one)
 _MIN_USEFUL = 2  # a requirement of single letters saves almost nothing
 
 
@@ -37,7 +38,7 @@ def _best(candidates: Iterable[frozenset[str]]) -> Literals:
     return best
 
 
-def _sequence(items: list) -> Literals:
+def _sequence(items: list[Any]) -> Literals:
     candidates: list[frozenset[str]] = []
     run: list[str] = []
 
@@ -68,7 +69,7 @@ def _sequence(items: list) -> Literals:
     return _best(candidates)
 
 
-def required_literals(pattern: "re.Pattern[str] | str", flags: int = 0) -> Literals:
+def required_literals(pattern: re.Pattern[str] | str, flags: int = 0) -> Literals:
     """Lower-case strings one of which occurs in every match of ``pattern``, or None."""
     source = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
     flags = pattern.flags if isinstance(pattern, re.Pattern) else flags
@@ -88,7 +89,7 @@ class Checked:
 
     __slots__ = ("pattern", "literals")
 
-    def __init__(self, pattern: "re.Pattern[str]") -> None:
+    def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.literals = required_literals(pattern)
 
@@ -98,7 +99,7 @@ class Checked:
             return True
         return any(lit in lower for lit in self.literals)
 
-    def search(self, text: str, lower: str | None = None) -> "re.Match[str] | None":
+    def search(self, text: str, lower: str | None = None) -> re.Match[str] | None:
         if self.literals is not None and text.isascii():
             lower = text.lower() if lower is None else lower
             if not any(lit in lower for lit in self.literals):

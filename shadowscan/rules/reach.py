@@ -5,7 +5,7 @@ import re
 
 from .rule import UNO, Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 
 # An ERP is reached through its client libraries, scripting engines and product names, not
 # through a variable that happens to be called SAP.

@@ -17,7 +17,8 @@ A lookup table with one price column, a customer list or a sample register is ne
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..model import Evidence, Finding
 from . import catalogue, vocab

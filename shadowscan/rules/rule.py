@@ -27,7 +27,7 @@ class Rule:
     family: Family
     title: str
     severity: Severity
-    pattern: "re.Pattern[str] | vocab.Matcher"
+    pattern: re.Pattern[str] | vocab.Matcher
     languages: frozenset[str] | None = None
     persistent: bool = False
     in_comments: bool = False
@@ -36,8 +36,8 @@ class Rule:
         return self.languages is None or language in self.languages
 
     @classmethod
-    def of(cls, rule_id: str, pattern: "re.Pattern[str] | vocab.Matcher", languages: frozenset[str] | None = None,
-           in_comments: bool = False) -> "Rule":
+    def of(cls, rule_id: str, pattern: re.Pattern[str] | vocab.Matcher, languages: frozenset[str] | None = None,
+           in_comments: bool = False) -> Rule:
         """A pattern rule whose id, family, title, severity and persistence come from the catalogue."""
         info = catalogue.rule(rule_id)
         return cls(info.id, info.family, info.title, info.severity, pattern, languages, info.persistent, in_comments)

@@ -5,7 +5,7 @@ import re
 
 from .rule import VB_DIALECTS, Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 
 RULES = (
     # In a connection string or configuration text the key may open the text; in code it sits

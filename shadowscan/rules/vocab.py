@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 FLAGS = re.IGNORECASE | re.UNICODE
 CLASSES = ("money", "money_rate", "money_document", "ledger", "quantity", "quality", "limit", "measurement", "due",

@@ -8,7 +8,7 @@ import re
 
 from .rule import UNO, VB_DIALECTS, Rule
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
 VB = VB_DIALECTS  # VBA, VBScript and LibreOffice Basic write files and records alike
 
 RULES = (

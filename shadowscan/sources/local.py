@@ -9,13 +9,13 @@ try:
     import pwd
 except ImportError:  # Windows
     pwd = None  # type: ignore[assignment]
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
-from ..kinds import excluded, kind_of
+from ..kinds import KINDS, excluded, kind_of
 from ..model import Candidate, Kind
 from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
-from . import Problem, private_copy
+from .base import Problem, private_copy
 
 
 @functools.lru_cache(maxsize=4096)
@@ -137,31 +137,41 @@ class LocalSource:
         files: list[_File] = []
         by_fd = os.scandir in os.supports_fd
         fd, before = open_readonly(folder, directory=True) if by_fd else (-1, None)
+        candidate_extensions = KINDS  # a local name: looked up for every entry of the share
         try:
             with os.scandir(fd if by_fd else folder) as it:
                 for entry in it:
-                    path = os.path.join(folder, entry.name)
+                    name = entry.name
                     try:
-                        is_dir = entry.is_dir()
+                        is_dir = entry.is_dir()  # the listing's file type: no system call for most entries
                     except OSError:
                         is_dir = False
+                    found = None
+                    if not is_dir:
+                        # Most files of a share are no candidate: one look at the extension, before
+                        # any other work (a path, a link check, a stat) is spent on them.
+                        if name.rpartition(".")[2].lower() not in candidate_extensions:
+                            continue
+                        found = kind_of(name)
+                        if found is None:
+                            continue
+                    path = os.path.join(folder, name)
                     outside = self._outside(entry, path, real_root)
-                    if outside and (is_dir or kind_of(entry.name)):
+                    if outside:
                         skip = (f"a symbolic link to {outside}, outside the crawl root: not followed "
                                 "(--follow-links follows it)")
                         if is_dir:
-                            dirs.append((entry.name, path, None, _Skip(skip)))
+                            dirs.append((name, path, None, _Skip(skip)))
                         else:
-                            files.append((entry.name, path, kind_of(entry.name), None, skip))  # type: ignore[arg-type]
+                            files.append((name, path, found, None, skip))  # type: ignore[arg-type]
                         continue
                     if is_dir:
                         try:
-                            dirs.append((entry.name, path, entry.stat(), None))
+                            dirs.append((name, path, entry.stat(), None))
                         except OSError as exc:
-                            dirs.append((entry.name, path, None, exc.strerror or exc))
+                            dirs.append((name, path, None, exc.strerror or exc))
                         continue
-                    found = kind_of(entry.name)
-                    if found is None:
+                    if found is None:  # (never: only a candidate's name gets here)
                         continue
                     try:
                         st = entry.stat()

@@ -19,19 +19,21 @@ paths in the first form and the same relpaths a local crawl of the same tree giv
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import os
 import stat
 import struct
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, NamedTuple, Sequence, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..kinds import excluded, kind_of
 from ..model import Candidate
 from ..readfile import TooLarge
-from . import Problem, SourceOptions, private_copy
+from .base import Problem, SourceOptions, private_copy
 
 LISTERS = 4             # folders listed at once (threads, each with its own connection)
 QUERY_BYTES = 65536     # one QUERY_DIRECTORY response: one credit, ~500 entries
@@ -465,10 +467,8 @@ def _open_for_reading(unc: str, kwargs: dict[str, Any]) -> Any:
 
 def _disconnect(cache: dict[str, Any], close: bool) -> None:
     for connection in list(cache.values()):
-        try:
+        with contextlib.suppress(Exception):  # already gone: nothing to log off
             connection.disconnect(close=close, timeout=5)
-        except Exception:  # already gone: nothing to log off
-            pass
     cache.clear()
 
 
