@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -21,9 +20,11 @@ from . import __version__
 from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
+from .db import display_name, errors, is_url, scrub
 from .governance import signoff_state, write_evidence
 from .model import Analysis, Artifact, Candidate, Limits, Status
 from .pool import Failure, WorkerPool, default_jobs
+from .queue import STALLED_AFTER, QueueSender, run_worker
 from .registry import (
     DATA_ACCESS,
     FUNCTIONS,
@@ -45,7 +46,7 @@ from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
-from .store import Store, StoreError
+from .store import SCHEMA_VERSION, Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
@@ -128,14 +129,21 @@ class _Group(click.Group):
 def _explain(exc: Exception) -> str:
     if isinstance(exc, StoreError):
         return str(exc)
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, errors()):
         if "disk" in str(exc):
-            return f"cannot write the inventory: {exc} (is the disk full?)"
-        return f"the inventory database failed: {one_line(exc)}"
+            return f"cannot write the inventory: {_secretless(str(exc))} (is the disk full?)"
+        return f"the inventory database failed: {_secretless(one_line(exc))}"
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return f"cannot use{where}: {exc.strerror or one_line(exc)}"
     return f"unexpected error: {one_line(exc)}"
+
+
+def _secretless(text: str) -> str:
+    """A message with the password of any --db URL in it replaced (the URL in SHADOWSCAN_DB too)."""
+    ctx = click.get_current_context(silent=True)
+    config = ctx.find_object(Config) if ctx is not None else None
+    return scrub(text, config.db) if config is not None else display_name(text)
 
 
 def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -146,13 +154,14 @@ def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> N
 def db_option(command: Any) -> Any:
     """``--db`` after the command too (``shadowscan report --db x``), as before it."""
     return click.option("--db", default=None, expose_value=False, callback=_set_db, is_eager=True,
-                        metavar="PATH", help="Inventory database (same as --db before the command).")(command)
+                        metavar="PATH|URL", help="Inventory database (same as --db before the command).")(command)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="shadowscan")
 @click.option("--db", envvar="SHADOWSCAN_DB", default=DEFAULT_DB, show_default=True,
-              help="Inventory database (SQLite). Also SHADOWSCAN_DB; may also follow the command.")
+              help="Inventory database: an SQLite file, or postgresql://user@host/db (password from PGPASSWORD, "
+                   "~/.pgpass or a service file). Also SHADOWSCAN_DB; may also follow the command.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
 @click.pass_context
 def main(ctx: click.Context, db: str, debug: bool) -> None:
@@ -162,8 +171,8 @@ def main(ctx: click.Context, db: str, debug: bool) -> None:
 
 def _open(config: Config, *, readonly: bool = False, must_exist: bool = True) -> Store:
     """The inventory; commands that only read it, or change what is in it, refuse to create one."""
-    if must_exist and not os.path.exists(config.db):
-        raise CliError(f"no inventory at {config.db}: run `shadowscan crawl PATH` first (or pass --db)")
+    if must_exist and not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
     return Store(config.db, readonly=readonly)
 
 
@@ -213,6 +222,13 @@ class _Progress:
     def skipped(self, _candidate: Candidate) -> None:
         self.done += 1
         self._update()
+
+    def waiting(self, left: int) -> None:
+        """A queued crawl waits for the workers: ``left`` files not stored yet."""
+        if self.mode != "off" and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            click.echo(f"shadowscan: listing done, waiting for workers: {plural(left, 'file')} not analysed yet",
+                       err=True)
 
     def listing_done(self) -> None:
         self.complete = True
@@ -308,12 +324,18 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links that lead out of the crawl root (default: record them with their target).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary line.")
+@click.option("--queue", "queued", is_flag=True,
+              help="List only, and leave the analysis to `shadowscan worker` processes on any host (PostgreSQL "
+                   "inventory); the crawl ends when they have stored every file.")
+@click.option("--site", default=None, metavar="NAME",
+              help="The plant or site this crawler serves (crawls of many hosts share one inventory; "
+                   "`report --site NAME` shows one site).")
 @db_option
 @pass_config
 def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max_size: str, jobs: int,
           timeout: float, memory: int, report_paths: tuple[str, ...], formats: tuple[str, ...], output: str | None,
           fail_on: str, full: bool, username: str | None, port: int, follow_links: bool,
-          quiet: bool) -> None:
+          quiet: bool, queued: bool, site: str | None) -> None:
     """Crawl PATHS (folders, mounted shares or //server/share) and classify every artifact found."""
     # refuse a bad extension before crawling for an hour
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
@@ -326,14 +348,24 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     roots, notes = dedupe(list(paths))
     for note in notes:
         click.echo(f"shadowscan: {note}", err=True)
+    if site is not None and not site.strip():
+        raise click.BadParameter("a site needs a name", param_hint="--site")
     options = CrawlOptions(excludes=excludes, limits=limits, jobs=jobs, incremental=not full,
-                           source=replace(_source_options(paths, username, port), follow_links=follow_links))
+                           source=replace(_source_options(paths, username, port), follow_links=follow_links),
+                           site=site.strip() if site else None)
+    if queued and not is_url(config.db):
+        raise CliError("--queue needs a PostgreSQL inventory that workers on other hosts reach "
+                       "(--db postgresql://...)")
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
     progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
-    with _open(config, must_exist=False) as store:
+    with _open(config, must_exist=False) as store, contextlib.ExitStack() as stack:
+        queue = None
+        if queued:
+            queue = QueueSender(store, config.db, progress.waiting)
+            stack.callback(queue.close)
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
-            result = run_crawl(roots, store, options, _Hooks(progress))
+            result = run_crawl(roots, store, options, _Hooks(progress), queue)
         except KeyboardInterrupt:
             progress.close()
             click.echo("Interrupted: everything finished so far is kept in the inventory; coverage is incomplete.",
@@ -353,7 +385,7 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
             signal.signal(signal.SIGTERM, previous)
         progress.close()
         if not quiet:
-            click.echo(summary_line(result, config.db), err=to_stdout)
+            click.echo(summary_line(result, display_name(config.db)), err=to_stdout)
         if targets:
             built = build(store, result.crawl_id)
             for fmt, target in targets:
@@ -529,16 +561,23 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
               help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
 @click.option("--root", "scope", multiple=True,
               help="Only what lies under this path or share (repeatable).")
+@click.option("--site", default=None, metavar="NAME", help="Only the roots the crawls of this site (crawl --site) cover.")
 @db_option
 @pass_config
 def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_id: int | None,
-           scope: tuple[str, ...]) -> None:
-    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root).
+           scope: tuple[str, ...], site: str | None) -> None:
+    """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root, of --site).
     Opens the inventory read-only."""
     targets = _targets(formats, output)
     with _open(config, readonly=True) as store:
+        roots = [canonical(p) for p in scope]
+        if site is not None:
+            sites = store.sites()
+            if site not in sites:
+                raise CliError(f"no crawl of site {site!r} in this inventory (sites: {', '.join(sorted(sites)) or 'none'})")
+            roots += sites[site]
         try:
-            built = build(store, crawl_id, [canonical(p) for p in scope])
+            built = build(store, crawl_id, roots)
         except NoCrawl as exc:
             raise CliError(str(exc)) from exc
     for fmt, target in targets:
@@ -546,19 +585,65 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
 
 
 @main.command("crawls")
+@click.option("--site", default=None, metavar="NAME", help="Only the crawls of this site.")
 @db_option
 @pass_config
-def crawls_command(config: Config) -> None:
-    """List the crawls in the inventory (ids for `report --crawl`), newest first, with their coverage."""
+def crawls_command(config: Config, site: str | None) -> None:
+    """List the crawls in the inventory (ids for `report --crawl`), newest first: when, state, host and
+    site, artifacts stored (and files still waiting for a worker), coverage and roots."""
     with _open(config, readonly=True) as store:
-        rows = store.crawls()
+        rows = store.crawls(site)
     if not rows:
-        click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one.")
+        click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one." if site is None else
+                   f"No crawl of site {site!r} in this inventory.")
         return
     for row in rows:
-        complete = row["state"] == "finished" and all(c["state"] == "complete" for c in row["coverage"])
-        click.echo(f"{row['id']:>5}  {row['started']}  {row['state']:<11} {plural(row['artifacts'], 'artifact'):>15}"
+        state = "stopped" if row["state"] == "running" and not row["alive"] else row["state"]
+        complete = row["state"] == "finished" and not row["pending"] and all(
+            c["state"] == "complete" for c in row["coverage"])
+        where = "@".join(filter(None, [row.get("site"), row.get("host")])) or "-"
+        counts = plural(row["artifacts"], "artifact")
+        if row["pending"]:
+            counts += f", {row['pending']:,} waiting for a worker"
+        elif state == "running":
+            counts += f" of {row['listed']:,} listed"
+        click.echo(f"{row['id']:>5}  {row['started']}  {state:<11} {_visible(where):<24} {counts:>15}"
                    f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
+
+
+@main.group("db")
+def db_group() -> None:
+    """The inventory database itself: its schema version and upgrades."""
+
+
+@db_group.command("upgrade")
+@db_option
+@pass_config
+def db_upgrade(config: Config) -> None:
+    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one)."""
+    if not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    with Store(config.db, upgrade=False) as store:
+        before = store.schema_version()
+        done = store.upgrade()
+        after = store.schema_version()
+    if not done:
+        click.echo(f"The inventory {display_name(config.db)} is up to date (schema {after}).")
+        return
+    for migration in done:
+        click.echo(f"Applied migration {migration.version}: {migration.name}")
+    click.echo(f"Upgraded {display_name(config.db)} from schema {before} to {after}.")
+
+
+@db_group.command("version")
+@db_option
+@pass_config
+def db_version(config: Config) -> None:
+    """The inventory's schema version, and the one this shadowscan writes."""
+    if not Store.exists(config.db):
+        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    with Store(config.db, readonly=True, upgrade=False) as store:
+        click.echo(f"schema {store.schema_version()} (this shadowscan: {SCHEMA_VERSION})")
 
 
 @main.command()
@@ -573,8 +658,8 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
     """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
     The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
     compacted afterwards."""
-    size = _db_size(config.db)
     with _open(config) as store:
+        size = store.size()
         known = {root for _, roots in store.crawl_roots() for root in roots}
         targets = [canonical(r) for r in forget]
         unknown = [r for r in targets if r not in known]
@@ -582,6 +667,7 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
         dropped, versions = store.prune(keep, targets)
+        after = store.size()
     if not dropped and not versions:
         click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")
         return
@@ -589,11 +675,7 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
     gone = f" and forgot {', '.join(targets)}" if targets else ""
     click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
                f"kept the newest {plural(keep, 'crawl')} of each root, "
-               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {_db_size(config.db) / 1e6:.1f} MB.")
-
-
-def _db_size(path: str) -> int:
-    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {after / 1e6:.1f} MB.")
 
 
 # registry ---------------------------------------------------------------------------------
@@ -1013,14 +1095,34 @@ def registry_import(config: Config, file: str, by: str | None) -> None:
         raise CliError(f"{file} is not valid JSON: {exc}") from exc
     except RecursionError:
         raise CliError(f"{file}: nested too deeply to be a registry export; the registry was not changed") from None
-    fresh = not os.path.exists(config.db)  # a new inventory may start from a registry kept in version control
+    fresh = not Store.exists(config.db)  # a new inventory may start from a registry kept in version control
     with _open(config, must_exist=False) as store:
         try:
             count = _registry(store).import_(data, by=by, source=os.path.basename(file))
         except RegistryError as exc:
             raise CliError(f"{file}: {exc}; the registry was not changed") from exc
     click.echo(f"Imported {plural(count, 'registry entry', 'registry entries')} from {file} into "
-               f"{'a new inventory ' if fresh else ''}{config.db}.")
+               f"{'a new inventory ' if fresh else ''}{display_name(config.db)}.")
+
+
+@main.command()
+@click.option("--until-empty", is_flag=True, help="Stop when no job is waiting (default: run until stopped).")
+@click.option("--stalled-after", type=click.FloatRange(1), default=STALLED_AFTER, show_default=True,
+              help="Seconds without a worker's heartbeat before its jobs go to another worker.")
+@smb_options
+@db_option
+@pass_config
+def worker(config: Config, until_empty: bool, stalled_after: float, username: str | None, port: int) -> None:
+    """Analyse the files queued by `crawl --queue` (any number of workers, on any host) and store
+    their verdicts; stops on SIGTERM or Ctrl-C after the file at hand."""
+    if not is_url(config.db):
+        raise CliError("a worker needs the PostgreSQL inventory the crawlers queue into (--db postgresql://...)")
+    with Store(config.db):  # the schema (and the queue's) is current before jobs are taken
+        pass
+    source = _source_options(("//",) if username else (), username, port)
+    done = run_worker(config.db, source, until_empty=until_empty, stalled_after=stalled_after)
+    click.echo(f"Worker stopped: {plural(done, 'file')} analysed.", err=True)
+
 
 
 if __name__ == "__main__":  # pragma: no cover

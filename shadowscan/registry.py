@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from .db import Database, Row, errors
 from .registry_exchange import (
     EXPORT_SCHEMA,
     IMPORT_SCHEMA,
@@ -122,33 +122,31 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 class Registry:
     """The registry tables of an inventory database (shares the Store's connection)."""
 
-    def __init__(self, db: sqlite3.Connection, history: bool = True) -> None:
+    def __init__(self, db: Database, history: bool = True) -> None:
         """``history=False`` reads the entries without their change history (``Entry.history`` is
         empty): what a crawl needs to judge artifacts, and much less to read in a large registry."""
         self.db = db
         self._with_history = history
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self._missing: set[str] = set()
         needed = {"registry", "signoffs", "registry_events", "reviews"}
+        # the tables come with the inventory's schema (migrations.py); an inventory of an older release
+        # may lack some: they are added where it can be written, and what a read-only one lacks is empty
+        self._missing: set[str] = needed - db.tables()
         try:
-            if not needed <= tables:
-                self.db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
-            columns = {r[1] for r in db.execute("PRAGMA table_info(registry)")}
-            if "accepted_writes" not in columns:
-                with self.db:
-                    self.db.execute("ALTER TABLE registry ADD COLUMN accepted_writes TEXT")
-        except sqlite3.OperationalError:
-            # a read-only inventory of an older shadowscan (reports): what is not there is empty
-            if self.db.in_transaction:
-                self.db.rollback()
-            self._missing = needed - {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if self._missing:
+                db.script(db.ddl(SCHEMA))
+            if "accepted_writes" not in db.columns("registry"):
+                db.script("ALTER TABLE registry ADD COLUMN accepted_writes TEXT")
+            self._missing = set()
+        except errors():
+            if db.in_transaction:
+                db.rollback()
         self._cache: list[Entry] | None = None
         self._reviews: list[Review] | None = None
         # look-ups by path and by logic, rebuilt whenever the entries or reviews are read again
         self._entry_index: _Index[Entry] | None = None
         self._review_index: _Index[Review] | None = None
 
-    def _rows(self, table: str, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def _rows(self, table: str, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
         return [] if table in self._missing else self.db.execute(sql, args).fetchall()
 
     # reading ------------------------------------------------------------------------
@@ -171,7 +169,7 @@ class Registry:
         return events
 
     @staticmethod
-    def _entry(row: sqlite3.Row, signoffs: list[Signoff], events: list[Event]) -> Entry:
+    def _entry(row: Row, signoffs: list[Signoff], events: list[Event]) -> Entry:
         accepted = row["accepted_writes"] if "accepted_writes" in row.keys() else None  # noqa: SIM118 - a Row is no dict
         return Entry(row["id"], row["path"], row["kind"], row["fingerprint"], row["sha256"], row["owner"],
                      row["function"], row["purpose"], row["platform"], row["data_access"], row["product_owner"],
@@ -252,7 +250,7 @@ class Registry:
     def _next_id(self) -> int:
         """Ids are never reused: one past any entry that exists or ever had an event."""
         row = self.db.execute("SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM registry "
-                              "UNION ALL SELECT MAX(registry_id) FROM registry_events)").fetchone()
+                              "UNION ALL SELECT MAX(registry_id) FROM registry_events) AS ids").fetchone()
         return int(row[0] or 0) + 1
 
     def _event(self, registry_id: int, action: str, by: str | None, changes: dict[str, Any],
@@ -268,7 +266,7 @@ class Registry:
         for entry in self._entries_indexed().by_path.get(_path_key(path), [])[:1]:
             raise RegistryError(f"{path} is already registered as entry {entry.id} "
                                     f"(owner {entry.owner}); change it with `shadowscan registry edit {entry.id}`")
-        with self.db:
+        with self.db.transaction():
             entry_id = self._next_id()
             self.db.execute(
                 "INSERT INTO registry (id, path, kind, fingerprint, sha256, owner, function, purpose, platform,"
@@ -303,7 +301,7 @@ class Registry:
             diff["accepted_writes"] = [(entry.accepted_writes or {}).get("reason"), (new_accept or {}).get("reason")]
         if not diff:
             raise RegistryError(f"nothing to change: entry {entry.id} already holds these values")
-        with self.db:
+        with self.db.transaction():
             self.db.execute(
                 "UPDATE registry SET owner=?, function=?, purpose=?, platform=?, data_access=?, product_owner=?,"
                 " contributors=?, cost_center=?, review_every=?, scale_decision=?, accepted_writes=? WHERE id=?",
@@ -319,7 +317,7 @@ class Registry:
                 at: str | None = None) -> Signoff:
         signer = check_signer(entry, by)
         signoff = Signoff(signer, at or now_iso(), sha256, fingerprint, (note or "").strip() or None)
-        with self.db:
+        with self.db.transaction():
             self.db.execute("INSERT INTO signoffs (registry_id, signed_by, signed_at, sha256, fingerprint, note)"
                             " VALUES (?,?,?,?,?,?)", (entry.id, signoff.signed_by, signoff.signed_at,
                                                       signoff.sha256, signoff.fingerprint, signoff.note))
@@ -330,7 +328,7 @@ class Registry:
         return signoff
 
     def remove(self, entry: Entry, by: str | None = None) -> None:
-        with self.db:
+        with self.db.transaction():
             self.db.execute("DELETE FROM signoffs WHERE registry_id = ?", (entry.id,))
             self.db.execute("DELETE FROM registry WHERE id = ?", (entry.id,))
             self._event(entry.id, "remove", by, {"path": [entry.path, None], "owner": [entry.owner, None]})
@@ -340,13 +338,13 @@ class Registry:
                by: str, reason: str, analysis: dict[str, Any]) -> Review:
         verdict, found, by, reason = check_review(verdict, impacts, by, reason)
         at = now_iso()
-        with self.db:
-            cur = self.db.execute(
+        with self.db.transaction():
+            review_id = self.db.execute(
                 "INSERT INTO reviews (path, fingerprint, sha256, verdict, impacts, by, at, reason, analysis)"
-                " VALUES (?,?,?,?,?,?,?,?,?)", (path, fingerprint, sha256, verdict, json.dumps(list(found)), by, at,
-                                                reason, json.dumps(analysis, ensure_ascii=False)))
+                " VALUES (?,?,?,?,?,?,?,?,?) RETURNING id", (path, fingerprint, sha256, verdict, json.dumps(list(found)), by, at,
+                                                reason, json.dumps(analysis, ensure_ascii=False))).fetchone()[0]
         self._reviews = None
-        return next(r for r in self.reviews() if r.id == cur.lastrowid)
+        return next(r for r in self.reviews() if r.id == review_id)
 
     # exchange -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
@@ -360,7 +358,7 @@ class Registry:
         reviews = parse_reviews(data)
         old = {e.id: e for e in self.entries()}
         try:
-            with self.db:
+            with self.db.transaction():
                 self.db.execute("DELETE FROM signoffs")
                 self.db.execute("DELETE FROM registry")
                 for gone in set(old) - {e.id for e in entries}:
@@ -393,6 +391,7 @@ class Registry:
                         " VALUES (?,?,?,?,?,?,?,?,?,?)",
                         [(r.id, r.path, r.fingerprint, r.sha256, r.verdict, json.dumps(list(r.impacts)), r.by, r.at,
                           r.reason, json.dumps(r.analysis, ensure_ascii=False)) for r in reviews])
+                    self.db.resync_ids("reviews")
         finally:
             self._cache = None
             self._reviews = None

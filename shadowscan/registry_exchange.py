@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import jsonschema
-
 from .registry_policy import check_platform, check_review, is_it_name, validate
 from .registry_types import DATA_ACCESS, FUNCTIONS, IMPACTS, PLATFORMS, VERDICTS, Entry, Event, RegistryError, Review, Signoff
 
@@ -95,6 +93,8 @@ IMPORT_SCHEMA: dict[str, Any] = {
 def check_import(data: Any) -> None:
     """Refuse an import that does not match :data:`IMPORT_SCHEMA`, naming the first problem by
     its JSON path (``$.entries[0].owner: 42 is not of type 'string'``)."""
+    import jsonschema  # here, not at the top: only `registry import` needs it (40 ms at every start)
+
     validator = jsonschema.Draft202012Validator(IMPORT_SCHEMA)
     try:
         error = next(iter(sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])),

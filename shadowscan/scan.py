@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from . import __version__
 from . import crawl as crawling
@@ -36,6 +36,7 @@ ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the 
 # whole timeout); it is retried with --full or a longer --timeout than the one it hit.
 ATIME_NOT_KEPT = ("changed by reading: the scanning account is not the file's owner, so it can neither read "
                   "without updating the access time (O_NOATIME) nor put it back")
+HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
 RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
@@ -46,6 +47,7 @@ class CrawlOptions:
     jobs: int = field(default_factory=default_jobs)
     source: SourceOptions = field(default_factory=SourceOptions)
     incremental: bool = True  # reuse the stored analysis of files whose size and mtime did not change
+    site: str | None = None  # the plant or site the crawler serves (crawls from many hosts share an inventory)
 
 
 @dataclass
@@ -144,6 +146,40 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     return Artifact(candidate, sha256, analysis, verdict, {**state, **({"review": review} if review else {})})
 
 
+def registered_path_check(store: Store, roots: Sequence[str], source: SourceOptions) -> Callable[[str], bool]:
+    """Whether a registered path still holds its tool. Under a crawl root: a stat through the
+    crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
+    word (seen, not vanished since) and no contact at all."""
+    def inside(path: str) -> bool:
+        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
+                   for root in roots)
+
+    def known(path: str) -> bool:
+        if inside(path):
+            return source_for(path, source).exists(path)
+        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
+                               "LIMIT 1", (safe_text(path),)).fetchone()
+        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+    return known
+
+
+def outcome_analysis(outcome: Failure | tuple[str | None, Analysis]) -> tuple[str | None, Analysis]:
+    """(sha256, analysis) of what the pool returned for a file (a failure becomes its status)."""
+    if isinstance(outcome, Failure):
+        return None, _failure_analysis(outcome)
+    return outcome
+
+
+class Queue(Protocol):
+    """Where a queued crawl (``crawl --queue``) sends the files to analyse instead of its own pool."""
+
+    def add(self, crawl_id: int, root: str, candidate: Candidate, change: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def wait(self, crawl_id: int) -> None: ...
+
+
 def _failure_analysis(failure: Failure) -> Analysis:
     status = Status.TIMEOUT if failure.kind == "timeout" else Status.ANALYZER_CRASHED
     return Analysis.failed(status, failure.reason)
@@ -156,8 +192,11 @@ def _problem_candidate(problem: crawling.Problem) -> Candidate:
 
 
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
-              progress: Progress | None = None) -> CrawlResult:
+              progress: Progress | None = None, queue: Queue | None = None) -> CrawlResult:
     """Crawl ``roots`` (canonical: see :mod:`.roots`) into ``store``; returns counts and coverage.
+
+    With a ``queue``, the files to analyse go to it (analysis workers on any host store their
+    verdicts) and the crawl waits until they are all stored: it is finished only then.
 
     Ctrl-C marks the crawl ``interrupted``, any other exception ``failed`` with its reason
     (then re-raised): a crawl is ``finished`` only when it ran to its end."""
@@ -165,7 +204,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     sweep_private_copies()  # database copies left in the temporary folder by crawls that were killed
     crawl_id = store.begin_crawl(roots, {
         "excludes": list(options.excludes), "max_file_size": options.limits.max_file_size,
-        "timeout": options.limits.timeout, "jobs": options.jobs}, overlaps=overlaps)
+        "timeout": options.limits.timeout, "jobs": options.jobs, "memory_mb": options.limits.memory_mb,
+        "follow_links": options.source.follow_links}, overlaps=overlaps, site=options.site, queued=queue is not None)
     result = CrawlResult(crawl_id, coverage=[RootCoverage(root) for root in roots])
     take_atime_failures()
     coverage = {c.root: c for c in result.coverage}
@@ -176,21 +216,17 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
     now = datetime.now(timezone.utc)
     listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
 
-    last_commit = time.monotonic()
+    last_commit = last_beat = time.monotonic()
+    counts = {"listed": 0, "stored": 0}
 
-    def inside(path: str) -> bool:
-        return any(path.replace("\\", "/").rstrip("/").startswith(root.replace("\\", "/").rstrip("/") + "/")
-                   for root in roots)
+    def heartbeat(force: bool = False) -> None:
+        """The crawl's progress in its row (``shadowscan crawls``), every few seconds, with a commit."""
+        nonlocal last_beat
+        if force or time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+            store.progress(crawl_id, counts["listed"], counts["stored"])
+            last_beat = time.monotonic()
 
-    def known(path: str) -> bool:
-        """Whether a registered path still holds its tool. Under a crawl root: a stat through the
-        crawl's own source (it lists that tree anyway); anywhere else: the inventory's last
-        word (seen, not vanished since) and no contact at all."""
-        if inside(path):
-            return source_for(path, options.source).exists(path)
-        row = store.db.execute("SELECT status, status_reason FROM artifacts WHERE path = ? ORDER BY crawl_id DESC "
-                               "LIMIT 1", (safe_text(path),)).fetchone()
-        return row is not None and not (row["status"] == Status.UNREADABLE.value and "vanished" in row["status_reason"])
+    known = registered_path_check(store, roots, options.source)
 
     def record(root: str, candidate: Candidate, sha256: str | None, analysis: Analysis, change: str,
                cheap: bool = False, stored: Stored | None = None) -> None:
@@ -199,6 +235,9 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         nonlocal last_commit
         artifact = judge(registry, candidate, sha256, analysis, now, options.source, known)
         commit = not cheap or time.monotonic() - last_commit > 0.5
+        counts["stored"] += 1
+        if commit:
+            heartbeat()
         store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored)
         if commit:
             last_commit = time.monotonic()
@@ -248,6 +287,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
             for item in crawling.walk([root], options.excludes, options.source):
+                counts["listed"] += 1
                 if isinstance(item, crawling.Problem):
                     problem = _problem_candidate(item)
                     if listed:
@@ -283,23 +323,33 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
 
     state, reason = "finished", None
     try:
-        with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
-                        reaped=sweep_private_copies) as pool:
-            for (candidate, change, root), outcome in pool.map(tasks()):
-                if isinstance(outcome, Failure):
-                    record(root, candidate, None, _failure_analysis(outcome), change)
-                    continue
-                sha256, analysis = outcome
-                # not an artifact (an .xlsx without macros, a .json that is no dashboard): remembered so
-                # that it is read again only when it changes (and forgotten once the file is an artifact)
-                store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
-                                 None if analysis.is_artifact else ENGINE)
-                if analysis.is_artifact:
-                    record(root, candidate, sha256, analysis, change)
-                    continue
-                store.commit()  # a write transaction never stays open while the pool waits
-                if skipped:
-                    skipped(candidate)
+        if queue is not None:
+            for (candidate, change, root), _function, _args in tasks():
+                queue.add(crawl_id, root, candidate, change)
+            queue.flush()
+            heartbeat(force=True)
+            store.commit()
+            queue.wait(crawl_id)
+            _count_stored(store, result)
+        else:
+            with WorkerPool(options.jobs, options.limits.timeout, options.limits.memory_mb,
+                            reaped=sweep_private_copies) as pool:
+                for (candidate, change, root), outcome in pool.map(tasks()):
+                    if isinstance(outcome, Failure):
+                        record(root, candidate, None, _failure_analysis(outcome), change)
+                        continue
+                    sha256, analysis = outcome
+                    # not an artifact (an .xlsx without macros, a .json that is no dashboard): remembered so
+                    # that it is read again only when it changes (and forgotten once the file is an artifact)
+                    store.set_passed(candidate.path, root, candidate.size, candidate.mtime,
+                                     None if analysis.is_artifact else ENGINE)
+                    if analysis.is_artifact:
+                        record(root, candidate, sha256, analysis, change)
+                        continue
+                    store.commit()  # a write transaction never stays open while the pool waits
+                    if skipped:
+                        skipped(candidate)
+        heartbeat(force=True)
         store.commit()
         for cov in result.coverage:
             if cov.state == "complete" and (cov.unlisted or cov.unreadable):
@@ -323,6 +373,31 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         _end(store, crawl_id, state, started, reason)
         result.seconds = time.monotonic() - started
     return result
+
+
+def _count_stored(store: Store, result: CrawlResult) -> None:
+    """The counts of a queued crawl, from what the crawler and the workers stored."""
+    result.classifications.clear()
+    result.statuses.clear()
+    result.levels.clear()
+    for change in ("new", "changed", "unchanged"):
+        result.changes.pop(change, None)
+    unreadable: Counter[str] = Counter()
+    for row in store.artifacts(result.crawl_id):
+        result.classifications[row["classification"]] += 1
+        result.statuses[row["status"]] += 1
+        result.changes[row["change"]] += 1
+        registry = json.loads(row["registry"])
+        if row["classification"] == "shadow-it":
+            result.levels["shadow-it"] += 1
+        elif row["kind"] != Kind.FOLDER.value and not registry.get("registered"):
+            result.levels["unregistered"] += 1
+        elif registry.get("signoff") == "stale":
+            result.levels["stale-signoff"] += 1
+        if row["status"] == Status.UNREADABLE.value and row["kind"] != Kind.FOLDER.value:
+            unreadable[row["root"]] += 1
+    for cov in result.coverage:
+        cov.unreadable = unreadable[cov.root]
 
 
 def _count(result: CrawlResult, artifact: Artifact) -> None:

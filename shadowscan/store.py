@@ -1,4 +1,6 @@
-"""The inventory: one SQLite file holding crawls, artifacts, findings and verdicts.
+"""The inventory: crawls, artifacts, findings and verdicts, in an SQLite file or a PostgreSQL
+database (the SQL is written once; :mod:`.db` is where the backends differ, :mod:`.migrations`
+versions the schema of both).
 
 Each freshly analysed artifact is committed as soon as it is classified (WAL journal), so a
 crawl that is killed keeps everything it analysed; reused verdicts of unchanged files are
@@ -19,110 +21,19 @@ import os
 import socket
 import sqlite3
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from . import migrations
+from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
+from .migrations import SCHEMA_VERSION
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
 
-SCHEMA_VERSION = 3
-# The oldest schema reports read as it is: schema 3 only added what crawls remember of files that
-# are no artifact, which no report reads, so a report never needs to write to a schema-2 inventory
-# (which it may only be allowed to read).
+# The oldest schema reports read as it is (they may only be allowed to read the inventory): what later
+# migrations added (files that are no artifact, sites, progress, the queue) reports do without.
 READABLE_AS_IS = 2
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS crawls (
-    id INTEGER PRIMARY KEY,
-    started TEXT NOT NULL,
-    finished TEXT,
-    state TEXT NOT NULL,             -- running | finished | interrupted | failed
-    roots TEXT NOT NULL,             -- JSON list (canonical roots)
-    options TEXT NOT NULL,           -- JSON
-    seconds REAL,
-    reason TEXT,                     -- why a crawl failed or was interrupted
-    pid INTEGER,                     -- the crawling process (a second crawl of the same roots is refused)
-    host TEXT
-);
-CREATE TABLE IF NOT EXISTS crawl_roots (  -- coverage: what each root of a crawl really covered
-    crawl_id INTEGER NOT NULL REFERENCES crawls(id) ON DELETE CASCADE,
-    root TEXT NOT NULL,
-    state TEXT NOT NULL,             -- complete | partial | unreachable | incomplete (crawl did not finish)
-    reason TEXT,                     -- why the root could not be opened
-    baseline INTEGER,                -- the last complete crawl of this root it was compared with
-    unlisted INTEGER NOT NULL DEFAULT 0,      -- folders that could not be listed
-    unreadable INTEGER NOT NULL DEFAULT 0,    -- files that could not be read
-    not_rechecked INTEGER NOT NULL DEFAULT 0, -- artifacts kept as last seen (root or folder not reached)
-    PRIMARY KEY (crawl_id, root)
-);
-CREATE TABLE IF NOT EXISTS versions (  -- one analysed state of a path; crawls share unchanged versions
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    root TEXT NOT NULL,
-    relpath TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    format TEXT NOT NULL,
-    size INTEGER,
-    mtime REAL,
-    sha256 TEXT,
-    fingerprint TEXT,                -- logic fingerprint (fingerprint.py)
-    status TEXT NOT NULL,
-    status_reason TEXT NOT NULL,
-    classification TEXT NOT NULL,
-    impacts TEXT NOT NULL,           -- JSON list
-    risk_score INTEGER NOT NULL,
-    factors TEXT NOT NULL,           -- JSON list of [name, points]
-    action TEXT NOT NULL,
-    reasons TEXT NOT NULL,           -- JSON list
-    facts TEXT NOT NULL,             -- JSON object
-    registry TEXT NOT NULL,          -- JSON: registered, registry_id, owner, signoff, registry_match
-    engine TEXT NOT NULL,            -- analysis version that produced the row (reuse needs the same)
-    digest TEXT NOT NULL             -- hash of all of the above and the findings: equal versions are shared
-);
-CREATE TABLE IF NOT EXISTS members (  -- which versions a crawl saw: about 20 bytes per artifact and crawl
-    crawl_id INTEGER NOT NULL,
-    version_id INTEGER NOT NULL,
-    change TEXT NOT NULL,            -- new | changed | unchanged (vs the baseline) | not-rechecked | removed
-    PRIMARY KEY (crawl_id, version_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS findings (
-    id INTEGER PRIMARY KEY,
-    artifact_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
-    rule TEXT NOT NULL,
-    family TEXT NOT NULL,
-    title TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    impact TEXT,
-    evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
-);
-CREATE TABLE IF NOT EXISTS passed (  -- files read and found to be no artifact (an .xlsx without macros),
-    folder TEXT NOT NULL,            -- not read again while size, mtime and engine are the same; by folder
-    name TEXT NOT NULL,              -- and name: a re-crawl reads one folder's rows at a time
-    root TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    engine TEXT NOT NULL,
-    PRIMARY KEY (folder, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
-CREATE INDEX IF NOT EXISTS members_version ON members (version_id);
-CREATE INDEX IF NOT EXISTS findings_artifact ON findings (artifact_id);
-CREATE VIEW IF NOT EXISTS artifacts AS  -- what each crawl holds, as one row per artifact
-    SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id
-    WHERE m.change != 'removed';
-"""
-# Version 1 stored a full artifact row per crawl (table ``artifacts`` with crawl_id and change);
-# version 2 had no ``passed`` table (added by running SCHEMA again: every statement is IF NOT EXISTS).
-MIGRATE_1 = """
-ALTER TABLE crawls ADD COLUMN reason TEXT;
-ALTER TABLE crawls ADD COLUMN pid INTEGER;
-ALTER TABLE crawls ADD COLUMN host TEXT;
-ALTER TABLE artifacts RENAME TO artifacts_v1;
-"""
-
-
 class StoreError(Exception):
     """The inventory cannot be used (a folder, not SQLite, read-only, missing): one line for the user."""
 
@@ -162,7 +73,7 @@ _VERSION_COLUMNS = ("path", "root", "relpath", "kind", "format", "size", "mtime"
                     "status_reason", "classification", "impacts", "risk_score", "factors", "action", "reasons",
                     "facts", "registry", "engine")
 _INSERT_VERSION = (f"INSERT INTO versions ({', '.join(_VERSION_COLUMNS)}, digest) "
-                   f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + 1))})")
+                   f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + 1))}) RETURNING id")
 FINISHED = "finished"
 
 
@@ -184,17 +95,12 @@ def _open_error(path: str, exc: BaseException) -> StoreError:
     return StoreError(f"cannot use the inventory {path}: {text}")
 
 
-def pid_alive(pid: int | None, host: str | None) -> bool:
-    """Whether the process that ran a crawl still runs (only knowable on this host)."""
-    if not pid or host != socket.gethostname():  # another machine's crawl cannot be checked from here
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _pg_error(name: str, target: str, exc: BaseException) -> StoreError:
+    text = scrub(" ".join(str(exc).split()), target)
+    return StoreError(f"cannot use the inventory {name}: {text}")
+
+
+__all__ = ["Store", "StoreError", "CrawlBusy", "pid_alive", "safe_text", "SCHEMA_VERSION", "FINISHED"]
 
 
 class Store:
@@ -203,97 +109,86 @@ class Store:
     ``readonly`` opens it for reading only (reports): it never writes, never waits for a
     crawl's write lock and refuses a file that is not already an inventory."""
 
-    def __init__(self, path: str, readonly: bool = False) -> None:
-        self.path = path
+    def __init__(self, target: str, readonly: bool = False, upgrade: bool = True) -> None:
+        self.target = target
+        self.path = self.name = display_name(target)  # for messages: a URL's password never shows
         self.readonly = readonly
-        if os.path.isdir(path):
-            raise StoreError(f"{path} is a folder, not an inventory file: pass --db FILE")
-        if readonly and not os.path.exists(path):
-            raise StoreError(f"no inventory at {path}: run `shadowscan crawl PATH` first (or pass --db)")
+        self.auto_upgrade = upgrade
+        if not is_url(target):
+            if os.path.isdir(target):
+                raise StoreError(f"{target} is a folder, not an inventory file: pass --db FILE")
+            if readonly and not os.path.exists(target):
+                raise StoreError(f"no inventory at {target}: run `shadowscan crawl PATH` first (or pass --db)")
         try:
-            self.db = self._connect()
+            self.db: Database = connect(target, readonly)
+        except sqlite3.Error as exc:
+            raise _open_error(target, exc) from exc
+        except pg_errors() as exc:
+            raise _pg_error(self.name, target, exc) from exc
+        try:
             if readonly:
                 self._check_readable()
             else:
                 self._prepare()
         except sqlite3.Error as exc:
-            raise _open_error(path, exc) from exc
+            self.db.close()
+            raise _open_error(target, exc) from exc
+        except pg_errors() as exc:
+            self.db.close()
+            raise _pg_error(self.name, target, exc) from exc
+        except BaseException:
+            self.db.close()
+            raise
 
-    def _connect(self) -> sqlite3.Connection:
-        if self.readonly:
-            uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
-            try:
-                db = sqlite3.connect(uri, uri=True, timeout=30)
-                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            except sqlite3.OperationalError:
-                # a read-only folder without the WAL side files: read the file as it is
-                db = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
-        else:
-            db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
-
-    def _tables(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    @staticmethod
+    def exists(target: str) -> bool:
+        """Whether ``target`` holds an inventory already (a file; a PostgreSQL database with its tables)."""
+        if not is_url(target):
+            return os.path.exists(target)
+        try:
+            db = connect(target, readonly=True)
+        except pg_errors() as exc:
+            raise _pg_error(display_name(target), target, exc) from exc
+        try:
+            return "meta" in db.tables()
+        finally:
+            db.close()
 
     def _check_readable(self) -> None:
-        tables = self._tables()
+        tables = self.db.tables()
         if "meta" not in tables:
+            if is_url(self.target):
+                raise StoreError(f"no inventory at {self.name}: run `shadowscan crawl PATH` first (or pass --db)")
             raise StoreError(f"{self.path} is not a shadowscan inventory (an SQLite file without its tables)")
-        version = int(self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-        if version < READABLE_AS_IS:  # an older inventory: upgrade it once, then read
+        version = migrations.current(self.db)
+        self.db.commit()
+        if version < READABLE_AS_IS and self.auto_upgrade:  # an older inventory: upgrade it once, then read
             self.db.close()
-            Store(self.path).close()
-            self.db = self._connect()
+            Store(self.target).close()
+            self.db = connect(self.target, readonly=True)
         elif version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
+            raise StoreError(f"{self.name} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
 
     def _prepare(self) -> None:
-        tables = self._tables()
+        tables = self.db.tables()
         if tables and "meta" not in tables:
-            raise StoreError(f"{self.path} is an SQLite database but not a shadowscan inventory: "
-                             "pass another --db")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        version = 0
-        if "meta" in tables:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+            raise StoreError(f"{self.name} is a database but not a shadowscan inventory: pass another --db")
+        if self.db.dialect == "sqlite":
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        version = migrations.current(self.db)
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
-        if version == 1:
-            self._migrate_1()
-            return
-        if version < SCHEMA_VERSION:
-            from .registry import SCHEMA as REGISTRY_SCHEMA
+            raise StoreError(f"{self.name} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
+        if version < SCHEMA_VERSION and self.auto_upgrade:
+            self.upgrade()
 
-            # one transaction: the schema is written at once (a few WAL frames, not a commit per table)
-            self.db.executescript("BEGIN;" + SCHEMA + REGISTRY_SCHEMA + "COMMIT;")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            self.db.commit()
+    def upgrade(self) -> list[migrations.Migration]:
+        """Apply the schema migrations this inventory lacks (``shadowscan db upgrade``)."""
+        return migrations.upgrade(self.db)
 
-    def _migrate_1(self) -> None:
-        """Schema 1 -> 2: every artifact row becomes a version with its crawl membership."""
-        from .registry import SCHEMA as REGISTRY_SCHEMA
-
-        self.db.execute("PRAGMA foreign_keys=OFF")
-        findings_v2 = SCHEMA.replace("CREATE TABLE IF NOT EXISTS findings", "CREATE TABLE IF NOT EXISTS findings_v2")
-        self.db.executescript("BEGIN;" + MIGRATE_1 + findings_v2 + f"""
-            INSERT INTO versions (id, {', '.join(_VERSION_COLUMNS)}, digest)
-                SELECT id, {', '.join(_VERSION_COLUMNS)}, 'v1-' || id FROM artifacts_v1;
-            INSERT INTO members (crawl_id, version_id, change) SELECT crawl_id, id, change FROM artifacts_v1;
-            INSERT INTO findings_v2 SELECT * FROM findings;
-            DROP TABLE findings;
-            ALTER TABLE findings_v2 RENAME TO findings;
-            DROP TABLE artifacts_v1;
-            INSERT INTO crawl_roots (crawl_id, root, state)
-                SELECT c.id, j.value, CASE c.state WHEN 'finished' THEN 'complete' ELSE 'incomplete' END
-                FROM crawls c, json_each(c.roots) j;
-            UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
-            COMMIT;""")
-        self.db.executescript(SCHEMA + REGISTRY_SCHEMA)
-        self.db.execute("PRAGMA foreign_keys=ON")
+    def schema_version(self) -> int:
+        return migrations.current(self.db)
 
     def __enter__(self) -> Store:
         return self
@@ -311,29 +206,49 @@ class Store:
 
     # crawls -------------------------------------------------------------------------
     def begin_crawl(self, roots: Sequence[str], options: dict[str, Any],
-                    overlaps: Callable[[str, str], bool] | None = None) -> int:
-        """Start a crawl; refuses (:class:`CrawlBusy`) while a live crawl covers one of ``roots``."""
-        self.db.execute("BEGIN IMMEDIATE")
+                    overlaps: Callable[[str, str], bool] | None = None, site: str | None = None,
+                    queued: bool = False) -> int:
+        """Start a crawl; refuses (:class:`CrawlBusy`) while a live crawl covers one of ``roots``.
+        The crawl holds a lease for as long as its process lives (PostgreSQL: a session lock that
+        the server drops when the crawler's connection ends, on any host; SQLite: its process id)."""
+        self.commit()
+        self.db.begin_exclusive()
         try:
-            for row in self.db.execute("SELECT id, roots, pid, host, started FROM crawls WHERE state = 'running'"):
-                if not pid_alive(row["pid"], row["host"]):
+            running = self.db.execute(
+                "SELECT id, roots, pid, host, started, site FROM crawls WHERE state = 'running'").fetchall()
+            alive = self.db.live_crawls(running)
+            for row in running:
+                if row["id"] not in alive:
                     continue
                 busy = [r for r in json.loads(row["roots"]) for mine in roots
                         if (overlaps or (lambda a, b: a == b))(r, safe_text(mine))]
                 if busy:
-                    raise CrawlBusy(f"crawl {row['id']} of {busy[0]} is still running (process {row['pid']}, "
+                    where = f"process {row['pid']}" + (f" on {row['host']}" if row["host"] else "") + \
+                        (f", site {row['site']}" if row["site"] else "")
+                    raise CrawlBusy(f"crawl {row['id']} of {busy[0]} is still running ({where}, "
                                     f"started {row['started']}): wait for it to end, or stop it, then crawl again")
-            cur = self.db.execute(
-                "INSERT INTO crawls (started, state, roots, options, pid, host) VALUES (?, 'running', ?, ?, ?, ?)",
+            crawl_id = int(self.db.execute(
+                "INSERT INTO crawls (started, state, roots, options, pid, host, site, heartbeat, queued) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (_now(), json.dumps([safe_text(r) for r in roots]), json.dumps(options), os.getpid(),
-                 socket.gethostname()))
+                 socket.gethostname(), site, _now(), int(queued))).fetchone()[0])
             self.db.executemany("INSERT INTO crawl_roots (crawl_id, root, state) VALUES (?, ?, 'incomplete')",
-                                [(cur.lastrowid, safe_text(r)) for r in roots])
+                                [(crawl_id, safe_text(r)) for r in roots])
+            self.db.hold_crawl_lease(crawl_id)
             self.db.commit()
         except BaseException:
             self.db.rollback()
             raise
-        return int(cur.lastrowid or 0)
+        return crawl_id
+
+    def alive(self, crawl: Row) -> bool:
+        """Whether a ``running`` crawl still has its crawler (a killed one has not)."""
+        return crawl["id"] in self.db.live_crawls([crawl])
+
+    def progress(self, crawl_id: int, listed: int, analysed: int) -> None:
+        """The crawler's own progress and sign of life (``shadowscan crawls`` shows it)."""
+        self.db.execute("UPDATE crawls SET listed = ?, analysed = ?, heartbeat = ? WHERE id = ?",
+                        (listed, analysed, _now(), crawl_id))
 
     def end_crawl(self, crawl_id: int, state: str, started_monotonic: float, reason: str | None = None) -> None:
         self.commit()
@@ -343,21 +258,48 @@ class Store:
             self.db.execute("UPDATE crawl_roots SET state = 'incomplete' WHERE crawl_id = ? AND state = 'complete'",
                             (crawl_id,))
         self.db.commit()
+        self.db.release_crawl_lease(crawl_id)
 
-    def crawl(self, crawl_id: int | None = None) -> sqlite3.Row | None:
+    def size(self) -> int:
+        """Bytes the inventory takes (the SQLite file with its journal; the PostgreSQL database)."""
+        return self.db.size()
+
+    def crawl(self, crawl_id: int | None = None) -> Row | None:
         """One crawl; by default the latest one."""
         if crawl_id is None:
-            return self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
-        return self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+            latest: Row | None = self.db.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+            return latest
+        row: Row | None = self.db.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+        return row
 
-    def crawls(self) -> list[dict[str, Any]]:
-        """Every crawl, newest first, with its artifact count and coverage per root."""
+    def crawls(self, site: str | None = None) -> list[dict[str, Any]]:
+        """Every crawl (of ``site``), newest first, with its artifact count, coverage per root, files
+        still waiting for a worker (``pending``) and whether a running crawl still has its crawler."""
         counts = dict(self.db.execute(
             "SELECT crawl_id, COUNT(*) FROM members WHERE change != 'removed' GROUP BY crawl_id").fetchall())
+        waiting = dict(self.db.execute("SELECT crawl_id, COUNT(*) FROM pending GROUP BY crawl_id").fetchall()) \
+            if "pending" in self.db.tables() else {}  # an older inventory a report reads as it is
+        rows = self.db.execute("SELECT * FROM crawls ORDER BY id DESC").fetchall()
+        alive = self.db.live_crawls([r for r in rows if r["state"] == "running"])
         out = []
-        for row in self.db.execute("SELECT * FROM crawls ORDER BY id DESC"):
-            out.append({**dict(row), "roots": json.loads(row["roots"]), "artifacts": counts.get(row["id"], 0),
+        for row in rows:
+            if site is not None and dict(row).get("site") != site:
+                continue
+            out.append({"site": None, "listed": 0, **dict(row), "roots": json.loads(row["roots"]),
+                        "artifacts": counts.get(row["id"], 0),
+                        "pending": waiting.get(row["id"], 0), "alive": row["id"] in alive,
                         "coverage": self.coverage(row["id"])})
+        return out
+
+    def sites(self) -> dict[str, list[str]]:
+        """Site name -> the roots its crawls covered."""
+        out: dict[str, list[str]] = {}
+        if "site" not in self.db.columns("crawls"):  # an older inventory a report reads as it is
+            return out
+        for site, roots in self.db.execute("SELECT site, roots FROM crawls WHERE site IS NOT NULL ORDER BY id"):
+            for root in json.loads(roots):
+                if root not in out.setdefault(site, []):
+                    out[site].append(root)
         return out
 
     def crawl_roots(self, upto: int | None = None) -> list[tuple[int, list[str]]]:
@@ -376,9 +318,10 @@ class Store:
         row = self.db.execute(
             f"WITH p(crawl_id, root) AS (VALUES {pairs}) "
             f"SELECT COUNT(DISTINCT CASE WHEN v.classification = 'shadow-it' THEN {key} END), "
-            f"COUNT(DISTINCT CASE WHEN v.kind != 'folder' AND COALESCE(json_extract(v.registry, '$.registered'), 0)"
-            f" = 0 THEN {key} END), "
-            f"COUNT(DISTINCT CASE WHEN json_extract(v.registry, '$.signoff') = 'stale' THEN {key} END), COUNT(*) "
+            f"COUNT(DISTINCT CASE WHEN v.kind != 'folder' AND NOT ({self.db.json_true('v.registry', 'registered')})"
+            f" THEN {key} END), "
+            f"COUNT(DISTINCT CASE WHEN {self.db.json_text('v.registry', 'signoff')} = 'stale' THEN {key} END), "
+            f"COUNT(*) "
             f"FROM p JOIN members m ON m.crawl_id = p.crawl_id JOIN versions v ON v.id = m.version_id "
             f"AND v.root = p.root WHERE m.change != 'removed'",
             [x for c, r in parts for x in (c, safe_text(r))]).fetchone()
@@ -386,9 +329,13 @@ class Store:
                 "artifacts": row[3]}
 
     def coverage(self, crawl_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
+        """What each root of a crawl covered, in the order the crawl names its roots."""
+        row = self.db.execute("SELECT roots FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+        order = {root: n for n, root in enumerate(json.loads(row[0]) if row else [])}
+        rows = [dict(r) for r in self.db.execute(
             "SELECT root, state, reason, baseline, unlisted, unreadable, not_rechecked FROM crawl_roots "
-            "WHERE crawl_id = ? ORDER BY rowid", (crawl_id,))]
+            "WHERE crawl_id = ?", (crawl_id,))]
+        return sorted(rows, key=lambda r: (order.get(r["root"], len(order)), r["root"]))
 
     def baseline(self, root: str, crawl_id: int) -> int | None:
         """The last *finished* crawl before ``crawl_id`` that covered ``root`` (killed crawls do not count)."""
@@ -413,17 +360,21 @@ class Store:
                       f"WHERE m2.crawl_id = :crawl)")
             args: dict[str, Any] = {"base": baseline, "root": root, "crawl": crawl_id}
             if state == "unreachable":
-                carried += self.db.execute(f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'not-rechecked' "
-                                           f"{unseen} AND v.kind != 'folder'", args).rowcount
+                carried += self.db.execute(f"INSERT INTO members SELECT :crawl, v.id, 'not-rechecked' "
+                                           f"{unseen} AND v.kind != 'folder' ON CONFLICT DO NOTHING",
+                                           args).rowcount
             for n, folder in enumerate(unlisted_folders):
                 args[f"f{n}"] = safe_text(folder).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
                 carried += self.db.execute(
-                    f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'not-rechecked' {unseen} "
-                    f"AND v.relpath LIKE :f{n} ESCAPE '\\'", args).rowcount
-            removed = self.db.execute(f"INSERT OR IGNORE INTO members SELECT :crawl, v.id, 'removed' {unseen} "
-                                      "AND v.kind != 'folder'", args).rowcount
-        self.db.execute("INSERT OR REPLACE INTO crawl_roots (crawl_id, root, state, reason, baseline, unlisted,"
-                        " unreadable, not_rechecked) VALUES (?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO members SELECT :crawl, v.id, 'not-rechecked' {unseen} "
+                    f"AND v.relpath LIKE :f{n} ESCAPE '\\' ON CONFLICT DO NOTHING", args).rowcount
+            removed = self.db.execute(f"INSERT INTO members SELECT :crawl, v.id, 'removed' {unseen} "
+                                      "AND v.kind != 'folder' ON CONFLICT DO NOTHING", args).rowcount
+        self.db.execute("INSERT INTO crawl_roots (crawl_id, root, state, reason, baseline, unlisted,"
+                        " unreadable, not_rechecked) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (crawl_id, root) DO UPDATE"
+                        " SET state = excluded.state, reason = excluded.reason, baseline = excluded.baseline,"
+                        " unlisted = excluded.unlisted, unreadable = excluded.unreadable,"
+                        " not_rechecked = excluded.not_rechecked",
                         (crawl_id, root, state, reason, baseline, len(unlisted_folders), unreadable, carried))
         self.db.commit()
         return carried, removed
@@ -441,8 +392,8 @@ class Store:
             all_ids.append(cid)
             for root in roots:
                 by_root.setdefault(root, []).append(cid)
-        running = {r[0] for r in self.db.execute("SELECT id, pid, host FROM crawls WHERE state = 'running'")
-                   if pid_alive(r[1], r[2])}
+        running = self.db.live_crawls(
+            self.db.execute("SELECT id, pid, host FROM crawls WHERE state = 'running'").fetchall())
         kept = {cid for root, ids in by_root.items() if root not in forget for cid in sorted(ids, reverse=True)[:keep]}
         drop = [i for i in all_ids if i not in kept and i not in running]
         partial = [i for i in all_ids if i in kept and any(i in by_root.get(r, ()) for r in forget)]
@@ -453,6 +404,7 @@ class Store:
             if drop:
                 self.db.execute(f"DELETE FROM members WHERE crawl_id IN ({marks})", drop)
                 self.db.execute(f"DELETE FROM crawl_roots WHERE crawl_id IN ({marks})", drop)
+                self.db.execute(f"DELETE FROM pending WHERE crawl_id IN ({marks})", drop)
                 self.db.execute(f"DELETE FROM crawls WHERE id IN ({marks})", drop)
             for cid in partial:  # a kept crawl that also covered a forgotten root: drop that root's part
                 for root in forget:
@@ -471,9 +423,36 @@ class Store:
         except BaseException:
             self.db.rollback()
             raise
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.db.execute("VACUUM")
+        self.db.compact()
         return sorted(drop), gone
+
+    # queued analysis (crawl --queue, worker) -------------------------------------------
+    def add_pending(self, crawl_id: int, items: Sequence[tuple[str, str, str, str]]) -> None:
+        """Files of a queued crawl waiting for a worker: (path, root, candidate JSON, change); committed."""
+        self.db.executemany("INSERT INTO pending (crawl_id, path, root, candidate, change) VALUES (?,?,?,?,?) "
+                            "ON CONFLICT (crawl_id, path) DO NOTHING",
+                            [(crawl_id, safe_text(path), safe_text(root), candidate, change)
+                             for path, root, candidate, change in items])
+        self.db.commit()
+
+    def pending_count(self, crawl_id: int) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM pending WHERE crawl_id = ?", (crawl_id,)).fetchone()
+        self.db.commit()
+        return int(row[0])
+
+    def take_pending(self, crawl_id: int, path: str) -> Row | None:
+        """A worker takes a file: its try is counted (and committed) before the analysis starts, so
+        a file that takes down every worker ends after a bounded number of tries."""
+        row: Row | None = self.db.execute("UPDATE pending SET tries = tries + 1 WHERE crawl_id = ? AND path = ? "
+                                          "RETURNING root, candidate, change, tries", (crawl_id, path)).fetchone()
+        self.db.commit()
+        return row
+
+    def finish_pending(self, crawl_id: int, path: str) -> bool:
+        """Begin storing a worker's verdict: the file leaves the queue in the same transaction as its
+        verdict is added (the caller commits). False when another worker stored it already."""
+        return self.db.execute("DELETE FROM pending WHERE crawl_id = ? AND path = ? RETURNING path",
+                               (crawl_id, path)).fetchone() is not None
 
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
@@ -510,7 +489,7 @@ class Store:
             if same is not None:
                 version_id = int(same[0])
             else:
-                version_id = int(self.db.execute(_INSERT_VERSION, (*values, digest)).lastrowid or 0)
+                version_id = int(self.db.execute(_INSERT_VERSION, (*values, digest)).fetchone()[0])
                 self.db.executemany(
                     "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
                     " VALUES (?,?,?,?,?,?,?)", [(version_id, *row) for row in findings])
@@ -541,16 +520,18 @@ class Store:
         if engine is None:
             self.db.execute("DELETE FROM passed WHERE folder = ? AND name = ?", (folder, name))
         else:
-            self.db.execute("INSERT OR REPLACE INTO passed (folder, name, root, size, mtime, engine) "
-                            "VALUES (?,?,?,?,?,?)", (folder, name, safe_text(root), size, mtime, engine))
+            self.db.execute("INSERT INTO passed (folder, name, root, size, mtime, engine) VALUES (?,?,?,?,?,?) "
+                            "ON CONFLICT (folder, name) DO UPDATE SET root = excluded.root, size = excluded.size, "
+                            "mtime = excluded.mtime, engine = excluded.engine",
+                            (folder, name, safe_text(root), size, mtime, engine))
 
-    def latest(self, path: str) -> sqlite3.Row | None:
+    def latest(self, path: str) -> Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
         re-crawl may reuse when size and mtime are unchanged."""
         return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
                                (safe_text(path),)).fetchone()
 
-    def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[sqlite3.Row | None, sqlite3.Row | None]:
+    def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[Row | None, Row | None]:
         """(:meth:`latest`, :meth:`in_crawl`) of ``path``: one query when the newest version is the one
         crawl ``crawl_id`` holds (an unchanged file)."""
         latest = self.db.execute(
@@ -561,21 +542,21 @@ class Store:
             return None, None
         return latest, latest if latest["in_crawl"] else self.in_crawl(path, crawl_id)
 
-    def in_crawl(self, path: str, crawl_id: int | None) -> sqlite3.Row | None:
+    def in_crawl(self, path: str, crawl_id: int | None) -> Row | None:
         """The row of ``path`` in crawl ``crawl_id`` (None when it is not there)."""
         if crawl_id is None:
             return None
         # CROSS JOIN keeps the path index as the outer loop: left to itself, SQLite walks every member
         # of the crawl for each look-up (a re-crawl of n artifacts then costs n^2)
         return self.db.execute(
-            "SELECT v.*, m.crawl_id, m.change FROM versions v CROSS JOIN members m ON m.version_id = v.id "
+            f"SELECT v.*, m.crawl_id, m.change FROM versions v {self.db.cross_join} members m ON m.version_id = v.id "
             "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
 
-    def analysis_of(self, row: sqlite3.Row) -> Analysis:
+    def analysis_of(self, row: Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
         return self.stored(row).analysis
 
-    def stored(self, row: sqlite3.Row) -> Stored:
+    def stored(self, row: Row) -> Stored:
         """A stored version as a re-crawl reuses it: the analysis rebuilt (governance findings are
         re-judged), and the stored finding rows, so that :meth:`add` recognises the same judgement."""
         rows: list[tuple[Any, ...]] = []
@@ -601,7 +582,7 @@ class Store:
             "SELECT v.path FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE m.crawl_id = ? AND m.change = 'removed'", (crawl_id,)))
 
-    def removed_rows(self, crawl_id: int) -> list[sqlite3.Row]:
+    def removed_rows(self, crawl_id: int) -> list[Row]:
         return self.db.execute(
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall()
@@ -614,7 +595,7 @@ class Store:
             (safe_text(path), crawl_id)).fetchone()
         return row[0]
 
-    def artifacts(self, crawl_id: int) -> Iterator[sqlite3.Row]:
+    def artifacts(self, crawl_id: int) -> Iterator[Row]:
         yield from self.db.execute(
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE m.crawl_id = ? AND m.change != 'removed' ORDER BY v.relpath, v.path", (crawl_id,))
@@ -622,23 +603,30 @@ class Store:
     # The report reads an artifact and its findings as one row: ``findings_json`` is a JSON list of
     # [rule, family, title, severity, impact, evidence] in the order they were stored, built by SQLite
     # (one parse per artifact in Python, not one query and one parse per finding).
-    _REPORT_ROW = (
-        "SELECT v.*, m.crawl_id, m.change, (SELECT json_group_array(json_array(f.rule, f.family, f.title, "
-        "f.severity, f.impact, json(f.evidence))) FROM (SELECT * FROM findings f WHERE f.artifact_id = v.id "
-        "ORDER BY f.id) f) AS findings_json FROM members m JOIN versions v ON v.id = m.version_id ")
+    _FINDINGS_JSON = {
+        "sqlite": "(SELECT json_group_array(json_array(f.rule, f.family, f.title, f.severity, f.impact, "
+                  "json(f.evidence))) FROM (SELECT * FROM findings f WHERE f.artifact_id = v.id ORDER BY f.id) f)",
+        "postgresql": "(SELECT COALESCE(json_agg(json_build_array(f.rule, f.family, f.title, f.severity, f.impact, "
+                      "f.evidence::json) ORDER BY f.id), '[]'::json)::text FROM findings f WHERE f.artifact_id = v.id)",
+    }
 
-    def report_rows(self, crawl_id: int) -> Iterator[sqlite3.Row]:
+    @property
+    def _report_row(self) -> str:
+        return (f"SELECT v.*, m.crawl_id, m.change, {self._FINDINGS_JSON[self.db.dialect]} AS findings_json "
+                "FROM members m JOIN versions v ON v.id = m.version_id ")
+
+    def report_rows(self, crawl_id: int) -> Iterator[Row]:
         """Every artifact a crawl holds, with its findings (``findings_json``), in no particular order (sorting
         rows this wide would make SQLite spill them to a temporary file: the report sorts its own keys)."""
-        yield from self.db.execute(self._REPORT_ROW + "WHERE m.crawl_id = ? AND m.change != 'removed'", (crawl_id,))
+        yield from self.db.execute(self._report_row + "WHERE m.crawl_id = ? AND m.change != 'removed'", (crawl_id,))
 
-    def report_rows_of(self, crawl_id: int, version_ids: Sequence[int]) -> dict[int, sqlite3.Row]:
+    def report_rows_of(self, crawl_id: int, version_ids: Sequence[int]) -> dict[int, Row]:
         """The rows of :meth:`report_rows` for some versions of a crawl, by version id."""
-        out: dict[int, sqlite3.Row] = {}
+        out: dict[int, Row] = {}
         for start in range(0, len(version_ids), 500):  # under SQLite's limit of bound parameters
             chunk = list(version_ids[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(self._REPORT_ROW + f"WHERE m.crawl_id = ? AND m.version_id IN ({marks})",
+            for row in self.db.execute(self._report_row + f"WHERE m.crawl_id = ? AND m.version_id IN ({marks})",
                                        (crawl_id, *chunk)):
                 out[int(row["id"])] = row
         return out
@@ -653,7 +641,7 @@ class Store:
             "FROM members m JOIN versions v ON v.id = m.version_id WHERE m.crawl_id = ? AND m.change = ?",
             (upto, crawl_id, change))}
 
-    def findings(self, artifact_id: int) -> list[sqlite3.Row]:
+    def findings(self, artifact_id: int) -> list[Row]:
         return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
 
 
@@ -661,7 +649,7 @@ class Store:
 class Stored:
     """A stored version, read back for reuse (:meth:`Store.stored`)."""
 
-    row: sqlite3.Row
+    row: Row
     analysis: Analysis  # what the analyzer produced, governance findings left out
     finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
     encoded: dict[int, tuple[Any, ...]]  # id() of each rebuilt finding of ``analysis`` -> its stored row

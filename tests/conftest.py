@@ -42,3 +42,34 @@ def crawl_and_report(tmp: Path, share: Path, formats: tuple[str, ...], out: Path
     result = runner.invoke(main, ["--db", db, "report", *args, "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (tests/pgserver.py), stopped by PID at the end;
+    skips with the reason where it cannot start."""
+    from pgserver import PostgresServer, Unavailable
+
+    try:
+        server = PostgresServer().start()
+    except Unavailable as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+_DATABASES = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A fresh, empty PostgreSQL database on the session's server."""
+    return postgres.create_database(f"inv{next(_DATABASES)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inventory(request, tmp_path) -> str:
+    """The --db of a new inventory, once an SQLite file and once a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "inv.db")
+    return request.getfixturevalue("pg_url")

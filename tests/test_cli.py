@@ -1,11 +1,13 @@
 """The command line as a user runs it (click's runner), end to end on a generated tree."""
 import json
-import sqlite3
 import zipfile
 
 from click.testing import CliRunner
 
 from shadowscan.cli import main, parse_size
+from shadowscan.db import connect
+
+# Every test taking ``inventory`` runs twice: on an SQLite file and on a real PostgreSQL database.
 
 SHADOW = '''
 import pyodbc
@@ -32,16 +34,34 @@ def make_share(root):
     return root
 
 
-def crawl(tmp_path, *args):
+def rows(db, sql):
+    """Rows of ``sql`` on the inventory, whichever the backend."""
+    conn = connect(db, readonly=True)
+    try:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+def dump(db):
+    """Every value of every table of the inventory as text (the backend-neutral iterdump)."""
+    conn = connect(db, readonly=True)
+    try:
+        return "\n".join(repr(tuple(r)) for table in sorted(conn.tables())
+                         for r in conn.execute(f"SELECT * FROM {table}").fetchall())
+    finally:
+        conn.close()
+
+
+def crawl(tmp_path, db, *args):
     share = make_share(tmp_path / "share")
-    db = str(tmp_path / "inv.db")
     result = CliRunner().invoke(main, ["--db", db, "crawl", str(share), "--jobs", "1", *args])
     return result, db
 
 
-def test_crawl_then_json_report(tmp_path):
+def test_crawl_then_json_report(tmp_path, inventory):
     make_share(tmp_path / "share")
-    db = str(tmp_path / "inv.db")
+    db = inventory
     runner = CliRunner()
     result = runner.invoke(main, ["--db", db, "crawl", str(tmp_path / "share"), "--jobs", "1"])
     assert result.exit_code == 0, result.output
@@ -69,15 +89,15 @@ def test_crawl_then_json_report(tmp_path):
     assert report["summary"]["shadow-it"] == 1 and report["summary"]["total"] == 3
 
 
-def test_secret_never_reaches_the_database(tmp_path):
-    result, db = crawl(tmp_path)
+def test_secret_never_reaches_the_database(tmp_path, inventory):
+    result, db = crawl(tmp_path, inventory)
     assert result.exit_code == 0
-    dump = "\n".join(sqlite3.connect(db).iterdump())
-    assert "Geheim123" not in dump and "PWD=***" in dump
+    text = dump(db)
+    assert "Geheim123" not in text and "PWD=***" in text
 
 
-def test_report_shortcut_and_formats(tmp_path):
-    result, db = crawl(tmp_path, "--report", str(tmp_path / "r.html"))
+def test_report_shortcut_and_formats(tmp_path, inventory):
+    result, db = crawl(tmp_path, inventory, "--report", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
     html = (tmp_path / "r.html").read_text()
     assert "reject_lots.py" in html and "<script>" in html
@@ -97,16 +117,16 @@ def test_clear_errors(tmp_path):
     assert result.exit_code != 0 and "not a size" in result.output
 
 
-def test_quiet_prints_nothing(tmp_path):
-    result, _ = crawl(tmp_path, "--quiet")
+def test_quiet_prints_nothing(tmp_path, inventory):
+    result, _ = crawl(tmp_path, inventory, "--quiet")
     assert result.exit_code == 0 and result.output == ""
 
 
-def test_too_large_is_recorded_without_reading(tmp_path):
-    result, db = crawl(tmp_path, "--max-size", "10B")
+def test_too_large_is_recorded_without_reading(tmp_path, inventory):
+    result, db = crawl(tmp_path, inventory, "--max-size", "10B")
     assert result.exit_code == 0
-    rows = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchall()
-    assert rows and all(status == "too-large" and "--max-size" in reason for status, reason in rows)
+    found = rows(db, "SELECT status, status_reason FROM artifacts")
+    assert found and all(status == "too-large" and "--max-size" in reason for status, reason in found)
 
 
 def test_parse_size():

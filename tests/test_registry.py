@@ -21,9 +21,15 @@ def workbook(path, code, rows=(("Day", "OEE"),)):
 
 
 class Cli:
-    def __init__(self, tmp_path):
-        self.db = str(tmp_path / "inv.db")
+    def __init__(self, tmp_path, db=None):
+        self.db = db or str(tmp_path / "inv.db")
         self.runner = CliRunner()
+
+    def exists(self):
+        """Whether the inventory was created (an SQLite file; a PostgreSQL database with its tables)."""
+        from shadowscan.store import Store
+
+        return Store.exists(self.db)
 
     def __call__(self, *args, ok=True):
         result = self.runner.invoke(main, ["--db", self.db, *map(str, args)])

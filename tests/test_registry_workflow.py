@@ -10,13 +10,14 @@ from test_registry import CHART, CHART_CHANGED, POSTING, Cli, governance, workbo
 
 
 @pytest.fixture
-def cli(tmp_path):
-    return Cli(tmp_path)
+def cli(tmp_path, inventory):
+    """The CLI on a new inventory: the whole workflow runs once on SQLite, once on PostgreSQL."""
+    return Cli(tmp_path, inventory)
 
 
 def refused(cli, *args, says):
     """A refusal: exit 2, one line naming the problem, and nothing written (registry, history, reviews)."""
-    before = cli("registry", "export").output if os.path.exists(cli.db) else None
+    before = cli("registry", "export").output if cli.exists() else None
     result = cli(*args, ok=False)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
@@ -24,7 +25,7 @@ def refused(cli, *args, says):
     for text in ([says] if isinstance(says, str) else says):
         assert text in lines[0], lines[0]
     assert "nothing written" in lines[0] or "not changed" in lines[0] or "nothing to change" in lines[0]
-    after = cli("registry", "export").output if os.path.exists(cli.db) else None
+    after = cli("registry", "export").output if cli.exists() else None
     assert after == before
     return lines[0]
 
@@ -62,7 +63,7 @@ def test_an_it_product_owner_or_owner_is_refused_at_registration(tmp_path, cli):
             says="product owner 'IT Helpdesk' cannot sign off")
     refused(cli, "register", book, "--owner", "IT Department", "--function", "production", "--purpose", "OEE",
             "--platform", "excel", "--data-access", "read-only", says="not IT")
-    assert not os.path.exists(cli.db)
+    assert not cli.exists()
 
 
 # 2. validation against what was analysed ----------------------------------------------------
@@ -72,7 +73,7 @@ def test_platform_must_fit_the_file(tmp_path, cli):
     refused(cli, "register", script, "--owner", "Anna Kowalska", "--function", "production", "--purpose", "counts",
             "--platform", "excel", "--data-access", "read-only",
             says="platform 'excel' does not fit a .py file: it is python (use --platform python)")
-    assert not os.path.exists(cli.db)
+    assert not cli.exists()
     cli("register", script, "--owner", "Anna Kowalska", "--function", "production", "--purpose", "counts",
         "--platform", "python", "--data-access", "read-only")
     refused(cli, "registry", "edit", "1", "--platform", "access", says="does not fit a .py file")
@@ -86,7 +87,7 @@ def test_read_only_that_writes_is_refused_with_the_evidence_or_accepted_with_a_r
                    says=["is not read-only, the analysis shows it writing", "INSERT INTO FI_Postings",
                          "--accept-writes"])
     assert "VBA/Dashboard line 2" in line
-    assert not os.path.exists(cli.db)
+    assert not cli.exists()
     refused(cli, "register", book, "--owner", "Anna Kowalska", "--function", "finance", "--purpose", "post",
             "--platform", "excel", "--data-access", "read-write", "--accept-writes", "it only writes a log table",
             says="the data access is read-write")
@@ -257,10 +258,13 @@ def test_registry_list_formats_and_filters(tmp_path, cli):
     assert "No registry entry matches" in cli("registry", "list", "--function", "hr").output
 
 
-def test_an_inventory_of_the_previous_release_reads_and_upgrades(tmp_path, cli):
+def test_an_inventory_of_the_previous_release_reads_and_upgrades(tmp_path):
     """Without the history and review tables (and the accepted-writes column): a read-only report
-    still reads it (empty history, no reviews); the next command that writes adds them."""
+    still reads it (empty history, no reviews); the next command that writes adds them (SQLite: the
+    previous release knew no other backend)."""
     import sqlite3
+
+    cli = Cli(tmp_path)
 
     share = tmp_path / "share"
     book = workbook(share / "oee.xlsm", CHART)

@@ -1,5 +1,6 @@
 """The built wheel carries the templates: install it in a fresh venv and render a report there."""
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -15,7 +16,12 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+    # Built from a copy of the sources: setuptools' build/ folder in a working tree keeps
+    # files of earlier builds (a module since moved out would slip into the wheel).
+    source = tmp_path_factory.mktemp("src") / "shadowscan"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__", ".*_cache"))
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
                    check=True, capture_output=True)
     wheels = list(out.glob("shadowscan-*.whl"))
     assert len(wheels) == 1

@@ -20,7 +20,7 @@ from ..coverage import plural
 from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
 from ..rules import catalogue
-from ..store import Store, pid_alive
+from ..store import Store
 from . import NoCrawl, estate, families, plan
 from .exposure import merge as merge_exposure
 
@@ -199,7 +199,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
         roots = [p.root for p in parts if p.crawl_id == cid]
-        state = _state(crawl)
+        state = _state(store, crawl)
         rows = [r for r in store.coverage(cid) if r["root"] in roots] or [
             {"root": r, "state": "complete" if state == "finished" else "incomplete", "reason": None,
              "baseline": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0} for r in roots]
@@ -228,7 +228,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     del moved
     order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
     light, keys = [light[n] for n in order], [keys[n] for n in order]
-    artifacts = Artifacts(store.path, keys, context, light)
+    artifacts = Artifacts(store.target, keys, context, light)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
     tools = families.group(light)
@@ -247,11 +247,11 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     return {
         "schema": SCHEMA,
         "crawl": {"id": newest["id"], "roots": roots, "started": newest["started"],
-                  "finished": newest["finished"], "state": _state(newest), "reason": newest["reason"],
+                  "finished": newest["finished"], "state": _state(store, newest), "reason": newest["reason"],
                   "seconds": newest["seconds"], "previous": previous},
         "crawls": [{"id": cid, "roots": [p.root for p in parts if p.crawl_id == cid], "label":
                     [label[p.root] for p in parts if p.crawl_id == cid], "started": c["started"],
-                    "finished": c["finished"], "state": _state(c)} for cid, c in crawls.items()],
+                    "finished": c["finished"], "state": _state(store, c)} for cid, c in crawls.items()],
         "coverage": covered,
         "summary": summary,
         "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
@@ -273,9 +273,9 @@ def artifacts_of(report: dict[str, Any]) -> list[dict[str, Any]]:
     return artifacts.light if isinstance(artifacts, Artifacts) else list(artifacts)
 
 
-def _state(crawl: Any) -> str:
+def _state(store: Store, crawl: Any) -> str:
     state = crawl["state"]
-    if state == "running" and not pid_alive(crawl["pid"], crawl["host"]):
+    if state == "running" and not store.alive(crawl):
         return "stopped"  # killed, or failed where even its end could not be written
     return str(state)
 
