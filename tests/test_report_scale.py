@@ -149,7 +149,7 @@ def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     out = tmp_path / "r.xlsx"
     with out.open("wb") as f:
         FORMATS["xlsx"].write(report, f)
-    wb = openpyxl.load_workbook(out, read_only=True)
+    wb = openpyxl.load_workbook(out)
     assert wb["Inventory"].max_row == len(artifacts) + 1 and wb["Findings"].max_row == findings + 1
 
 
