@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
@@ -30,7 +31,19 @@ from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
 from .store import Store, Stored, safe_text, split_path
 
-ENGINE = f"shadowscan {__version__}"  # a stored analysis is reused only by the same engine
+
+def engine_id(package: Path) -> str:
+    """The version plus a digest of the code and rule data that analyse and judge (every ``.py``
+    and ``.json`` of the package): a stored analysis or a "no artifact" note is reused only by
+    the very same engine, so new rules or a fixed analyzer read every file again, even when the
+    version number did not move."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"shadowscan {__version__}+{digest.hexdigest()[:12]}"
+
+
+ENGINE = engine_id(Path(__file__).resolve().parent)  # a stored analysis is reused only by the same engine
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
 # took longer than the limit once will again (a 300 KB one-liner would cost every crawl the
 # whole timeout); it is retried with --full or a longer --timeout than the one it hit.

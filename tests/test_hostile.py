@@ -629,3 +629,23 @@ def test_a_sheet_formatted_to_the_last_cell_is_read_by_its_cells_not_its_dimensi
         assert b'<dimension ref="A1:XFD1048576"/>' in archive.read("xl/worksheets/sheet1.xml")
     rules = _crawl_one_analysed(tmp_path, share)
     assert {"quality.decision", "quality.computes-limits"} <= rules
+
+
+def test_every_byte_changed_in_a_macro_workbook_ends_with_a_status(tmp_path):
+    """Single-byte damage anywhere in an .xlsm (zip headers, deflate data of the parts, the VBA
+    project) ends as a status with a reason from the analyzer, never an exception (zlib's own
+    errors and unsupported compression included)."""
+    path = tmp_path / "book.xlsm"
+    write_workbook(path, sheets={"Preise": [["Artikel", "Preis"], ["A1", 12.5]]},
+                   vba_modules=[VbaModule("Main", 'Sub Post()\n  Range("B2").Value = Range("B2").Value * 1.19\nEnd Sub\n')])
+    good = path.read_bytes()
+    crashed = []
+    for at in range(0, len(good), max(1, len(good) // 400)):
+        data = good[:at] + bytes([good[at] ^ 0x5A]) + good[at + 1:]
+        try:
+            a = excel.analyze("book.xlsm", "xlsm", Limits(), data=data)
+        except Exception as exc:  # what the pool would record as analyzer-crashed
+            crashed.append((at, repr(exc)[:200]))
+            continue
+        assert a.status is Status.ANALYZED or a.reason, (at, a)
+    assert not crashed, crashed[:5]

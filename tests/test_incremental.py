@@ -1,9 +1,12 @@
 """Re-crawls read only what changed and record new / changed / unchanged / removed."""
 import json
 import os
+import shutil
+from pathlib import Path
 
 from click.testing import CliRunner
 
+from shadowscan import scan
 from shadowscan.cli import main
 from shadowscan.store import Store
 
@@ -155,3 +158,18 @@ def test_an_unchanged_judgement_shares_the_stored_version_and_a_new_one_does_not
     assert rows(db)["post.py"]["change"] == "unchanged"
     crawl(db, share)
     assert len(versions()) == 2
+
+
+def test_the_engine_id_follows_the_code_and_rule_data(tmp_path):
+    """A stored analysis is reused only by the same engine: the id changes with any analyser
+    code or rule data (a new vocabulary word must re-read unchanged files), not with caches."""
+    package = Path(scan.__file__).resolve().parent
+    copy = tmp_path / "shadowscan"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert scan.engine_id(copy) == scan.ENGINE
+    (copy / "rules" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "rules" / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    assert scan.engine_id(copy) == scan.ENGINE
+    vocabulary = next((copy / "rules" / "vocabulary").glob("*.json"))
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    assert scan.engine_id(copy) != scan.ENGINE

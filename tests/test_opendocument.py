@@ -311,3 +311,69 @@ def test_libreoffice_opens_the_generated_file_and_keeps_what_is_analysed(tmp_pat
     assert [m["lines"] for m in theirs.facts["modules"]] == [m["lines"] for m in mine.facts["modules"]]
     assert not marker.exists(), "LibreOffice ran the document's macro"
     assert classify(theirs).classification is Classification.SHADOW_IT
+
+
+# code in any script language, outside data, damaged deflate data (review findings) ---------------
+PLAIN = ods_bytes([("Daten", [["Linie", "Stück"], ["L1", 12]])])
+
+
+def _added(data: bytes, name: str, new: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr(name, new)
+    return out.getvalue()
+
+
+def test_macros_in_any_script_language_make_the_file_a_tool():
+    """LibreOffice runs JavaScript and BeanShell macros stored under Scripts/ as readily as Basic:
+    such a file is a tool (never skipped as "no artifact"), read with the language-neutral rules,
+    and the analysis says which language rules it could not apply; a Python macro is Python
+    whatever the case of its extension."""
+    assert opendocument.analyze("p.ods", "ods", LIMITS, data=PLAIN).status is Status.NOT_AN_ARTIFACT
+    js = _added(PLAIN, "Scripts/javascript/Library1/macro.js",
+                b'var p = java.lang.Runtime.getRuntime().exec("cmd /c del \\\\\\\\fs01\\\\qs\\\\x");')
+    a = opendocument.analyze("j.ods", "ods", LIMITS, data=js)
+    assert a.status is Status.ANALYZED, a
+    assert "Scripts/javascript/Library1/macro.js" in a.facts["scripts"]
+    assert "behaviour.shell" in rules(a)
+    assert a.reason.startswith("partial analysis") and "javascript macros (1)" in a.reason
+    bsh = _added(PLAIN, "Scripts/beanshell/Library1/macro.bsh", b'print("hello");')
+    assert opendocument.analyze("b.ods", "ods", LIMITS, data=bsh).status is Status.ANALYZED
+    py = _added(PLAIN, "Scripts/python/Tool.PY",
+                b'import pyodbc\ncur = pyodbc.connect("DSN=ERP").cursor()\n'
+                b'cur.execute("INSERT INTO Kosten VALUES (1)")\n')
+    a = opendocument.analyze("y.ods", "ods", LIMITS, data=py)
+    assert a.status is Status.ANALYZED and not a.reason, a
+    assert {"writes.sql", "reach.erp"} <= rules(a)
+
+
+def test_link_to_external_data_is_outside_data():
+    """Sheet > Link to External Data stores a table:cell-range-source that refreshes a range from a
+    web page or file: outside data, so the file is inventoried with the link."""
+    with zipfile.ZipFile(io.BytesIO(PLAIN)) as z:
+        content = z.read("content.xml").decode()
+    linked = content.replace("</table:table-cell>", '<table:cell-range-source table:name="HTML_1" '
+                             'xlink:href="https://erp.example/prices.html" table:filter-name="calc_HTML_WebQuery" '
+                             'table:last-column-spanned="4" table:last-row-spanned="20" '
+                             'table:refresh-delay="PT1M"/></table:table-cell>', 1)
+    assert linked != content
+    a = opendocument.analyze("l.ods", "ods", LIMITS, data=_replaced(PLAIN, "content.xml", linked.encode()))
+    assert a.status is Status.ANALYZED, a
+    assert a.facts["external_links"] == ["https://erp.example/prices.html"]
+
+
+def test_damaged_deflate_data_is_corrupt_never_a_crash():
+    """Every single-byte change of a package ends with a status and a reason from the analyzer
+    (zlib's own errors included), never an exception for the pool to call a crash."""
+    crashed = []
+    for at in range(0, len(GOOD), 3):
+        data = GOOD[:at] + bytes([GOOD[at] ^ 0x5A]) + GOOD[at + 1:]
+        try:
+            a = opendocument.analyze("d.ods", "ods", LIMITS, data=data)
+        except Exception as exc:  # what the pool would record as analyzer-crashed
+            crashed.append((at, repr(exc)))
+            continue
+        assert a.status is Status.ANALYZED or a.reason, (at, a)
+    assert not crashed, crashed[:5]

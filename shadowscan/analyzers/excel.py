@@ -16,6 +16,7 @@ import logging
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -184,7 +185,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             check_zip(archive, limits)
         except ZipRefused as exc:
             return Analysis.failed(Status.TOO_LARGE, f"refused as a possible zip bomb: {exc}", container="zip")
-        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, zlib.error) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged zip package: {exc}", container="zip")
         names = archive.namelist()
         if fmt in ("xlsx", "xltx") and not is_macro_package(names):
@@ -208,7 +209,10 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             findings.extend(_ooxml_macrosheets(archive, facts, logic))
             findings.extend(_ooxml_connections(archive, facts, logic))
             findings.extend(_ooxml_structure(archive, facts, fmt))
-        except (zipfile.BadZipFile, EOFError, ValueError, KeyError, ElementTree.ParseError) as exc:
+        except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required for extraction"
+            return Analysis.failed(Status.ENCRYPTED, f"encrypted workbook part: {exc}", **facts)
+        except (zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError, NotImplementedError, zlib.error,
+                ElementTree.ParseError) as exc:
             return Analysis.failed(Status.CORRUPT, f"damaged workbook part: {exc}", **facts)
     else:
         # read once: macro-sheet check and formulas both need it (from the damage check's parse)

@@ -80,6 +80,7 @@ AUTO_EVENTS = {"office:new": "created from the template", "dom:load": "opened",
                "dom:DOMFocusIn": "activated", "office:prepare-unload": "closed", "dom:unload": "closed",
                "office:unload": "closed"}
 MAX_BINDINGS = 2000
+MAX_SCRIPTS = 500  # script files read per document (each is size-checked with the package)
 # what expat raises on a damaged part: malformed XML, entity amplification, an unknown or multi-byte encoding
 _XML_ERRORS = (ElementTree.ParseError, LookupError, ValueError)
 _OF_REF = re.compile(r"\[\$?'?([^\]'.]*)'?\.\$?([A-Z]+)\$?(\d+)(?::[^\]]*)?\]")
@@ -117,7 +118,8 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis:
     logic.extend(logic_parts(modules, "basic"))
     facts["modules"] = module_facts
     facts["vba_lines"] = sum(m["lines"] for m in module_facts)
-    findings.extend(_scripts(archive, names, facts, logic))
+    unread: list[str] = []
+    findings.extend(_scripts(archive, names, facts, logic, unread))
     content = _Content(facts)
     # a database's forms and reports are documents of their own inside the package, with their controls' events
     parts = ["content.xml"] + sorted(n for n in names if re.fullmatch(r"(?:forms|reports)/[^/]+/content\.xml", n))
@@ -129,8 +131,9 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis:
     content.finish()
     findings.extend(content.findings)
     logic.extend(content.logic)
-    unread = [f"password-protected Basic libraries {', '.join(facts['protected_libraries'])} "
-              "(ask the owner for the password or an unprotected copy)"] if facts.get("protected_libraries") else []
+    if facts.get("protected_libraries"):
+        unread.insert(0, f"password-protected Basic libraries {', '.join(facts['protected_libraries'])} "
+                         "(ask the owner for the password or an unprotected copy)")
     if facts["format"] == "database":
         findings.extend(_embedded_database(archive, names, facts, logic, unread))
     _mark_autoexec(module_facts, facts.get("events") or [])
@@ -178,17 +181,28 @@ def _basic_modules(archive: zipfile.ZipFile, names: list[str], facts: dict[str, 
 
 
 def _scripts(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any],
-             logic: list[tuple[str, str]]) -> list[Finding]:
-    """Python macros stored in the document (``Scripts/python/``), analysed like Python."""
+             logic: list[tuple[str, str]], unread: list[str]) -> list[Finding]:
+    """Macros stored in the document under ``Scripts/<language>/``: Python analysed like Python;
+    JavaScript, BeanShell and any other language LibreOffice runs are code too (the file is a
+    tool), read through the language-neutral rules only, and the analysis says so."""
     found: list[Finding] = []
-    scripts = []
-    for name in sorted(n for n in names if n.startswith("Scripts/python/") and n.endswith(".py")):
+    scripts: list[str] = []
+    as_text: dict[str, int] = {}
+    for name in sorted(n for n in names if n.lower().startswith("scripts/") and not n.endswith("/"))[:MAX_SCRIPTS]:
+        parts = name.split("/")
+        folder = parts[1].lower() if len(parts) > 2 else ""
+        language = "python" if folder == "python" or name.lower().endswith(".py") else "text"
         code = member(archive, name).decode("utf-8", errors="replace")
         scripts.append(name)
-        logic.append((name, normalise_code(code, "python")))
-        found.extend(scan_text(code, "python", name))
+        logic.append((name, normalise_code(code, language)))
+        found.extend(scan_text(code, language, name))
+        if language == "text" and not name.lower().endswith("parcel-descriptor.xml"):
+            as_text[folder or "unnamed"] = as_text.get(folder or "unnamed", 0) + 1
     if scripts:
         facts["scripts"] = scripts
+    if as_text:
+        unread.append("the language rules for " + ", ".join(f"{lang} macros ({count})" for lang, count in sorted(as_text.items()))
+                      + ": read with the language-neutral rules only (connections, credentials, outside links)")
     return found
 
 
@@ -242,6 +256,8 @@ class _Content:
                     stack[-1].remove(element)
             elif tag == _q(_TABLE, "database-range"):
                 self._database_range(element)
+            elif tag == _q(_TABLE, "cell-range-source"):  # Link to External Data (a web page or file, refreshed)
+                self._link(element.get(_q(_XLINK, "href")) or "", f"{sheet} (linked range)")
             elif tag == _q(_TABLE, "table-source"):
                 self._link(element.get(_q(_XLINK, "href")) or "", f"{sheet} (linked sheet)")
             elif tag == _q(_OFFICE, "dde-source"):

@@ -8,6 +8,7 @@ import codecs
 import io
 import json
 import zipfile
+import zlib
 from typing import Any
 
 from ..model import Analysis, Limits, Status
@@ -44,15 +45,18 @@ def open_zip(data: bytes, limits: Limits, what: str) -> zipfile.ZipFile:
         return archive
     except ZipRefused as exc:
         raise Refused(Status.TOO_LARGE, f"refused as a possible zip bomb: {exc}") from exc
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
-        raise Refused(Status.CORRUPT, f"damaged zip package ({what}): {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, zlib.error) as exc:
+        # NotImplementedError: a compression method or zip version Python cannot read
+        raise Refused(Status.CORRUPT, f"damaged zip package ({what}): {type(exc).__name__}: {exc}") from exc
 
 
 def member(archive: zipfile.ZipFile, name: str) -> bytes:
     """One member (already size-checked by :func:`open_zip`); a damaged one is ``corrupt``."""
     try:
         return archive.read(name)
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError) as exc:
+    except RuntimeError as exc:  # zipfile's "File ... is encrypted, password required for extraction"
+        raise Refused(Status.ENCRYPTED, f"encrypted zip member {name}: {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, zlib.error) as exc:
         raise Refused(Status.CORRUPT, f"damaged zip member {name}: {type(exc).__name__}: {exc}") from exc
 
 
