@@ -174,7 +174,7 @@ class Store:
         if tables and "meta" not in tables:
             raise StoreError(f"{self.name} is a database but not a shadowscan inventory: pass another --db")
         if self.db.dialect == "sqlite":
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _wal(self.db)
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
         version = migrations.current(self.db)
@@ -653,6 +653,21 @@ class Stored:
     analysis: Analysis  # what the analyzer produced, governance findings left out
     finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
     encoded: dict[int, tuple[Any, ...]]  # id() of each rebuilt finding of ``analysis`` -> its stored row
+
+
+def _wal(db: Database, patience: float = 30.0) -> None:
+    """Switch an SQLite inventory to WAL. The switch needs the file to itself, and SQLite does not wait
+    for that (busy timeout) when another process writes, e.g. one migrating an old inventory as this
+    one opens it: so retried for up to ``patience`` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class CrawlBusy(StoreError):

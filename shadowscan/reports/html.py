@@ -99,8 +99,18 @@ def script_json(data: Any) -> str:
     return text
 
 
-# what json.dumps leaves in a string that visible() would change: C0 escapes, raw C1/bidi/invisible characters
-_NEEDS_VISIBLE = re.compile(r"\\u00|\\[bfr]|[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+# what json.dumps leaves in a string that visible() would change: C0 escapes (an escape only after
+# an even run of backslashes: "\\\\fs01" is an escaped backslash before "fs01", not \f) and raw
+# C1, bidi and invisible characters
+_ESCAPE = re.compile(r"(\\+)(?:u00|[bfr])")
+_RAW_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def needs_visible(json_text: str) -> bool:
+    """Whether a JSON text (``ensure_ascii=False``) holds a string :func:`visible` would change."""
+    if _RAW_INVISIBLE.search(json_text):
+        return True
+    return "\\" in json_text and any(len(m.group(1)) % 2 for m in _ESCAPE.finditer(json_text))
 
 
 class _Packer:
@@ -184,7 +194,7 @@ def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[st
     packer.add('{"rows":[')
     for n, a in enumerate(report["artifacts"]):
         row = _row(a, change, rule, word, roots, tool_index)
-        if _NEEDS_VISIBLE.search(json.dumps(row, ensure_ascii=False)):
+        if needs_visible(json.dumps(row, ensure_ascii=False)):
             row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
         packer.add(("," if n else "") + script_json(row))
     rest = {"rules": rule_list, "words": list(words), "roots": list(roots), "tools": visible_deep(tools),
@@ -246,9 +256,17 @@ def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
     # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
     report = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
     artifacts = artifacts_of(report)
-    index = {visible(a["path"]): n for n, a in enumerate(artifacts)}
-    top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]
-    gaps = [(visible_deep(a), n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
+    cards = report.get("migration", [])[:TOP_RISKS]
+    wanted = {card["path"] for card in cards}
+    index: dict[str, int] = {}
+    gaps: list[tuple[dict[str, Any], int]] = []
+    for n, a in enumerate(artifacts):  # one pass (a large inventory is read from the store as it goes)
+        path = visible(a["path"])
+        if path in wanted:
+            index[path] = n
+        if len(gaps) < TOP_GAPS and a["gaps"] and a["kind"] != "folder":
+            gaps.append((visible_deep(a), n))  # escaped only for the few shown
+    top = [(card, index.get(card["path"])) for card in cards]
     departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
         report=report, top=top, gaps=gaps, scatter=scatter(report.get("migration", [])), departments=departments, others=others,
