@@ -19,8 +19,10 @@ inventory grows).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -98,6 +100,14 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
         phone.navigate(html.as_uri())
         phone.wait_for("document.querySelectorAll('#inventory tbody tr').length > 0", 120)
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        # print: the summary and the page of rows shown, with a note saying how many of how many
+        page.call("Emulation.setEmulatedMedia", media="print")
+        printed = page.evaluate("(function () { var n = document.getElementById('printnote');"
+                                " return getComputedStyle(n).display + '|' + n.textContent; })()")
+        t = time.perf_counter()
+        pdf = base64.b64decode(page.call("Page.printToPDF", landscape=False, printBackground=True)["data"])
+        pdf_seconds = time.perf_counter() - t
+        pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
     figures = {
         "first paint (s)": stamps["firstPaint"] - begin if begin and "firstPaint" in stamps else float("nan"),
         "first contentful paint (s)": (stamps["firstContentfulPaint"] - begin
@@ -108,7 +118,10 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
         "sort all rows by path (ms)": sort,
         "JS heap (MiB)": heap / 2 ** 20,
         "390 px: horizontal overflow (px)": overflow,
+        f"print to PDF (s) -> {pages} pages, note: {printed.split('|', 1)[-1][:60]}": pdf_seconds,
     }
+    if not (printed.startswith("block|") and pdf.startswith(b"%PDF")):
+        print("print check FAILED:", printed[:200])
     if errors:
         print("console errors:", errors)
     return figures
