@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from . import migrations
 from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
@@ -342,7 +342,7 @@ class Store:
         row = self.db.execute(
             "SELECT MAX(c.id) FROM crawls c JOIN crawl_roots r ON r.crawl_id = c.id "
             "WHERE c.id < ? AND c.state = 'finished' AND r.root = ?", (crawl_id, safe_text(root))).fetchone()
-        return row[0]
+        return int(row[0]) if row[0] is not None else None
 
     def close_root(self, crawl_id: int, root: str, baseline: int | None, state: str, reason: str | None,
                    unlisted_folders: Sequence[str], unreadable: int) -> tuple[int, int]:
@@ -528,8 +528,8 @@ class Store:
     def latest(self, path: str) -> Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
         re-crawl may reuse when size and mtime are unchanged."""
-        return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
-                               (safe_text(path),)).fetchone()
+        return cast("Row | None", self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
+                                                  (safe_text(path),)).fetchone())
 
     def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[Row | None, Row | None]:
         """(:meth:`latest`, :meth:`in_crawl`) of ``path``: one query when the newest version is the one
@@ -548,9 +548,9 @@ class Store:
             return None
         # CROSS JOIN keeps the path index as the outer loop: left to itself, SQLite walks every member
         # of the crawl for each look-up (a re-crawl of n artifacts then costs n^2)
-        return self.db.execute(
+        return cast("Row | None", self.db.execute(
             f"SELECT v.*, m.crawl_id, m.change FROM versions v {self.db.cross_join} members m ON m.version_id = v.id "
-            "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
+            "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone())
 
     def analysis_of(self, row: Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
@@ -583,9 +583,9 @@ class Store:
             "WHERE m.crawl_id = ? AND m.change = 'removed'", (crawl_id,)))
 
     def removed_rows(self, crawl_id: int) -> list[Row]:
-        return self.db.execute(
+        return cast("list[Row]", self.db.execute(
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
-            "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall()
+            "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall())
 
     def last_checked(self, path: str, crawl_id: int) -> int | None:
         """The last crawl up to ``crawl_id`` that really looked at ``path``."""
@@ -593,7 +593,7 @@ class Store:
             "SELECT MAX(m.crawl_id) FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE v.path = ? AND m.crawl_id <= ? AND m.change IN ('new', 'changed', 'unchanged')",
             (safe_text(path), crawl_id)).fetchone()
-        return row[0]
+        return int(row[0]) if row[0] is not None else None
 
     def artifacts(self, crawl_id: int) -> Iterator[Row]:
         yield from self.db.execute(
@@ -642,7 +642,8 @@ class Store:
             (upto, crawl_id, change))}
 
     def findings(self, artifact_id: int) -> list[Row]:
-        return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
+        return cast("list[Row]", self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id",
+                                                 (artifact_id,)).fetchall())
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,8 @@ def _human_size(n: int | None) -> str:
     return f"{n} B"
 
 
-def _cut(text: Any, limit: int) -> str:
-    text = "" if text is None else str(text)
+def _cut(value: Any, limit: int) -> str:
+    text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -69,7 +69,7 @@ def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _where(ev: dict[str, Any]) -> str:
-    return ev["location"] + (f" line {ev['line']}" if ev.get("line") else "")
+    return str(ev["location"]) + (f" line {ev['line']}" if ev.get("line") else "")
 
 
 def _items(findings: list[dict[str, Any]], rules: tuple[str, ...], limit: int = 6) -> list[dict[str, Any]]:

@@ -61,7 +61,7 @@ def _location(a: dict[str, Any], base: str, evidence: dict[str, Any] | None = No
 
 def _message(f: dict[str, Any], ev: dict[str, Any] | None) -> str:
     if not ev:
-        return f["title"]
+        return str(f["title"])
     where = ev.get("location") or ""
     if ev.get("line"):
         where += f" line {ev['line']}"
