@@ -9,12 +9,22 @@ In headless Chromium (tests/chromium.py) the HTML report is opened from disk and
 first paint and first contentful paint (DevTools lifecycle events, from navigation start),
 the load event, the inventory's first page drawn, a text search and a sort over all rows.
 
-    python benchmarks/report.py [--artifacts 20000] [--keep DIR] [--no-browser]
+    python benchmarks/report.py [--artifacts 20000,100000] [--keep DIR] [--no-browser] [--formats html,json]
+
+Each format is written by a process of its own, which builds the report, writes the format into a
+file and says how long each took (wall clock and CPU: on a busy machine the CPU time is the steadier
+figure) and its peak RSS (the report must stay flat in memory as the
+inventory grows).
 """
 from __future__ import annotations
 
 import argparse
-import gzip
+import base64
+import json
+import os
+import re
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,6 +100,14 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
         phone.navigate(html.as_uri())
         phone.wait_for("document.querySelectorAll('#inventory tbody tr').length > 0", 120)
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        # print: the summary and the page of rows shown, with a note saying how many of how many
+        page.call("Emulation.setEmulatedMedia", media="print")
+        printed = page.evaluate("(function () { var n = document.getElementById('printnote');"
+                                " return getComputedStyle(n).display + '|' + n.textContent; })()")
+        t = time.perf_counter()
+        pdf = base64.b64decode(page.call("Page.printToPDF", landscape=False, printBackground=True)["data"])
+        pdf_seconds = time.perf_counter() - t
+        pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
     figures = {
         "first paint (s)": stamps["firstPaint"] - begin if begin and "firstPaint" in stamps else float("nan"),
         "first contentful paint (s)": (stamps["firstContentfulPaint"] - begin
@@ -100,62 +118,93 @@ def browser_figures(html: Path, artifacts: int) -> dict[str, float]:
         "sort all rows by path (ms)": sort,
         "JS heap (MiB)": heap / 2 ** 20,
         "390 px: horizontal overflow (px)": overflow,
+        f"print to PDF (s) -> {pages} pages, note: {printed.split('|', 1)[-1][:60]}": pdf_seconds,
     }
+    if not (printed.startswith("block|") and pdf.startswith(b"%PDF")):
+        print("print check FAILED:", printed[:200])
     if errors:
         print("console errors:", errors)
     return figures
 
 
+def child(db: Path, fmt: str, target: Path) -> None:
+    """In a fresh process: build the report, write one format to ``target``; print seconds and peak RSS."""
+    with Store(str(db), readonly=True) as store:
+        t, c = time.perf_counter(), time.process_time()
+        report = build(store, store.crawl()["id"])
+        built, built_cpu = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
+    if fmt != "build":
+        if FORMATS[fmt].is_directory:
+            FORMATS[fmt].render(report)
+        else:
+            with open(target, "wb") as out:
+                FORMATS[fmt].write(report, out)
+    written, written_cpu = time.perf_counter() - t, time.process_time() - c
+    print(json.dumps({"build": built, "write": written, "build_cpu": built_cpu, "write_cpu": written_cpu,
+                      "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def measure(db: Path, out: Path, formats: list[str], size: int) -> dict[str, dict[str, float]]:
+    """Each format in its own process (peak RSS is per process), the build alone first."""
+    print(f"\n{size:,} artifacts: {'format':<14}{'build (s)':>10}{'write (s)':>10}{'build CPU':>10}{'write CPU':>10}"
+          f"{'peak RSS':>12}{'size':>12}")
+    figures = {}
+    for fmt in ["build", *formats]:
+        target = out / f"report-{size}{FORMATS[fmt].suffix if fmt != 'build' else ''}"
+        proc = subprocess.run([sys.executable, __file__, "--child", fmt, "--db", str(db), "--keep", str(target)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise SystemExit(f"{fmt} failed:\n{proc.stderr[-3000:]}")
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures[fmt] = got
+        size_text = f"{target.stat().st_size / 2 ** 20:9.1f} MiB" if fmt != "build" and target.is_file() else ""
+        print(f"{'':<20}{fmt:<14}{got['build']:>10.2f}{got['write'] if fmt != 'build' else 0:>10.2f}"
+              f"{got['build_cpu']:>10.2f}{got['write_cpu'] if fmt != 'build' else 0:>10.2f}"
+              f"{got['rss']:>8.0f} MiB{size_text:>12}")
+    return figures
+
+
+def synthesised(folder: Path, artifacts: int) -> Path:
+    """The inventory of ``artifacts`` synthetic artifacts in ``folder`` (made once, reused when kept)."""
+    db = folder / f"bench-{artifacts}.db"
+    if not db.exists():
+        t = time.perf_counter()
+        synthesise(db, artifacts)
+        print(f"synthesised {artifacts:,} artifacts through judge + Store.add: {time.perf_counter() - t:.1f} s")
+    return db
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--artifacts", type=int, default=20_000)
-    parser.add_argument("--keep", type=Path, default=None, help="write the outputs here instead of a temp folder")
+    parser.add_argument("--artifacts", default="20000,100000", help="inventory sizes, comma-separated")
+    parser.add_argument("--keep", type=Path, default=None, help="write the inventories and outputs here "
+                        "(inventories are reused when they exist)")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--formats", default="html,json,csv,csv-findings,xlsx,sarif,migration")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.db, args.child, args.keep)
+        return
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="shadowscan-bench-") as tmp:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        db = out / "bench.db"
-        db.unlink(missing_ok=True)
-        t = time.perf_counter()
-        crawl_id = synthesise(db, args.artifacts)
-        print(f"synthesised {args.artifacts:,} artifacts through judge + Store.add: {time.perf_counter() - t:.1f} s")
-        with Store(str(db)) as store:
-            t = time.perf_counter()
-            report = build(store, crawl_id)
-            print(f"data.build (read inventory, headlines, checklist, migration plan): {time.perf_counter() - t:.2f} s;"
-                  f" {sum(len(a['findings']) for a in report['artifacts']):,} findings,"
-                  f" {len(report['migration']):,} migration cards")
-        print(f"\n{'format':<14}{'render (s)':>12}{'size':>14}")
-        for name in args.formats.split(","):
-            fmt = FORMATS[name]
-            t = time.perf_counter()
-            rendered = fmt.render(report)
-            seconds = time.perf_counter() - t
-            if isinstance(rendered, dict):
-                size = sum(len(v.encode()) for v in rendered.values())
-                label = f"{len(rendered)} files"
-            else:
-                data = rendered if isinstance(rendered, bytes) else rendered.encode()
-                (out / f"report{fmt.suffix}").write_bytes(data)
-                size, label = len(data), ""
-            print(f"{name:<14}{seconds:>12.2f}{size / 2 ** 20:>11.1f} MiB {label}")
-        if "html" in args.formats:
-            from shadowscan.reports.html import inventory_blob, script_json
-
-            raw = script_json(inventory_blob(report))
-            with Store(str(db)) as store:
-                demo = script_json(inventory_blob(build(store, 1)))
-            ratio = len(demo.encode()) / len(gzip.compress(demo.encode(), 6))
-            print(f"\nHTML inventory blob: {len(raw.encode()) / 2 ** 20:.1f} MiB as JSON, embedded gzip+base64. The "
-                  f"synthetic copies compress unusually well; the demo share's own blob compresses {ratio:.1f}x, "
-                  f"so a real 20,000-artifact report of this mix would be about "
-                  f"{len(raw.encode()) / ratio * 4 / 3 / 2 ** 20:.0f} MiB.")
-        if not args.no_browser and "html" in args.formats:
-            print("\nHTML report in headless Chromium (1280x1000):")
-            for key, value in browser_figures(out / "report.html", args.artifacts).items():
-                print(f"  {key:<52}{value:>9.2f}")
+        sizes = [int(n) for n in args.artifacts.split(",")]
+        results = {}
+        for size in sizes:
+            db = synthesised(out, size)
+            results[size] = measure(db, out, args.formats.split(","), size)
+            if not args.no_browser and "html" in args.formats:
+                print(f"\nHTML report of {size:,} artifacts in headless Chromium (1280x1000):")
+                for key, value in browser_figures(out / f"report-{size}.html", size).items():
+                    print(f"  {key:<52}{value:>9.2f}")
+        if len(sizes) > 1:
+            small, large = results[sizes[0]], results[sizes[-1]]
+            print(f"\npeak RSS {sizes[-1]:,} / {sizes[0]:,} artifacts: " + ", ".join(
+                f"{fmt} {large[fmt]['rss'] / small[fmt]['rss']:.2f}x" for fmt in small))
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -446,9 +446,10 @@ def _format_of(path: str) -> str:
     return fmt.name
 
 
-def _write_atomic(target: Path, data: str | bytes) -> None:
+def _write_atomic(target: Path, data: str | bytes = b"", writer: Callable[[IO[bytes]], None] | None = None) -> None:
     """Write ``target`` through a temporary name in its folder and rename it into place: a full
-    disk or a crash never leaves a truncated report (nor replaces a good one)."""
+    disk or a crash never leaves a truncated report (nor replaces a good one). ``writer``, when given,
+    writes into the open file instead (a format that streams)."""
     if target.is_dir():
         raise CliError(f"cannot write the report to {target}: it is a folder (pass a file name)")
     try:
@@ -458,7 +459,10 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if writer is not None:
+                writer(out)
+            else:
+                out.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError as exc:
@@ -466,6 +470,10 @@ def _write_atomic(target: Path, data: str | bytes) -> None:
             os.unlink(tmp)
         raise CliError(f"cannot write the report to {target}: {exc.strerror or one_line(exc)}; "
                        "nothing was written") from exc
+    except BaseException:  # a writer that failed half-way (or Ctrl-C): no half-written file left behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _check_writable(fmt: str, target: str | None) -> None:
@@ -492,7 +500,18 @@ def _umask() -> int:
 
 def _emit(report: dict[str, Any], fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
-    rendered = FORMATS[fmt].render(report)
+    form = FORMATS[fmt]
+    if not form.is_directory:
+        if output is None or output == "-":
+            sys.stdout.flush()
+            form.write(report, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return
+        target = Path(output)
+        _write_atomic(target, writer=lambda out: form.write(report, out))
+        click.echo(f"Wrote {fmt.upper()} report: {target.resolve()}", err=True)
+        return
+    rendered = form.render(report)
     if output is None or output == "-":
         click.echo(rendered, nl=False)
         return

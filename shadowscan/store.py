@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from . import migrations
 from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
@@ -345,7 +345,7 @@ class Store:
         row = self.db.execute(
             "SELECT MAX(c.id) FROM crawls c JOIN crawl_roots r ON r.crawl_id = c.id "
             "WHERE c.id < ? AND c.state = 'finished' AND r.root = ?", (crawl_id, safe_text(root))).fetchone()
-        return row[0]
+        return int(row[0]) if row[0] is not None else None
 
     def close_root(self, crawl_id: int, root: str, baseline: int | None, state: str, reason: str | None,
                    unlisted_folders: Sequence[str], unreadable: int) -> tuple[int, int]:
@@ -531,8 +531,8 @@ class Store:
     def latest(self, path: str) -> Row | None:
         """The newest stored version of ``path`` from any crawl (an interrupted one too): what a
         re-crawl may reuse when size and mtime are unchanged."""
-        return self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
-                               (safe_text(path),)).fetchone()
+        return cast("Row | None", self.db.execute("SELECT * FROM versions WHERE path = ? ORDER BY id DESC LIMIT 1",
+                                                  (safe_text(path),)).fetchone())
 
     def latest_and_in(self, path: str, crawl_id: int | None) -> tuple[Row | None, Row | None]:
         """(:meth:`latest`, :meth:`in_crawl`) of ``path``: one query when the newest version is the one
@@ -551,9 +551,9 @@ class Store:
             return None
         # CROSS JOIN keeps the path index as the outer loop: left to itself, SQLite walks every member
         # of the crawl for each look-up (a re-crawl of n artifacts then costs n^2)
-        return self.db.execute(
+        return cast("Row | None", self.db.execute(
             f"SELECT v.*, m.crawl_id, m.change FROM versions v {self.db.cross_join} members m ON m.version_id = v.id "
-            "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone()
+            "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone())
 
     def analysis_of(self, row: Row) -> Analysis:
         """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
@@ -586,9 +586,9 @@ class Store:
             "WHERE m.crawl_id = ? AND m.change = 'removed'", (crawl_id,)))
 
     def removed_rows(self, crawl_id: int) -> list[Row]:
-        return self.db.execute(
+        return cast("list[Row]", self.db.execute(
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
-            "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall()
+            "WHERE m.crawl_id = ? AND m.change = 'removed' ORDER BY v.relpath, v.path", (crawl_id,)).fetchall())
 
     def last_checked(self, path: str, crawl_id: int) -> int | None:
         """The last crawl up to ``crawl_id`` that really looked at ``path``."""
@@ -596,15 +596,57 @@ class Store:
             "SELECT MAX(m.crawl_id) FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE v.path = ? AND m.crawl_id <= ? AND m.change IN ('new', 'changed', 'unchanged')",
             (safe_text(path), crawl_id)).fetchone()
-        return row[0]
+        return int(row[0]) if row[0] is not None else None
 
     def artifacts(self, crawl_id: int) -> Iterator[Row]:
         yield from self.db.execute(
             "SELECT v.*, m.crawl_id, m.change FROM members m JOIN versions v ON v.id = m.version_id "
             "WHERE m.crawl_id = ? AND m.change != 'removed' ORDER BY v.relpath, v.path", (crawl_id,))
 
+    # The report reads an artifact and its findings as one row: ``findings_json`` is a JSON list of
+    # [rule, family, title, severity, impact, evidence] in the order they were stored, built by SQLite
+    # (one parse per artifact in Python, not one query and one parse per finding).
+    _FINDINGS_JSON = {
+        "sqlite": "(SELECT json_group_array(json_array(f.rule, f.family, f.title, f.severity, f.impact, "
+                  "json(f.evidence))) FROM (SELECT * FROM findings f WHERE f.artifact_id = v.id ORDER BY f.id) f)",
+        "postgresql": "(SELECT COALESCE(json_agg(json_build_array(f.rule, f.family, f.title, f.severity, f.impact, "
+                      "f.evidence::json) ORDER BY f.id), '[]'::json)::text FROM findings f WHERE f.artifact_id = v.id)",
+    }
+
+    @property
+    def _report_row(self) -> str:
+        return (f"SELECT v.*, m.crawl_id, m.change, {self._FINDINGS_JSON[self.db.dialect]} AS findings_json "
+                "FROM members m JOIN versions v ON v.id = m.version_id ")
+
+    def report_rows(self, crawl_id: int) -> Iterator[Row]:
+        """Every artifact a crawl holds, with its findings (``findings_json``), in no particular order (sorting
+        rows this wide would make SQLite spill them to a temporary file: the report sorts its own keys)."""
+        yield from self.db.execute(self._report_row + "WHERE m.crawl_id = ? AND m.change != 'removed'", (crawl_id,))
+
+    def report_rows_of(self, crawl_id: int, version_ids: Sequence[int]) -> dict[int, Row]:
+        """The rows of :meth:`report_rows` for some versions of a crawl, by version id."""
+        out: dict[int, Row] = {}
+        for start in range(0, len(version_ids), 500):  # under SQLite's limit of bound parameters
+            chunk = list(version_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(self._report_row + f"WHERE m.crawl_id = ? AND m.version_id IN ({marks})",
+                                       (crawl_id, *chunk)):
+                out[int(row["id"])] = row
+        return out
+
+    def last_checked_all(self, crawl_id: int, change: str) -> dict[str, int | None]:
+        """:meth:`last_checked` for every artifact of a crawl with ``change`` (``not-rechecked``: up to this
+        crawl; ``removed``: up to the one before), in one query."""
+        upto = crawl_id if change != "removed" else crawl_id - 1
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT v.path, (SELECT MAX(m2.crawl_id) FROM versions v2 JOIN members m2 ON m2.version_id = v2.id "
+            "WHERE v2.path = v.path AND m2.crawl_id <= ? AND m2.change IN ('new', 'changed', 'unchanged')) "
+            "FROM members m JOIN versions v ON v.id = m.version_id WHERE m.crawl_id = ? AND m.change = ?",
+            (upto, crawl_id, change))}
+
     def findings(self, artifact_id: int) -> list[Row]:
-        return self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id", (artifact_id,)).fetchall()
+        return cast("list[Row]", self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id",
+                                                 (artifact_id,)).fetchall())
 
 
 @dataclass(frozen=True)

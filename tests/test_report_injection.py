@@ -17,10 +17,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import crawl_and_report
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures.jet4 import Column, Query, QueryRow, Table, write_mdb
 from fixtures.office import VbaModule, write_workbook
-from shadowscan.reports.html import script_json
+from shadowscan.reports.html import needs_visible, script_json
+from shadowscan.textio import visible_deep
 
 FOLDER = "<img src=x onerror=window.__pwned=1>"
 HYPERLINK = '=HYPERLINK("http://evil.example/","click")'
@@ -158,3 +161,14 @@ def test_sarif_is_valid_json_with_the_hostile_uris_encoded(out):
             for result in sarif["runs"][0]["results"] for loc in result["locations"]}
     assert "%3Cimg%20src%3Dx%20onerror%3Dwindow.__pwned%3D1%3E/limits%20%22quoted%22%20%3Cb%3E.xlsm" in uris
     assert all("<" not in uri and " " not in uri for uri in uris)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["\\", "f", "b", "r", "u", "0", "a", "\x0c", "\x1b", "\r", "\n", "\t",
+                                         "\u202e", "\x85", "\ufeff", "é"]), max_size=12))
+def test_the_html_rows_fast_path_never_skips_a_string_that_needs_escapes(text):
+    """The HTML inventory skips the escaping walk for rows whose JSON shows nothing to escape:
+    that check must never miss a string visible() would change (backslash runs included)."""
+    row = {"p": text, "f": [[text, 1]]}
+    if visible_deep(row) != row:
+        assert needs_visible(json.dumps(row, ensure_ascii=False)), repr(text)

@@ -17,6 +17,8 @@ import pytest
 from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
+from shadowscan.reports.xlsx import HEADERS
+
 pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
 
 
@@ -24,6 +26,12 @@ SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Reg
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"
+KEY = {name: key for key, name in HEADERS.items()}  # human column name -> the report's key
+
+
+def keys(row) -> list:
+    """A header row (human names) as the report's keys."""
+    return [KEY.get(getattr(c, "value", c), getattr(c, "value", c)) for c in row]
 
 
 def xlsx_report(tmp: Path, share: Path) -> Path:
@@ -67,7 +75,7 @@ def test_sheets_headers_filters_and_widths(demo, report):
         widths = [d.width for d in ws.column_dimensions.values()]
         assert widths and all(8 <= w <= 60 for w in widths), (ws.title, widths)
     inventory = wb["Inventory"]
-    header = [c.value for c in inventory[1]]
+    header = keys(inventory[1])
     assert inventory.max_row == report["summary"]["total"] + 1
     assert {"relpath", "classification", "risk_score", "headline", "gaps"} <= set(header)
     first, top = dict(zip(header, [c.value for c in inventory[2]])), report["artifacts"][0]
@@ -81,7 +89,7 @@ def test_libreoffice_reads_every_sheet_and_value(demo, report, tmp_path):
     sheets = libreoffice_csv(demo, tmp_path / "lo")
     assert set(sheets) == set(SHEETS)
     inventory = sheets["Inventory"]
-    header = inventory[0]
+    header = keys(inventory[0])
     rows = [dict(zip(header, row)) for row in inventory[1:]]
     assert len(rows) == report["summary"]["total"]
     by_path = {r["relpath"]: r for r in rows}
@@ -94,10 +102,11 @@ def test_libreoffice_reads_every_sheet_and_value(demo, report, tmp_path):
     assert summary[("artifacts", "total")] == str(report["summary"]["total"])
     backlog = sheets["Migration backlog"]
     assert [r[0] for r in backlog[1:]] == [str(n) for n in range(1, report["summary"]["shadow-it"] + 1)]
-    targets = {r[backlog[0].index("relpath")]: r[backlog[0].index("target")] for r in backlog[1:]}
+    bheader = keys(backlog[0])
+    targets = {r[bheader.index("relpath")]: r[bheader.index("target")] for r in backlog[1:]}
     assert targets["Finance/Ausschusskosten_Buchung.xlsm"] == "ERP" and targets["Quality/lot_release.py"] == "QMS"
     findings = sheets["Findings"]
-    assert any(r[findings[0].index("rule")] == "financial.writes" for r in findings[1:])
+    assert any(r[keys(findings[0]).index("rule")] == "financial.writes" for r in findings[1:])
 
 
 def test_libreoffice_finds_no_formula_in_a_hostile_export(tmp_path):
@@ -111,15 +120,17 @@ def test_libreoffice_finds_no_formula_in_a_hostile_export(tmp_path):
 def test_print_setup_colours_wrapping_and_links_to_findings(demo, report):
     wb = openpyxl.load_workbook(demo)
     for ws in wb.worksheets:  # landscape, one page wide, the header row on every page
-        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, ws.title
+        # fitToWidth 1 is the file format's default (written or not); fitToHeight 0: as many pages as it takes
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.fitToWidth or 1) == 1, ws.title
+        assert int(ws.page_setup.fitToHeight) == 0, ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", ws.title
     inventory, findings = wb["Inventory"], wb["Findings"]
-    header = [c.value for c in inventory[1]]
+    header = keys(inventory[1])
     rules = [r for cf in inventory.conditional_formatting for r in cf.rules]
     assert {r.type for r in rules} >= {"cellIs", "colorScale"}
     headline = inventory.cell(2, header.index("headline") + 1)
     assert headline.alignment.wrap_text  # the top artifact's headline is longer than the column
-    fheader = [c.value for c in findings[1]]
+    fheader = keys(findings[1])
     for row in inventory.iter_rows(min_row=2):
         cell = row[header.index("findings")]
         relpath = row[header.index("relpath")].value

@@ -2,14 +2,17 @@
 no analysis; the CLI decides where the output goes.
 
 A renderer returns text, bytes (XLSX) or, for a format that is a set of files (the
-migration pages), a mapping of relative file names to text.
+migration pages), a mapping of relative file names to text. A format that ``streams`` is
+written piece by piece into a binary file instead (``write``), so a report of 100,000
+artifacts is never held as one string; ``render`` still returns the whole of it.
 """
 from __future__ import annotations
 
 import importlib
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from ..store import Store
 
@@ -35,10 +38,30 @@ class Format:
     suffix: str  # appended to the output stem when several formats share one -o; "" for a directory
     renderer: str  # "module:function" in this package, imported when used (a crawl loads no openpyxl/jinja2)
     description: str
+    streams: bool = False  # the renderer is ``write(report, binary_file)``
+
+    def _function(self) -> Callable[..., Any]:
+        module, function = self.renderer.split(":")
+        found: Callable[..., Any] = getattr(importlib.import_module(f".{module}", __name__), function)
+        return found
 
     def render(self, report: dict[str, Any]) -> Output:
-        module, function = self.renderer.split(":")
-        return getattr(importlib.import_module(f".{module}", __name__), function)(report)
+        if not self.streams:
+            rendered: Output = self._function()(report)
+            return rendered
+        out = io.BytesIO()
+        self._function()(report, out)
+        return out.getvalue() if self.is_binary else out.getvalue().decode("utf-8")
+
+    def write(self, report: dict[str, Any], out: IO[bytes]) -> None:
+        """Write a one-file format into ``out`` (piece by piece where the format streams)."""
+        if self.streams:
+            self._function()(report, out)
+            return
+        rendered = self._function()(report)
+        if isinstance(rendered, Mapping):
+            raise TypeError(f"the {self.name} format is a folder of files, not one file")
+        out.write(rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
 
     @property
     def is_directory(self) -> bool:
@@ -51,11 +74,12 @@ class Format:
 
 _ALL = (
     Format("html", ".html", "html:render", "leadership report: one self-contained page"),
-    Format("json", ".json", "jsonfmt:render", "the shadowscan/report-v1 contract"),
-    Format("csv", ".csv", "csvfmt:render", "one row per artifact"),
-    Format("csv-findings", ".findings.csv", "csvfmt:render_findings", "one row per finding"),
-    Format("xlsx", ".xlsx", "xlsx:render", "workbook: Summary, Tools, Inventory, Findings, Migration backlog, Registry"),
-    Format("sarif", ".sarif", "sarif:render", "SARIF 2.1.0 for security dashboards"),
+    Format("json", ".json", "jsonfmt:write", "the shadowscan/report-v1 contract", streams=True),
+    Format("csv", ".csv", "csvfmt:write", "one row per artifact", streams=True),
+    Format("csv-findings", ".findings.csv", "csvfmt:write_findings", "one row per finding", streams=True),
+    Format("xlsx", ".xlsx", "xlsx:write", "workbook: Summary, Tools, Inventory, Findings, Migration backlog, Registry",
+           streams=True),
+    Format("sarif", ".sarif", "sarif:write", "SARIF 2.1.0 for security dashboards", streams=True),
     Format("migration", "", "migration:render", "folder: backlog (index.html, backlog.csv) and one page per card"),
 )
 FORMATS: dict[str, Format] = {f.name: f for f in _ALL}

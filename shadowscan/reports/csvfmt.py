@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from .. import owners
 from ..textio import visible
@@ -60,19 +60,29 @@ def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
                    "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
 
 
+def stream_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> None:
+    """CSV into a binary file, row by row, with a UTF-8 byte order mark first, so that Excel opens it as UTF-8."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        text.write(BOM)
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell("" if row.get(c) is None else row.get(c)) for c in columns])
+        text.flush()
+    finally:
+        text.detach()  # the caller's file stays open
+
+
 def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """CSV text with a UTF-8 byte order mark first, so that Excel opens it as UTF-8."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([cell("" if row.get(c) is None else row.get(c)) for c in columns])
-    return out.getvalue()
+    """CSV text with a UTF-8 byte order mark first (:func:`stream_rows` as one string)."""
+    out = io.BytesIO()
+    stream_rows(columns, rows, out)
+    return out.getvalue().decode("utf-8")
 
 
-def render(report: dict[str, Any]) -> str:
-    return write_rows(COLUMNS, (artifact_row(a) for a in report["artifacts"]))
+def write(report: dict[str, Any], out: IO[bytes]) -> None:
+    stream_rows(COLUMNS, (artifact_row(a) for a in report["artifacts"]), out)
 
 
 TOOL_COLUMNS = ("tool_id", "name", "classification", "impacts", "risk_score", "copies", "copies_differ",
@@ -85,5 +95,5 @@ def tool_row(t: dict[str, Any]) -> dict[str, Any]:
             "ask": f"{t['ask']['name']} ({t['ask']['role']})", "registered_copies": t["registered"]}
 
 
-def render_findings(report: dict[str, Any]) -> str:
-    return write_rows(FINDING_COLUMNS, finding_rows(report))
+def write_findings(report: dict[str, Any], out: IO[bytes]) -> None:
+    stream_rows(FINDING_COLUMNS, finding_rows(report), out)

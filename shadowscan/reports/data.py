@@ -8,8 +8,10 @@ backlog) is worked out here, once, and every format renders the same answer.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import coverage, owners
@@ -20,6 +22,7 @@ from ..roots import contains
 from ..rules import catalogue
 from ..store import Store
 from . import NoCrawl, estate, families, plan
+from .exposure import merge as merge_exposure
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -38,9 +41,144 @@ def _document_author(a: dict[str, Any]) -> bool:
     return owners.document_person(owners.hints_of(a["facts"])) is not None
 
 
+# What the report keeps of every artifact while it is built (summaries, tool families, changes, gaps); the
+# artifact itself, with findings, facts and structure, is read again from the inventory when a format asks.
+LIGHT = ("path", "root", "relpath", "name", "kind", "format", "size", "mtime", "sha256", "fingerprint", "status",
+         "classification", "impacts", "risk_score", "risk_factors", "action", "headline", "registered",
+         "registry_id", "owner", "signoff", "registry_match", "review", "change", "crawl_id", "department",
+         "checklist", "gaps", "sandbox", "tool_id")
+LIGHT_FACTS = ("owner_hints", "access_time", "platform")
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What turns a stored row into a report artifact: the same answer in both passes over the inventory."""
+
+    label: dict[str, str]
+    several: bool
+    entries: dict[int, dict[str, Any]]
+    coverage: dict[str, dict[str, Any]]  # root -> its coverage record
+    roots: tuple[dict[str, Any], ...]
+    last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
+
+    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> dict[str, Any]:
+        """The report's artifact of a stored row; not ``whole``: without what only the formats show
+        (its structure), for the pass that makes the summaries."""
+        artifact = _artifact(row, part.crawl_id)
+        top = department(row["relpath"])
+        root = part.root
+        artifact["department"] = f"{self.label[root]}/{top}" if self.several and top != TOP_LEVEL else \
+            (self.label[root] if self.several else top)
+        artifact["name"] = f"{self.label[root]}/{row['relpath']}" if self.several else row["relpath"]
+        artifact["checklist"], artifact["gaps"] = checklist(artifact, self.entries.get(artifact["registry_id"]))
+        # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
+        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
+                                         artifact["impacts"]) \
+            if artifact["classification"] == "citizen-development" else None
+        artifact["headline"] = headline(artifact)
+        review = artifact["review"]
+        if review and review["state"] == "current" and review["overrules"]:
+            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
+                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
+                                    f"{artifact['headline']}")
+        elif review and review["state"] == "stale":
+            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
+        if whole:
+            artifact["structure"] = structure(artifact["facts"])
+        covered = self.coverage.get(artifact["root"]) or next(
+            (r for r in self.roots if r["root"] == artifact["path"]), None)
+        artifact["coverage"] = covered["sentence"] if covered else ""
+        if artifact["change"] == "not-rechecked":
+            last = self.last_checked.get(part.crawl_id, {}).get(artifact["path"])
+            artifact["last_checked"] = last
+            artifact["coverage"] = f"not re-checked in this crawl (last checked in crawl {last}): " + \
+                artifact["coverage"]
+            artifact["headline"] = f"Not re-checked in this crawl (as last seen in crawl {last}): " \
+                                   f"{artifact['headline']}"
+        artifact["tool_id"] = families.tool_id(families.key_of(artifact))
+        return artifact
+
+
+_INTERNED = frozenset({"root", "kind", "format", "status", "classification", "action", "headline", "owner", "signoff",
+                       "change", "department", "registry_id", "registry_match", "sandbox"})
+
+
+class _Light:
+    """Makes the light records of :func:`build`: repeated values (a class, a department, the same gaps, risk
+    factors or headline on every copy of a tool) held once, so 100,000 artifacts stay a few hundred MiB."""
+
+    def __init__(self) -> None:
+        self.shared: dict[Any, Any] = {}
+
+    def _one(self, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return self.shared.setdefault(("list", *value), value)
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):  # risk factors
+            key = ("dicts", *(tuple(sorted(v.items())) for v in value))
+            return self.shared.setdefault(key, value)
+        if isinstance(value, dict) and all(isinstance(v, bool) for v in value.values()):  # checklist
+            return self.shared.setdefault(("bools", *value.items()), value)
+        return value
+
+    def __call__(self, a: dict[str, Any]) -> dict[str, Any]:
+        out = {k: sys.intern(a[k]) if k in _INTERNED and isinstance(a[k], str) else self._one(a[k]) for k in LIGHT}
+        out["facts"] = {k: a["facts"][k] for k in LIGHT_FACTS if k in a["facts"]}
+        out["findings_count"] = len(a["findings"])
+        return out
+
+
+class Artifacts:
+    """The report's artifacts, worst first (risk, then name), read from the inventory each time they are
+    iterated, a few hundred at a time: a report of 100,000 artifacts never holds them all at once.
+    ``light`` holds, per artifact in the same order, the few fields the summaries were made of."""
+
+    CHUNK = 500
+
+    def __init__(self, db: str, keys: list[tuple[int, int, estate.Part]], context: _Context,
+                 light: list[dict[str, Any]]) -> None:
+        self.db, self.keys, self.context, self.light = db, keys, context, light
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self.keys:
+            return
+        with Store(self.db, readonly=True) as store:
+            for start in range(0, len(self.keys), self.CHUNK):
+                chunk = self.keys[start:start + self.CHUNK]
+                rows: dict[tuple[int, int], Any] = {}
+                for cid in {c for c, _, _ in chunk}:
+                    rows.update(((cid, vid), row) for vid, row in
+                                store.report_rows_of(cid, [v for c, v, _ in chunk if c == cid]).items())
+                for cid, vid, part in chunk:
+                    row = rows.get((cid, vid))
+                    if row is not None:  # pruned since the report was built
+                        yield self.context.artifact(row, part)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        cid, vid, part = self.keys[index]
+        with Store(self.db, readonly=True) as store:
+            return self.context.artifact(store.report_rows_of(cid, [vid])[vid], part)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (Artifacts, list)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def where(self, wanted: Iterable[str]) -> list[dict[str, Any]]:
+        """The whole artifacts of some paths (the migration plan's representatives), in report order."""
+        want = set(wanted)
+        picked = [k for k, a in zip(self.keys, self.light) if a["path"] in want]
+        return list(Artifacts(self.db, picked, self.context, []))
+
+
 def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
     """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
-    (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them."""
+    (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them.
+
+    One pass over the inventory (artifacts with their findings, one query per crawl) makes every
+    summary; ``artifacts`` is an :class:`Artifacts` that reads them again when a format iterates it."""
     if crawl_id is not None:
         one = store.crawl(crawl_id)
         if one is None:
@@ -55,39 +193,9 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         raise NoCrawl(f"no crawl in this inventory covers {', '.join(scope)}")
     crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
     label = estate.labels([p.root for p in parts])
-    several = len(parts) > 1
     registry = Registry(store.db)
     entries = {e.id: e.to_dict() for e in registry.entries()}
-    artifacts = []
-    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
-    for part in parts:
-        for row in store.artifacts(part.crawl_id):
-            if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
-                continue
-            if scope and not any(contains(s, row["path"]) for s in scope):
-                continue
-            artifact = _artifact(store, row, part.crawl_id)
-            top = department(row["relpath"])
-            artifact["department"] = f"{label[part.root]}/{top}" if several and top != TOP_LEVEL else \
-                (label[part.root] if several else top)
-            artifact["name"] = f"{label[part.root]}/{row['relpath']}" if several else row["relpath"]
-            changed.setdefault(row["change"], []).append(row["path"])
-            artifact["checklist"], artifact["gaps"] = checklist(artifact, entries.get(artifact["registry_id"]))
-            # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
-            artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
-                                             artifact["impacts"]) \
-                if artifact["classification"] == "citizen-development" else None
-            artifact["headline"] = headline(artifact)
-            review = artifact["review"]
-            if review and review["state"] == "current" and review["overrules"]:
-                artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
-                                        f"({review['reason']}); the analysis said {review['analysis_classification']}: "
-                                        f"{artifact['headline']}")
-            elif review and review["state"] == "stale":
-                artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-            artifact["structure"] = structure(artifact["facts"])
-            artifacts.append(artifact)
-    artifacts.sort(key=lambda a: (-a["risk_score"], a["name"]))
+    # coverage first: it does not depend on the artifacts, and every artifact row says it
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
         roots = [p.root for p in parts if p.crawl_id == cid]
@@ -99,28 +207,41 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
         removed += [r for r in _removed(store, cid) if r["root"] in roots]
     covered = estate.merge_coverage(summaries)
-    by_root = {r["root"]: r for r in covered["roots"]}
-    for a in artifacts:
-        root = by_root.get(a["root"]) or next((r for r in covered["roots"] if r["root"] == a["path"]), None)
-        a["coverage"] = root["sentence"] if root else ""
-        if a["change"] == "not-rechecked":
-            a["last_checked"] = store.last_checked(a["path"], a["crawl_id"])
-            a["coverage"] = f"not re-checked in this crawl (last checked in crawl {a['last_checked']}): " + \
-                a["coverage"]
-            a["headline"] = f"Not re-checked in this crawl (as last seen in crawl {a['last_checked']}): " \
-                            f"{a['headline']}"
+    context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
+                       tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
+    light: list[dict[str, Any]] = []
+    _light = _Light()
+    keys: list[tuple[int, int, estate.Part]] = []
+    moved: list[tuple[int, str, str, str]] = []  # (part, relpath, path, change)
+    for n, part in enumerate(parts):
+        for row in store.report_rows(part.crawl_id):
+            if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
+                continue
+            if scope and not any(contains(s, row["path"]) for s in scope):
+                continue
+            moved.append((n, row["relpath"], row["path"], row["change"]))
+            light.append(_light(context.artifact(row, part, whole=False)))
+            keys.append((part.crawl_id, int(row["id"]), part))
+    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
+    for _, _, path, change in sorted(moved):
+        changed.setdefault(change, []).append(path)
+    del moved
+    order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
+    light, keys = [light[n] for n in order], [keys[n] for n in order]
+    artifacts = Artifacts(store.target, keys, context, light)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
-    tools = families.group(artifacts)
-    summary = summarize(artifacts)
+    tools = families.group(light)
+    summary = summarize(light)
     summary["tools"] = families.counts(tools)
     summary["by_department_tools"] = families.by_department(tools)
-    summary["changes"] = changes(artifacts, changed, removed, previous)
+    summary["changes"] = changes(light, changed, removed, previous)
     # files whose access time this crawl's account could not preserve (not their owner)
-    summary["access_times_not_kept"] = sum(1 for a in artifacts if a["facts"].get("access_time"))
+    summary["access_times_not_kept"] = sum(1 for a in light if a["facts"].get("access_time"))
     summary["coverage_complete"] = covered["complete"]
-    summary["reviews"] = reviews(artifacts)
-    migration = plan.backlog(artifacts, newest["started"], tools)
+    summary["reviews"] = reviews(light)
+    representatives = artifacts.where(t["representative"] for t in tools if t["classification"] == "shadow-it")
+    migration = plan.backlog(representatives, newest["started"], tools)
     summary["decision"] = decision(summary, tools, migration)
     roots = [p.root for p in parts]
     return {
@@ -141,7 +262,15 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         "registry": list(entries.values()),
         "reviews": [r.to_dict() for r in registry.reviews()],
         "migration": migration,
+        "migration_groups": plan.groups(migration),
     }
+
+
+def artifacts_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per artifact, in report order, the fields the summaries were made of (see :data:`LIGHT`): what a
+    format needs without reading every artifact again (a report loaded from JSON: its artifacts)."""
+    artifacts = report["artifacts"]
+    return artifacts.light if isinstance(artifacts, Artifacts) else list(artifacts)
 
 
 def _state(store: Store, crawl: Any) -> str:
@@ -151,11 +280,10 @@ def _state(store: Store, crawl: Any) -> str:
     return str(state)
 
 
-def _artifact(store: Store, row: Any, crawl_id: int) -> dict[str, Any]:
-    findings = [{
-        "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
-        "impact": f["impact"], "evidence": json.loads(f["evidence"]),
-    } for f in store.findings(row["id"])]
+def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
+    findings = [{"rule": rule, "family": family, "title": title, "severity": severity, "impact": impact,
+                 "evidence": evidence}
+                for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"])]
     return {
         "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
         "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
@@ -214,6 +342,7 @@ def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[d
         "by_target": {t: {"tools": r["tools"], "weeks": [round(r["weeks"][0], 1), round(r["weeks"][1], 1)]}
                       for t, r in order},
         "writes_into": {k: v[:12] for k, v in sorted(exposure.items())},
+        "exposure": merge_exposure(c["exposure"] for c in cards),
         "ask": [{"tool_id": c["tool_id"], "tool": c["name"], "who": c["ask"].get("name"), "role": c["ask"].get("role")}
                 for c in cards[:10]],
         "sentence": sentence,
@@ -233,12 +362,10 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
-    out = []
-    for row in store.removed_rows(crawl_id):
-        out.append({"path": row["path"], "root": row["root"], "relpath": row["relpath"],
-                    "classification": row["classification"],
-                     "last_crawl": store.last_checked(row["path"], crawl_id - 1)})
-    return out
+    last = store.last_checked_all(crawl_id, "removed")
+    return [{"path": row["path"], "root": row["root"], "relpath": row["relpath"],
+             "classification": row["classification"], "last_crawl": last.get(row["path"])}
+            for row in store.removed_rows(crawl_id)]
 
 
 def change_of(report: dict[str, Any]) -> dict[str, str]:

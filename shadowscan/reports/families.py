@@ -23,10 +23,10 @@ LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry
 def key_of(a: dict[str, Any]) -> str:
     """What makes two artifacts the same tool: the logic fingerprint, else identical bytes, else the path."""
     if a.get("fingerprint"):
-        return "fp:" + a["fingerprint"]
+        return f"fp:{a['fingerprint']}"
     if a.get("sha256") and a.get("kind") != "folder":
-        return "sha:" + a["sha256"]
-    return "path:" + a["path"]
+        return f"sha:{a['sha256']}"
+    return f"path:{a['path']}"
 
 
 def tool_id(key: str) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,8 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..textio import visible_deep
-from .data import CHECKLIST, CLASSES, change_of
+from ..textio import visible, visible_deep
+from .data import CHECKLIST, CLASSES, artifacts_of, change_of
 from .estate import labels
 
 TOP_RISKS = 10
@@ -55,7 +57,22 @@ def environment() -> jinja2.Environment:
     env.filters["size"] = _human_size
     env.filters["pct"] = lambda n, d: f"{100 * n / d:.0f}%" if d else "–"
     env.filters["cut"] = _cut
+    env.filters["exposure"] = exposure_text
     return env
+
+
+def exposure_text(values: list[str], limit: int = 6) -> str:
+    """``4711, 5400`` / ``from the fields USL, LSL and 4 more``: literal values first, then the fields that hold
+    them (see exposure.py), at most ``limit`` named."""
+    literal = [v for v in values if not v.startswith("from field ")]
+    fields = [v.removeprefix("from field ") for v in values if v.startswith("from field ")]
+    shown = literal[:limit]
+    parts = [", ".join(shown)] if shown else []
+    room = limit - len(shown)
+    if fields and room > 0:
+        parts.append(("from the field " if len(fields) == 1 else "from the fields ") + ", ".join(fields[:room]))
+    hidden = len(literal) - len(shown) + max(0, len(fields) - max(room, 0))
+    return "; ".join(parts) + (f" and {hidden} more" if hidden else "")
 
 
 def _human_size(n: int | None) -> str:
@@ -69,8 +86,8 @@ def _human_size(n: int | None) -> str:
     return f"{n} B"
 
 
-def _cut(text: Any, limit: int) -> str:
-    text = "" if text is None else str(text)
+def _cut(value: Any, limit: int) -> str:
+    text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -82,15 +99,90 @@ def script_json(data: Any) -> str:
     return text
 
 
-def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
-    """The compact inventory the page's script reads: rows plus detail, rule titles shared."""
+# what json.dumps leaves in a string that visible() would change: C0 escapes (an escape only after
+# an even run of backslashes: "\\\\fs01" is an escaped backslash before "fs01", not \f) and raw
+# C1, bidi and invisible characters
+_ESCAPE = re.compile(r"(\\+)(?:u00|[bfr])")
+_RAW_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def needs_visible(json_text: str) -> bool:
+    """Whether a JSON text (``ensure_ascii=False``) holds a string :func:`visible` would change."""
+    if _RAW_INVISIBLE.search(json_text):
+        return True
+    return "\\" in json_text and any(len(m.group(1)) % 2 for m in _ESCAPE.finditer(json_text))
+
+
+class _Packer:
+    """The blob's text as it is made: kept as text while small, gzip-compressed once it grows past
+    ``over`` characters (the page unpacks it), so a large inventory is never held as one string."""
+
+    def __init__(self, over: int) -> None:
+        self.over, self.size = over, 0
+        self.parts: list[str] = []
+        self.buffer = io.BytesIO()
+        self.gz: gzip.GzipFile | None = None
+
+    def add(self, text: str) -> None:
+        if self.gz is not None:
+            self.gz.write(text.encode("utf-8"))
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.over:
+            self.gz = gzip.GzipFile(fileobj=self.buffer, mode="wb", compresslevel=6, mtime=0)
+            for part in self.parts:
+                self.gz.write(part.encode("utf-8"))
+            self.parts = []
+
+    def result(self) -> tuple[str, str]:
+        if self.gz is None:
+            return "json", "".join(self.parts)
+        self.gz.close()
+        return "gzip+base64", base64.b64encode(self.buffer.getvalue()).decode()
+
+
+def _row(a: dict[str, Any], change: dict[str, str], rule: Any, word: Any, roots: dict[str, int],
+         tool_index: dict[str, int]) -> dict[str, Any]:
+    findings = []
+    for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
+        cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
+        evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
+                    for e in f["evidence"][:cap]]
+        findings.append([rule(f), f["severity"], f["impact"] or "", evidence, max(0, len(f["evidence"]) - cap)])
+    hints = a["facts"].get("owner_hints") or {}
+    return {
+        "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
+        "s": a["status"], "d": a["department"], "o": a["owner"] or "",
+        "a": a["action"], "ch": change.get(visible(a["path"]), "unchanged"),
+        "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
+        "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
+        "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
+        "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
+        "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
+        "st": [_cut(line, 1000) for line in a["structure"]],
+        **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+        "t": tool_index.get(a.get("tool_id") or "", -1),
+    }
+
+
+def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
+    """(encoding, text) of the compact inventory the page's script reads: "json", or "gzip+base64" when it is
+    large. Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
+    factors) sent once. Every string shown with control and bidi characters as escapes."""
     change = change_of(report)
     rules: dict[str, int] = {}
     rule_list: list[list[str]] = []
-    words: dict[str, int] = {}  # short strings that repeat (locations, risk factors), sent once
+    words: dict[str, int] = {}
 
     def word(text: str) -> int:
-        return words.setdefault(text, len(words))
+        return words.setdefault(visible(text), len(words))
+
+    def rule(f: dict[str, Any]) -> int:
+        if f["rule"] not in rules:
+            rules[f["rule"]] = len(rule_list)
+            rule_list.append(visible_deep([f["rule"], f["title"], f["family"]]))
+        return rules[f["rule"]]
 
     roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
     label = labels(list(roots)) if len(roots) > 1 else {}
@@ -98,42 +190,53 @@ def inventory_blob(report: dict[str, Any]) -> dict[str, Any]:
     tools = [[t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
               t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
               t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in report.get("tools", [])]
-    rows = []
-    for a in report["artifacts"]:
-        findings = []
-        for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
-            if f["rule"] not in rules:
-                rules[f["rule"]] = len(rule_list)
-                rule_list.append([f["rule"], f["title"], f["family"]])
-            cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
-            evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
-                        for e in f["evidence"][:cap]]
-            findings.append([rules[f["rule"]], f["severity"], f["impact"] or "", evidence,
-                             max(0, len(f["evidence"]) - cap)])
-        hints = a["facts"].get("owner_hints") or {}
-        rows.append({
-            "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
-            "s": a["status"], "d": a["department"], "o": a["owner"] or "", "a": a["action"],
-            "ch": change.get(a["path"], "unchanged"),
-            "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
-            "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
-            "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
-            "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
-            "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
-            "st": [_cut(line, 1000) for line in a["structure"]],
-            **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
-            "t": tool_index.get(a.get("tool_id"), -1),
-        })
-    return {"rules": rule_list, "words": list(words), "roots": list(roots), "rows": rows, "tools": tools,
+    packer = _Packer(compress_over)
+    packer.add('{"rows":[')
+    for n, a in enumerate(report["artifacts"]):
+        row = _row(a, change, rule, word, roots, tool_index)
+        if needs_visible(json.dumps(row, ensure_ascii=False)):
+            row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
+        packer.add(("," if n else "") + script_json(row))
+    rest = {"rules": rule_list, "words": list(words), "roots": list(roots), "tools": visible_deep(tools),
             "labels": [label.get(r, "") for r in roots] if label else []}
+    packer.add("]," + script_json(rest)[1:])
+    return packer.result()
 
 
-def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
-    """(encoding, text) of the inventory for the page: "json", or "gzip+base64" when it is large."""
-    text = script_json(inventory_blob(report))
-    if len(text) <= compress_over:
-        return "json", text
-    return "gzip+base64", base64.b64encode(gzip.compress(text.encode(), compresslevel=6, mtime=0)).decode()
+SCATTER = 200  # dots in the risk x effort chart
+LABELLED = 10  # of which the first (by rank) carry their rank as a label, where it does not overlap another
+
+
+def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The risk x effort chart's dots (viewBox 300 x 220: x 40-285 by effort points, y 190-10 by risk) and
+    where each of the first ranks' labels goes: beside its dot on whichever side overlaps no label placed
+    before it and no other dot; none where every side is taken (the dot's tooltip still names it)."""
+    shown = cards[:SCATTER]
+    peak = max([1.0, *[float(c["effort"]["points"]) for c in shown]])
+    dots = [{"card": c, "x": 40 + 245 * float(c["effort"]["points"]) / peak, "y": 190 - 1.8 * c["risk_score"],
+             "r": round(max(4.0, min(12.0, 3 + c["copies"] ** 0.5)), 1), "label": None} for c in shown]
+    taken: list[tuple[float, float, float, float]] = []  # label boxes (left, top, right, bottom)
+
+    def clear(box: tuple[float, float, float, float]) -> bool:
+        left, top, right, bottom = box
+        if left < 0 or right > 300 or top < 0 or bottom > 200:
+            return False
+        if any(left < b[2] and b[0] < right and top < b[3] and b[1] < bottom for b in taken):
+            return False
+        return not any(left < d["x"] + d["r"] and d["x"] - d["r"] < right and top < d["y"] + d["r"]
+                       and d["y"] - d["r"] < bottom for d in dots)
+
+    for d in dots[:LABELLED]:
+        width, height, gap = 6.0 * len(str(d["card"]["rank"])), 9.0, d["r"] + 1
+        for dx, dy, end in ((gap, -gap, False), (gap, gap + height, False), (-gap, -gap, True),
+                            (-gap, gap + height, True), (gap, 3.0, False), (-gap, 3.0, True)):
+            x, y = d["x"] + dx, d["y"] + dy  # text anchor point: baseline, start (or end) of the text
+            box = (x - width if end else x, y - height, x if end else x + width, y)
+            if clear(box):
+                taken.append(box)
+                d["label"] = (x, y, end)
+                break
+    return dots
 
 
 def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:
@@ -150,13 +253,22 @@ def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int
 
 
 def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
-    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
-    artifacts = report["artifacts"]
-    index = {a["path"]: n for n, a in enumerate(artifacts)}
-    top = [(card, index.get(card["path"])) for card in report.get("migration", [])[:TOP_RISKS]]
-    gaps = [(a, n) for n, a in enumerate(artifacts) if a["gaps"] and a["kind"] != "folder"][:TOP_GAPS]
+    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
+    report = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
+    artifacts = artifacts_of(report)
+    cards = report.get("migration", [])[:TOP_RISKS]
+    wanted = {card["path"] for card in cards}
+    index: dict[str, int] = {}
+    gaps: list[tuple[dict[str, Any], int]] = []
+    for n, a in enumerate(artifacts):  # one pass (a large inventory is read from the store as it goes)
+        path = visible(a["path"])
+        if path in wanted:
+            index[path] = n
+        if len(gaps) < TOP_GAPS and a["gaps"] and a["kind"] != "folder":
+            gaps.append((visible_deep(a), n))  # escaped only for the few shown
+    top = [(card, index.get(card["path"])) for card in cards]
     departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
-        report=report, top=top, gaps=gaps, departments=departments, others=others,
+        report=report, top=top, gaps=gaps, scatter=scatter(report.get("migration", [])), departments=departments, others=others,
         checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -1,12 +1,44 @@
-"""JSON: the documented contract (``shadowscan/report-v1``)."""
+"""JSON: the documented contract (``shadowscan/report-v1``), written as it is read.
+
+The small sections are indented; ``artifacts`` and ``tools`` are lists with one element a
+line, and the path lists of ``changes`` one list a line: the same JSON for a parser, written
+piece by piece with the C encoder (an indented dump of 100,000 artifacts takes the pure-Python
+encoder and holds the whole text).
+"""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import IO, Any
 
 from ..textio import json_visible
 
+ONE_A_LINE = frozenset({"artifacts", "tools"})
 
-def render(report: dict[str, Any]) -> str:
+
+def _text(value: Any, indent: int | None = None) -> str:
     """Control and bidi characters travel as ``\\uXXXX`` escapes (the same data, nothing raw)."""
-    return json_visible(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
+    return json_visible(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def _items(out: IO[bytes], items: Iterable[Any]) -> None:
+    out.write(b"[")
+    first = True
+    for item in items:
+        out.write(("\n    " if first else ",\n    ").encode() + _text(item).encode("utf-8"))
+        first = False
+    out.write(b"\n  ]" if not first else b"]")
+
+
+def write(report: dict[str, Any], out: IO[bytes]) -> None:
+    out.write(b"{")
+    for n, (key, value) in enumerate(report.items()):
+        out.write(("\n  " if n == 0 else ",\n  ").encode() + _text(key).encode("utf-8") + b": ")
+        if key in ONE_A_LINE:
+            _items(out, value)
+        elif key == "changes" and isinstance(value, dict):
+            out.write(b"{" + ",".join(f"\n    {_text(k)}: {_text(v)}" for k, v in value.items()).encode("utf-8")
+                      + b"\n  }")
+        else:
+            out.write(_text(value, 2).replace("\n", "\n  ").encode("utf-8"))
+    out.write(b"\n}\n")

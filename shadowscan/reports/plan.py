@@ -21,6 +21,7 @@ from typing import Any
 from .. import owners
 from ..model import Family, Impact
 from ..rules import catalogue
+from . import exposure
 
 IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, quality) -> weight
 RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
@@ -68,7 +69,7 @@ def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _where(ev: dict[str, Any]) -> str:
-    return ev["location"] + (f" line {ev['line']}" if ev.get("line") else "")
+    return str(ev["location"]) + (f" line {ev['line']}" if ev.get("line") else "")
 
 
 def _items(findings: list[dict[str, Any]], rules: tuple[str, ...], limit: int = 6) -> list[dict[str, Any]]:
@@ -183,6 +184,25 @@ def next_step(a: dict[str, Any], target_class: str) -> str:
     return f"{a['owner']}: open {article(target_class)} change request and plan retirement of the tool."
 
 
+def data_of(facts: dict[str, Any], limit: int = 40) -> dict[str, list[dict[str, Any]]]:
+    """What a database tool holds and reads, for its card: tables with their columns and rows, queries
+    (name and type), linked tables with where they point (only the parts that exist)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    tables = [t for t in facts.get("tables") or [] if isinstance(t, dict)]
+    if tables:
+        out["tables"] = [{"name": t.get("name", "?"), "columns": list(t.get("columns") or [])[:limit],
+                          "rows": t.get("rows")} for t in tables[:limit]]
+    queries = [q for q in facts.get("queries") or [] if isinstance(q, dict)]
+    if queries:
+        out["queries"] = [{"name": q.get("name", "?"), "type": q.get("type") or ""} for q in queries[:limit]]
+    links = [t for t in facts.get("linked_tables") or [] if isinstance(t, dict)]
+    if links:
+        out["links"] = [{"name": t.get("name", "?"), "to": " ".join(str(x) for x in (
+            t.get("foreign_name"), *(m.group(1) for m in _ENDPOINT.finditer(str(t.get("connect") or ""))),
+            t.get("database")) if x)} for t in links[:limit]]
+    return out
+
+
 def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     findings = a["findings"]
     write_targets = targets(ev for f in findings if f["rule"] in WRITE_RULES for ev in f["evidence"])
@@ -215,6 +235,9 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
         "does": {"inputs": _items(findings, INPUT_RULES), "computes": _items(findings, COMPUTE_RULES),
                  "writes": _items(findings, WRITE_RULES), "write_targets": write_targets},
         "reaches": reaches,
+        "data": data_of(a["facts"]),
+        # GL accounts, cost centers, quality limits named in the evidence (see exposure.py)
+        "exposure": exposure.find(ev.get("snippet") or "" for f in findings for ev in f["evidence"]),
         "target": goal["class"], "target_reason": goal["reason"],
         "size": size, "effort": effort(size, interfaces),
         "owner": owner(a), "next_step": next_step(a, goal["class"]),
@@ -249,4 +272,65 @@ def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
     cards.sort(key=lambda c: (-c["priority"], -c["risk_score"], c["name"]))
     for rank, c in enumerate(cards, 1):
         c["rank"] = rank
+    link(cards)
     return cards
+
+
+_ENDPOINT = re.compile(r"(?:server|data\s*source|dsn|host|dbq|database)\s*=\s*([^;'\"&)]+)", re.IGNORECASE)
+
+
+def shares(c: dict[str, Any]) -> set[str]:
+    """What a card's tool writes to or reaches that another tool may share: its write targets (tables,
+    files, endpoints), the databases of its linked tables and connections, the hosts it posts to."""
+    out = {f"writes {t}" for t in c["does"]["write_targets"] if not t.endswith("*")}
+    for r in c["reaches"]:
+        text = r.get("snippet") or ""
+        hosts = [m.group(1) for m in _URL.finditer(text)] + [m.group(1).strip() for m in _ENDPOINT.finditer(text)]
+        if r["system"] == "linked table" and text:
+            hosts.append(re.split(r"[\\/]", text.rstrip("\\/"))[-1])
+        out |= {f"{r['system']} {h}" for h in hosts if h}
+    return {key.lower() for key in out}
+
+
+def link(cards: list[dict[str, Any]]) -> None:
+    """Tools that write to or reach the same place (the same table, file, linked database or ERP endpoint)
+    are migrated together: each card gets ``migrate_with`` (the others, with what they share) and
+    ``group`` (the rank of the first card of its group; its own rank when it stands alone)."""
+    keys = [shares(c) for c in cards]
+    group = list(range(len(cards)))
+
+    def root(n: int) -> int:
+        while group[n] != n:
+            group[n] = group[group[n]]
+            n = group[n]
+        return n
+
+    owner: dict[str, int] = {}
+    for n, ks in enumerate(keys):
+        for k in ks:
+            if k in owner:
+                a, b = root(owner[k]), root(n)
+                group[max(a, b)] = min(a, b)
+            else:
+                owner[k] = n
+    for n, c in enumerate(cards):
+        c["group"] = cards[root(n)]["rank"]
+        c["migrate_with"] = [{"rank": o["rank"], "tool_id": o.get("tool_id"), "name": o.get("tool_name", o["name"]),
+                              "shares": sorted(keys[n] & keys[m])}
+                             for m, o in enumerate(cards) if m != n and root(m) == root(n)]
+
+
+def groups(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The backlog by target system, then business process (what the tools decide: the impacts), then the
+    tools that go together: {target, process, cards (ranks), effort weeks [low, high]}, largest first."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in cards:
+        process = " + ".join(c["impacts"]) or "other"
+        row = out.setdefault((c["target"], process), {"target": c["target"], "process": process, "cards": [],
+                                                       "together": [], "weeks": [0.0, 0.0]})
+        row["cards"].append(c["rank"])
+        row["weeks"] = [round(row["weeks"][0] + c["effort"]["weeks"][0], 1),
+                        round(row["weeks"][1] + c["effort"]["weeks"][1], 1)]
+        if c["migrate_with"] and c["group"] == c["rank"]:
+            row["together"].append(sorted([c["rank"], *(o["rank"] for o in c["migrate_with"])]))
+    return sorted(out.values(), key=lambda g: (-len(g["cards"]), g["target"], g["process"]))

@@ -13,7 +13,7 @@ import json
 import os
 import re
 from pathlib import PurePosixPath
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from .. import __version__
@@ -61,75 +61,88 @@ def _location(a: dict[str, Any], base: str, evidence: dict[str, Any] | None = No
 
 def _message(f: dict[str, Any], ev: dict[str, Any] | None) -> str:
     if not ev:
-        return f["title"]
+        return str(f["title"])
     where = ev.get("location") or ""
     if ev.get("line"):
         where += f" line {ev['line']}"
     return f"{f['title']} — {where}: {ev.get('snippet') or ''}".rstrip(": ")
 
 
-def build(report: dict[str, Any]) -> dict[str, Any]:
-    rules: dict[str, dict[str, Any]] = {}
+class _Rules:
+    """``tool.driver.rules``: the verdict rules, then every rule in the order it first fired."""
 
-    def rule_index(rule_id: str, text: str, level: str, family: str) -> int:
-        if rule_id not in rules:
-            rules[rule_id] = {"id": rule_id, "name": rule_id.replace(".", "/"), "shortDescription": {"text": text},
-                              "defaultConfiguration": {"level": level}, "properties": {"family": family}}
-        return list(rules).index(rule_id)
+    def __init__(self) -> None:
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.index: dict[str, int] = {}
+        for rule_id, text, level in VERDICTS.values():
+            self.add(rule_id, text, level, "verdict")
 
-    for rule_id, text, level in VERDICTS.values():
-        rule_index(rule_id, text, level, "verdict")
+    def add(self, rule_id: str, text: str, level: str, family: str) -> int:
+        if rule_id not in self.index:
+            self.index[rule_id] = len(self.rules)
+            self.rules[rule_id] = {"id": rule_id, "name": rule_id.replace(".", "/"), "shortDescription": {"text": text},
+                                   "defaultConfiguration": {"level": level}, "properties": {"family": family}}
+        return self.index[rule_id]
+
+
+def results(a: dict[str, Any], base: str, rules: _Rules) -> list[dict[str, Any]]:
+    """The results of one artifact: its verdict, then one per finding."""
+    props = {"classification": a["classification"], "impacts": a["impacts"], "risk_score": a["risk_score"],
+             "action": a["action"], "status": a["status"]}
+    rule_id, text, level = VERDICTS.get(a["classification"], VERDICTS["unknown"])
+    out = [{"ruleId": rule_id, "ruleIndex": rules.add(rule_id, text, level, "verdict"), "level": level,
+            "message": {"text": a["headline"] + " " + " ".join(a["reasons"])},
+            "locations": [_location(a, base)], "properties": props,
+            "partialFingerprints": {"sha256": a["sha256"] or ""}}]
+    for f in a["findings"]:
+        ev = f["evidence"][0] if f["evidence"] else None
+        level = LEVEL.get(f["severity"], "note")
+        result = {"ruleId": f["rule"], "ruleIndex": rules.add(f["rule"], f["title"], level, f["family"]),
+                  "level": level, "message": {"text": _message(f, ev)},
+                  "locations": [_location(a, base, ev)],
+                  "properties": {"family": f["family"], "impact": f["impact"], "classification": a["classification"]}}
+        related = [dict(_location(a, base, e), id=n, message={"text": _message(f, e)})
+                   for n, e in enumerate(f["evidence"][1:20], 1)]
+        if related:
+            result["relatedLocations"] = related
+        out.append(result)
+    return out
+
+
+def _dump(value: Any) -> bytes:
+    return json_visible(json.dumps(value, ensure_ascii=False)).encode("utf-8")
+
+
+def write(report: dict[str, Any], out: IO[bytes]) -> None:
+    """One run; its results written one artifact at a time (a line each), then the rules that fired and the
+    roots they are relative to (a JSON object's members may come in any order)."""
     cov = report["coverage"]
-    bases = {root: f"ROOT{n}" for n, root in enumerate(dict.fromkeys(a["root"] for a in report["artifacts"]), 1)}
-    results = []
+    rules = _Rules()
+    bases: dict[str, str] = {}
+    out.write(b'{"$schema": ' + _dump(SCHEMA_URI) + b', "version": ' + _dump(VERSION) + b', "runs": [{\n"results": [')
+    first = True
     for a in report["artifacts"]:
-        base = bases[a["root"]]
-        props = {"classification": a["classification"], "impacts": a["impacts"], "risk_score": a["risk_score"],
-                 "action": a["action"], "status": a["status"]}
-        rule_id, _text, level = VERDICTS.get(a["classification"], VERDICTS["unknown"])
-        results.append({"ruleId": rule_id, "ruleIndex": list(rules).index(rule_id), "level": level,
-                        "message": {"text": a["headline"] + " " + " ".join(a["reasons"])},
-                        "locations": [_location(a, base)], "properties": props,
-                        "partialFingerprints": {"sha256": a["sha256"] or ""}})
-        for f in a["findings"]:
-            ev = f["evidence"][0] if f["evidence"] else None
-            level = LEVEL.get(f["severity"], "note")
-            index = rule_index(f["rule"], f["title"], level, f["family"])
-            result = {"ruleId": f["rule"], "ruleIndex": index, "level": level,
-                      "message": {"text": _message(f, ev)},
-                      "locations": [_location(a, base, ev)],
-                      "properties": {"family": f["family"], "impact": f["impact"],
-                                     "classification": a["classification"]}}
-            related = [dict(_location(a, base, e), id=n, message={"text": _message(f, e)})
-                       for n, e in enumerate(f["evidence"][1:20], 1)]
-            if related:
-                result["relatedLocations"] = related
-            results.append(result)
-    return {
-        "$schema": SCHEMA_URI,
-        "version": VERSION,
-        "runs": [{
-            "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
-                                "rules": list(rules.values())}},
-            "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
-            "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished" and cov["complete"],
-                             "toolExecutionNotifications": [
-                                 {"level": "note" if cov["complete"] else "error",
-                                  "descriptor": {"id": "coverage"}, "message": {"text": cov["statement"]}},
-                                 *[{"level": "error", "descriptor": {"id": "coverage"},
-                                    "message": {"text": r["sentence"]},
-                                    "locations": [{"physicalLocation": {"artifactLocation": {
-                                        "uri": _root_uri(r["root"])}}}]}
-                                   for r in cov["roots"] if r["state"] != "complete"]],
-                             "properties": {"coverage": cov},
-                             "startTimeUtc": report["crawl"]["started"],
-                             **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
-            "results": results,
-            "properties": {"crawl": report["crawl"]["id"], "summary": {
-                k: report["summary"][k] for k in ("total", "shadow-it", "citizen-development", "unknown")}},
-        }],
+        base = bases.setdefault(a["root"], f"ROOT{len(bases) + 1}")
+        for result in results(a, base, rules):
+            out.write((b"\n" if first else b",\n") + _dump(result))
+            first = False
+    tail = {
+        "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
+                            "rules": list(rules.rules.values())}},
+        "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
+        "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished" and cov["complete"],
+                         "toolExecutionNotifications": [
+                             {"level": "note" if cov["complete"] else "error",
+                              "descriptor": {"id": "coverage"}, "message": {"text": cov["statement"]}},
+                             *[{"level": "error", "descriptor": {"id": "coverage"},
+                                "message": {"text": r["sentence"]},
+                                "locations": [{"physicalLocation": {"artifactLocation": {
+                                    "uri": _root_uri(r["root"])}}}]}
+                               for r in cov["roots"] if r["state"] != "complete"]],
+                         "properties": {"coverage": cov},
+                         "startTimeUtc": report["crawl"]["started"],
+                         **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
+        "properties": {"crawl": report["crawl"]["id"], "summary": {
+            k: report["summary"][k] for k in ("total", "shadow-it", "citizen-development", "unknown")}},
     }
-
-
-def render(report: dict[str, Any]) -> str:
-    return json_visible(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
+    out.write(b"\n],\n" + _dump(tail)[1:] + b"]}\n")

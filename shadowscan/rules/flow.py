@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from ..model import Family, Impact, Severity
 from . import catalogue, vocab
@@ -432,7 +432,8 @@ _TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/
 
 
 def _erp_codes() -> dict[str, Any]:
-    return json.loads((resources.files("shadowscan.rules") / "erp_transactions.json").read_text(encoding="utf-8"))
+    text = (resources.files("shadowscan.rules") / "erp_transactions.json").read_text(encoding="utf-8")
+    return cast(dict[str, Any], json.loads(text))
 
 
 _ERP = _erp_codes()
@@ -474,5 +475,5 @@ def transaction_meaning(tcode: str) -> str | None:
     for kind in ("financial", "quality", "read"):
         meaning = _ERP[kind].get(tcode.upper())
         if meaning:
-            return meaning
+            return str(meaning)
     return None

@@ -419,7 +419,7 @@ def _list_folder(unc: str, kwargs: dict[str, Any]) -> list[tuple[str, int, int, 
             return None
         body = response["data"].get_value()
         offset, length = _BODY.unpack_from(body)
-        return body[offset - 64:offset - 64 + length]  # the offset counts from the 64-byte SMB2 header
+        return bytes(body[offset - 64:offset - 64 + length])  # the offset counts from the 64-byte SMB2 header
 
     def query(flags: int) -> tuple[Any, Callable[[Any], bytes | None]]:
         return raw.fd.query_directory("*", info, flags=flags, max_output=QUERY_BYTES, send=False)[0], receive
