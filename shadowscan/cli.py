@@ -47,7 +47,7 @@ from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
-from .store import SCHEMA_VERSION, Store, StoreError
+from .store import SCHEMA_VERSION, LeaseLost, Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
@@ -380,6 +380,11 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
         except KeyboardInterrupt:
             progress.close()
             click.echo("Interrupted: everything finished so far is kept in the inventory; coverage is incomplete.",
+                       err=True)
+            sys.exit(EXIT_INCOMPLETE)
+        except LeaseLost as exc:  # the crawl is marked interrupted: its coverage is incomplete, not a usage error
+            progress.close()
+            click.echo(f"Error: {exc}; everything finished so far is kept in the inventory; coverage is incomplete.",
                        err=True)
             sys.exit(EXIT_INCOMPLETE)
         except StoreError:
