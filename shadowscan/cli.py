@@ -801,6 +801,7 @@ def register(config: Config, /, path: str, username: str | None, port: int, by: 
         raise CliError(f"{exc}; nothing written") from exc
     sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
     accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
+    fresh = not Store.exists(config.db)  # a registry may come before the first crawl: said, so a mistyped --db shows
     with _open(config, must_exist=False) as store:
         try:
             entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
@@ -811,6 +812,9 @@ def register(config: Config, /, path: str, username: str | None, port: int, by: 
     click.echo(f"Registered {_visible(entry.path)} as entry {entry.id} (owner {entry.owner}, {entry.function})"
                + (f", read-only with writes accepted: {accepted['reason']}" if accepted else "")
                + f". Next: {entry.signer} signs off with `shadowscan signoff {entry.id} --by \"{entry.signer}\"`.")
+    if fresh:
+        click.echo(f"Note: there was no inventory at {display_name(config.db)}; a new one was created for this entry "
+                   "(pass --db or SHADOWSCAN_DB to register into an existing inventory).", err=True)
 
 
 @main.command()

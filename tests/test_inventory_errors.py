@@ -391,3 +391,19 @@ def test_artifacts_under_a_folder_that_cannot_be_listed_are_kept_not_removed():
     assert changes == {"tool_0.py": "unchanged", "tool_1.py": "unchanged", "closed": "new",
                        "closed/tool_0.py": "not-rechecked", "closed/tool_1.py": "not-rechecked"}
     assert report["changes"]["removed"] == [] and report["coverage"]["roots"][0]["state"] == "partial"
+
+
+def test_register_into_a_new_inventory_says_so(tmp_path):
+    """A registry may start before the first crawl, so `register` creates the inventory; a
+    mistyped --db must not pass silently: it says a new one was made, and only the first time."""
+    tool = tmp_path / "limits.py"
+    tool.write_text("print('limits')\n", encoding="utf-8")
+    args = ["--db", str(tmp_path / "typo.db"), "register", str(tool), "--owner", "Anna Berg", "--function", "quality",
+            "--purpose", "test limits", "--platform", "python", "--data-access", "read-only"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "there was no inventory at" in first.stderr and "typo.db" in first.stderr
+    (tmp_path / "other.py").write_text("print(2)\n", encoding="utf-8")
+    second = CliRunner().invoke(main, [*args[:3], str(tmp_path / "other.py"), *args[4:]])
+    assert second.exit_code == 0, second.output
+    assert "there was no inventory" not in second.stderr
