@@ -65,6 +65,16 @@ class Row(Protocol):
     def keys(self) -> list[str]: ...
 
 
+class Connection(Protocol):
+    """What the backends' connections share (sqlite3.Connection, psycopg.Connection)."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Cursor(Protocol):
     rowcount: int
 
@@ -211,14 +221,16 @@ class Database:
         """Several statements in the transaction that is open (no commit)."""
         raise NotImplementedError
 
+    conn: Connection  # sqlite3's or psycopg's: both commit, roll back and close alike
+
     def commit(self) -> None:
-        raise NotImplementedError
+        self.conn.commit()
 
     def rollback(self) -> None:
-        raise NotImplementedError
+        self.conn.rollback()
 
     def close(self) -> None:
-        raise NotImplementedError
+        self.conn.close()
 
     @property
     def in_transaction(self) -> bool:
@@ -307,6 +319,7 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
 class SQLiteDatabase(Database):
     dialect = "sqlite"
     cross_join = "CROSS JOIN"
+    conn: sqlite3.Connection
 
     def __init__(self, path: str, readonly: bool = False) -> None:
         self.name = path
@@ -348,15 +361,6 @@ class SQLiteDatabase(Database):
                 pending = ""
         if pending.strip(" \n;"):
             raise sqlite3.OperationalError(f"incomplete SQL statement: {pending[:80]}")
-
-    def commit(self) -> None:
-        self.conn.commit()
-
-    def rollback(self) -> None:
-        self.conn.rollback()
-
-    def close(self) -> None:
-        self.conn.close()
 
     @property
     def in_transaction(self) -> bool:
@@ -430,15 +434,6 @@ class PostgresDatabase(Database):
 
     def statements(self, sql: str) -> None:
         self.conn.execute(sql)
-
-    def commit(self) -> None:
-        self.conn.commit()
-
-    def rollback(self) -> None:
-        self.conn.rollback()
-
-    def close(self) -> None:
-        self.conn.close()
 
     @property
     def in_transaction(self) -> bool:
