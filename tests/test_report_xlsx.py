@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
@@ -26,7 +27,8 @@ SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Reg
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"
-KEY = {name: key for key, name in HEADERS.items()}  # human column name -> the report's key
+KEY = {name: key for key, name in HEADERS.items()}
+PADDING = 0.7109375  # what Excel adds to a column's width in characters (5 pixels of a 7-pixel character)  # human column name -> the report's key
 
 
 def keys(row) -> list:
@@ -72,7 +74,8 @@ def test_sheets_headers_filters_and_widths(demo, report):
         assert ws.freeze_panes == "A2", ws.title
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
         assert ws["A1"].font.bold
-        widths = [d.width for d in ws.column_dimensions.values()]
+        # a width of N characters is stored as Excel stores it: N plus the cell's padding (5 px, 0.71 characters)
+        widths = [d.width - PADDING for d in ws.column_dimensions.values()]
         assert widths and all(8 <= w <= 60 for w in widths), (ws.title, widths)
     inventory = wb["Inventory"]
     header = keys(inventory[1])
@@ -126,18 +129,26 @@ def test_print_setup_colours_wrapping_and_links_to_findings(demo, report):
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", ws.title
     inventory, findings = wb["Inventory"], wb["Findings"]
     header = keys(inventory[1])
-    rules = [r for cf in inventory.conditional_formatting for r in cf.rules]
-    assert {r.type for r in rules} >= {"cellIs", "colorScale"}
+    rows = inventory.max_row
+    coloured = {(str(cf.sqref), r.type, tuple(r.formula or ())) for cf in inventory.conditional_formatting
+                for r in cf.rules}
+    cls, risk = (get_column_letter(header.index(c) + 1) for c in ("classification", "risk_score"))
+    assert {(f"{cls}2:{cls}{rows}", "expression", (f'${cls}2="shadow-it"',)),  # every row's class and risk
+            (f"{cls}2:{cls}{rows}", "expression", (f'${cls}2="citizen-development"',)),
+            (f"{risk}2:{risk}{rows}", "colorScale", ())} <= coloured
     headline = inventory.cell(2, header.index("headline") + 1)
     assert headline.alignment.wrap_text  # the top artifact's headline is longer than the column
     fheader = keys(findings[1])
     for row in inventory.iter_rows(min_row=2):
         cell = row[header.index("findings")]
         relpath = row[header.index("relpath")].value
-        if cell.value:
+        if cell.value:  # the count, as the link's text, links to the artifact's first finding
             target = cell.hyperlink.location
             sheet, ref = target.split("!")
             assert sheet == "'Findings'"
-            assert findings[ref.replace("A", "")][fheader.index("relpath")].value == relpath
+            first = int(ref.replace("A", ""))
+            assert findings[first][fheader.index("relpath")].value == relpath
+            assert findings[first - 1][fheader.index("relpath")].value != relpath
+            assert findings[first + int(cell.value) - 1][fheader.index("relpath")].value == relpath
         else:
             assert cell.hyperlink is None

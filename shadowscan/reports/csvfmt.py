@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from .. import owners
@@ -51,13 +51,18 @@ def artifact_row(a: dict[str, Any]) -> dict[str, Any]:
 def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
     """One dict per finding, with its first piece of evidence and how many there are."""
     for a in report["artifacts"]:
-        for f in a["findings"]:
-            first = f["evidence"][0] if f["evidence"] else {}
-            yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"],
-                   "risk_score": a["risk_score"],
-                   "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
-                   "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
-                   "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
+        yield from findings_of(a)
+
+
+def findings_of(a: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The rows of :func:`finding_rows` of one artifact (XLSX writes them in the pass that writes its Inventory)."""
+    for f in a["findings"]:
+        first = f["evidence"][0] if f["evidence"] else {}
+        yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"],
+               "risk_score": a["risk_score"],
+               "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
+               "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
+               "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
 
 
 def stream_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> None:

@@ -1,47 +1,64 @@
-"""XLSX: the report as a workbook people filter and pivot (openpyxl, write-only mode: rows are
-streamed to the file as they come, so 100,000 artifacts are never held as a workbook).
+"""XLSX: the report as a workbook people filter and pivot, written by rvgsrust-xlsxwriter (a binding of
+rust_xlsxwriter, native code) in constant-memory mode: each row goes to a temporary file as it comes, so
+100,000 artifacts are never held as a workbook, and one pass over the artifacts writes the Inventory and
+the Findings side by side.
 
-Sheets Summary, Tools, Inventory, Findings, Migration backlog, Registry; each has a bold frozen
-header row of human column names with an autofilter and column widths fitted to the first rows. Every text cell
-is neutralised like the CSV (no cell starts a formula) and stripped of the control
-characters the file format cannot hold.
+Sheets Summary, Tools, Inventory, Findings, Migration backlog, Registry; each has a bold frozen header row of
+human column names with an autofilter and column widths fitted to the first rows. Every text cell is
+neutralised like the CSV (no cell starts a formula), its control and bidi characters shown as escapes, and
+what XML cannot hold (lone surrogates of undecodable file names, U+FFFE, U+FFFF) replaced by U+FFFD; text is
+only ever written as text, never as a formula.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from itertools import chain, islice
+from operator import itemgetter
+from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.properties import PageSetupProperties
+from rvgsrust_xlsxwriter import ConditionalFormat2ColorScale, ConditionalFormatFormula, Format, Workbook, Worksheet
 
 from ..textio import visible
-from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, finding_rows, neutralise, owner_of, tool_row
-from .data import CHECKLIST, artifacts_of, change_of
+from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, owner_of, tool_row
+from .data import CHECKLIST, change_of
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
+MAX_LINKS = 65530  # Excel's limit of hyperlinks in a sheet: later rows show their count without a link
 MIN_WIDTH, MAX_WIDTH, SAMPLE = 8, 60, 300
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="404040")
-_LINK_FONT = Font(color="1F4E8C", underline="single")
+# what XML 1.0 cannot hold and visible() leaves: lone surrogates (undecodable file names), U+FFFE, U+FFFF
+_UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: Any) -> Any:
-    """A value safe for a cell: numbers and dates as they are; text neutralised and legal."""
+    """A value safe for a cell: numbers and dates as they are (dates to the second); text neutralised and legal."""
+    if isinstance(value, str):
+        return _text(value) if len(value) <= _CACHED else _text.__wrapped__(value)
     if isinstance(value, bool):  # as words: spreadsheet programs store booleans as formulas (=TRUE())
         return "yes" if value else "no"
-    if value is None or isinstance(value, (int, float, datetime)):
+    if value is None or isinstance(value, (int, float)):
         return value
-    text = visible(value if isinstance(value, str) else str(value))  # controls and bidi shown as escapes
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
-    return neutralise(text[:MAX_CELL])
+    if isinstance(value, datetime):  # Excel's clock stops at milliseconds; the sheets show minutes
+        return value.replace(microsecond=0)
+    return clean(str(value))
+
+
+_CACHED = 200  # shorter texts are remembered while a workbook is written: most cells repeat (a class, a rule,
+# the path of an artifact on each of its findings' rows), and cleaning is most of the Python time of a row
+
+
+@functools.lru_cache(maxsize=16384)  # at most 16,384 texts of at most 200 characters: a few MiB
+def _text(value: str) -> str:
+    text = visible(value)  # controls and bidi shown as escapes
+    if _UNWRITABLE.search(text):
+        text = _UNWRITABLE.sub("\ufffd", text)
+    if len(text) >= MAX_CELL:
+        text = text[:MAX_CELL - 1]  # room for the apostrophe of neutralise
+    return str(neutralise(text))
 
 
 def _when(ts: float | None) -> datetime | None:
@@ -78,78 +95,108 @@ def header(column: str) -> str:
     return HEADERS.get(column, column.replace("_", " "))
 
 
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_SHADOW_FILL = PatternFill("solid", fgColor="F4C7C3")
-_CITIZEN_FILL = PatternFill("solid", fgColor="D4EDDA")
+class _Styles:
+    """The workbook's few cell formats, made once."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.header = wb.add_format().set_bold().set_font_color("#FFFFFF").set_background_color("#404040") \
+            .set_vertical_align("vcenter")
+        self.wrap = wb.add_format().set_text_wrap().set_vertical_align("top")
+        self.dated = wb.add_format().set_num_format("yyyy-mm-dd hh:mm")
+        self.link = wb.add_format().set_font_color("#1F4E8C").set_underline()
+        self.shadow = wb.add_format().set_background_color("#F4C7C3")
+        self.citizen = wb.add_format().set_background_color("#D4EDDA")
 
 
-def _sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-           links: Iterable[str | None] | None = None, link_column: str | None = None) -> None:
-    """One sheet, written as the rows come (openpyxl's write-only mode): bold frozen header with a filter,
-    widths fitted to the first rows, long text wrapped, class and risk coloured, printed landscape at the
-    page's width with the header on every page. ``links``: per row, an in-workbook target
-    (``'Findings'!A7``) for the cell of ``link_column``."""
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    cleaned = ([clean(v) for v in row] for row in rows)
-    sample = list(islice(cleaned, SAMPLE))  # column widths are written before the first row
-    for n, name in enumerate(columns, 1):
-        lengths = [len(str(r[n - 1])) for r in sample if r[n - 1] is not None]
-        longest = max([len(header(name)) + 2, *[s + 1 for s in lengths]])
-        ws.column_dimensions[get_column_letter(n)].width = max(MIN_WIDTH, min(MAX_WIDTH, longest))
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    cells = []
-    for name in columns:
-        cell = WriteOnlyCell(ws, value=header(name))
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
-        cells.append(cell)
-    ws.append(cells)
-    wrap = [n for n, name in enumerate(columns) if name in WRAP]
-    dated = [n for n, name in enumerate(columns) if name in DATED]
-    linked = columns.index(link_column) if link_column in columns else None
-    targets = iter(links) if links is not None else None
-    count = 0
-    for row in chain(sample, cleaned):
-        count += 1
-        out: list[Any] = list(row)
-        for n in dated:
-            out[n] = _dated(ws, row[n])
-        for n in wrap:
+class _Sheet:
+    """One sheet, written as its rows come: bold frozen header with a filter, widths fitted to the first
+    rows, long text wrapped, class and risk coloured, printed landscape at the page's width with the header
+    on every page. ``link_column``: the column whose cell may link to another place in the workbook."""
+
+    def __init__(self, wb: Workbook, styles: _Styles, title: str, columns: Sequence[str],
+                 link_column: str | None = None) -> None:
+        self.ws: Worksheet = wb.add_worksheet(title, constant_memory=True)
+        self.styles, self.columns, self.rows, self.links = styles, columns, 0, 0
+        self.widths = [len(header(name)) + 2 for name in columns]
+        self.wrap = [n for n, name in enumerate(columns) if name in WRAP]
+        self.dated = [n for n, name in enumerate(columns) if name in DATED]
+        self.linked = columns.index(link_column) if link_column in columns else None
+        self.ws.freeze_panes(1, 0)
+        self.ws.write_row(0, 0, [header(name) for name in columns], styles.header)
+
+    def _colour(self, rows: int) -> None:
+        """Class and risk coloured over the ``rows`` written. The binding takes a range's rows as written rows
+        (a constant-memory sheet refuses a row above the last one): the rule is given at the last row and its
+        range (column letter, rows 2 to the end) set as a "multi range"."""
+        ws = self.ws
+        if "classification" in self.columns and rows:
+            n = self.columns.index("classification")
+            for value, style in (("shadow-it", self.styles.shadow), ("citizen-development", self.styles.citizen)):
+                rule = ConditionalFormatFormula()  # its setters return None: not chained
+                rule.set_rule(f'=${_letter(n)}2="{value}"')
+                rule.set_format(style)
+                rule.set_multi_range(f"{_letter(n)}2:{_letter(n)}{rows + 1}")
+                ws.add_conditional_format(rows, n, rows, n, rule)
+        if "risk_score" in self.columns and rows:
+            n = self.columns.index("risk_score")
+            scale = ConditionalFormat2ColorScale()
+            scale.set_minimum("number", 0)
+            scale.set_maximum("number", 100)
+            scale.set_minimum_color("#FFFFFF")
+            scale.set_maximum_color("#E06666")
+            scale.set_multi_range(f"{_letter(n)}2:{_letter(n)}{rows + 1}")
+            ws.add_conditional_format(rows, n, rows, n, scale)
+
+    def add(self, values: Iterable[Any], link: str | None = None) -> None:
+        """One row; ``link``: an in-workbook target (``'Findings'!A7``) for the cell of the link column."""
+        text, short = _text, _CACHED  # clean(), with its commonest case (a short text) inlined
+        row = [text(v) if type(v) is str and len(v) <= short else clean(v) for v in values]
+        self.rows += 1
+        r, ws = self.rows, self.ws
+        if r <= SAMPLE:  # column widths from the first rows
+            widths = self.widths
+            for n, v in enumerate(row):
+                if v is not None and len(str(v)) + 1 > widths[n]:
+                    widths[n] = len(str(v)) + 1
+        special: list[tuple[int, Any, Format]] = []
+        for n in self.dated:
+            if isinstance(row[n], datetime):
+                special.append((n, row[n], self.styles.dated))
+                row[n] = None
+        for n in self.wrap:
             if isinstance(row[n], str) and len(row[n]) > MAX_WIDTH:
-                out[n] = WriteOnlyCell(ws, value=row[n])
-                out[n].alignment = _WRAP
-        target = next(targets, None) if targets is not None else None
-        if linked is not None and target:
-            cell = WriteOnlyCell(ws, value=row[linked])
-            cell.hyperlink = Hyperlink(ref="", location=target, tooltip="this artifact's findings")
-            cell.font = _LINK_FONT
-            out[linked] = cell
-        ws.append(out)
-    # what follows the rows in the sheet's XML, so it is set once their number is known
-    last = f"{count + 1}"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
-    if "classification" in columns and count:
-        col = get_column_letter(columns.index("classification") + 1)
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(operator="equal", formula=['"shadow-it"'],
-                                                                        fill=_SHADOW_FILL))
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", CellIsRule(
-            operator="equal", formula=['"citizen-development"'], fill=_CITIZEN_FILL))
-    if "risk_score" in columns and count:
-        col = get_column_letter(columns.index("risk_score") + 1)
-        ws.conditional_formatting.add(f"{col}2:{col}{last}", ColorScaleRule(
-            start_type="num", start_value=0, start_color="FFFFFF", end_type="num", end_value=100, end_color="E06666"))
+                special.append((n, row[n], self.styles.wrap))
+                row[n] = None
+        linked, shown = self.linked, None
+        if link and linked is not None and self.links < MAX_LINKS:
+            self.links += 1
+            shown, row[linked] = row[linked], None
+        ws.write_row(r, 0, row)
+        for n, v, style in special:
+            ws.write(r, n, v, style)
+        if shown is not None and linked is not None:  # the text of a link is text: the count as digits
+            ws.write_url(r, linked, f"internal:{link}", self.styles.link, str(shown), "this artifact's findings")
+
+    def finish(self) -> None:
+        """What follows the rows: widths, the filter over all of them, colours, print set-up."""
+        ws, last = self.ws, self.rows
+        for n, width in enumerate(self.widths):
+            ws.set_column_width(n, max(MIN_WIDTH, min(MAX_WIDTH, width)))
+        ws.autofilter(0, 0, last, len(self.columns) - 1)
+        self._colour(last)
+        ws.set_landscape()
+        ws.set_repeat_rows(0, 0)
+        ws.set_print_fit_to_pages(1, 0)
 
 
-def _dated(ws: Any, value: Any) -> Any:
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm"
-        return cell
-    return value
+def _letter(n: int) -> str:
+    """The letters of the 0-based column ``n`` (0 -> A, 26 -> AA)."""
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
@@ -224,25 +271,45 @@ def _registry(e: dict[str, Any]) -> list[Any]:
             last.get("signed_at")]
 
 
-def _first_findings(report: dict[str, Any]) -> Iterator[str | None]:
-    """Per artifact, its first row on the Findings sheet (rows follow the artifacts' order)."""
-    row = 2
-    for a in artifacts_of(report):
-        count = a["findings_count"] if "findings_count" in a else len(a["findings"])
-        yield f"'Findings'!A{row}" if count else None
-        row += count
-
-
 def write(report: dict[str, Any], out: IO[bytes]) -> None:
-    wb = Workbook(write_only=True)
-    _sheet(wb, "Summary", ("section", "item", "value"), _summary_rows(report))
-    change = change_of(report)
-    tools = report.get("tools", [])
-    copies = {t["tool_id"]: t["copies"] for t in tools}
-    _sheet(wb, "Tools", TOOL_COLUMNS, ([tool_row(t)[c] for c in TOOL_COLUMNS] for t in tools))
-    _sheet(wb, "Inventory", INVENTORY, (_inventory(a, change, copies) for a in report["artifacts"]),
-           _first_findings(report), "findings")
-    _sheet(wb, "Findings", FINDING_COLUMNS, ([r[c] for c in FINDING_COLUMNS] for r in finding_rows(report)))
-    _sheet(wb, "Migration backlog", BACKLOG, (_backlog(c) for c in report.get("migration", [])))
-    _sheet(wb, "Registry", REGISTRY, (_registry(e) for e in report.get("registry", [])))
-    wb.save(out)
+    """The workbook into ``out``: built in a temporary folder (the rows of each sheet, then the package) and
+    copied, so memory stays flat however many artifacts there are."""
+    try:
+        _write(report, out)
+    finally:
+        _text.cache_clear()
+
+
+def _write(report: dict[str, Any], out: IO[bytes]) -> None:
+    with tempfile.TemporaryDirectory(prefix="shadowscan-xlsx-") as tmp:
+        wb = Workbook()
+        wb.set_tempdir(tmp)
+        styles = _Styles(wb)
+        sheets = [_Sheet(wb, styles, "Summary", ("section", "item", "value")),
+                  _Sheet(wb, styles, "Tools", TOOL_COLUMNS), _Sheet(wb, styles, "Inventory", INVENTORY, "findings"),
+                  _Sheet(wb, styles, "Findings", FINDING_COLUMNS), _Sheet(wb, styles, "Migration backlog", BACKLOG),
+                  _Sheet(wb, styles, "Registry", REGISTRY)]
+        summary, tools_sheet, inventory, findings, backlog, registry = sheets
+        for row in _summary_rows(report):
+            summary.add(row)
+        tools = report.get("tools", [])
+        for t in tools:
+            tools_sheet.add(tool_row(t)[c] for c in TOOL_COLUMNS)
+        change = change_of(report)
+        copies = {t["tool_id"]: t["copies"] for t in tools}
+        finding = itemgetter(*FINDING_COLUMNS)
+        for a in report["artifacts"]:  # one pass: its Inventory row, then its rows on the Findings sheet
+            rows = list(findings_of(a))
+            inventory.add(_inventory(a, change, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
+            for f in rows:
+                findings.add(finding(f))
+        for c in report.get("migration", []):
+            backlog.add(_backlog(c))
+        for e in report.get("registry", []):
+            registry.add(_registry(e))
+        for sheet in sheets:
+            sheet.finish()
+        path = Path(tmp) / "report.xlsx"
+        wb.close(str(path))
+        with path.open("rb") as done:
+            shutil.copyfileobj(done, out, 1 << 20)
