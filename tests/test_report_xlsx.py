@@ -14,8 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils import get_column_letter
 from conftest import SAMPLES, crawl_and_report
+from openpyxl.utils import get_column_letter
 from test_report_injection import make_hostile_share
 
 from shadowscan.reports.xlsx import HEADERS
@@ -27,8 +27,8 @@ SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Reg
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"
-KEY = {name: key for key, name in HEADERS.items()}
-PADDING = 0.7109375  # what Excel adds to a column's width in characters (5 pixels of a 7-pixel character)  # human column name -> the report's key
+KEY = {name: key for key, name in HEADERS.items()}  # human column name -> the report's key
+PADDING = 0.7109375  # what Excel adds to a column's width in characters (5 pixels of a 7-pixel character)
 
 
 def keys(row) -> list:
