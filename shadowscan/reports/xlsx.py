@@ -35,7 +35,8 @@ _UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: Any) -> Any:
-    """A value safe for a cell: numbers and dates as they are (dates to the second); text neutralised and legal."""
+    """A value safe for a cell: numbers and dates as they are (dates to the second); text neutralised and legal
+    (an empty text: None, no cell)."""
     if isinstance(value, str):
         return _text(value) if len(value) <= _CACHED else _text.__wrapped__(value)
     if isinstance(value, bool):  # as words: spreadsheet programs store booleans as formulas (=TRUE())
@@ -52,13 +53,14 @@ _CACHED = 200  # shorter texts are remembered while a workbook is written: most 
 
 
 @functools.lru_cache(maxsize=16384)  # at most 16,384 texts of at most 200 characters: a few MiB
-def _text(value: str) -> str:
+def _text(value: str) -> str | None:
+    """Text for a cell; an empty text is no cell (an empty cell reads the same and costs nothing)."""
     text = visible(value)  # controls and bidi shown as escapes
     if _UNWRITABLE.search(text):
         text = _UNWRITABLE.sub("\ufffd", text)
     if len(text) >= MAX_CELL:
         text = text[:MAX_CELL - 1]  # room for the apostrophe of neutralise
-    return str(neutralise(text))
+    return str(neutralise(text)) or None
 
 
 def _when(ts: float | None) -> datetime | None:
@@ -150,7 +152,7 @@ class _Sheet:
     def add(self, values: Iterable[Any], link: str | None = None) -> None:
         """One row; ``link``: an in-workbook target (``'Findings'!A7``) for the cell of the link column."""
         text, short = _text, _CACHED  # clean(), with its commonest case (a short text) inlined
-        row = [text(v) if type(v) is str and len(v) <= short else clean(v) for v in values]
+        row: list[Any] = [text(v) if type(v) is str and len(v) <= short else clean(v) for v in values]
         self.rows += 1
         r, ws = self.rows, self.ws
         if r <= SAMPLE:  # column widths from the first rows
