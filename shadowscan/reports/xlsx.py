@@ -12,6 +12,7 @@ only ever written as text, never as a formula.
 from __future__ import annotations
 
 import functools
+import gc
 import queue
 import re
 import shutil
@@ -324,10 +325,12 @@ def _ahead(items: Iterable[dict[str, Any]], chunk: int = 100, depth: int = 8) ->
 
 def write(report: dict[str, Any], out: IO[bytes]) -> None:
     """The workbook into ``out``: built in a temporary folder (the rows of each sheet, then the package) and
-    copied, so memory stays flat however many artifacts there are."""
+    copied. No row is held; what the writer holds per hyperlink (about 1 KiB) stops at Excel's 65,530."""
+    gc.freeze()  # what exists now (the report, its light records) is left out of the collections the rows cause
     try:
         _write(report, out)
     finally:
+        gc.unfreeze()
         _text.cache_clear()
 
 
