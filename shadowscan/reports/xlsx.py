@@ -154,8 +154,9 @@ class _Sheet:
 
     def add(self, values: Iterable[Any], link: str | None = None) -> None:
         """One row; ``link``: an in-workbook target (``'Findings'!A7``) for the cell of the link column."""
-        text, short = _text, _CACHED  # clean(), with its commonest case (a short text) inlined
-        row: list[Any] = [text(v) if type(v) is str and len(v) <= short else clean(v) for v in values]
+        text, short = _text, _CACHED  # clean(), with its commonest cases (a short text, a whole number, none) inlined
+        row: list[Any] = [v if (kind := type(v)) is int or v is None else text(v) if kind is str and len(v) <= short
+                          else clean(v) for v in values]
         self.rows += 1
         r, ws = self.rows, self.ws
         if r <= SAMPLE:  # column widths from the first rows
