@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import os
 import socket
 import sqlite3
@@ -75,6 +76,7 @@ _VERSION_COLUMNS = ("path", "root", "relpath", "kind", "format", "size", "mtime"
                     "facts", "registry", "engine", "analysis_id")
 _INSERT_VERSION = (f"INSERT INTO versions ({', '.join(_VERSION_COLUMNS)}, digest) "
                    f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + 1))}) RETURNING id")
+_version_values = operator.itemgetter(*_VERSION_COLUMNS)  # a stored row's values in that order, as a tuple
 FINISHED = "finished"
 
 
@@ -462,7 +464,7 @@ class Store:
 
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
-            commit: bool = True, stored: Stored | None = None) -> int:
+            commit: bool = True, stored: Stored | None = None, replace: bool = True) -> int:
         """Store one artifact with its findings and verdict, committed at once unless ``commit``
         is false (then with the next committed artifact or :meth:`commit`: for rows that cost
         nothing to redo, such as the reused analysis of an unchanged file). A version equal to
@@ -472,7 +474,8 @@ class Store:
         judgement (verdict, registry state, governance findings): ``stored``, the version the
         artifact's analysis was rebuilt from (:meth:`stored`), gives the analysis row to share, so
         that a re-judged artifact costs neither encoding its analysis nor, judged the same way
-        again, a new version."""
+        again, a new version. ``replace=False``: the caller knows that the crawl holds no version
+        of the path yet (the walk yields each path once), so none is looked for to replace."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
         path = safe_text(c.path)
         found, judged = split_findings(a.findings)
@@ -490,9 +493,10 @@ class Store:
                       _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine, analysis_id)
             judgement = [self._finding_row(f) for f in judged]
             unchanged = (stored is not None and judgement == stored.judged_rows
-                         and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
-            self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
-                            "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
+                         and values == _version_values(stored.row))
+            if replace:
+                self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
+                                "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
             if unchanged:
                 same = (stored.row["id"],) if stored is not None else None
             else:
@@ -588,15 +592,19 @@ class Store:
         """A stored version as a re-crawl reuses it: the analysis rebuilt from its own rows (the
         judgement's findings are not among them), and the judgement's finding rows, so that
         :meth:`add` recognises the same judgement."""
-        findings = tuple(Finding(f[0], Family(f[1]), f[2], Severity(f[3]),
-                                 tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f[5])),
-                                 Impact(f[4]) if f[4] else None)
-                         for f in self.db.execute(
-                             "SELECT rule, family, title, severity, impact, evidence FROM analysis_findings "
-                             "WHERE analysis_id = ? ORDER BY id", (row["analysis_id"],)))
-        judged = [tuple(f) for f in self.db.execute(
-            "SELECT rule, family, title, severity, impact, evidence FROM findings WHERE artifact_id = ? ORDER BY id",
-            (row["id"],))]
+        found: list[Finding] = []
+        judged: list[tuple[Any, ...]] = []
+        for f in self.db.execute(  # one statement: the analyzer's findings, then the judgement's rows
+                "SELECT 0 AS part, id, rule, family, title, severity, impact, evidence FROM analysis_findings "
+                "WHERE analysis_id = ? UNION ALL SELECT 1, id, rule, family, title, severity, impact, evidence "
+                "FROM findings WHERE artifact_id = ? ORDER BY 1, 2", (row["analysis_id"], row["id"])):
+            if f[0]:
+                judged.append(tuple(f)[2:])
+            else:
+                found.append(Finding(f[2], Family(f[3]), f[4], Severity(f[5]),
+                                     tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f[7])),
+                                     Impact(f[6]) if f[6] else None))
+        findings = tuple(found)
         analysis = Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
                             row["fingerprint"])
         return Stored(row, analysis, judged)
