@@ -359,6 +359,13 @@ def test_prune_keeps_the_newest_crawls_on_both_backends(tmp_path, inventory):
     report = json.loads(run("--db", inventory, "report", "-f", "json").output)
     assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 4
     assert "Nothing to prune" in run("--db", inventory, "prune", "--keep", "1").output
+    db = connect(inventory)  # the analyses only pruned versions judged went with them, and their findings
+    try:
+        assert [tuple(r) for r in db.execute(
+            "SELECT (SELECT COUNT(*) FROM analyses), (SELECT COUNT(DISTINCT analysis_id) FROM versions), "
+            "(SELECT COUNT(*) FROM analysis_findings WHERE analysis_id NOT IN (SELECT id FROM analyses))")] == [(4, 4, 0)]
+    finally:
+        db.close()
 
 
 def test_crawl_leases_of_two_inventories_on_one_server_are_apart(postgres, pg_url):
