@@ -26,7 +26,6 @@ class Kind(str, enum.Enum):
     POWERBI = "powerbi"  # Power BI .pbix / .pbit
     POWERAPPS = "powerapps"  # Power Apps .msapp, exported solution or package zips (recognised by content)
     OPENDOCUMENT = "opendocument"  # LibreOffice/OpenOffice .ods spreadsheets and .ots templates (Basic macros)
-    FOLDER = "folder"  # only for folders the crawl could not list (status unreadable)
 
 
 class Status(str, enum.Enum):
@@ -95,6 +94,19 @@ class Candidate:
     size: int
     mtime: float
     owner: str | None = None  # the file system's owner of the file (an ownership hint), where known
+
+
+@dataclass(frozen=True)
+class Unscanned:
+    """A part of a crawl root the crawl could not look into: the root itself (``relpath`` "") that
+    could not be opened, a folder it could not list, or a folder link it does not follow. Not an
+    artifact: nothing in it was analysed or judged; coverage and the reports say it was not scanned."""
+
+    path: str
+    root: str
+    relpath: str  # relative to root, "/" separators; "" for the root
+    status: Status  # UNREADABLE (could not be opened or listed) or UNSUPPORTED (a link not followed)
+    reason: str
 
 
 @dataclass(frozen=True)

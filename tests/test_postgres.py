@@ -37,7 +37,7 @@ def one_line_error(result):
 
 def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path):
     """tests/data/schema-v2.sql is an inventory as main wrote it (schema 2): `db upgrade` applies
-    migrations 3-5, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
+    migrations 3-6, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
     db = tmp_path / "v2.db"
     con = sqlite3.connect(db)
     con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
@@ -55,7 +55,7 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     listing = run("--db", db, "crawls").output
     assert "finished" in listing and "1 artifact" in listing
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5, 6]
     assert {"site", "listed", "heartbeat"} <= {r[1] for r in con.execute("PRAGMA table_info(crawls)")}
 
 
@@ -86,7 +86,7 @@ def test_processes_upgrading_one_old_sqlite_inventory_at_once_all_succeed(tmp_pa
         assert [p.returncode for p in procs] == [0] * 4, outs
         assert {out.strip() for out, _ in outs} == {str(migrations.SCHEMA_VERSION)}
         con = sqlite3.connect(db)
-        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
+        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5, 6]
         con.close()
 
 

@@ -94,10 +94,14 @@ def cli(db: Path, *args: str, password: str | None = None, **kw) -> subprocess.C
                           stdin=subprocess.DEVNULL, timeout=180, **kw)
 
 
-def report(db: Path) -> list[dict]:
+def report_json(db: Path) -> dict:
     out = cli(db, "report", "-f", "json")
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)["artifacts"]
+    return json.loads(out.stdout)
+
+
+def report(db: Path) -> list[dict]:
+    return report_json(db)["artifacts"]
 
 
 def inventory(artifacts: list[dict]) -> dict[str, tuple]:
@@ -141,7 +145,9 @@ def test_user_crawl_finds_what_a_local_crawl_finds(samba, crawls):
     assert len(ours) >= 20 and any(k.endswith(".mdb") for k in ours)  # the demo share's Access databases
     assert any(k.startswith("Corpus/") for k in ours) == (CORPUS / "MANIFEST.tsv").is_file()
     # the one difference: root reads the folder locally; the Samba user may not list it
-    assert ours.pop("Restricted")[:3] == ("folder", "unreadable", "unknown")
+    assert "Restricted" not in ours  # a folder it could not list is no artifact: it is listed as not scanned
+    (restricted,) = report_json(crawls["smb_db"])["unscanned"]
+    assert (restricted["relpath"], restricted["status"]) == ("Restricted", "unreadable")
     assert theirs.pop("Restricted/payroll.py")[1] == "analyzed"
     assert ours == theirs
     mtimes = {a["relpath"]: a["mtime"] for a in local}
@@ -363,7 +369,7 @@ def test_share_offline_after_a_good_crawl(crawls, tmp_path):
     and the artifacts of the good crawl stay as last seen, not re-checked, instead of "removed"."""
     db = tmp_path / "offline.db"
     shutil.copy(crawls["smb_db"], db)
-    good = [a for a in report(db) if a["kind"] != "folder"]
+    good = report(db)
     out = cli(db, "crawl", "//127.0.0.1/SHARE/", "--port", str(sambaserver.free_port()))  # typed differently
     assert out.returncode == 3, out.stdout + out.stderr
     assert "//127.0.0.1/share could not be reached" in out.stderr and "removed" not in out.stdout
