@@ -89,6 +89,7 @@ class CrawlResult:
     # each artifact counted once, at its highest --fail-on level: shadow-it > unregistered > stale-signoff
     levels: Counter[str] = field(default_factory=Counter)
     atime_not_kept: int = 0  # files and folders whose access time the account could not preserve
+    unscanned: int = 0  # roots and folders the crawl could not look into (not opened, not listed, links not followed)
 
     @property
     def total(self) -> int:
@@ -271,6 +272,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         """Store a part of the root the crawl could not look into; a root or folder that could not be
         opened or listed makes the root's coverage unreachable or partial (a link not followed does not)."""
         store.add_unscanned(crawl_id, part)
+        result.unscanned += 1
         if part.status is Status.UNREADABLE:
             cov = coverage[root]
             if part.relpath == "":

@@ -155,10 +155,10 @@ def test_user_crawl_finds_what_a_local_crawl_finds(samba, crawls):
 
 
 def test_access_denied_folder_is_recorded_with_the_reason(crawls):
-    denied = next(a for a in report(crawls["smb_db"]) if a["relpath"] == "Restricted")
-    assert denied["path"] == "//127.0.0.1/share/Restricted"
-    assert "cannot list folder" in denied["status_reason"] and "STATUS_ACCESS_DENIED" in denied["status_reason"]
-    assert "unreadable" in crawls["smb"].stdout
+    (denied,) = report_json(crawls["smb_db"])["unscanned"]
+    assert denied["path"] == "//127.0.0.1/share/Restricted" and denied["status"] == "unreadable"
+    assert "cannot list folder" in denied["reason"] and "STATUS_ACCESS_DENIED" in denied["reason"]
+    assert "1 folder could not be listed" in crawls["smb"].stderr
 
 
 def test_the_share_is_untouched(crawls):
@@ -177,10 +177,10 @@ def test_password_never_shows(samba, crawls, tmp_path):
     assert all(PASSWORD.encode() not in b and PASSWORD.encode("utf-16-le") not in b for b in blobs)
     bad = cli(tmp_path / "bad.db", "crawl", samba.url("share"), "--port", samba.port, "-U", USER,
               password="wrong-" + PASSWORD)
-    assert bad.returncode == 3 and "1 unreadable" in bad.stdout  # exit 3: the root could not be opened
+    assert bad.returncode == 3 and "1 folder not scanned" in bad.stdout  # exit 3: the root could not be opened
     assert "//127.0.0.1/share could not be reached" in bad.stderr and "nothing under it was scanned" in bad.stderr
-    (root,) = report(tmp_path / "bad.db")
-    assert "cannot open the crawl root" in root["status_reason"] and "logon" in root["status_reason"].lower()
+    (root,) = report_json(tmp_path / "bad.db")["unscanned"]
+    assert "cannot open the crawl root" in root["reason"] and "logon" in root["reason"].lower()
     assert PASSWORD not in bad.stdout + bad.stderr + json.dumps(root)
     assert repr(samba.options()).count(PASSWORD) == 0
 
