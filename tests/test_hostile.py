@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.office import VbaModule, build_vba_project, write_workbook
-from shadowscan.analyzers import excel, scripts
+from shadowscan.analyzers import excel, excel_file, scripts
 from shadowscan.cli import main
 from shadowscan.model import Candidate, Kind, Limits, Status
 from shadowscan.rules.engine import scan_text
@@ -240,7 +240,7 @@ def test_fuzz_rules(text, language):
 
 
 @FUZZ
-@given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel.OLE_MAGIC]))
+@given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel_file.OLE_MAGIC]))
 def test_fuzz_excel_prechecks(tmp_path, data, prefix):
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=prefix + data)
     assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)

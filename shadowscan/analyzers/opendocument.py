@@ -44,7 +44,8 @@ from ..rules.catalogue import rule
 from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.records import judge_tables
 from ..rules.vocab import LIMIT_NAME, split_identifiers
-from .excel import MAX_FORMULA_CELLS, cell_logic
+from .excel import cell_logic
+from .excel_file import MAX_FORMULA_CELLS
 from .packages import Refused, file_bytes, member, open_zip
 from .vba import analyze_vba_modules, logic_parts
 
