@@ -25,12 +25,15 @@ NEEDS_FILE = False
 LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
+    "bas": "vba", "cls": "vba", "frm": "vba",  # exported VBA modules: standard, class, form
 }
 _SQL_HINT = re.compile(r"\b(?:select|insert|update|delete|merge|create|drop|alter|exec)\b", re.IGNORECASE)
 _MAX_CONTROL_RATIO = 0.02
 _FUNCTION = {
     "powershell": re.compile(r"^\s*function\s+[\w-]+", re.IGNORECASE | re.MULTILINE),
     "vbscript": re.compile(r"^\s*(?:(?:public|private)\s+)?(?:sub|function)\s+\w+", re.IGNORECASE | re.MULTILINE),
+    "vba": re.compile(r"^\s*(?:(?:public|private|friend|static)\s+)*(?:sub|function|property\s+(?:get|let|set))\s+\w+",
+                      re.IGNORECASE | re.MULTILINE),
     "batch": re.compile(r"^:\w+", re.MULTILINE),
     "r": re.compile(r"^\s*[\w.]+\s*<-\s*function\s*\(", re.MULTILINE),
     "sql": re.compile(r"^\s*create\s+(?:or\s+alter\s+)?(?:procedure|proc|function|view|trigger)\b",
