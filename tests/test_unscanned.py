@@ -6,7 +6,9 @@ import csv
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
+from test_distributed import shadowscan, stop, workers
 
 from shadowscan import migrations
 from shadowscan.cli import main
@@ -104,3 +106,33 @@ def test_a_root_and_a_folder_link_not_scanned_in_every_format(tmp_path):
     html = (out / "r.html").read_text()
     section = html.split('id="unscanned"')[1].split("</section>")[0]
     assert "What we could not read (2)" in section and "linked" in section and "cannot open the crawl root" in section
+
+
+@pytest.mark.slow  # a crawler and a worker process on a real PostgreSQL
+def test_a_queued_crawl_records_what_it_could_not_look_into_as_a_local_crawl_does(tmp_path, pg_url):
+    """crawl --queue: the crawler walks, so it records the roots and folders it could not look into
+    itself; coverage, exit status and the report's unscanned parts are those of a crawl without a queue."""
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "own.py").write_text("print(2)\n")
+    (share / "linked").symlink_to(tmp_path)
+    missing = tmp_path / "offline"
+    local = run("--db", str(tmp_path / "local.db"), "crawl", str(share), str(missing), "--jobs", "1", "-q")
+    crew = workers(pg_url, 1)
+    try:
+        crawler = shadowscan(pg_url, "crawl", share, missing, "--queue", "-q")
+        _, err = crawler.communicate(timeout=300)
+    finally:
+        stop(crew)
+    assert crawler.returncode == local.exit_code == 3, err
+    assert f"{missing} could not be reached" in err
+
+    def seen(db: str) -> tuple:
+        report = json.loads(run("--db", db, "report", "-f", "json").output)
+        return ([a["relpath"] for a in report["artifacts"]],
+                sorted((u["path"], u["relpath"], u["status"], u["reason"]) for u in report["unscanned"]),
+                [(r["root"], r["state"], r["unlisted"]) for r in report["coverage"]["roots"]])
+
+    queued = seen(pg_url)
+    assert queued == seen(str(tmp_path / "local.db"))
+    assert queued[0] == ["own.py"] and sorted(u[2] for u in queued[1]) == ["unreadable", "unsupported"]
