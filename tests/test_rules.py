@@ -22,6 +22,8 @@ def rules_in(text, language):
     ("python", 'sql = f"INSERT INTO {TABLE} ({cols}) VALUES ({vals})"', "writes.sql"),
     ("python", 'sql = f"UPDATE {TABLE} SET lot = \'{new}\' WHERE lot = \'{old}\'"', "writes.sql"),
     ("powershell", '$q = "INSERT INTO $table (Lot, Wert) VALUES (1, 2)"', "writes.sql"),
+    ("sql", "UPDATE oc_item A INNER JOIN (SELECT id, cost * 1.05 AS cost FROM oc_item) AS B SET A.cost = B.cost", "writes.sql"),
+    ("vba", 'CurrentDb.Execute "UPDATE Lose L INNER JOIN Pruefung P ON L.Nr = P.Nr SET L.Status = P.Status"', "writes.sql"),
     # Python database drivers beyond ODBC
     ("python", "db = mysql.connector.connect(host=h, user=u, database=d)", "reach.database"),
     ("python", "conn = pymysql.connect(host=h)", "reach.database"),
