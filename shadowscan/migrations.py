@@ -177,6 +177,31 @@ INSERT INTO analysis_findings (analysis_id, rule, family, title, severity, impac
 DELETE FROM findings WHERE family != 'governance';
 CREATE INDEX IF NOT EXISTS versions_analysis ON versions (analysis_id);
 """
+# Schema 7 (issue 15): what a crawl could not look into is a record of its own, not an artifact of kind
+# "folder": the root it could not open, a folder it could not list, a folder link it does not follow.
+# Such rows of earlier crawls move over (a not-rechecked or removed copy of one is nothing that crawl failed to scan).
+_UNSCANNED = """
+CREATE TABLE IF NOT EXISTS unscanned (    -- per crawl: a root not opened, a folder not listed, a folder link not followed
+    crawl_id INTEGER NOT NULL REFERENCES crawls(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    relpath TEXT NOT NULL,           -- relative to root, empty for the root itself
+    status TEXT NOT NULL,            -- unreadable (not opened or listed) | unsupported (a link not followed)
+    reason TEXT NOT NULL,
+    PRIMARY KEY (crawl_id, path)
+);
+INSERT INTO unscanned (crawl_id, path, root, relpath, status, reason)
+    SELECT m.crawl_id, v.path, v.root, v.relpath, v.status, v.status_reason
+    FROM members m JOIN versions v ON v.id = m.version_id
+    WHERE v.kind = 'folder' AND m.change IN ('new', 'changed', 'unchanged')
+    ON CONFLICT (crawl_id, path) DO NOTHING;
+DELETE FROM members WHERE version_id IN (SELECT id FROM versions WHERE kind = 'folder');
+DELETE FROM findings WHERE artifact_id IN (SELECT id FROM versions WHERE kind = 'folder');
+DELETE FROM versions WHERE kind = 'folder';
+-- their analyses (schema 6), unless a file's version shares one
+DELETE FROM analysis_findings WHERE analysis_id NOT IN (SELECT analysis_id FROM versions WHERE analysis_id IS NOT NULL);
+DELETE FROM analyses WHERE id NOT IN (SELECT analysis_id FROM versions WHERE analysis_id IS NOT NULL);
+"""
 
 
 @dataclass(frozen=True)
@@ -205,6 +230,10 @@ def _sites(db: Database, _at: int) -> str:
 
 def _analyses(db: Database, _at: int) -> str:
     return db.ddl(_ANALYSES)
+
+
+def _unscanned(db: Database, _at: int) -> str:
+    return db.ddl(_UNSCANNED)
 
 
 QUEUE_SCHEMA_KEY = "queue_schema"  # meta: procrastinate's schema level (its newest migration) and version
@@ -263,6 +292,7 @@ MIGRATIONS = (
     Migration(4, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
     Migration(5, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
     Migration(6, "the analysis stored apart from its judgement (analyses, analysis_findings)", _analyses),
+    Migration(7, "what a crawl could not look into (roots, folders, links): records, no folder artifacts", _unscanned),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -11,7 +11,8 @@ Paths are stored as text that SQLite can hold even when a file name is not valid
 
 An artifact's analysed state is a *version*; a crawl holds *members* (crawl, version,
 change). An unchanged re-crawl shares the versions of the last one and adds about 20
-bytes per artifact. ``crawl_roots`` records what each root of a crawl covered.
+bytes per artifact. ``crawl_roots`` records what each root of a crawl covered, ``unscanned`` what it could
+not look into (a root it could not open, a folder it could not list, a folder link it does not follow).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from typing import Any, cast
 from . import migrations
 from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
 from .migrations import SCHEMA_VERSION
-from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status
+from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status, Unscanned
 
 # The oldest schema reports read as it is (they may only be allowed to read the inventory): what later
 # migrations added (files that are no artifact, sites, progress, the queue) reports do without.
@@ -320,11 +321,11 @@ class Store:
             return {"shadow_it_tools": 0, "unregistered_tools": 0, "changed_without_signoff": 0, "artifacts": 0}
         pairs = ", ".join("(?, ?)" for _ in parts)
         key = ("COALESCE('fp:' || NULLIF(v.fingerprint, ''), "
-               "CASE WHEN v.kind != 'folder' AND v.sha256 IS NOT NULL THEN 'sha:' || v.sha256 END, 'path:' || v.path)")
+               "CASE WHEN v.sha256 IS NOT NULL THEN 'sha:' || v.sha256 END, 'path:' || v.path)")
         row = self.db.execute(
             f"WITH p(crawl_id, root) AS (VALUES {pairs}) "
             f"SELECT COUNT(DISTINCT CASE WHEN v.classification = 'shadow-it' THEN {key} END), "
-            f"COUNT(DISTINCT CASE WHEN v.kind != 'folder' AND NOT ({self.db.json_true('v.registry', 'registered')})"
+            f"COUNT(DISTINCT CASE WHEN NOT ({self.db.json_true('v.registry', 'registered')})"
             f" THEN {key} END), "
             f"COUNT(DISTINCT CASE WHEN {self.db.json_text('v.registry', 'signoff')} = 'stale' THEN {key} END), "
             f"COUNT(*) "
@@ -342,6 +343,22 @@ class Store:
             "SELECT root, state, reason, baseline, unlisted, unreadable, not_rechecked FROM crawl_roots "
             "WHERE crawl_id = ?", (crawl_id,))]
         return sorted(rows, key=lambda r: (order.get(r["root"], len(order)), r["root"]))
+
+    def add_unscanned(self, crawl_id: int, part: Unscanned) -> None:
+        """Record a part of a root the crawl could not look into (committed with the next commit)."""
+        self.db.execute("INSERT INTO unscanned (crawl_id, path, root, relpath, status, reason) VALUES (?,?,?,?,?,?) "
+                        "ON CONFLICT (crawl_id, path) DO UPDATE SET status = excluded.status, reason = excluded.reason",
+                        (crawl_id, safe_text(part.path), safe_text(part.root), safe_text(part.relpath),
+                         part.status.value, part.reason))
+
+    def unscanned(self, crawl_id: int) -> list[Unscanned]:
+        """What crawl ``crawl_id`` could not look into, by root and relative path (none for an inventory
+        older than the table: it kept them among its artifacts, and a report reads it as it is)."""
+        if "unscanned" not in self.db.tables():
+            return []
+        return [Unscanned(r["path"], r["root"], r["relpath"], Status(r["status"]), r["reason"]) for r in self.db.execute(
+            "SELECT path, root, relpath, status, reason FROM unscanned WHERE crawl_id = ? ORDER BY root, relpath, path",
+            (crawl_id,))]
 
     def baseline(self, root: str, crawl_id: int) -> int | None:
         """The last *finished* crawl before ``crawl_id`` that covered ``root`` (killed crawls do not count)."""
@@ -367,15 +384,14 @@ class Store:
             args: dict[str, Any] = {"base": baseline, "root": root, "crawl": crawl_id}
             if state == "unreachable":
                 carried += self.db.execute(f"INSERT INTO members SELECT :crawl, v.id, 'not-rechecked' "
-                                           f"{unseen} AND v.kind != 'folder' ON CONFLICT DO NOTHING",
-                                           args).rowcount
+                                           f"{unseen} ON CONFLICT DO NOTHING", args).rowcount
             for n, folder in enumerate(unlisted_folders):
                 args[f"f{n}"] = safe_text(folder).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
                 carried += self.db.execute(
                     f"INSERT INTO members SELECT :crawl, v.id, 'not-rechecked' {unseen} "
                     f"AND v.relpath LIKE :f{n} ESCAPE '\\' ON CONFLICT DO NOTHING", args).rowcount
             removed = self.db.execute(f"INSERT INTO members SELECT :crawl, v.id, 'removed' {unseen} "
-                                      "AND v.kind != 'folder' ON CONFLICT DO NOTHING", args).rowcount
+                                      "ON CONFLICT DO NOTHING", args).rowcount
         self.db.execute("INSERT INTO crawl_roots (crawl_id, root, state, reason, baseline, unlisted,"
                         " unreadable, not_rechecked) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (crawl_id, root) DO UPDATE"
                         " SET state = excluded.state, reason = excluded.reason, baseline = excluded.baseline,"
@@ -410,6 +426,7 @@ class Store:
             if drop:
                 self.db.execute(f"DELETE FROM members WHERE crawl_id IN ({marks})", drop)
                 self.db.execute(f"DELETE FROM crawl_roots WHERE crawl_id IN ({marks})", drop)
+                self.db.execute(f"DELETE FROM unscanned WHERE crawl_id IN ({marks})", drop)
                 self.db.execute(f"DELETE FROM pending WHERE crawl_id IN ({marks})", drop)
                 self.db.execute(f"DELETE FROM crawls WHERE id IN ({marks})", drop)
             for cid in partial:  # a kept crawl that also covered a forgotten root: drop that root's part
@@ -419,6 +436,7 @@ class Store:
                     self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
                                     "(SELECT id FROM versions WHERE root = ?)", (cid, root))
                     self.db.execute("DELETE FROM crawl_roots WHERE crawl_id = ? AND root = ?", (cid, root))
+                    self.db.execute("DELETE FROM unscanned WHERE crawl_id = ? AND root = ?", (cid, root))
                 roots = [r for r in json.loads(self.db.execute("SELECT roots FROM crawls WHERE id = ?", (cid,))
                                                .fetchone()[0]) if r not in forget]
                 self.db.execute("UPDATE crawls SET roots = ? WHERE id = ?", (json.dumps(roots), cid))

@@ -78,7 +78,7 @@ def test_offline_root_after_a_good_crawl(tmp_path):
     assert report["coverage"]["complete"] is False
     (root,) = report["coverage"]["roots"]
     assert root["state"] == "unreachable" and root["not_rechecked"] == 2 and root["baseline"] == 1
-    kept = {a["relpath"]: a for a in report["artifacts"] if a["kind"] != "folder"}
+    kept = {a["relpath"]: a for a in report["artifacts"]}
     assert set(kept) == {"Quality/reject_lots.py", "Production/oee_chart.py"}
     assert all(a["change"] == "not-rechecked" and a["last_checked"] == 1 for a in kept.values())
     assert kept["Quality/reject_lots.py"]["classification"] == "shadow-it"  # still there, as last seen

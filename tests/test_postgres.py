@@ -37,7 +37,7 @@ def one_line_error(result):
 
 def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path):
     """tests/data/schema-v2.sql is an inventory as main wrote it (schema 2): `db upgrade` applies
-    migrations 3-5, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
+    migrations 3-6, keeps every crawl, verdict and registry entry, and a second run has nothing to do."""
     db = tmp_path / "v2.db"
     con = sqlite3.connect(db)
     con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
