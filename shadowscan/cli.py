@@ -292,10 +292,11 @@ def summary_line(result: CrawlResult, db: str) -> str:
     changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
                                                                "removed") if result.changes.get(k))
     coverage = "complete" if result.complete else "INCOMPLETE"
+    unscanned = f"; {plural(result.unscanned, 'folder')} not scanned" if result.unscanned else ""
     atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
              "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
     return (f"Crawl {result.crawl_id} {state}: {plural(result.total, 'artifact')} ({classes}); "
-            f"status: {statuses or 'none'}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
+            f"status: {statuses or 'none'}{unscanned}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
             f"{result.seconds:.1f} s. Inventory: {db}{atime}")
 
 

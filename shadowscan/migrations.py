@@ -140,6 +140,68 @@ CREATE TABLE IF NOT EXISTS pending (   -- files of a queued crawl listed but not
     PRIMARY KEY (crawl_id, path)
 );
 """
+# Schema 6 (issue 15): what the analyzer found stored apart from how it was judged. A version (the
+# artifact as judged: verdict, registry state, governance findings in ``findings``) points at its
+# analysis (status, fingerprint and the analyzer's findings in ``analysis_findings``); versions that
+# differ only in their judgement (a registry entry, review or sign-off changed) share one analysis,
+# and a re-crawl re-judges a stored analysis without encoding it again. The facts stay with the
+# version (the judgement adds the file owner's hint to them; reports read them there).
+_ANALYSES = """
+CREATE TABLE IF NOT EXISTS analyses (  -- what the analyzer found in one state of a file
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL,
+    fingerprint TEXT,
+    engine TEXT NOT NULL,            -- the analysis version that produced it
+    digest TEXT NOT NULL             -- hash of the above and the findings: equal analyses are shared
+);
+CREATE TABLE IF NOT EXISTS analysis_findings (  -- the analyzer's findings (``findings``: the judgement's)
+    id INTEGER PRIMARY KEY,
+    analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    family TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    impact TEXT,
+    evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
+);
+CREATE INDEX IF NOT EXISTS analyses_digest ON analyses (digest);
+CREATE INDEX IF NOT EXISTS analysis_findings_analysis ON analysis_findings (analysis_id);
+ALTER TABLE versions ADD COLUMN analysis_id INTEGER REFERENCES analyses(id);
+INSERT INTO analyses (status, status_reason, fingerprint, engine, digest)
+    SELECT status, status_reason, fingerprint, engine, 'v5-' || id FROM versions ORDER BY id;
+UPDATE versions SET analysis_id = (SELECT a.id FROM analyses a WHERE a.digest = 'v5-' || versions.id);
+INSERT INTO analysis_findings (analysis_id, rule, family, title, severity, impact, evidence)
+    SELECT v.analysis_id, f.rule, f.family, f.title, f.severity, f.impact, f.evidence
+    FROM findings f JOIN versions v ON v.id = f.artifact_id WHERE f.family != 'governance' ORDER BY f.id;
+DELETE FROM findings WHERE family != 'governance';
+CREATE INDEX IF NOT EXISTS versions_analysis ON versions (analysis_id);
+"""
+# Schema 7 (issue 15): what a crawl could not look into is a record of its own, not an artifact of kind
+# "folder": the root it could not open, a folder it could not list, a folder link it does not follow.
+# Such rows of earlier crawls move over (a not-rechecked or removed copy of one is nothing that crawl failed to scan).
+_UNSCANNED = """
+CREATE TABLE IF NOT EXISTS unscanned (    -- per crawl: a root not opened, a folder not listed, a folder link not followed
+    crawl_id INTEGER NOT NULL REFERENCES crawls(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    relpath TEXT NOT NULL,           -- relative to root, empty for the root itself
+    status TEXT NOT NULL,            -- unreadable (not opened or listed) | unsupported (a link not followed)
+    reason TEXT NOT NULL,
+    PRIMARY KEY (crawl_id, path)
+);
+INSERT INTO unscanned (crawl_id, path, root, relpath, status, reason)
+    SELECT m.crawl_id, v.path, v.root, v.relpath, v.status, v.status_reason
+    FROM members m JOIN versions v ON v.id = m.version_id
+    WHERE v.kind = 'folder' AND m.change IN ('new', 'changed', 'unchanged')
+    ON CONFLICT (crawl_id, path) DO NOTHING;
+DELETE FROM members WHERE version_id IN (SELECT id FROM versions WHERE kind = 'folder');
+DELETE FROM findings WHERE artifact_id IN (SELECT id FROM versions WHERE kind = 'folder');
+DELETE FROM versions WHERE kind = 'folder';
+-- their analyses (schema 6), unless a file's version shares one
+DELETE FROM analysis_findings WHERE analysis_id NOT IN (SELECT analysis_id FROM versions WHERE analysis_id IS NOT NULL);
+DELETE FROM analyses WHERE id NOT IN (SELECT analysis_id FROM versions WHERE analysis_id IS NOT NULL);
+"""
 
 
 @dataclass(frozen=True)
@@ -164,6 +226,14 @@ def _passed(db: Database, _at: int) -> str:
 
 def _sites(db: Database, _at: int) -> str:
     return db.ddl(_SITES)
+
+
+def _analyses(db: Database, _at: int) -> str:
+    return db.ddl(_ANALYSES)
+
+
+def _unscanned(db: Database, _at: int) -> str:
+    return db.ddl(_UNSCANNED)
 
 
 QUEUE_SCHEMA_KEY = "queue_schema"  # meta: procrastinate's schema level (its newest migration) and version
@@ -221,6 +291,8 @@ MIGRATIONS = (
     Migration(3, "files read and found to be no artifact (not read again while unchanged)", _passed),
     Migration(4, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
     Migration(5, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
+    Migration(6, "the analysis stored apart from its judgement (analyses, analysis_findings)", _analyses),
+    Migration(7, "what a crawl could not look into (roots, folders, links): records, no folder artifacts", _unscanned),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

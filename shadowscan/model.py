@@ -26,7 +26,6 @@ class Kind(str, enum.Enum):
     POWERBI = "powerbi"  # Power BI .pbix / .pbit
     POWERAPPS = "powerapps"  # Power Apps .msapp, exported solution or package zips (recognised by content)
     OPENDOCUMENT = "opendocument"  # LibreOffice/OpenOffice .ods spreadsheets and .ots templates (Basic macros)
-    FOLDER = "folder"  # only for folders the crawl could not list (status unreadable)
 
 
 class Status(str, enum.Enum):
@@ -95,6 +94,19 @@ class Candidate:
     size: int
     mtime: float
     owner: str | None = None  # the file system's owner of the file (an ownership hint), where known
+
+
+@dataclass(frozen=True)
+class Unscanned:
+    """A part of a crawl root the crawl could not look into: the root itself (``relpath`` "") that
+    could not be opened, a folder it could not list, or a folder link it does not follow. Not an
+    artifact: nothing in it was analysed or judged; coverage and the reports say it was not scanned."""
+
+    path: str
+    root: str
+    relpath: str  # relative to root, "/" separators; "" for the root
+    status: Status  # UNREADABLE (could not be opened or listed) or UNSUPPORTED (a link not followed)
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -225,14 +237,61 @@ class GrafanaFacts(TypedDict, total=False):
     owner_hints: OwnerHints
 
 
+class PowerBIQuery(TypedDict):
+    name: str
+    m: str  # the Power Query (M) text, redacted, at most 2,000 characters
+
+
+class PowerBITable(TypedDict):
+    name: str
+    columns: list[str]
+
+
+class DaxExpression(TypedDict):
+    """A measure or calculated column: its table, name and DAX expression."""
+
+    table: str
+    name: str
+    expression: str
+
+
+class LiveConnection(TypedDict):
+    name: str
+    type: str
+    connection: str  # redacted
+
+
 class PowerBIFacts(TypedDict, total=False):
     platform: str
     format: str  # "template" or "report"
-    queries: list[dict[str, Any]]
-    tables: list[dict[str, Any]]
-    measures: list[dict[str, Any]]
+    queries: list[PowerBIQuery]
+    tables: list[PowerBITable]
+    measures: list[DaxExpression]
+    calculated_columns: list[DaxExpression]
+    calculated_tables: list[str]
+    relationships: list[str]  # "From[Column] -> To[Column]"
     data_sources: list[str]
-    note: str
+    live_connection: bool  # the model lives on a server (Analysis Services, the Power BI service)
+    live_connections: list[LiveConnection]
+    owner_hints: OwnerHints
+
+
+class OpenDocumentFacts(TypedDict, total=False):
+    format: str  # "spreadsheet", "template" or "database"
+    macro_language: str  # "Basic"
+    modules: list[ModuleFacts]
+    vba_lines: int
+    protected_libraries: list[str]
+    scripts: list[str]  # parts under Scripts/ (Python, JavaScript, BeanShell macros)
+    sheets: list[str]
+    events: list[dict[str, str]]  # event bindings: event, macro, language, location, scope
+    connections: list[dict[str, str]]  # database ranges and a Base file's data source
+    external_links: list[str]
+    queries: list[dict[str, str]]
+    data_source: dict[str, str]
+    formula_cells: int
+    formula_note: str
+    tables: list[dict[str, Any]]  # a Base file's embedded HSQLDB tables: name, columns, rows
     owner_hints: OwnerHints
 
 

@@ -22,7 +22,7 @@ from . import crawl as crawling
 from .analyzers import analyzer_for
 from .classify import Registration, classify
 from .governance import apply_review, assess
-from .model import Analysis, Artifact, Candidate, Kind, Limits, Status
+from .model import Analysis, Artifact, Candidate, Limits, Status, Unscanned
 from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import TooLarge, sha256_file, take_atime_failures
 from .redact import redact_analysis
@@ -89,6 +89,7 @@ class CrawlResult:
     # each artifact counted once, at its highest --fail-on level: shadow-it > unregistered > stale-signoff
     levels: Counter[str] = field(default_factory=Counter)
     atime_not_kept: int = 0  # files and folders whose access time the account could not preserve
+    unscanned: int = 0  # roots and folders the crawl could not look into (not opened, not listed, links not followed)
 
     @property
     def total(self) -> int:
@@ -151,8 +152,7 @@ def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis
     match = registry.match(candidate.path, analysis.fingerprint, exists)
     verdict = classify(analysis, Registration(registered=match is not None))
     # a reviewer's recorded decision, applied beside the analysis's verdict (governance.apply_review)
-    verdict, reviewed, review = apply_review(registry.review_of(candidate.path, analysis.fingerprint)
-                                             if candidate.kind is not Kind.FOLDER else None,
+    verdict, reviewed, review = apply_review(registry.review_of(candidate.path, analysis.fingerprint),
                                              analysis, verdict, match is not None)
     governance, state = assess(match, analysis, verdict, now)
     analysis = replace(analysis, findings=analysis.findings + tuple(reviewed) + tuple(governance))
@@ -198,10 +198,13 @@ def _failure_analysis(failure: Failure) -> Analysis:
     return Analysis.failed(status, failure.reason)
 
 
-def _problem_candidate(problem: crawling.Problem) -> Candidate:
-    found = crawling.kind_of(problem.relpath.rsplit("/", 1)[-1]) if problem.relpath else None
-    kind, fmt = found if found else (Kind.FOLDER, "")
-    return Candidate(problem.path, problem.root, problem.relpath, kind, fmt, 0, 0.0)
+def _problem_record(problem: crawling.Problem) -> Candidate | Unscanned:
+    """What a problem of the walk is: a file it could not stat is an artifact it could not read; the root,
+    a folder it could not list or a folder link it does not follow is a part of the root it could not look into."""
+    found = None if problem.folder else crawling.kind_of(problem.relpath.rsplit("/", 1)[-1])
+    if found is None:
+        return Unscanned(problem.path, problem.root, problem.relpath, Status(problem.status), problem.reason)
+    return Candidate(problem.path, problem.root, problem.relpath, found[0], found[1], 0, 0.0)
 
 
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
@@ -251,7 +254,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         counts["stored"] += 1
         if commit:
             heartbeat()
-        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored)
+        # a reused row comes straight from the walk, which yields each path once: nothing to replace
+        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored, replace=not cheap)
         if commit:
             last_commit = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1
@@ -259,17 +263,23 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         result.changes[change] += 1
         _count(result, artifact)
         if analysis.status is Status.UNREADABLE:
-            cov = coverage[root]
-            if candidate.kind is not Kind.FOLDER:
-                cov.unreadable += 1
-            elif candidate.relpath == "":
-                cov.state, cov.reason = "unreachable", analysis.reason
-            else:
-                cov.unlisted.append(candidate.relpath)
+            coverage[root].unreadable += 1
         if not cheap:  # read by this crawl (a reused row was not)
             result.atime_not_kept += analysis.facts.get("access_time") == ATIME_NOT_KEPT
         if progress:
             progress(artifact)
+
+    def record_unscanned(root: str, part: Unscanned) -> None:
+        """Store a part of the root the crawl could not look into; a root or folder that could not be
+        opened or listed makes the root's coverage unreachable or partial (a link not followed does not)."""
+        store.add_unscanned(crawl_id, part)
+        result.unscanned += 1
+        if part.status is Status.UNREADABLE:
+            cov = coverage[root]
+            if part.relpath == "":
+                cov.state, cov.reason = "unreachable", part.reason
+            else:
+                cov.unlisted.append(part.relpath)
 
     timeouts: dict[int, float] = {}
 
@@ -300,14 +310,18 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
             for item in crawling.walk([root], options.excludes, options.source):
-                counts["listed"] += 1
                 if isinstance(item, crawling.Problem):
-                    problem = _problem_candidate(item)
+                    problem = _problem_record(item)
+                    if isinstance(problem, Unscanned):
+                        record_unscanned(root, problem)
+                        continue
+                    counts["listed"] += 1
                     if listed:
                         listed(problem)
                     record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
                            change_of(problem, root)[0])
                     continue
+                counts["listed"] += 1
                 if listed:
                     listed(item)
                 folder, name = split_path(safe_text(item.path))
@@ -406,11 +420,11 @@ def _count_stored(store: Store, result: CrawlResult) -> None:
         registry = json.loads(row["registry"])
         if row["classification"] == "shadow-it":
             result.levels["shadow-it"] += 1
-        elif row["kind"] != Kind.FOLDER.value and not registry.get("registered"):
+        elif not registry.get("registered"):
             result.levels["unregistered"] += 1
         elif registry.get("signoff") == "stale":
             result.levels["stale-signoff"] += 1
-        if row["status"] == Status.UNREADABLE.value and row["kind"] != Kind.FOLDER.value:
+        if row["status"] == Status.UNREADABLE.value:
             unreadable[row["root"]] += 1
     for cov in result.coverage:
         cov.unreadable = unreadable[cov.root]
@@ -420,7 +434,7 @@ def _count(result: CrawlResult, artifact: Artifact) -> None:
     """The counts ``--fail-on`` looks at: the artifact's highest level, if any."""
     if artifact.verdict.classification.value == "shadow-it":
         result.levels["shadow-it"] += 1
-    elif artifact.candidate.kind is not Kind.FOLDER and not artifact.registry.get("registered"):
+    elif not artifact.registry.get("registered"):
         result.levels["unregistered"] += 1
     elif artifact.registry.get("signoff") == "stale":
         result.levels["stale-signoff"] += 1

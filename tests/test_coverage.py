@@ -78,7 +78,7 @@ def test_offline_root_after_a_good_crawl(tmp_path):
     assert report["coverage"]["complete"] is False
     (root,) = report["coverage"]["roots"]
     assert root["state"] == "unreachable" and root["not_rechecked"] == 2 and root["baseline"] == 1
-    kept = {a["relpath"]: a for a in report["artifacts"] if a["kind"] != "folder"}
+    kept = {a["relpath"]: a for a in report["artifacts"]}
     assert set(kept) == {"Quality/reject_lots.py", "Production/oee_chart.py"}
     assert all(a["change"] == "not-rechecked" and a["last_checked"] == 1 for a in kept.values())
     assert kept["Quality/reject_lots.py"]["classification"] == "shadow-it"  # still there, as last seen
@@ -324,6 +324,9 @@ def test_crawls_and_prune(tmp_path):
     assert len(after["registry"]) == 1 and after["registry"] == latest["registry"]
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM findings WHERE artifact_id NOT IN (SELECT id FROM versions)").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM analyses WHERE id NOT IN (SELECT analysis_id FROM versions)").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM analysis_findings WHERE analysis_id NOT IN (SELECT id FROM analyses)"
+                       ).fetchone()[0] == 0
     assert run("--db", db, "crawl", str(share), "-q").exit_code == 0  # the next crawl still compares
     assert "5 unchanged" in run("--db", db, "crawl", str(share)).output
 

@@ -26,7 +26,7 @@ from fixtures.jet4 import (
     write_mdb,
 )
 from fixtures.office import VbaModule
-from shadowscan.analyzers.access import read_header, vba_from_streams
+from shadowscan.analyzers.access_file import read_header, vba_from_streams
 
 needs_mdbtools = pytest.mark.skipif(shutil.which("mdb-export") is None,
                                     reason="mdbtools not installed (Debian: apt-get install mdbtools)")

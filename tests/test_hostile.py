@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.office import VbaModule, build_vba_project, write_workbook
-from shadowscan.analyzers import excel, scripts
+from shadowscan.analyzers import excel, excel_file, scripts
 from shadowscan.cli import main
 from shadowscan.model import Candidate, Kind, Limits, Status
 from shadowscan.rules.engine import scan_text
@@ -210,10 +210,13 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
         assert crawl_as_nobody(share, db) == 3  # coverage incomplete: a folder and a file were not read
         rows = {r[0]: (r[1], r[2], r[3]) for r in
                 sqlite3.connect(db).execute("SELECT relpath, kind, status, status_reason FROM artifacts")}
+        unscanned = {r[0]: (r[1], r[2]) for r in
+                     sqlite3.connect(db).execute("SELECT relpath, status, reason FROM unscanned")}
         (share / "closed").chmod(0o755)
     assert rows["open/fine.py"][1:] == ("analyzed", "")
     assert rows["open/secret.py"][1] == "unreadable" and "permission denied" in rows["open/secret.py"][2]
-    assert rows["closed"][:2] == ("folder", "unreadable") and "Permission denied" in rows["closed"][2]
+    assert "closed" not in rows  # a folder is no artifact: the crawl records it as not scanned
+    assert unscanned["closed"][0] == "unreadable" and "Permission denied" in unscanned["closed"][1]
     assert "closed/hidden.py" not in rows
 
 
@@ -237,7 +240,7 @@ def test_fuzz_rules(text, language):
 
 
 @FUZZ
-@given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel.OLE_MAGIC]))
+@given(data=st.binary(max_size=4096), prefix=st.sampled_from([b"", b"PK\x03\x04", excel_file.OLE_MAGIC]))
 def test_fuzz_excel_prechecks(tmp_path, data, prefix):
     analysis = excel.analyze(str(tmp_path / "f.xlsm"), "xlsm", Limits(), data=prefix + data)
     assert analysis.status in set(Status) and (analysis.status is Status.ANALYZED or analysis.reason)
@@ -322,7 +325,7 @@ def _crawl_one_analysed(tmp_path, share) -> set[str]:
     assert result.exit_code == 0, result.output
     status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
     assert status == "analyzed", reason
-    return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM analysis_findings UNION SELECT rule FROM findings")}
 
 
 @pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
@@ -601,10 +604,12 @@ def test_links_out_of_the_root_are_not_followed_unless_asked(tmp_path):
         con = sqlite3.connect(db)
         crawl_id = con.execute("SELECT MAX(id) FROM crawls").fetchone()[0]
         return {r[0]: (r[1], r[2]) for r in con.execute(
-            "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = ?", (crawl_id,))}
+            "SELECT relpath, status, status_reason FROM artifacts WHERE crawl_id = ? UNION ALL "
+            "SELECT relpath, status, reason FROM unscanned WHERE crawl_id = ?", (crawl_id, crawl_id))}
 
     rows = crawl()
     assert rows["post.py"][0] == "unsupported" and str(outside / "post.py") in rows["post.py"][1]
+    # a folder link is recorded as not scanned (no artifact), and coverage stays complete (exit 0)
     assert rows["other"][0] == "unsupported" and str(outside / "deep") in rows["other"][1]
     assert "other/inner.py" not in rows
     assert rows["inside.py"][0] == rows["own.py"][0] == "analyzed"

@@ -166,7 +166,7 @@ def test_disk_full_during_a_crawl_is_not_a_finished_crawl(tmp_path):
     share = share_with(tmp_path / "share", 300)
     db = tmp_path / "inv.db"
     out = subprocess.run([sys.executable, "-m", "shadowscan.cli", "--db", str(db), "crawl", str(share), "-j", "1"],
-                         env=ENV, capture_output=True, text=True, preexec_fn=_small_files(200_000), timeout=300)
+                         env=ENV, capture_output=True, text=True, preexec_fn=_small_files(330_000), timeout=300)
     assert out.returncode == 3, out.stdout + out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert "the crawl failed" in out.stderr and "is the disk full?" in out.stderr
@@ -388,8 +388,9 @@ def test_artifacts_under_a_folder_that_cannot_be_listed_are_kept_not_removed():
         assert code == 3 and "1 folder could not be listed" in err and "2 artifacts from crawl 1" in err, err
         report = json.loads(run("--db", str(db), "report", "-f", "json").output)
     changes = {a["relpath"]: a["change"] for a in report["artifacts"]}
-    assert changes == {"tool_0.py": "unchanged", "tool_1.py": "unchanged", "closed": "new",
+    assert changes == {"tool_0.py": "unchanged", "tool_1.py": "unchanged",
                        "closed/tool_0.py": "not-rechecked", "closed/tool_1.py": "not-rechecked"}
+    assert [(u["relpath"], u["status"]) for u in report["unscanned"]] == [("closed", "unreadable")]
     assert report["changes"]["removed"] == [] and report["coverage"]["roots"][0]["state"] == "partial"
 
 

@@ -136,6 +136,15 @@ def test_binary_content_is_corrupt(tmp_path):
     assert analysis.status is Status.CORRUPT and "binary content" in analysis.reason
 
 
+def test_nul_padding_after_the_code_is_not_binary(tmp_path):
+    path = tmp_path / "Status.bas"
+    path.write_bytes(b'Attribute VB_Name = "Status"\r\nFunction S(d)\r\n  If d > due Then S = "EXPIRED"\r\nEnd Function\r\n'
+                     + b"\x00" * 504)
+    analysis = analyze(str(path), "bas", Limits())
+    assert analysis.status is Status.ANALYZED, analysis.reason
+    assert "quality.decision" in {f.rule for f in analysis.findings}
+
+
 def test_too_large(tmp_path):
     path = tmp_path / "big.sql"
     path.write_text("SELECT 1;\n" * 1000)

@@ -94,10 +94,14 @@ def cli(db: Path, *args: str, password: str | None = None, **kw) -> subprocess.C
                           stdin=subprocess.DEVNULL, timeout=180, **kw)
 
 
-def report(db: Path) -> list[dict]:
+def report_json(db: Path) -> dict:
     out = cli(db, "report", "-f", "json")
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)["artifacts"]
+    return json.loads(out.stdout)
+
+
+def report(db: Path) -> list[dict]:
+    return report_json(db)["artifacts"]
 
 
 def inventory(artifacts: list[dict]) -> dict[str, tuple]:
@@ -141,7 +145,9 @@ def test_user_crawl_finds_what_a_local_crawl_finds(samba, crawls):
     assert len(ours) >= 20 and any(k.endswith(".mdb") for k in ours)  # the demo share's Access databases
     assert any(k.startswith("Corpus/") for k in ours) == (CORPUS / "MANIFEST.tsv").is_file()
     # the one difference: root reads the folder locally; the Samba user may not list it
-    assert ours.pop("Restricted")[:3] == ("folder", "unreadable", "unknown")
+    assert "Restricted" not in ours  # a folder it could not list is no artifact: it is listed as not scanned
+    (restricted,) = report_json(crawls["smb_db"])["unscanned"]
+    assert (restricted["relpath"], restricted["status"]) == ("Restricted", "unreadable")
     assert theirs.pop("Restricted/payroll.py")[1] == "analyzed"
     assert ours == theirs
     mtimes = {a["relpath"]: a["mtime"] for a in local}
@@ -149,10 +155,10 @@ def test_user_crawl_finds_what_a_local_crawl_finds(samba, crawls):
 
 
 def test_access_denied_folder_is_recorded_with_the_reason(crawls):
-    denied = next(a for a in report(crawls["smb_db"]) if a["relpath"] == "Restricted")
-    assert denied["path"] == "//127.0.0.1/share/Restricted"
-    assert "cannot list folder" in denied["status_reason"] and "STATUS_ACCESS_DENIED" in denied["status_reason"]
-    assert "unreadable" in crawls["smb"].stdout
+    (denied,) = report_json(crawls["smb_db"])["unscanned"]
+    assert denied["path"] == "//127.0.0.1/share/Restricted" and denied["status"] == "unreadable"
+    assert "cannot list folder" in denied["reason"] and "STATUS_ACCESS_DENIED" in denied["reason"]
+    assert "1 folder could not be listed" in crawls["smb"].stderr
 
 
 def test_the_share_is_untouched(crawls):
@@ -171,10 +177,10 @@ def test_password_never_shows(samba, crawls, tmp_path):
     assert all(PASSWORD.encode() not in b and PASSWORD.encode("utf-16-le") not in b for b in blobs)
     bad = cli(tmp_path / "bad.db", "crawl", samba.url("share"), "--port", samba.port, "-U", USER,
               password="wrong-" + PASSWORD)
-    assert bad.returncode == 3 and "1 unreadable" in bad.stdout  # exit 3: the root could not be opened
+    assert bad.returncode == 3 and "1 folder not scanned" in bad.stdout  # exit 3: the root could not be opened
     assert "//127.0.0.1/share could not be reached" in bad.stderr and "nothing under it was scanned" in bad.stderr
-    (root,) = report(tmp_path / "bad.db")
-    assert "cannot open the crawl root" in root["status_reason"] and "logon" in root["status_reason"].lower()
+    (root,) = report_json(tmp_path / "bad.db")["unscanned"]
+    assert "cannot open the crawl root" in root["reason"] and "logon" in root["reason"].lower()
     assert PASSWORD not in bad.stdout + bad.stderr + json.dumps(root)
     assert repr(samba.options()).count(PASSWORD) == 0
 
@@ -363,7 +369,7 @@ def test_share_offline_after_a_good_crawl(crawls, tmp_path):
     and the artifacts of the good crawl stay as last seen, not re-checked, instead of "removed"."""
     db = tmp_path / "offline.db"
     shutil.copy(crawls["smb_db"], db)
-    good = [a for a in report(db) if a["kind"] != "folder"]
+    good = report(db)
     out = cli(db, "crawl", "//127.0.0.1/SHARE/", "--port", str(sambaserver.free_port()))  # typed differently
     assert out.returncode == 3, out.stdout + out.stderr
     assert "//127.0.0.1/share could not be reached" in out.stderr and "removed" not in out.stdout

@@ -28,7 +28,7 @@ def test_every_analyzer_declares_its_kinds_and_whether_it_needs_a_file():
         analyzer = analyzer_for(kind)
         assert analyzer.name == name and kind in analyzer.kinds
         assert analyzer.needs_file is (kind is Kind.ACCESS)
-    assert set(MODULES) == set(Kind) - {Kind.FOLDER}, "every kind of artifact has an analyzer"
+    assert set(MODULES) == set(Kind), "every kind of artifact has an analyzer"
 
 
 def test_not_an_artifact_is_an_analysis_with_its_reason(tmp_path):

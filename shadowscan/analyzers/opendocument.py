@@ -33,18 +33,19 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Kind, Limits, ModuleFacts, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, ModuleFacts, OpenDocumentFacts, OwnerHints, Status
 from ..redact import redact
 from ..rules.catalogue import rule
 from ..rules.engine import merge_findings, scan_text, snippet
 from ..rules.records import judge_tables
 from ..rules.vocab import LIMIT_NAME, split_identifiers
-from .excel import MAX_FORMULA_CELLS, cell_logic
+from .excel import cell_logic
+from .excel_file import MAX_FORMULA_CELLS
 from .packages import Refused, file_bytes, member, open_zip
 from .vba import analyze_vba_modules, logic_parts
 
@@ -109,7 +110,7 @@ def _analyze(path: str, fmt: str, data: bytes, limits: Limits) -> Analysis:
                                if mimetype else "not an OpenDocument package: no mimetype member")
     if "content.xml" not in names:
         return Analysis.failed(Status.CORRUPT, "damaged OpenDocument package: no content.xml")
-    facts: dict[str, Any] = {"format": MIMETYPES[mimetype], "macro_language": "Basic"}
+    facts: OpenDocumentFacts = {"format": MIMETYPES[mimetype], "macro_language": "Basic"}
     findings: list[Finding] = []
     logic: list[tuple[str, str]] = []
     modules = _basic_modules(archive, names, facts)
@@ -154,7 +155,7 @@ def _xml(data: bytes, what: str) -> ElementTree.Element:
         raise Refused(Status.CORRUPT, f"damaged {what}: {exc}") from exc
 
 
-def _basic_modules(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any]) -> list[tuple[str, str]]:
+def _basic_modules(archive: zipfile.ZipFile, names: list[str], facts: OpenDocumentFacts) -> list[tuple[str, str]]:
     """(``Basic/<library>/<module>``, source) of every readable module; protected libraries listed."""
     modules: list[tuple[str, str]] = []
     protected: list[str] = []
@@ -180,7 +181,7 @@ def _basic_modules(archive: zipfile.ZipFile, names: list[str], facts: dict[str, 
     return modules
 
 
-def _scripts(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any],
+def _scripts(archive: zipfile.ZipFile, names: list[str], facts: OpenDocumentFacts,
              logic: list[tuple[str, str]], unread: list[str]) -> list[Finding]:
     """Macros stored in the document under ``Scripts/<language>/``: Python analysed like Python;
     JavaScript, BeanShell and any other language LibreOffice runs are code too (the file is a
@@ -211,7 +212,7 @@ class _Content:
     event bindings, database ranges, linked sheets, formulas, a Base data source and queries;
     :meth:`finish` puts what was found into the facts."""
 
-    def __init__(self, facts: dict[str, Any]) -> None:
+    def __init__(self, facts: OpenDocumentFacts) -> None:
         self.facts = facts
         self.findings: list[Finding] = []
         self.logic: list[tuple[str, str]] = []
@@ -381,7 +382,7 @@ class _Content:
             self.findings.extend(scan_text(target, "text", f"content.xml:{where}"))
 
 
-def _embedded_database(archive: zipfile.ZipFile, names: list[str], facts: dict[str, Any],
+def _embedded_database(archive: zipfile.ZipFile, names: list[str], facts: OpenDocumentFacts,
                        logic: list[tuple[str, str]], unread: list[str]) -> list[Finding]:
     """The tables of a Base file's embedded HSQLDB (``database/script``: every table's definition;
     rows of memory tables as INSERTs, cached tables' rows are in the binary ``database/data``),
@@ -461,7 +462,7 @@ def _column_letter(column: int) -> str:
     return letters or "A"
 
 
-def _owner_hints(data: bytes) -> dict[str, str]:
+def _owner_hints(data: bytes) -> OwnerHints:
     try:
         root = ElementTree.fromstring(data)
     except _XML_ERRORS:
@@ -472,7 +473,7 @@ def _owner_hints(data: bytes) -> dict[str, str]:
         found = next(_texts(root, tag), "")
         if found:
             hints[key] = redact(found[:200])
-    return hints
+    return cast(OwnerHints, hints)
 
 
 def _texts(root: ElementTree.Element, tag: str) -> Iterator[str]:

@@ -1,6 +1,6 @@
 """Shared guards for the formats that are zip packages or JSON documents (Power BI, Power
 Apps, Grafana, notebooks, OpenDocument): every part is read from memory, every zip is checked
-for bombs before a member is inflated (:func:`excel.check_zip`), every JSON document is
+for bombs before a member is inflated (:func:`excel_file.check_zip`), every JSON document is
 size-capped before it is parsed, and a failure is a status with a reason, never an exception."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from ..model import Analysis, Limits, Status
 from ..readfile import TooLarge, read_bytes
-from .excel import ZIP_MAGIC, ZipRefused, check_zip
+from .excel_file import ZIP_MAGIC, ZipRefused, check_zip
 
 MAX_JSON = 64 * 1024 * 1024  # characters of one JSON document (a dashboard, a notebook, a schema)
 

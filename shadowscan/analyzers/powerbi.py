@@ -27,7 +27,7 @@ import struct
 from typing import Any
 
 from ..fingerprint import combine, normalise_code
-from ..model import Analysis, Evidence, Finding, Kind, Limits, Status
+from ..model import Analysis, Evidence, Finding, Kind, Limits, LiveConnection, PowerBIFacts, Status
 from ..redact import redact
 from ..rules.catalogue import rule
 from ..rules.engine import merge_findings, scan_text, snippet
@@ -55,8 +55,8 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.CORRUPT, f"empty file (0 bytes): not a .{fmt} file")
         archive = open_zip(data, limits, f"Power BI .{fmt} file")
         names = set(archive.namelist())
-        facts: dict[str, Any] = {"platform": "powerbi", "format": "template" if fmt == "pbit" else "report",
-                                 "queries": [], "tables": [], "measures": [], "data_sources": []}
+        facts: PowerBIFacts = {"platform": "powerbi", "format": "template" if fmt == "pbit" else "report",
+                               "queries": [], "tables": [], "measures": [], "data_sources": []}
         queries: list[tuple[str, str]] = []  # (name, M)
         if "DataModelSchema" in names:
             queries.extend(_schema(load_json(member(archive, "DataModelSchema"), "DataModelSchema"), facts))
@@ -112,7 +112,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     return Analysis(Status.ANALYZED, reason, tuple(merge_findings(findings)), facts, fingerprint=combine(logic))
 
 
-def _data_model(data: bytes, compressed: int, facts: dict[str, Any]) -> tuple[list[tuple[str, str]], str]:
+def _data_model(data: bytes, compressed: int, facts: PowerBIFacts) -> tuple[list[tuple[str, str]], str]:
     """(queries, why not read) from the report's DataModel through pbixray: tables and columns,
     measures, calculated columns and tables, relationships into ``facts``; the M of every
     partition returned. "" as the reason when the model was read."""
@@ -150,11 +150,11 @@ def _data_model(data: bytes, compressed: int, facts: dict[str, Any]) -> tuple[li
     return queries, ""
 
 
-def _live_connections(doc: Any) -> list[dict[str, str]]:
+def _live_connections(doc: Any) -> list[LiveConnection]:
     """The live connections of a report (``Connections``: a report on a model in Analysis Services
     or the Power BI service has no model of its own), connection strings redacted."""
     items = doc.get("Connections") if isinstance(doc, dict) else None
-    out = []
+    out: list[LiveConnection] = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and "live" in str(item.get("ConnectionType", "")).lower():
             out.append({"name": str(item.get("Name") or "?")[:100], "type": str(item.get("ConnectionType"))[:100],
@@ -168,7 +168,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _schema(doc: Any, facts: dict[str, Any]) -> list[tuple[str, str]]:
+def _schema(doc: Any, facts: PowerBIFacts) -> list[tuple[str, str]]:
     """Tables, columns, measures and the M of each partition from DataModelSchema."""
     model = doc.get("model") if isinstance(doc, dict) else None
     if not isinstance(model, dict):

@@ -52,7 +52,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
     facts: ScriptFacts = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
-    sample = text[:65536]
+    sample = text.rstrip("\x00")[:65536]  # NUL padding after the last line (a transfer, a fixed-size save) is no content
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
         return Analysis.failed(

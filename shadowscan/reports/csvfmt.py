@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import IO, Any
 
 from .. import owners
@@ -86,8 +87,17 @@ def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue().decode("utf-8")
 
 
+def unscanned_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """One row per root or folder the crawl could not look into, after the artifacts: kind ``folder``,
+    its status and reason, and the root's coverage sentence (nothing in it was analysed or judged)."""
+    sentences = {r["root"]: r["sentence"] for r in report["coverage"]["roots"]}
+    for u in report.get("unscanned", []):
+        yield {"relpath": u["relpath"], "root": u["root"], "kind": "folder", "status": u["status"],
+               "status_reason": u["reason"], "coverage": sentences.get(u["root"], ""), "path": u["path"]}
+
+
 def write(report: dict[str, Any], out: IO[bytes]) -> None:
-    stream_rows(COLUMNS, (artifact_row(a) for a in report["artifacts"]), out)
+    stream_rows(COLUMNS, chain((artifact_row(a) for a in report["artifacts"]), unscanned_rows(report)), out)
 
 
 TOOL_COLUMNS = ("tool_id", "name", "classification", "impacts", "risk_score", "copies", "copies_differ",

@@ -17,6 +17,7 @@ from typing import Any
 from .. import coverage, owners
 from ..classify import in_sandbox
 from ..coverage import plural
+from ..model import Unscanned
 from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
 from ..rules import catalogue
@@ -207,6 +208,8 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
         removed += [r for r in _removed(store, cid) if r["root"] in roots]
     covered = estate.merge_coverage(summaries)
+    unscanned = [_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
+                 if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope))]
     context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
                        tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     light: list[dict[str, Any]] = []
@@ -253,6 +256,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                     [label[p.root] for p in parts if p.crawl_id == cid], "started": c["started"],
                     "finished": c["finished"], "state": _state(store, c)} for cid, c in crawls.items()],
         "coverage": covered,
+        "unscanned": unscanned,
         "summary": summary,
         "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
         "tools": tools,
@@ -278,6 +282,16 @@ def _state(store: Store, crawl: Any) -> str:
     if state == "running" and not store.alive(crawl):
         return "stopped"  # killed, or failed where even its end could not be written
     return str(state)
+
+
+def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> dict[str, Any]:
+    """What the report says of a part of a root the crawl could not look into (``unscanned``): named as an
+    artifact would be, with the coverage sentence's words (``reason``) and ``status`` unreadable (not
+    opened or listed: coverage incomplete) or unsupported (a folder link not followed)."""
+    name = part_of.relpath or part_of.path
+    return {"path": part_of.path, "root": part_of.root, "relpath": part_of.relpath,
+            "name": f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
+            "status": part_of.status.value, "reason": part_of.reason, "crawl_id": part.crawl_id}
 
 
 def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
@@ -515,8 +529,7 @@ def _by_class(artifacts: Iterable[dict[str, Any]], key: str) -> dict[str, dict[s
 
 def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
     classes = Counter(a["classification"] for a in artifacts)
-    governed = [a for a in artifacts if a["kind"] != "folder"]
-    registered = [a for a in governed if a["registered"]]
+    registered = [a for a in artifacts if a["registered"]]
     shadow = [a for a in artifacts if a["classification"] == "shadow-it"]
     return {
         "total": len(artifacts),
@@ -531,17 +544,17 @@ def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
         "by_kind_class": _by_class(artifacts, "kind"),
         "by_department": _by_class(artifacts, "department"),
         "owners": {
-            "artifacts": len(governed),
+            "artifacts": len(artifacts),
             "registered": len(registered),
-            "business_owner": sum(a["checklist"]["business_owner"] for a in governed),
+            "business_owner": sum(a["checklist"]["business_owner"] for a in artifacts),
             "shadow_it_with_owner": sum(a["checklist"]["business_owner"] for a in shadow),
-            "owner_hints_only": sum(1 for a in governed if not a["registered"] and _document_author(a)),
+            "owner_hints_only": sum(1 for a in artifacts if not a["registered"] and _document_author(a)),
         },
         "governance": {
-            "population": len(governed),
-            **{key: sum(a["checklist"][key] for a in governed) for key, _ in CHECKLIST},
-            "complete": sum(all(a["checklist"].values()) for a in governed),
-            "with_gaps": sum(1 for a in governed if a["gaps"]),
+            "population": len(artifacts),
+            **{key: sum(a["checklist"][key] for a in artifacts) for key, _ in CHECKLIST},
+            "complete": sum(all(a["checklist"].values()) for a in artifacts),
+            "with_gaps": sum(1 for a in artifacts if a["gaps"]),
         },
     }
 

@@ -24,7 +24,7 @@ def key_of(a: dict[str, Any]) -> str:
     """What makes two artifacts the same tool: the logic fingerprint, else identical bytes, else the path."""
     if a.get("fingerprint"):
         return f"fp:{a['fingerprint']}"
-    if a.get("sha256") and a.get("kind") != "folder":
+    if a.get("sha256"):
         return f"sha:{a['sha256']}"
     return f"path:{a['path']}"
 

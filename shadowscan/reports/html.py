@@ -27,6 +27,7 @@ from .estate import labels
 
 TOP_RISKS = 10
 TOP_GAPS = 15
+UNSCANNED = 50  # roots and folders the crawl could not look into, listed by name (the exports list all)
 TOP_DEPARTMENTS = 10
 SNIPPET = 200  # characters of an evidence snippet carried into the page
 EVIDENCE = 2  # pieces of evidence per finding carried into the page (the JSON/XLSX exports have all)
@@ -264,11 +265,12 @@ def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
         path = visible(a["path"])
         if path in wanted:
             index[path] = n
-        if len(gaps) < TOP_GAPS and a["gaps"] and a["kind"] != "folder":
+        if len(gaps) < TOP_GAPS and a["gaps"]:
             gaps.append((visible_deep(a), n))  # escaped only for the few shown
     top = [(card, index.get(card["path"])) for card in cards]
     departments, others = _departments(report["summary"])
     return environment().get_template("report.html.j2").render(
-        report=report, top=top, gaps=gaps, scatter=scatter(report.get("migration", [])), departments=departments, others=others,
+        report=report, top=top, gaps=gaps, unscanned_cap=UNSCANNED,
+        scatter=scatter(report.get("migration", [])), departments=departments, others=others,
         checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -4,6 +4,8 @@
   (``verdict.shadow-it``, ``verdict.citizen-development``, ``verdict.not-analysable``).
 * One result per finding and one per artifact verdict. Artifact URIs are relative to a
   ``ROOTn`` base id per crawl root (``originalUriBaseIds`` maps them to file URIs).
+* Roots and folders the crawl could not look into are ``toolExecutionNotifications`` (descriptor
+  ``unscanned``), after the coverage statement: they are no artifacts and have no verdict.
 * A line number is a region only where it is a line of the file itself (scripts); inside
   a workbook or database it is a line of a module, given as a logical location.
 """
@@ -109,6 +111,15 @@ def results(a: dict[str, Any], base: str, rules: _Rules) -> list[dict[str, Any]]
     return out
 
 
+def _unscanned(u: dict[str, Any]) -> dict[str, Any]:
+    """A root or folder the crawl could not look into: an error (coverage incomplete), or a note for a
+    folder link it does not follow."""
+    return {"level": "error" if u["status"] == "unreadable" else "note", "descriptor": {"id": "unscanned"},
+            "message": {"text": f"{u['name']} was not scanned ({u['status']}): {u['reason']}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {
+                "uri": _root_uri(u["root"]) + quote(u["relpath"])}}}]}
+
+
 def _dump(value: Any) -> bytes:
     return json_visible(json.dumps(value, ensure_ascii=False)).encode("utf-8")
 
@@ -138,7 +149,8 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
                                 "message": {"text": r["sentence"]},
                                 "locations": [{"physicalLocation": {"artifactLocation": {
                                     "uri": _root_uri(r["root"])}}}]}
-                               for r in cov["roots"] if r["state"] != "complete"]],
+                               for r in cov["roots"] if r["state"] != "complete"],
+                             *[_unscanned(u) for u in report.get("unscanned", [])]],
                          "properties": {"coverage": cov},
                          "startTimeUtc": report["crawl"]["started"],
                          **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],

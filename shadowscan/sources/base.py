@@ -27,6 +27,7 @@ class Problem:
     relpath: str
     reason: str
     status: str = "unreadable"  # or "unsupported": a FIFO, a device, a link not followed
+    folder: bool = False  # the root or a folder (a part not scanned), not a file (an artifact it could not read)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class LocalSource:
         try:
             st = os.stat(root)
         except OSError as exc:
-            yield Problem(root, root, "", f"cannot open the crawl root: {exc.strerror or exc}")
+            yield Problem(root, root, "", f"cannot open the crawl root: {exc.strerror or exc}", folder=True)
             return
         if not os.path.isdir(root):
             found = kind_of(os.path.basename(root))
@@ -94,7 +94,7 @@ class LocalSource:
             try:
                 dirs, files = self._list(folder, real_root)
             except OSError as exc:
-                yield Problem(folder, root, rel, f"cannot list folder: {exc.strerror or exc}")
+                yield Problem(folder, root, rel, f"cannot list folder: {exc.strerror or exc}", folder=True)
                 continue
             subdirs = []
             for name, path, dir_st, error in dirs:
@@ -102,10 +102,10 @@ class LocalSource:
                 if excludes and excluded(relpath, name, excludes):
                     continue
                 if isinstance(error, _Skip):
-                    yield Problem(path, root, relpath, str(error), "unsupported")
+                    yield Problem(path, root, relpath, str(error), "unsupported", folder=True)
                     continue
                 if dir_st is None:
-                    yield Problem(path, root, relpath, f"cannot stat folder: {error}")
+                    yield Problem(path, root, relpath, f"cannot stat folder: {error}", folder=True)
                     continue
                 if (dir_st.st_dev, dir_st.st_ino) not in seen:  # a symlink back up the tree is walked once
                     seen.add((dir_st.st_dev, dir_st.st_ino))

@@ -305,7 +305,8 @@ class SmbSource:
             top = parse(root)
             st = self._call(top, lambda kwargs: _stat(top.unc, kwargs))
         except (OSError, ValueError) as exc:
-            yield Problem(root, root, "", f"cannot open the crawl root: {getattr(exc, 'strerror', None) or exc}")
+            yield Problem(root, root, "", f"cannot open the crawl root: {getattr(exc, 'strerror', None) or exc}",
+                          folder=True)
             return
         if not stat.S_ISDIR(st.st_mode):
             found = kind_of(top.parts[-1]) if top.parts else None
@@ -329,7 +330,8 @@ class SmbSource:
                     try:
                         entries = future.result()
                     except OSError as exc:
-                        yield Problem(folder.display, root, rel, f"cannot list folder: {exc.strerror or exc}")
+                        yield Problem(folder.display, root, rel, f"cannot list folder: {exc.strerror or exc}",
+                                      folder=True)
                         continue
                     dirs, files = [], []
                     for name, attrs, size, mtime, file_id in sorted(entries):
