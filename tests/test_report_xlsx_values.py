@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -225,34 +224,3 @@ def test_clean_keeps_numbers_and_makes_text_safe():
     assert len(long) == xlsx.MAX_CELL and long.startswith("'=")
     assert xlsx.clean(datetime(2026, 1, 2, 3, 4, 59, 999271)) == datetime(2026, 1, 2, 3, 4, 59)
 
-
-def test_read_ahead_keeps_order_raises_the_readers_error_and_stops_its_thread():
-    assert [a["n"] for a in xlsx._ahead({"n": n} for n in range(250))] == list(range(250))
-    assert list(xlsx._ahead([])) == []
-
-    def failing():
-        yield {"n": 0}
-        raise OSError("disk gone")
-
-    got = []
-    with pytest.raises(OSError, match="disk gone"):
-        for a in xlsx._ahead(failing()):
-            got.append(a)
-    assert got == [{"n": 0}]  # what came before the error is written first
-
-    closed = []
-
-    def endless():
-        try:
-            n = 0
-            while True:
-                yield {"n": n}
-                n += 1
-        finally:
-            closed.append(threading.current_thread().name)
-
-    ahead = xlsx._ahead(endless(), chunk=10, depth=2)
-    assert [next(ahead)["n"] for _ in range(5)] == [0, 1, 2, 3, 4]
-    ahead.close()  # the writer stops (an error of its own): the reading thread ends and closes its source
-    assert closed == ["xlsx-read-ahead"]
-    assert "xlsx-read-ahead" not in {t.name for t in threading.enumerate()}

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import functools
 import gc
-import queue
 import re
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
@@ -277,53 +275,6 @@ def _registry(e: dict[str, Any]) -> list[Any]:
             last.get("signed_at")]
 
 
-def _ahead(items: Iterable[dict[str, Any]], chunk: int = 100, depth: int = 8) -> Iterator[dict[str, Any]]:
-    """``items``, read by a thread of their own up to ``depth`` chunks ahead: reading the artifacts from the
-    inventory (SQLite and PostgreSQL work without Python's lock) overlaps with writing the rows."""
-    chunks: queue.Queue[tuple[list[dict[str, Any]], BaseException | None, bool]] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[list[dict[str, Any]], BaseException | None, bool]) -> bool:
-        while not stop.is_set():
-            try:
-                chunks.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        source, batch = iter(items), []
-        try:
-            for item in source:
-                batch.append(item)
-                if len(batch) == chunk:
-                    if not put((batch, None, False)):
-                        return
-                    batch = []
-            put((batch, None, True))
-        except BaseException as exc:  # handed to the reader of the chunks, raised there after what came before
-            put((batch, exc, True))
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()  # in this thread: the inventory connection it opened is closed where it was made
-
-    thread = threading.Thread(target=read, name="xlsx-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            batch, error, done = chunks.get()
-            yield from batch
-            if error is not None:
-                raise error
-            if done:
-                return
-    finally:
-        stop.set()
-        thread.join()
-
-
 def write(report: dict[str, Any], out: IO[bytes]) -> None:
     """The workbook into ``out``: built in a temporary folder (the rows of each sheet, then the package) and
     copied. No row is held; what the writer holds per hyperlink (about 1 KiB) stops at Excel's 65,530."""
@@ -353,7 +304,7 @@ def _write(report: dict[str, Any], out: IO[bytes]) -> None:
         change = change_of(report)
         copies = {t["tool_id"]: t["copies"] for t in tools}
         finding = itemgetter(*FINDING_COLUMNS)
-        for a in _ahead(report["artifacts"]):  # one pass: its Inventory row, then its rows on the Findings sheet
+        for a in report["artifacts"]:  # one pass: its Inventory row, then its rows on the Findings sheet
             rows = list(findings_of(a))
             inventory.add(_inventory(a, change, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
             for f in rows:
