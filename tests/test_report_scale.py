@@ -21,7 +21,7 @@ import pytest
 from conftest import SAMPLES
 
 from shadowscan.reports import FORMATS
-from shadowscan.reports.data import Artifacts, build
+from shadowscan.reports.data import Artifacts, artifacts_of, build
 from shadowscan.reports.exposure import find, merge
 from shadowscan.reports.html import exposure_text, scatter
 from shadowscan.scan import CrawlOptions, run_crawl
@@ -120,9 +120,9 @@ def test_artifacts_are_read_again_the_same_each_time(demo):
     assert [(a["risk_score"], a["name"]) for a in first] == sorted(
         ((a["risk_score"], a["name"]) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
-    # the light records the summaries were made of are the same artifacts, in the same order
-    assert [a["path"] for a in artifacts.light] == [a["path"] for a in first]
-    assert sum(a["findings_count"] for a in artifacts.light) == sum(len(a["findings"]) for a in first)
+    # what the scratch table keeps per artifact is the same artifacts, in the same order
+    assert [a["path"] for a in artifacts_of(report)] == [a["path"] for a in first]
+    assert [a["findings_count"] for a in artifacts_of(report)] == [len(a["findings"]) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
     assert all("structure" in a and a["tool_id"].startswith("T-") for a in first)
     assert {c["tool_id"] for c in report["migration"]} <= {a["tool_id"] for a in first}

@@ -6,12 +6,11 @@ with the same logic fingerprint (``fingerprint.py``: the code without comments, 
 cell values; the registry matches by it too) are one tool; an artifact without logic is
 grouped with its byte-identical copies (same SHA-256), else it stands alone.
 
-Pure functions of the report's artifact dicts (see :mod:`.data`); no store, no I/O.
+Fed the report's artifacts one at a time (see :mod:`.data`); no store, no I/O.
 """
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from typing import Any
 
 from .. import owners
@@ -34,10 +33,11 @@ def tool_id(key: str) -> str:
     return "T-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
-def _representative(copies: list[dict[str, Any]]) -> dict[str, Any]:
-    """The copy a tool is judged and planned by: the worst class, the highest risk, the latest change."""
-    return min(copies, key=lambda a: (CLASS_ORDER.get(a["classification"], 3), -a["risk_score"],
-                                      -(a.get("mtime") or 0), a.get("name") or a["relpath"]))
+def _rank(a: dict[str, Any]) -> tuple[int, int, float, str]:
+    """The copy a tool is judged and planned by is the one that ranks first: the worst class, the highest
+    risk, the latest change."""
+    return (CLASS_ORDER.get(a["classification"], 3), -a["risk_score"], -(a.get("mtime") or 0),
+            a.get("name") or a["relpath"])
 
 
 def ask(a: dict[str, Any]) -> dict[str, str]:
@@ -48,45 +48,83 @@ def ask(a: dict[str, Any]) -> dict[str, str]:
     return {"role": role, "name": name}
 
 
-def group(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One dict per tool, worst first; sets ``tool_id`` on every artifact."""
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for a in artifacts:
-        key = key_of(a)
-        a["tool_id"] = tool_id(key)
-        by_key.setdefault(key, []).append(a)
-    tools = []
-    for copies in by_key.values():
-        rep = _representative(copies)
-        names = Counter(a["relpath"].rsplit("/", 1)[-1] for a in copies)
-        latest = max(copies, key=lambda a: (a.get("mtime") or 0, a["path"]))
-        variants = len({a.get("sha256") for a in copies})
-        impacts = sorted({i for a in copies for i in a["impacts"]})
-        tools.append({
-            "tool_id": rep["tool_id"],
-            "name": names.most_common(1)[0][0],
-            "names": sorted(names),
-            "kind": rep["kind"], "format": rep["format"],
-            "classification": rep["classification"], "impacts": impacts, "risk_score": rep["risk_score"],
-            "risk_factors": rep["risk_factors"], "action": rep["action"], "headline": rep["headline"],
-            "copies": len(copies),
-            # same logic by construction; do the bytes differ too (cell values, saved data)?
-            "copies_differ": "identical" if variants == 1 else "in data only",
-            "variants": variants,
-            "departments": sorted({a["department"] for a in copies}),
-            "representative": rep["path"],
-            "last_changed": {"path": latest["path"], "name": latest.get("name") or latest["relpath"],
-                             "mtime": latest.get("mtime")},
-            "registered": sum(1 for a in copies if a["registered"]),
-            "changed_without_signoff": sum(1 for a in copies if a["signoff"] == "stale"),
-            "ask": ask(rep),
-            "fingerprint": rep.get("fingerprint"),
-            "locations": [{"path": a["path"], "name": a.get("name") or a["relpath"], "department": a["department"],
-                           "mtime": a.get("mtime"), "change": a.get("change"), "sha256": a.get("sha256")}
-                          for a in sorted(copies, key=lambda a: (-(a.get("mtime") or 0), a["path"]))],
-        })
-    tools.sort(key=lambda t: (CLASS_ORDER.get(t["classification"], 3), -t["risk_score"], -t["copies"], t["name"]))
-    return tools
+class _Tool:
+    """What a tool keeps while the artifacts stream past: its representative's fields, counts and the few
+    small sets (impacts, departments); never its copies (the report's scratch table lists them)."""
+
+    __slots__ = ("rank", "rep", "copies", "latest", "impacts", "departments", "registered", "stale")
+
+    def __init__(self, a: dict[str, Any]) -> None:
+        self.rank: tuple[int, int, float, str] = _rank(a)
+        self.rep = self._keep(a)
+        self.copies = 0
+        self.latest: tuple[float, str, str, float | None] = (a.get("mtime") or 0, a["path"],
+                                                             a.get("name") or a["relpath"], a.get("mtime"))
+        self.impacts: set[str] = set()
+        self.departments: set[str] = set()
+        self.registered = 0
+        self.stale = 0
+
+    @staticmethod
+    def _keep(a: dict[str, Any]) -> dict[str, Any]:
+        return {"tool_id": a["tool_id"], "kind": a["kind"], "format": a["format"],
+                "classification": a["classification"], "risk_score": a["risk_score"],
+                "risk_factors": a["risk_factors"], "action": a["action"], "headline": a["headline"],
+                "representative": a["path"], "ask": ask(a), "fingerprint": a.get("fingerprint")}
+
+    def add(self, a: dict[str, Any]) -> None:
+        rank = _rank(a)
+        if rank < self.rank:
+            self.rank, self.rep = rank, self._keep(a)
+        latest = (a.get("mtime") or 0, a["path"])
+        if latest > self.latest[:2]:
+            self.latest = (*latest, a.get("name") or a["relpath"], a.get("mtime"))
+        self.copies += 1
+        self.impacts.update(a["impacts"])
+        self.departments.add(a["department"])
+        self.registered += bool(a["registered"])
+        self.stale += a["signoff"] == "stale"
+
+
+class Grouper:
+    """Copies grouped into tools as the artifacts come, one :class:`_Tool` per tool (see :func:`key_of`)."""
+
+    def __init__(self) -> None:
+        self.tools: dict[str, _Tool] = {}
+
+    def add(self, key: str, a: dict[str, Any]) -> None:
+        tool = self.tools.get(key)
+        if tool is None:
+            tool = self.tools[key] = _Tool(a)
+        tool.add(a)
+
+    def brief(self, name: dict[str, str], variants: dict[str, int]) -> list[tuple[str, dict[str, Any]]]:
+        """(key, tool) per tool, worst first: every field of the ``tools`` section but ``names`` and
+        ``locations`` (the copies, read from the scratch table when the section is written). ``name``: each
+        tool's most common file name; ``variants``: how many distinct contents its copies have."""
+        out = []
+        for key, t in self.tools.items():
+            rep = t.rep
+            out.append((key, {
+                "tool_id": rep["tool_id"], "name": name[key],
+                "kind": rep["kind"], "format": rep["format"],
+                "classification": rep["classification"], "impacts": sorted(t.impacts),
+                "risk_score": rep["risk_score"], "risk_factors": rep["risk_factors"], "action": rep["action"],
+                "headline": rep["headline"], "copies": t.copies,
+                # same logic by construction; do the bytes differ too (cell values, saved data)?
+                "copies_differ": "identical" if variants[key] == 1 else "in data only",
+                "variants": variants[key],
+                "departments": sorted(t.departments),
+                "representative": rep["representative"],
+                "last_changed": {"path": t.latest[1], "name": t.latest[2], "mtime": t.latest[3]},
+                "registered": t.registered,
+                "changed_without_signoff": t.stale,
+                "ask": rep["ask"],
+                "fingerprint": rep["fingerprint"],
+            }))
+        out.sort(key=lambda kt: (CLASS_ORDER.get(kt[1]["classification"], 3), -kt[1]["risk_score"],
+                                 -kt[1]["copies"], kt[1]["name"]))
+        return out
 
 
 def counts(tools: list[dict[str, Any]]) -> dict[str, int]:
