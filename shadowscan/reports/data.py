@@ -418,11 +418,11 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     artifacts = Artifacts(store.target, spool, parts, context)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
-    names, variants = {}, {}
-    for key, name, count in spool.tool_facts():
-        names[key], variants[key] = name, count
-    tools = Tools(spool, grouper.brief(names, variants))
-    del grouper, names, variants
+    names, variants, first = {}, {}, {}
+    for key, name, count, pos in spool.tool_facts():
+        names[key], variants[key], first[key] = name, count, pos
+    tools = Tools(spool, grouper.brief(names, variants, first))
+    del grouper, names, variants, first
     summary = folded.summary()
     summary["tools"] = families.counts(tools.brief)
     summary["by_department_tools"] = families.by_department(tools.brief)

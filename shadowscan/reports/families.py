@@ -98,10 +98,12 @@ class Grouper:
             tool = self.tools[key] = _Tool(a)
         tool.add(a)
 
-    def brief(self, name: dict[str, str], variants: dict[str, int]) -> list[tuple[str, dict[str, Any]]]:
+    def brief(self, name: dict[str, str], variants: dict[str, int],
+              first: dict[str, int]) -> list[tuple[str, dict[str, Any]]]:
         """(key, tool) per tool, worst first: every field of the ``tools`` section but ``names`` and
         ``locations`` (the copies, read from the scratch table when the section is written). ``name``: each
-        tool's most common file name; ``variants``: how many distinct contents its copies have."""
+        tool's most common file name; ``variants``: how many distinct contents its copies have; ``first``: the
+        report position of its first copy (tools that tie come in the order their copies first appear)."""
         out = []
         for key, t in self.tools.items():
             rep = t.rep
@@ -123,7 +125,7 @@ class Grouper:
                 "fingerprint": rep["fingerprint"],
             }))
         out.sort(key=lambda kt: (CLASS_ORDER.get(kt[1]["classification"], 3), -kt[1]["risk_score"],
-                                 -kt[1]["copies"], kt[1]["name"]))
+                                 -kt[1]["copies"], kt[1]["name"], first[kt[0]]))
         return out
 
 

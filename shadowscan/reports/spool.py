@@ -167,23 +167,24 @@ class Spool:
     def count_of(self, change: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM ordered WHERE change = ?", (change,)).fetchone()[0])
 
-    def tool_facts(self) -> Iterator[tuple[str, str, int]]:
-        """Per tool (by key): its most common file name (the earliest in report order among equals) and
-        how many distinct contents its copies have."""
+    def tool_facts(self) -> Iterator[tuple[str, str, int, int]]:
+        """Per tool (by key): its most common file name (the earliest in report order among equals), how many
+        distinct contents its copies have, and the report position of its first copy."""
         name_rows = self.db.execute("SELECT tool, basename, COUNT(*), MIN(pos) FROM ordered GROUP BY tool, basename "
                                     "ORDER BY tool")
-        variant_rows = self.db.execute("SELECT tool, COUNT(DISTINCT IFNULL(sha256, x'00')) FROM ordered "
+        variant_rows = self.db.execute("SELECT tool, COUNT(DISTINCT IFNULL(sha256, x'00')), MIN(pos) FROM ordered "
                                        "GROUP BY tool ORDER BY tool")
         best: tuple[str, str, int, int] | None = None
         for tool, basename, count, first in name_rows:
             if best is not None and best[0] != tool:
                 variants = next(variant_rows)
-                yield best[0], best[1], int(variants[1])
+                yield best[0], best[1], int(variants[1]), int(variants[2]) - 1
                 best = None
             if best is None or count > best[2] or (count == best[2] and first < best[3]):
                 best = (tool, basename, count, first)
         if best is not None:
-            yield best[0], best[1], int(next(variant_rows)[1])
+            variants = next(variant_rows)
+            yield best[0], best[1], int(variants[1]), int(variants[2]) - 1
 
     def rank_tools(self, keys: Sequence[str]) -> None:
         """The order of the ``tools`` section (its keys, first to last)."""
