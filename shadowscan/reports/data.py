@@ -103,6 +103,9 @@ class Artifacts:
         return self.spool.count
 
     def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[dict[str, Any]]:
+        return (a for a, _ in self._read_placed(placed))
+
+    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[dict[str, Any], Placed]]:
         with Store(self.db, readonly=True) as store:
             for chunk in placed:
                 rows: dict[tuple[int, int], Any] = {}
@@ -112,7 +115,7 @@ class Artifacts:
                 for p in chunk:
                     row = rows.get((p.crawl, p.version))
                     if row is not None:  # pruned since the report was built
-                        yield self.context.artifact(row, self.parts[p.part])
+                        yield self.context.artifact(row, self.parts[p.part]), p
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self.spool.count:
@@ -129,6 +132,11 @@ class Artifacts:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]:
+        """The artifacts as :meth:`__iter__`, each with the place of its tool in the ``tools`` section."""
+        if self.spool.count:
+            yield from ((a, p.tool) for a, p in self._read_placed(self.spool.placed()))
+
     def where(self, wanted: Iterable[str]) -> list[dict[str, Any]]:
         """The whole artifacts of some paths (the migration plan's representatives), in report order."""
         return list(self._read([self.spool.at_paths(wanted)]))
@@ -139,8 +147,7 @@ class Artifacts:
 
     def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]:
         """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
-        placed = self.spool.with_gaps(limit)
-        return list(zip(self._read([placed]), (p.pos for p in placed)))
+        return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
 
     def findings_counts(self) -> Iterator[dict[str, Any]]:
         """Per artifact in report order: its path and how many findings it has (without reading it)."""
@@ -205,25 +212,30 @@ class Changes(Mapping[str, str]):
 
 
 class Tools(Sequence[dict[str, Any]]):
-    """The ``tools`` section: each tool with every copy (``locations``) and file name (``names``), read
-    from the scratch table one tool at a time when iterated. ``brief`` holds the tools without those two
+    """The ``tools`` section, read from the report's scratch table when iterated, one tool at a time: each
+    with every copy (``locations``) and file name (``names``). :meth:`brief` gives them without those two
     lists, for what shows only counts, names and the first copies."""
 
-    def __init__(self, spool: Spool, ranked: list[tuple[str, dict[str, Any]]]) -> None:
+    def __init__(self, spool: Spool) -> None:
         self.spool = spool
-        self.keys = [k for k, _ in ranked]
-        self.brief = [t for _, t in ranked]
-        spool.rank_tools(self.keys)
 
     def __len__(self) -> int:
-        return len(self.brief)
+        return self.spool.tool_count
+
+    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]:
+        """The tools (of one class) in order, without ``names`` and ``locations``."""
+        for _, _, text in self.spool.briefs(classification):
+            yield json.loads(text)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        briefs = self.spool.briefs()
         for rank, names, located in self.spool.tool_copies():
-            t = self.brief[rank]
-            out = dict(t)
-            out["names"] = names
-            out = {k: out[k] for k in _TOOL_KEYS}
+            tool = next(briefs)
+            while tool[0] < rank:  # cannot happen: every tool has a copy
+                tool = next(briefs)
+            t = json.loads(tool[2])
+            t["names"] = names
+            out = {k: t[k] for k in _TOOL_KEYS}
             out["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
                                  "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
                                 for loc in located]
@@ -242,11 +254,16 @@ class Tools(Sequence[dict[str, Any]]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def head(self, key_index: int, limit: int) -> list[dict[str, Any]]:
-        """The first ``limit`` copies of the tool at ``key_index``, latest change first."""
-        return [{"path": loc.path, "name": loc.name, "department": loc.department, "mtime": loc.mtime,
-                 "change": loc.change, "sha256": loc.sha256}
-                for loc in self.spool.locations(self.keys[key_index], limit)]
+    def with_locations(self, classification: str, limit: int) -> list[dict[str, Any]]:
+        """The tools of one class, each with its first ``limit`` copies (latest change first)."""
+        out = []
+        for _, key, text in self.spool.briefs(classification):
+            t = json.loads(text)
+            t["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
+                               "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
+                              for loc in self.spool.locations(key, limit)]
+            out.append(t)
+        return out
 
 
 # the order of a tool's fields in the ``tools`` section (``locations`` last)
@@ -400,7 +417,6 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                        tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     spool = Spool()
     folded = Summaries()
-    grouper = families.Grouper()
     for n, part in enumerate(parts):
         for row in store.report_rows(part.crawl_id):
             if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
@@ -409,33 +425,26 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                 continue
             a = context.artifact(row, part, whole=False)
             folded.add(a)
-            key = families.key_of(a)
-            grouper.add(key, a)
-            spool.add(Item(n, part.crawl_id, int(row["id"]), a["risk_score"], a["name"], a["path"], a["relpath"],
-                           a["change"], key, a["mtime"], a["sha256"], a["department"], len(a["findings"]),
-                           bool(a["gaps"]) and a["kind"] != "folder"))
+            spool.add(Item(n, part.crawl_id, int(row["id"]), a["relpath"], families.key_of(a), len(a["findings"]),
+                           bool(a["gaps"]) and a["kind"] != "folder", families.copy_of(a)))
     spool.order()
+    spool.fold(families.fold(key, copies) for key, copies in spool.copies_by_tool())
     artifacts = Artifacts(store.target, spool, parts, context)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
-    names, variants, first = {}, {}, {}
-    for key, name, count, pos in spool.tool_facts():
-        names[key], variants[key], first[key] = name, count, pos
-    tools = Tools(spool, grouper.brief(names, variants, first))
-    del grouper, names, variants, first
+    tools = Tools(spool)
     summary = folded.summary()
-    summary["tools"] = families.counts(tools.brief)
-    summary["by_department_tools"] = families.by_department(tools.brief)
+    summary["tools"] = families.counts(tools.brief())
+    summary["by_department_tools"] = families.by_department(tools.brief())
     summary["changes"] = folded.changed(len(removed), previous)
     # files whose access time this crawl's account could not preserve (not their owner)
     summary["access_times_not_kept"] = folded.access_times
     summary["coverage_complete"] = covered["complete"]
     summary["reviews"] = folded.reviews()
-    shadow = [n for n, t in enumerate(tools.brief) if t["classification"] == "shadow-it"]
-    representatives = artifacts.where(tools.brief[n]["representative"] for n in shadow)
-    migration = plan.backlog(representatives, newest["started"],
-                             [{**tools.brief[n], "locations": tools.head(n, plan.LOCATIONS)} for n in shadow])
-    summary["decision"] = decision(summary, tools.brief, migration)
+    shadow = tools.with_locations("shadow-it", plan.LOCATIONS)
+    representatives = artifacts.where(t["representative"] for t in shadow)
+    migration = plan.backlog(representatives, newest["started"], shadow)
+    summary["decision"] = decision(summary, shadow, migration)
     roots = [p.root for p in parts]
     return {
         "schema": SCHEMA,
@@ -466,10 +475,10 @@ def artifacts_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
     return artifacts.findings_counts() if isinstance(artifacts, Artifacts) else list(artifacts)
 
 
-def tools_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+def tools_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
     """The report's tools without their copies listed (a report loaded from JSON: its tools)."""
     tools = report.get("tools", [])
-    return tools.brief if isinstance(tools, Tools) else list(tools)
+    return tools.brief() if isinstance(tools, Tools) else list(tools)
 
 
 def _state(store: Store, crawl: Any) -> str:

@@ -15,7 +15,7 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
@@ -24,7 +24,7 @@ import jinja2
 
 from .. import __version__
 from ..textio import visible, visible_deep
-from .data import CHECKLIST, CLASSES, Artifacts, change_of, tools_of
+from .data import CHECKLIST, CLASSES, Artifacts, Tools, change_of, tools_of
 from .estate import labels
 
 TOP_RISKS = 10
@@ -171,7 +171,7 @@ class _Packer:
 
 
 def _row(a: dict[str, Any], change: Mapping[str, str], rule: Any, word: Any, roots: dict[str, int],
-         tool_index: dict[str, int]) -> dict[str, Any]:
+         tool: int) -> dict[str, Any]:
     findings = []
     for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
         cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
@@ -190,7 +190,7 @@ def _row(a: dict[str, Any], change: Mapping[str, str], rule: Any, word: Any, roo
         "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
         "st": [_cut(line, 1000) for line in a["structure"]],
         **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
-        "t": tool_index.get(a.get("tool_id") or "", -1),
+        "t": tool,
     }
 
 
@@ -222,21 +222,27 @@ def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_ove
 
     roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
     label = labels(list(roots)) if len(roots) > 1 else {}
-    brief = tools_of(report)
-    tool_index = {t["tool_id"]: n for n, t in enumerate(brief)}
-    tools = [[t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
-              t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
-              t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in brief]
+    artifacts, tools = report["artifacts"], report.get("tools", [])
+    if isinstance(artifacts, Artifacts) and isinstance(tools, Tools):  # each artifact's tool from the scratch table
+        ranked: Iterable[tuple[dict[str, Any], int]] = artifacts.with_tools()
+    else:
+        tool_index = {t["tool_id"]: n for n, t in enumerate(tools_of(report))}
+        ranked = ((a, tool_index.get(a.get("tool_id") or "", -1)) for a in artifacts)
     packer = _Packer(out, head, compress_over)
     packer.add('{"rows":[')
-    for n, a in enumerate(report["artifacts"]):
-        row = _row(a, change, rule, word, roots, tool_index)
+    for n, (a, tool) in enumerate(ranked):
+        row = _row(a, change, rule, word, roots, tool)
         if needs_visible(json.dumps(row, ensure_ascii=False)):
             row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
         packer.add(("," if n else "") + script_json(row))
-    rest = {"rules": rule_list, "words": list(words), "roots": list(roots), "tools": visible_deep(tools),
-            "labels": [label.get(r, "") for r in roots] if label else []}
-    packer.add("]," + script_json(rest)[1:])
+    packer.add('],"rules":' + script_json(rule_list) + ',"words":' + script_json(list(words)) + ',"roots":'
+               + script_json(list(roots)) + ',"tools":[')
+    for n, t in enumerate(tools_of(report)):  # one tool at a time
+        packer.add(("," if n else "") + script_json(visible_deep([
+            t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
+            t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
+            t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]])))
+    packer.add('],"labels":' + script_json([label.get(r, "") for r in roots] if label else []) + "}")
     packer.close()
 
 

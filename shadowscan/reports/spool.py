@@ -21,19 +21,23 @@ CACHE_KIB = 4096  # page cache of the scratch database; the rest lives in its te
 BATCH = 1000  # rows inserted at a time
 CHUNK = 500  # rows read at a time
 
-_SCHEMA = """
+_COPY = ("class_rank INTEGER NOT NULL, risk INTEGER NOT NULL, mtime REAL, name TEXT NOT NULL, path TEXT NOT NULL, "
+         "registered INTEGER NOT NULL, stale INTEGER NOT NULL, impacts TEXT NOT NULL, department TEXT NOT NULL, "
+         "sha256 TEXT, basename TEXT NOT NULL, change TEXT NOT NULL, rep TEXT NOT NULL")
+_SCHEMA = f"""
 CREATE TABLE items (seq INTEGER PRIMARY KEY, part INTEGER NOT NULL, crawl INTEGER NOT NULL, version INTEGER NOT NULL,
-                    risk INTEGER NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, relpath TEXT NOT NULL,
-                    change TEXT NOT NULL, tool TEXT NOT NULL, basename TEXT NOT NULL, mtime REAL, sha256 TEXT,
-                    department TEXT NOT NULL, findings INTEGER NOT NULL, gaps INTEGER NOT NULL);
-CREATE TABLE ordered (pos INTEGER PRIMARY KEY, part INTEGER NOT NULL, crawl INTEGER NOT NULL,
-                      version INTEGER NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, relpath TEXT NOT NULL,
-                      change TEXT NOT NULL, tool TEXT NOT NULL, basename TEXT NOT NULL, mtime REAL, sha256 TEXT,
-                      department TEXT NOT NULL, findings INTEGER NOT NULL, gaps INTEGER NOT NULL);
-CREATE TABLE tools (tool TEXT PRIMARY KEY, rank INTEGER NOT NULL);
+                    relpath TEXT NOT NULL, tool TEXT NOT NULL, findings INTEGER NOT NULL, gaps INTEGER NOT NULL, {_COPY});
+CREATE TABLE ordered (pos INTEGER PRIMARY KEY, part INTEGER NOT NULL, crawl INTEGER NOT NULL, version INTEGER NOT NULL,
+                      relpath TEXT NOT NULL, tool TEXT NOT NULL, findings INTEGER NOT NULL, gaps INTEGER NOT NULL,
+                      {_COPY});
+CREATE TABLE folded (tool TEXT NOT NULL, class_rank INTEGER NOT NULL, risk INTEGER NOT NULL, copies INTEGER NOT NULL,
+                     name TEXT NOT NULL, first INTEGER NOT NULL, brief TEXT NOT NULL);
+CREATE TABLE tools (rank INTEGER PRIMARY KEY, tool TEXT NOT NULL, class TEXT NOT NULL, brief TEXT NOT NULL);
 """
-_COLUMNS = ("part", "crawl", "version", "name", "path", "relpath", "change", "tool", "basename", "mtime", "sha256",
-            "department", "findings", "gaps")
+_PLACED = ("o.pos, o.part, o.crawl, o.version, o.path, o.findings, IFNULL(t.rank, -1) "
+           "FROM ordered o LEFT JOIN tools t ON t.tool = o.tool")
+_COLUMNS = ("part", "crawl", "version", "relpath", "tool", "findings", "gaps", "class_rank", "risk", "mtime", "name",
+            "path", "registered", "stale", "impacts", "department", "sha256", "basename", "change", "rep")
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,32 @@ class Item:
     part: int  # index of the estate part it came from
     crawl: int
     version: int
-    risk: int
-    name: str
-    path: str
     relpath: str
-    change: str
     tool: str  # the tool's key (reports/families.py key_of)
-    mtime: float | None
-    sha256: str | None
-    department: str
     findings: int
     gaps: bool  # a governed artifact (no folder) with a governance gap
+    copy: Copy
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What a tool is made of, per copy: how it ranks as the tool's representative (class, risk, change),
+    what the tool counts and lists of it, and ``rep``: the representative's own fields (JSON), read only
+    for the copy that represents the tool."""
+
+    class_rank: int
+    risk: int
+    mtime: float | None
+    name: str
+    path: str
+    registered: bool
+    stale: bool
+    impacts: str  # ";"-joined
+    department: str
+    sha256: str | None
+    basename: str
+    change: str
+    rep: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,7 @@ class Placed:
     version: int
     path: str
     findings: int
+    tool: int  # the place of its tool in the ``tools`` section (-1 before the tools are folded)
 
 
 @dataclass(frozen=True)
@@ -90,21 +110,22 @@ class Spool:
         self.db.executescript(_SCHEMA)
         self._batch: list[tuple[Any, ...]] = []
         self.count = 0
+        self.tool_count = 0
 
     def close(self) -> None:
         self.db.close()
 
     def add(self, item: Item) -> None:
-        self._batch.append((item.part, item.crawl, item.version, item.risk, item.name, item.path, item.relpath,
-                            item.change, item.tool, item.relpath.rsplit("/", 1)[-1], item.mtime, item.sha256,
-                            item.department, item.findings, int(item.gaps)))
+        c = item.copy
+        self._batch.append((item.part, item.crawl, item.version, item.relpath, item.tool, item.findings,
+                            int(item.gaps), c.class_rank, c.risk, c.mtime, c.name, c.path, int(c.registered),
+                            int(c.stale), c.impacts, c.department, c.sha256, c.basename, c.change, c.rep))
         if len(self._batch) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO items (part, crawl, version, risk, name, path, relpath, change, tool, "
-                            "basename, mtime, sha256, department, findings, gaps) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._batch)
+        self.db.executemany(f"INSERT INTO items ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                            self._batch)
         self.count += len(self._batch)
         self._batch = []
 
@@ -124,8 +145,8 @@ class Spool:
         end = self.count if stop is None else min(stop, self.count)
         # ``pos`` of the ordered table is its rowid: 1 for the first artifact
         while start < end:
-            rows = self.db.execute("SELECT pos, part, crawl, version, path, findings FROM ordered "
-                                   "WHERE pos > ? AND pos <= ? ORDER BY pos", (start, min(end, start + CHUNK)))
+            rows = self.db.execute(f"SELECT {_PLACED} WHERE o.pos > ? AND o.pos <= ? ORDER BY o.pos",
+                                   (start, min(end, start + CHUNK)))
             chunk = [Placed(int(r[0]) - 1, *r[1:]) for r in rows]
             if not chunk:
                 return
@@ -139,14 +160,13 @@ class Spool:
         for n in range(0, len(wanted), CHUNK):
             part = wanted[n:n + CHUNK]
             out += [Placed(int(r[0]) - 1, *r[1:]) for r in self.db.execute(
-                "SELECT pos, part, crawl, version, path, findings FROM ordered "
-                f"WHERE path IN ({','.join('?' * len(part))})", part)]
+                f"SELECT {_PLACED} WHERE o.path IN ({','.join('?' * len(part))})", part)]
         return sorted(out, key=lambda p: p.pos)
 
     def with_gaps(self, limit: int) -> list[Placed]:
         """The first ``limit`` governed artifacts with a governance gap, in report order."""
         return [Placed(int(r[0]) - 1, *r[1:]) for r in self.db.execute(
-            "SELECT pos, part, crawl, version, path, findings FROM ordered WHERE gaps ORDER BY pos LIMIT ?", (limit,))]
+            f"SELECT {_PLACED} WHERE o.gaps ORDER BY o.pos LIMIT ?", (limit,))]
 
     def change_of(self, path: str) -> str | None:
         row = self.db.execute("SELECT change FROM ordered WHERE path = ? LIMIT 1", (path,)).fetchone()
@@ -167,30 +187,45 @@ class Spool:
     def count_of(self, change: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM ordered WHERE change = ?", (change,)).fetchone()[0])
 
-    def tool_facts(self) -> Iterator[tuple[str, str, int, int]]:
-        """Per tool (by key): its most common file name (the earliest in report order among equals), how many
-        distinct contents its copies have, and the report position of its first copy."""
-        name_rows = self.db.execute("SELECT tool, basename, COUNT(*), MIN(pos) FROM ordered GROUP BY tool, basename "
-                                    "ORDER BY tool")
-        variant_rows = self.db.execute("SELECT tool, COUNT(DISTINCT IFNULL(sha256, x'00')), MIN(pos) FROM ordered "
-                                       "GROUP BY tool ORDER BY tool")
-        best: tuple[str, str, int, int] | None = None
-        for tool, basename, count, first in name_rows:
-            if best is not None and best[0] != tool:
-                variants = next(variant_rows)
-                yield best[0], best[1], int(variants[1]), int(variants[2]) - 1
-                best = None
-            if best is None or count > best[2] or (count == best[2] and first < best[3]):
-                best = (tool, basename, count, first)
-        if best is not None:
-            variants = next(variant_rows)
-            yield best[0], best[1], int(variants[1]), int(variants[2]) - 1
+    def copies_by_tool(self) -> Iterator[tuple[str, list[tuple[int, Copy]]]]:
+        """Per tool (by key), its copies as (report position, copy) in report order: one tool at a time."""
+        rows = self.db.execute("SELECT tool, pos, class_rank, risk, mtime, name, path, registered, stale, impacts, "
+                               "department, sha256, basename, change, rep FROM ordered ORDER BY tool, pos")
+        tool: str | None = None
+        copies: list[tuple[int, Copy]] = []
+        for row in rows:
+            if row[0] != tool:
+                if tool is not None:
+                    yield tool, copies
+                tool, copies = row[0], []
+            copies.append((int(row[1]) - 1, Copy(row[2], row[3], row[4], row[5], row[6], bool(row[7]), bool(row[8]),
+                                                  *row[9:])))
+        if tool is not None:
+            yield tool, copies
 
-    def rank_tools(self, keys: Sequence[str]) -> None:
-        """The order of the ``tools`` section (its keys, first to last)."""
-        self.db.execute("DELETE FROM tools")
-        self.db.executemany("INSERT INTO tools (tool, rank) VALUES (?, ?)", ((k, n) for n, k in enumerate(keys)))
+    def fold(self, tools: Iterable[tuple[str, int, int, int, str, int, str]]) -> None:
+        """Keep the tools made of :meth:`copies_by_tool` (key, class rank, risk, copies, name, position of the
+        first copy, the tool as JSON), then rank them: worst class, highest risk, most copies, name, first."""
+        batch: list[tuple[str, int, int, int, str, int, str]] = []
+        for tool in tools:
+            batch.append(tool)
+            if len(batch) >= BATCH:
+                self.db.executemany("INSERT INTO folded VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
+                batch = []
+        self.db.executemany("INSERT INTO folded VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
+        self.db.execute("INSERT INTO tools (rank, tool, class, brief) SELECT ROW_NUMBER() OVER "
+                        "(ORDER BY class_rank, risk DESC, copies DESC, name, first) - 1, tool, "
+                        "json_extract(brief, '$.classification'), brief FROM folded")
+        self.db.execute("DROP TABLE folded")
+        self.db.execute("CREATE INDEX tools_tool ON tools (tool)")
         self.db.commit()
+        self.tool_count = int(self.db.execute("SELECT COUNT(*) FROM tools").fetchone()[0])
+
+    def briefs(self, classification: str | None = None) -> Iterator[tuple[int, str, str]]:
+        """(rank, key, the tool as JSON) in the order of :meth:`fold` (of one class)."""
+        where, args = ("WHERE class = ?", (classification,)) if classification else ("", ())
+        for row in self.db.execute(f"SELECT rank, tool, brief FROM tools {where} ORDER BY rank", args):
+            yield int(row[0]), str(row[1]), str(row[2])
 
     def locations(self, tool: str, limit: int) -> list[Location]:
         """The first ``limit`` copies of one tool, latest change first."""
@@ -201,10 +236,10 @@ class Spool:
     def tool_copies(self) -> Iterator[tuple[int, list[str], list[Location]]]:
         """Per tool in the order of :meth:`rank_tools`: (rank, its file names sorted, every copy latest change
         first). One tool's copies at a time."""
-        names = self.db.execute("SELECT DISTINCT t.rank, o.basename FROM ordered o JOIN tools t ON t.tool = o.tool "
+        names = self.db.execute("SELECT DISTINCT t.rank, o.basename FROM tools t JOIN ordered o ON o.tool = t.tool "
                                 "ORDER BY t.rank, o.basename")
         copies = self.db.execute("SELECT t.rank, o.path, o.name, o.department, o.mtime, o.change, o.sha256 "
-                                 "FROM ordered o JOIN tools t ON t.tool = o.tool "
+                                 "FROM tools t JOIN ordered o ON o.tool = t.tool "
                                  "ORDER BY t.rank, IFNULL(o.mtime, 0) DESC, o.path")
         name_row = next(names, None)
         copy_row = next(copies, None)
