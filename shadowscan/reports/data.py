@@ -4,6 +4,11 @@ Its shape is the public JSON contract ``shadowscan/report-v1`` (documented in RE
 Formats never query the store or look at findings to decide anything: what a report
 shows (headlines, governance gaps, changes since the previous crawl, the migration
 backlog) is worked out here, once, and every format renders the same answer.
+
+Memory stays flat in the size of the inventory: the summaries are folded as counts while the
+artifacts stream past (:class:`Summaries`); what is listed per artifact (the report order, the
+``changes`` paths, every tool's copies) is kept in the report's scratch table (:mod:`.spool`) and
+read from it by :class:`Artifacts`, :class:`Paths`, :class:`Changes` and :class:`Tools`.
 """
 from __future__ import annotations
 

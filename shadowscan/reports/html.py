@@ -3,7 +3,9 @@
 One self-contained page: inline CSS, inline SVG charts, a small inline script, no network
 (the Content-Security-Policy forbids any). The summary, top risks and governance gaps are
 HTML; the full inventory travels as a JSON blob that the script pages, sorts, filters and
-searches, so 20,000 artifacts cost one parse, not 20,000 table rows. The blob is escaped
+searches, so 20,000 artifacts cost one parse, not 20,000 table rows. The page is written into
+its file as a stream: rendered around the blob, which is written (compressed once it is large) as
+each artifact is read, so a page of 100,000 artifacts is never held in memory. The blob is escaped
 for a ``<script>`` element (no ``<``, ``>`` or ``&`` survive), and the script builds every
 element with ``textContent``: nothing from a scanned file is ever parsed as markup.
 """
