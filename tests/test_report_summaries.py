@@ -26,6 +26,7 @@ from conftest import SAMPLES
 from shadowscan import owners
 from shadowscan.model import Candidate, Kind
 from shadowscan.registry import Registry
+from shadowscan.registry_types import PLATFORM_OF_FORMAT
 from shadowscan.reports import FORMATS
 from shadowscan.reports.data import CHECKLIST, CLASSES, build
 from shadowscan.reports.families import CLASS_ORDER, ask, by_department, counts, key_of, tool_id
@@ -146,6 +147,17 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 sha = row["sha256"] if i % 4 else hashlib.sha256(f"{i}".encode()).hexdigest()  # data differs
                 candidate = Candidate(f"{root}/{relpath}", root, relpath, Kind(row["kind"]), row["format"],
                                       row["size"], 1_700_000_000 - (i * 7919 % 900) * 3600)
+                platform = PLATFORM_OF_FORMAT.get(row["format"])
+                if r == 0 and i % 6 == 0 and platform and analysis.fingerprint:  # some registered, in every state
+                    entry = registry.register(
+                        path=candidate.path, kind=row["kind"], fingerprint=analysis.fingerprint, sha256=sha, by="test",
+                        owner="Anna Kowalska", function="quality", purpose="generated", platform=platform,
+                        data_access="read-write", product_owner="Jan Nowak", contributors=[],
+                        cost_center="4711" if i % 4 == 0 else None, review_every=90 if i % 5 else None)
+                    if i % 12 == 0:
+                        registry.signoff(entry, by="Jan Nowak", sha256=sha, fingerprint=analysis.fingerprint)
+                    elif i % 18 == 0:  # signed off an earlier logic: changed without sign-off
+                        registry.signoff(entry, by="Jan Nowak", sha256=None, fingerprint="0" * 64)
                 artifact = judge(registry, candidate, sha, analysis, now)
                 store.add(crawl_id, artifact, ("new", "changed", "unchanged", "new", "unchanged")[i % 5], ENGINE)
             store.end_crawl(crawl_id, "finished", started)
@@ -168,6 +180,9 @@ def test_folded_summaries_equal_the_straightforward_computation(generated: Path)
     tools = group(whole)
     assert list(report["tools"]) == tools
     assert len({t["copies_differ"] for t in tools}) == 2 and any(len(t["names"]) < t["copies"] for t in tools)
+    # the generated inventory exercises what is counted: registered copies, sign-offs valid and stale, gaps
+    assert summary["owners"]["registered"] and summary["governance"]["signoff"] and summary["governance"]["cost_center"]
+    assert summary["changes"]["changed_without_signoff"] and summary["governance"]["with_gaps"]
     assert summary["tools"] == counts(tools) and summary["by_department_tools"] == by_department(tools)
 
     by_change: dict[str, list[dict[str, Any]]] = {}
