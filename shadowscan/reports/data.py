@@ -27,7 +27,7 @@ from ..rules import catalogue
 from ..store import Store
 from . import NoCrawl, estate, families, plan
 from .exposure import merge as merge_exposure
-from .spool import Item, Placed, Spool
+from .spool import CHUNK, Item, Placed, Spool
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -142,9 +142,11 @@ class Artifacts:
         if self.spool.count:
             yield from ((a, p.tool) for a, p in self._read_placed(self.spool.placed()))
 
-    def where(self, wanted: Iterable[str]) -> list[dict[str, Any]]:
-        """The whole artifacts of some paths (the migration plan's representatives), in report order."""
-        return list(self._read([self.spool.at_paths(wanted)]))
+    def where(self, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The whole artifacts of some paths (the migration plan's representatives), in report order, read
+        from the inventory a few hundred at a time."""
+        placed = self.spool.at_paths(wanted)
+        return self._read(placed[n:n + CHUNK] for n in range(0, len(placed), CHUNK))
 
     def positions(self, wanted: Iterable[str]) -> dict[str, int]:
         """Path -> place in the report order (from 0) of some paths."""

@@ -245,25 +245,29 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
+def backlog(artifacts: Iterable[dict[str, Any]], crawl_started: str | None,
             tools: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One card per high-risk tool (see :mod:`.families`; without ``tools``, per artifact), planned from
-    its representative copy with the latest change of any copy, highest priority first, ranked from 1."""
+    its representative copy with the latest change of any copy, highest priority first, ranked from 1.
+    ``artifacts`` (the representatives) are taken one at a time: only the cards are kept."""
     try:
         now = datetime.fromisoformat(crawl_started) if crawl_started else datetime.now(timezone.utc)
     except ValueError:
         now = datetime.now(timezone.utc)
-    if tools is None:
-        tools = [{"tool_id": None, "representative": a["path"], "classification": a["classification"], "copies": 1,
-                  "copies_differ": "identical", "departments": [a["department"]],
-                  "last_changed": {"path": a["path"], "mtime": a.get("mtime")}, "locations": [], "ask": {}}
-                 for a in artifacts]
-    by_path = {a["path"]: a for a in artifacts}
+    by_path = {t["representative"]: t for t in tools or () if t["classification"] == "shadow-it"}
     cards = []
-    for t in tools:
+    for rep in artifacts:
+        if tools is None:
+            t: dict[str, Any] = {"tool_id": None, "representative": rep["path"], "classification": rep["classification"],
+                                 "copies": 1, "copies_differ": "identical", "departments": [rep["department"]],
+                                 "last_changed": {"path": rep["path"], "mtime": rep.get("mtime")}, "locations": [],
+                                 "ask": {}}
+        elif rep["path"] in by_path:
+            t = by_path[rep["path"]]
+        else:
+            continue
         if t["classification"] != "shadow-it":
             continue
-        rep = by_path[t["representative"]]
         c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
         c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"],
                   "copies_differ": t["copies_differ"],
