@@ -323,11 +323,13 @@ def link(cards: list[dict[str, Any]]) -> None:
     members: dict[int, list[int]] = {}
     for n in range(len(cards)):
         members.setdefault(root(n), []).append(n)
+    shared: dict[frozenset[str], list[str]] = {}  # what two tools share, one list per distinct answer
     for n, c in enumerate(cards):
         c["group"] = cards[root(n)]["rank"]
         others = [m for m in members[root(n)] if m != n]
         c["migrate_with"] = [{"rank": cards[m]["rank"], "tool_id": cards[m].get("tool_id"),
-                              "name": cards[m].get("tool_name", cards[m]["name"]), "shares": sorted(keys[n] & keys[m])}
+                              "name": cards[m].get("tool_name", cards[m]["name"]),
+                              "shares": shared.setdefault(frozenset(keys[n] & keys[m]), sorted(keys[n] & keys[m]))}
                              for m in others[:MIGRATE_WITH]]
         if len(others) > MIGRATE_WITH:  # a group of hundreds: the first named, the rest counted
             c["migrate_with_more"] = len(others) - MIGRATE_WITH
