@@ -53,6 +53,11 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
                 out.write(("\n    " if m == 0 else ",\n    ").encode() + _text(k).encode("utf-8") + b": ")
                 _line(out, v)
             out.write(b"\n  }")
+        elif isinstance(value, list) and value:  # the migration cards: one at a time, indented as one dump would be
+            for m, item in enumerate(value):
+                text = ("[" if m == 0 else ",") + "\n  " + _text(item, 2).replace("\n", "\n  ")
+                out.write(text.replace("\n", "\n  ").encode("utf-8"))
+            out.write(b"\n  ]")
         else:
             out.write(_text(value, 2).replace("\n", "\n  ").encode("utf-8"))
     out.write(b"\n}\n")
