@@ -81,6 +81,9 @@ def test_kind_of():
     assert kind_of("~$Makro.xlsm") is None
     assert kind_of("db.laccdb") is None
     assert kind_of("README") is None
+    assert kind_of("Module1.bas") == (Kind.SCRIPT, "bas")  # exported VBA modules
+    assert kind_of("Klasse.CLS") == (Kind.SCRIPT, "cls")
+    assert kind_of("Form1.frm") == (Kind.SCRIPT, "frm")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another account")

@@ -90,6 +90,11 @@ session.findById("wnd[0]").sendVKey 0
 SAP_QUALITY = '''Set application = GetObject("SAPGUI").GetScriptingEngine
 session.StartTransaction "QA11"
 '''
+SAP_PYTHON_PO = '''def create_order(session, vendor, parts):
+    session.StartTransaction(Transaction="me21n")
+    session.FindById("wnd[0]/usr/ctxtVENDOR").text = vendor
+    session.FindById("wnd[0]/tbar[0]/btn[11]").press()
+'''
 JUDGE_R = '''judge <- function(x, lsl, usl) {
   if (x < lsl || x > usl) {
     result <- "FAIL"
@@ -113,6 +118,7 @@ JUDGE_R = '''judge <- function(x, lsl, usl) {
     ("NG lots flagged against yield limits", YIELD_PY, "python", "quality.decision", Impact.QUALITY),
     ("SAP GUI posts a goods movement", SAP_WRITE, "vbscript", "financial.erp-gui", Impact.FINANCIAL),
     ("SAP GUI records a usage decision", SAP_QUALITY, "vbscript", "quality.erp-gui", Impact.QUALITY),
+    ("SAP GUI from Python, transaction as a keyword", SAP_PYTHON_PO, "python", "financial.erp-gui", Impact.FINANCIAL),
     ("R judge against limits", JUDGE_R, "r", "quality.decision", Impact.QUALITY),
 ])
 def test_flow_found(name, text, language, rule, impact):

@@ -18,6 +18,16 @@ def rules_in(text, language):
     ("sql", "SELECT * INTO NewTable FROM Old", "writes.sql"),
     ("vba", 'sql = "INSERT INTO " & tbl & " VALUES (1)"', "writes.sql"),
     ("python", 'cur.execute("insert into lots values (?, ?)", a, b)', "writes.sql"),
+    # the table named through a placeholder
+    ("python", 'sql = f"INSERT INTO {TABLE} ({cols}) VALUES ({vals})"', "writes.sql"),
+    ("python", 'sql = f"UPDATE {TABLE} SET lot = \'{new}\' WHERE lot = \'{old}\'"', "writes.sql"),
+    ("powershell", '$q = "INSERT INTO $table (Lot, Wert) VALUES (1, 2)"', "writes.sql"),
+    ("sql", "UPDATE oc_item A INNER JOIN (SELECT id, cost * 1.05 AS cost FROM oc_item) AS B SET A.cost = B.cost", "writes.sql"),
+    ("vba", 'CurrentDb.Execute "UPDATE Lose L INNER JOIN Pruefung P ON L.Nr = P.Nr SET L.Status = P.Status"', "writes.sql"),
+    # Python database drivers beyond ODBC
+    ("python", "db = mysql.connector.connect(host=h, user=u, database=d)", "reach.database"),
+    ("python", "conn = pymysql.connect(host=h)", "reach.database"),
+    ("python", "from hdbcli import dbapi", "reach.database"),
     ("vba", "rs.AddNew", "writes.recordset"),
     ("vba", "DoCmd.RunSQL strSql", "writes.recordset"),
     ("vba", 'ActiveWorkbook.SaveAs "\\\\srv\\q\\out.xlsx"', "writes.file"),
@@ -70,6 +80,10 @@ def test_rule_fires(language, text, rule):
     ("vba", "eff_coins_spec = 1 - (a / b)", "quality.computes-limits"),
     ("vba", 'MsgBox ("In the selection, please select which plan goes into the sheet")', "writes.sql"),
     ("vba", 'MsgBox "Please insert into the form your name"', "writes.sql"),
+    # a decision word compared in the condition of IIf/ifelse is read, not set
+    ("r", "rate$review <- ifelse(rate$Result=='Pass', 1 - rate$n / rate$total, rate$n / rate$total)", "quality.decision"),
+    ("vba", 'share = IIf(r.Result = "OK", 1, 0)', "quality.decision"),
+    ("python", "passed.append(row)", "quality.decision"),
 ])
 def test_rule_stays_quiet(language, text, rule):
     assert rule not in rules_in(text, language)
@@ -102,6 +116,11 @@ def test_terms_found_inside_identifiers():
     ("python", 'verdict = "PASS" if x < usl else "FAIL"', "quality.decision", Impact.QUALITY),
     ("sql", "UPDATE Lots SET Status = 'gesperrt' WHERE id = 4", "quality.decision", Impact.QUALITY),
     ("vba", "usl = nominal + tol", "quality.computes-limits", Impact.QUALITY),
+    ("r", "lots$verdict <- ifelse(lots$value > usl, 'FAIL', 'PASS')", "quality.decision", Impact.QUALITY),
+    ("vba", 'Cells(r, 5).Value = IIf(Abs(m - nominal) > tol, "NG", "OK")', "quality.decision", Impact.QUALITY),
+    # a row of results written with the verdict the program chose
+    ("python", "results.append([lot, serial, 'Fail'])", "quality.decision", Impact.QUALITY),
+    ("python", 'writer.writerow((part, measured, "REJECT"))', "quality.decision", Impact.QUALITY),
     ("r", "ucl <- mean(x) + 3 * sd(x)", "quality.computes-limits", Impact.QUALITY),
     ("vba", 'cn.Execute "INSERT INTO ScrapCosts (Lot, Cost) VALUES (1, 2)"', "financial.writes", Impact.FINANCIAL),
     ("python", 'cur.execute("UPDATE TestLimits SET USL = ?", v)', "quality.writes", Impact.QUALITY),

@@ -46,6 +46,34 @@ x <- sqlQuery(con, "SELECT value FROM pv")
 ucl <- mean(x$value) + 3 * sd(x$value)
 write.csv(data.frame(ucl), "//qs01/spc/limits.csv")
 ''', {"quality.computes-limits", "writes.file", "reach.database"}),
+    # VBA modules exported from a workbook or an Access file: standard module, class, form
+    "Buchung.bas": ("cp1252", '''Attribute VB_Name = "Buchung"
+Option Explicit
+Public Sub Buchen()
+    cn.Execute "INSERT INTO Kostenbuchung (Kostenstelle, Betrag) VALUES ('" & ks & "', " & betrag & ")"
+End Sub
+''', {"financial.writes", "writes.sql"}),
+    "Pruefung.cls": ("cp1252", '''VERSION 1.0 CLASS
+BEGIN
+  MultiUse = -1  'True
+END
+Attribute VB_Name = "Pruefung"
+Public Function Urteil(wert As Double, usl As Double) As String
+    If wert > usl Then Urteil = "NOK" Else Urteil = "OK"
+End Function
+''', {"quality.decision"}),
+    "Freigabe.frm": ("cp1252", '''VERSION 5.00
+Begin {C62A69F0-16DC-11CE-9E98-00AA00574A4F} Freigabe
+   Caption         =   "Freigabe"
+End
+Attribute VB_Name = "Freigabe"
+Private Sub cmdOK_Click()
+    rs.AddNew
+    rs!Los = txtLos.Value
+    rs!Freigabe = "gesperrt"
+    rs.Update
+End Sub
+''', {"writes.recordset", "quality.decision"}),
 }
 
 
@@ -70,6 +98,13 @@ def test_script_languages(tmp_path, name):
         for ev in finding.evidence:
             assert ev.location == "script" and ev.line and ev.line >= 1
             assert "Geheim123" not in ev.snippet
+
+
+def test_exported_vba_modules_are_vba(tmp_path):
+    for name in ("Buchung.bas", "Pruefung.cls", "Freigabe.frm"):
+        encoding, text, _ = SCRIPTS[name]
+        analysis = analyze(str(write(tmp_path, name, encoding, text)), name.rsplit(".", 1)[1], Limits())
+        assert analysis.facts["language"] == "vba" and analysis.facts["procedures"] == 1, name
 
 
 def test_encoding_is_recorded(tmp_path):
@@ -99,6 +134,15 @@ def test_binary_content_is_corrupt(tmp_path):
     path.write_bytes(bytes(range(256)) * 50)
     analysis = analyze(str(path), "ps1", Limits())
     assert analysis.status is Status.CORRUPT and "binary content" in analysis.reason
+
+
+def test_nul_padding_after_the_code_is_not_binary(tmp_path):
+    path = tmp_path / "Status.bas"
+    path.write_bytes(b'Attribute VB_Name = "Status"\r\nFunction S(d)\r\n  If d > due Then S = "EXPIRED"\r\nEnd Function\r\n'
+                     + b"\x00" * 504)
+    analysis = analyze(str(path), "bas", Limits())
+    assert analysis.status is Status.ANALYZED, analysis.reason
+    assert "quality.decision" in {f.rule for f in analysis.findings}
 
 
 def test_too_large(tmp_path):

@@ -25,12 +25,15 @@ NEEDS_FILE = False
 LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
+    "bas": "vba", "cls": "vba", "frm": "vba",  # exported VBA modules: standard, class, form
 }
 _SQL_HINT = re.compile(r"\b(?:select|insert|update|delete|merge|create|drop|alter|exec)\b", re.IGNORECASE)
 _MAX_CONTROL_RATIO = 0.02
 _FUNCTION = {
     "powershell": re.compile(r"^\s*function\s+[\w-]+", re.IGNORECASE | re.MULTILINE),
     "vbscript": re.compile(r"^\s*(?:(?:public|private)\s+)?(?:sub|function)\s+\w+", re.IGNORECASE | re.MULTILINE),
+    "vba": re.compile(r"^\s*(?:(?:public|private|friend|static)\s+)*(?:sub|function|property\s+(?:get|let|set))\s+\w+",
+                      re.IGNORECASE | re.MULTILINE),
     "batch": re.compile(r"^:\w+", re.MULTILINE),
     "r": re.compile(r"^\s*[\w.]+\s*<-\s*function\s*\(", re.MULTILINE),
     "sql": re.compile(r"^\s*create\s+(?:or\s+alter\s+)?(?:procedure|proc|function|view|trigger)\b",
@@ -49,7 +52,7 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
     facts: ScriptFacts = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
-    sample = text[:65536]
+    sample = text.rstrip("\x00")[:65536]  # NUL padding after the last line (a transfer, a fixed-size save) is no content
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
         return Analysis.failed(

@@ -29,8 +29,9 @@ _LIT = r"[\"']\s*" + vocab.DECISION_LITERAL + r"[\s!.]*[\"']"
 _DECISION = re.compile(
     r"(?:(?<![=!<>])=(?!=)|<-|\breturn\b|\bthen\b|\belse\b)\s*" + _LIT
     + r"|" + _LIT + r"\s+if\b"
-    r"|\biif\s*\(.*" + _LIT
-    + r"|\bifelse\s*\(.*" + _LIT,
+    r"|\b(?:iif|ifelse)\s*\([^,]*,.*" + _LIT
+    # a row of results appended with its verdict: results.append([lot, value, 'Fail'])
+    + r"|\b(?:append|writerow|add_row|insert_row)\s*\(\s*[\[(].*" + _LIT,
     I,
 )
 _ASSIGNMENT = re.compile(
@@ -62,8 +63,8 @@ _SQL_LITERAL = re.compile(r"'[^'\n]*'")
 _SQL_LITERAL_LANGUAGES = VB_DIALECTS | {"sql", "batch"}
 
 
-_INSERT = Checked(re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s*\((?P<columns>[^()]*)\)", I))
-_UPDATE = Checked(re.compile(r"\bupdate\s+(?P<table>\[[^\]]+\]|[\w.\"`]+)\s+set\s+(?P<sets>.*?)(?:\bwhere\b|$)", I))
+_INSERT = Checked(re.compile(r"\binsert\s+into\s+(?P<table>\[[^\]]+\]|[\w.\"`{}$%]+)\s*\((?P<columns>[^()]*)\)", I))
+_UPDATE = Checked(re.compile(r"\bupdate\s+(?P<table>\[[^\]]+\]|[\w.\"`{}$%]+)\s+set\s+(?P<sets>.*?)(?:\bwhere\b|$)", I))
 
 
 def _write_subject(code: str) -> tuple[str, list[str]] | None:
@@ -101,8 +102,9 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
             yield FIN_WRITES
         if quality:
             yield QUAL_WRITES
-    if "=" not in code and "<-" not in code and "return" not in code.lower():
-        return  # no assignment: nothing is decided or computed here
+    lower = code.lower()
+    if "=" not in code and "<-" not in code and "return" not in lower and "append" not in lower and "row" not in lower:
+        return  # no assignment (and no row of results written): nothing is decided or computed here
     action = _action_part(code, language)
     if ("\"" in action or "'" in action) and _DECISION.search(action):
         yield QUAL_DECISION

@@ -428,7 +428,8 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
 
 # ERP user interfaces ------------------------------------------------------------------------
 _SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b|\.modifycell\b|\.getcellvalue\b", I)
-_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*)["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
+_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*(?:transaction\s*=\s*)?)"""  # also Transaction="me21n"
+                    r"""["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
 
 
 def _erp_codes() -> dict[str, Any]:

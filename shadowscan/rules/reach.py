@@ -23,7 +23,9 @@ RULES = (
                    r"dbq\s*=)|\bodbc;|adodb\.(?:connection|recordset)|\bopendatabase\b|\.openrecordset\b|"
                    r"\bpyodbc\.connect|\bcreate_engine\(|\bcx_oracle\b|\boracledb\b|\bpymssql\b|\bpsycopg2?\b|"
                    r"\bsqlite3\.connect|\binvoke-sqlcmd\b|\bsqlcmd\b|system\.data\.(?:sqlclient|odbc|oledb)|"
-                   r"\bodbcconnect\w*\(|\bdbconnect\(", I),
+                   r"\bodbcconnect\w*\(|\bdbconnect\(|\bmysql\.connector\b|\bpymysql\b|\bmysqldb\b|\bmariadb\.connect\(|"
+                   r"\bpsycopg\.connect\(|\bhdbcli\b|\bpyhdb\b|\bibm_db\b|\bsnowflake\.connector\b|\bteradatasql\b|"
+                   r"\bpymongo\b|\bjaydebeapi\b|\bturbodbc\b", I),
     ),
     Rule.of(
         "reach.database",

@@ -47,13 +47,27 @@ def quality_columns(columns: Iterable[str]) -> tuple[list[str], list[str]]:
     return data, strong
 
 
+_REFERENCE = re.compile(r"(?:^|[\s_])(?:id|no|nr|num|number|key|ref)$|[a-z](?:ID|Id|No|Nr)$")
+
+
+def _line_table(columns: list[str]) -> bool:
+    """A line of a transaction: a quantity, and references to two other records (the document
+    and the item), e.g. order or invoice lines (order_id, item_id, quantity, total_price)."""
+    if not any(vocab.QUANTITY.search(vocab.split_identifiers(c)) for c in columns):
+        return False
+    references = [c for c in columns if _REFERENCE.search(c.strip()) or _REFERENCE.search(c.strip().lower())]
+    if references and references[0] == columns[0]:
+        references = references[1:]  # the table's own key
+    return len(references) >= 2
+
+
 def judge_table(name: str, columns: list[str]) -> tuple[bool, list[str], bool, list[str]]:
     """(financial?, money columns, quality?, quality columns) for one table."""
     name_words = vocab.split_identifiers(name)
     money = money_columns(columns)
     money_name = vocab.MONEY_DOCUMENT.search(name_words) or vocab.LEDGER.search(name_words) \
         or vocab.MONEY.search(name_words)
-    financial = len(money) >= 2 or (len(money) >= 1 and bool(money_name))
+    financial = len(money) >= 2 or (len(money) >= 1 and bool(money_name)) or (len(money) >= 1 and _line_table(columns))
     data, strong = quality_columns(columns)
     quality_name = bool(vocab.QUALITY.search(name_words))
     quality = (len(data) >= 2 and bool(strong)) or (len(data) >= 1 and quality_name)

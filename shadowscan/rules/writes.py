@@ -16,8 +16,10 @@ RULES = (
         "writes.sql",
         re.compile(
             # shaped like SQL, not prose: INSERT INTO t (...)|VALUES|SELECT, SELECT ... INTO t FROM
-            r"\b(?:insert\s+into\s+[\w\[\].\"`]+\s*(?:\(|values\b|select\b|\"\s*&)|insert\s+into\s*\"\s*&|"
-            r"update\s+[\w\[\].\"` ]+?\s+set\b|delete\s+(?:\*\s+)?from\s+[\w\[\].\"`]+|merge\s+into|"
+            r"\b(?:insert\s+into\s+[\w\[\].\"`{}$%]+\s*(?:\(|values\b|select\b|\"\s*&)|insert\s+into\s*\"\s*&|"
+            r"update\s+[\w\[\].\"`{}$% ]+?\s+set\b|delete\s+(?:\*\s+)?from\s+[\w\[\].\"`{}$%]+|merge\s+into|"
+            # a multi-table update: UPDATE t [AS] a [INNER|LEFT] JOIN (...) b ... SET (MySQL, Access)
+            r"update\s+[\w\[\].\"`{}$%]+(?:\s+(?:as\s+)?\w+)?\s+(?:(?:inner|left|right|cross)\s+(?:outer\s+)?)?join\b|"
             r"select\b.+?\binto\s+[\w\[\].]+\s+from\b|truncate\s+table\b|(?:create|drop|alter)\s+table\b)", I),
     ),
     Rule.of(
