@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-CACHE_KIB = 4096  # page cache of the scratch database; the rest lives in its temporary file
+CACHE_KIB = 1024  # page cache (and sort memory) of the scratch database; the rest lives in its temporary file
 BATCH = 1000  # rows inserted at a time
 CHUNK = 500  # rows read at a time
 
