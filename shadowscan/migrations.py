@@ -140,6 +140,43 @@ CREATE TABLE IF NOT EXISTS pending (   -- files of a queued crawl listed but not
     PRIMARY KEY (crawl_id, path)
 );
 """
+# Schema 6 (issue 15): what the analyzer found stored apart from how it was judged. A version (the
+# artifact as judged: verdict, registry state, governance findings in ``findings``) points at its
+# analysis (status, fingerprint and the analyzer's findings in ``analysis_findings``); versions that
+# differ only in their judgement (a registry entry, review or sign-off changed) share one analysis,
+# and a re-crawl re-judges a stored analysis without encoding it again. The facts stay with the
+# version (the judgement adds the file owner's hint to them; reports read them there).
+_ANALYSES = """
+CREATE TABLE IF NOT EXISTS analyses (  -- what the analyzer found in one state of a file
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL,
+    fingerprint TEXT,
+    engine TEXT NOT NULL,            -- the analysis version that produced it
+    digest TEXT NOT NULL             -- hash of the above and the findings: equal analyses are shared
+);
+CREATE TABLE IF NOT EXISTS analysis_findings (  -- the analyzer's findings (``findings``: the judgement's)
+    id INTEGER PRIMARY KEY,
+    analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    family TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    impact TEXT,
+    evidence TEXT NOT NULL           -- JSON list of {location, line, snippet}
+);
+CREATE INDEX IF NOT EXISTS analyses_digest ON analyses (digest);
+CREATE INDEX IF NOT EXISTS analysis_findings_analysis ON analysis_findings (analysis_id);
+ALTER TABLE versions ADD COLUMN analysis_id INTEGER REFERENCES analyses(id);
+INSERT INTO analyses (status, status_reason, fingerprint, engine, digest)
+    SELECT status, status_reason, fingerprint, engine, 'v5-' || id FROM versions ORDER BY id;
+UPDATE versions SET analysis_id = (SELECT a.id FROM analyses a WHERE a.digest = 'v5-' || versions.id);
+INSERT INTO analysis_findings (analysis_id, rule, family, title, severity, impact, evidence)
+    SELECT v.analysis_id, f.rule, f.family, f.title, f.severity, f.impact, f.evidence
+    FROM findings f JOIN versions v ON v.id = f.artifact_id WHERE f.family != 'governance' ORDER BY f.id;
+DELETE FROM findings WHERE family != 'governance';
+CREATE INDEX IF NOT EXISTS versions_analysis ON versions (analysis_id);
+"""
 
 
 @dataclass(frozen=True)
@@ -164,6 +201,10 @@ def _passed(db: Database, _at: int) -> str:
 
 def _sites(db: Database, _at: int) -> str:
     return db.ddl(_SITES)
+
+
+def _analyses(db: Database, _at: int) -> str:
+    return db.ddl(_ANALYSES)
 
 
 QUEUE_SCHEMA_KEY = "queue_schema"  # meta: procrastinate's schema level (its newest migration) and version
@@ -221,6 +262,7 @@ MIGRATIONS = (
     Migration(3, "files read and found to be no artifact (not read again while unchanged)", _passed),
     Migration(4, "crawls of many hosts and sites: site, progress, heartbeat; queued analysis", _sites),
     Migration(5, "the analysis queue (procrastinate's schema; PostgreSQL only)", _queue),
+    Migration(6, "the analysis stored apart from its judgement (analyses, analysis_findings)", _analyses),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

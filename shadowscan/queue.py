@@ -21,7 +21,6 @@ record of what a crawl still waits for in the ``pending`` table:
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -279,6 +278,8 @@ _WORKER: Worker | None = None
 
 async def _retry_stalled(app: procrastinate.App, stalled_after: float, once: bool = False) -> None:
     """Give the jobs of workers whose heartbeat stopped (killed, host gone) to the living."""
+    import asyncio  # a worker's event loop only: every command line imports this module (start-up)
+
     while True:
         for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stalled_after):
             await app.job_manager.retry_job(job)
@@ -291,6 +292,8 @@ def run_worker(url: str, source: SourceOptions, *, until_empty: bool = False,
                stalled_after: float = STALLED_AFTER, name: str | None = None) -> int:
     """Take analysis jobs until stopped (SIGTERM, Ctrl-C), or until the queue is empty; returns the
     number of files this worker handled."""
+    import asyncio  # a worker's event loop only: every command line imports this module (start-up)
+
     global _WORKER
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     _WORKER = Worker(url, source)

@@ -251,7 +251,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         counts["stored"] += 1
         if commit:
             heartbeat()
-        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored)
+        # a reused row comes straight from the walk, which yields each path once: nothing to replace
+        store.add(crawl_id, artifact, change, ENGINE, commit=commit, stored=stored, replace=not cheap)
         if commit:
             last_commit = time.monotonic()
         result.classifications[artifact.verdict.classification.value] += 1

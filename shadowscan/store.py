@@ -15,8 +15,10 @@ bytes per artifact. ``crawl_roots`` records what each root of a crawl covered.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 import os
 import socket
 import sqlite3
@@ -71,9 +73,10 @@ _json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 _VERSION_COLUMNS = ("path", "root", "relpath", "kind", "format", "size", "mtime", "sha256", "fingerprint", "status",
                     "status_reason", "classification", "impacts", "risk_score", "factors", "action", "reasons",
-                    "facts", "registry", "engine")
+                    "facts", "registry", "engine", "analysis_id")
 _INSERT_VERSION = (f"INSERT INTO versions ({', '.join(_VERSION_COLUMNS)}, digest) "
                    f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + 1))}) RETURNING id")
+_version_values = operator.itemgetter(*_VERSION_COLUMNS)  # a stored row's values in that order, as a tuple
 FINISHED = "finished"
 
 
@@ -422,6 +425,8 @@ class Store:
             if forget:
                 self.db.execute(f"DELETE FROM passed WHERE root IN ({','.join('?' * len(forget))})", forget)
             gone = self.db.execute("DELETE FROM versions WHERE id NOT IN (SELECT version_id FROM members)").rowcount
+            self.db.execute("DELETE FROM analyses WHERE id NOT IN "
+                            "(SELECT analysis_id FROM versions WHERE analysis_id IS NOT NULL)")
             self.db.commit()
         except BaseException:
             self.db.rollback()
@@ -459,34 +464,43 @@ class Store:
 
     # artifacts ----------------------------------------------------------------------
     def add(self, crawl_id: int, artifact: Artifact, change: str = "new", engine: str = "",
-            commit: bool = True, stored: Stored | None = None) -> int:
+            commit: bool = True, stored: Stored | None = None, replace: bool = True) -> int:
         """Store one artifact with its findings and verdict, committed at once unless ``commit``
         is false (then with the next committed artifact or :meth:`commit`: for rows that cost
         nothing to redo, such as the reused analysis of an unchanged file). A version equal to
-        one already stored for the path (an unchanged re-crawl) is shared, not copied. ``stored``:
-        the version the artifact's analysis was rebuilt from (:meth:`stored`); judged the same way
-        again, it is recognised without encoding the artifact again."""
+        one already stored for the path (an unchanged re-crawl) is shared, not copied.
+
+        The analysis (status, fingerprint, the analyzer's findings) is stored apart from the
+        judgement (verdict, registry state, governance findings): ``stored``, the version the
+        artifact's analysis was rebuilt from (:meth:`stored`), gives the analysis row to share, so
+        that a re-judged artifact costs neither encoding its analysis nor, judged the same way
+        again, a new version. ``replace=False``: the caller knows that the crawl holds no version
+        of the path yet (the walk yields each path once), so none is looked for to replace."""
         c, a, v = artifact.candidate, artifact.analysis, artifact.verdict
         path = safe_text(c.path)
-        facts = stored.row["facts"] if stored is not None and a.facts is stored.analysis.facts else _json(a.facts)
-        values = (path, safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
-                  c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
-                  _json([i.value for i in v.impacts]), v.risk_score,
-                  _json([[f.name, f.points] for f in v.factors]), v.action.value,
-                  _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine)
-        if stored is None:
-            findings = [self._finding_row(f) for f in a.findings]
-        else:  # the reused findings as they are stored; the re-judged ones (governance) encoded
-            findings = [stored.encoded.get(id(f)) or self._finding_row(f) for f in a.findings]
-        unchanged = (stored is not None and findings == stored.finding_rows
-                     and values == tuple(stored.row[name] for name in _VERSION_COLUMNS))
+        found, judged = split_findings(a.findings)
         try:
-            self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
-                            "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
+            if stored is not None and stored.holds(a, found):
+                analysis_id = int(stored.row["analysis_id"])
+                facts = stored.row["facts"] if a.facts is stored.analysis.facts else _json(a.facts)
+            else:
+                analysis_id = self._add_analysis(a, found, engine)
+                facts = _json(a.facts)
+            values = (path, safe_text(c.root), safe_text(c.relpath), c.kind.value, c.format,
+                      c.size, c.mtime, artifact.sha256, a.fingerprint, a.status.value, a.reason, v.classification.value,
+                      _json([i.value for i in v.impacts]), v.risk_score,
+                      _json([[f.name, f.points] for f in v.factors]), v.action.value,
+                      _json(list(v.reasons)), facts, _json(dict(artifact.registry)), engine, analysis_id)
+            judgement = [self._finding_row(f) for f in judged]
+            unchanged = (stored is not None and judgement == stored.judged_rows
+                         and values == _version_values(stored.row))
+            if replace:
+                self.db.execute("DELETE FROM members WHERE crawl_id = ? AND version_id IN "
+                                "(SELECT id FROM versions WHERE path = ?)", (crawl_id, path))
             if unchanged:
                 same = (stored.row["id"],) if stored is not None else None
             else:
-                digest = hashlib.sha256(_json([values, findings]).encode("utf-8", "surrogatepass")).hexdigest()
+                digest = _digest([values, judgement])
                 same = self.db.execute("SELECT id FROM versions WHERE path = ? AND digest = ? ORDER BY id DESC "
                                        "LIMIT 1", (path, digest)).fetchone()
             if same is not None:
@@ -495,7 +509,7 @@ class Store:
                 version_id = int(self.db.execute(_INSERT_VERSION, (*values, digest)).fetchone()[0])
                 self.db.executemany(
                     "INSERT INTO findings (artifact_id, rule, family, title, severity, impact, evidence)"
-                    " VALUES (?,?,?,?,?,?,?)", [(version_id, *row) for row in findings])
+                    " VALUES (?,?,?,?,?,?,?)", [(version_id, *row) for row in judgement])
             self.db.execute("INSERT INTO members (crawl_id, version_id, change) VALUES (?,?,?)",
                             (crawl_id, version_id, change))
         except BaseException:
@@ -504,6 +518,21 @@ class Store:
         if commit:
             self.db.commit()
         return version_id
+
+    def _add_analysis(self, a: Analysis, found: Sequence[Finding], engine: str) -> int:
+        """The id of the stored analysis equal to ``a`` (its analyzer findings ``found``), added if new."""
+        rows = [self._finding_row(f) for f in found]
+        digest = _digest([a.status.value, a.reason, a.fingerprint, engine, rows])
+        same = self.db.execute("SELECT id FROM analyses WHERE digest = ? ORDER BY id DESC LIMIT 1",
+                               (digest,)).fetchone()
+        if same is not None:
+            return int(same[0])
+        analysis_id = int(self.db.execute(
+            "INSERT INTO analyses (status, status_reason, fingerprint, engine, digest) VALUES (?,?,?,?,?) RETURNING id",
+            (a.status.value, a.reason, a.fingerprint, engine, digest)).fetchone()[0])
+        self.db.executemany("INSERT INTO analysis_findings (analysis_id, rule, family, title, severity, impact, "
+                            "evidence) VALUES (?,?,?,?,?,?,?)", [(analysis_id, *row) for row in rows])
+        return analysis_id
 
     @staticmethod
     def _finding_row(f: Finding) -> tuple[Any, ...]:
@@ -556,28 +585,29 @@ class Store:
             "AND m.crawl_id = ? WHERE v.path = ? AND m.change != 'removed'", (crawl_id, safe_text(path))).fetchone())
 
     def analysis_of(self, row: Row) -> Analysis:
-        """Rebuild what the analyzer produced for a stored row (governance findings are re-judged)."""
+        """Rebuild what the analyzer produced for a stored row (its judgement is made again)."""
         return self.stored(row).analysis
 
     def stored(self, row: Row) -> Stored:
-        """A stored version as a re-crawl reuses it: the analysis rebuilt (governance findings are
-        re-judged), and the stored finding rows, so that :meth:`add` recognises the same judgement."""
-        rows: list[tuple[Any, ...]] = []
-        findings: list[Finding] = []
-        encoded: dict[int, tuple[Any, ...]] = {}
-        for f in self.findings(row["id"]):
-            stored_row = (f["rule"], f["family"], f["title"], f["severity"], f["impact"], f["evidence"])
-            rows.append(stored_row)
-            if f["family"] != Family.GOVERNANCE.value:
-                finding = Finding(f["rule"], Family(f["family"]), f["title"], Severity(f["severity"]),
-                                  tuple(Evidence(e["location"], e["line"], e["snippet"])
-                                        for e in json.loads(f["evidence"])),
-                                  Impact(f["impact"]) if f["impact"] else None)
-                findings.append(finding)
-                encoded[id(finding)] = stored_row  # the very objects the analysis holds (kept alive by it)
-        analysis = Analysis(Status(row["status"]), row["status_reason"], tuple(findings), json.loads(row["facts"]),
+        """A stored version as a re-crawl reuses it: the analysis rebuilt from its own rows (the
+        judgement's findings are not among them), and the judgement's finding rows, so that
+        :meth:`add` recognises the same judgement."""
+        found: list[Finding] = []
+        judged: list[tuple[Any, ...]] = []
+        for f in self.db.execute(  # one statement: the analyzer's findings, then the judgement's rows
+                "SELECT 0 AS part, id, rule, family, title, severity, impact, evidence FROM analysis_findings "
+                "WHERE analysis_id = ? UNION ALL SELECT 1, id, rule, family, title, severity, impact, evidence "
+                "FROM findings WHERE artifact_id = ? ORDER BY 1, 2", (row["analysis_id"], row["id"])):
+            if f[0]:
+                judged.append(tuple(f)[2:])
+            else:
+                found.append(Finding(f[2], Family(f[3]), f[4], Severity(f[5]),
+                                     tuple(Evidence(e["location"], e["line"], e["snippet"]) for e in json.loads(f[7])),
+                                     Impact(f[6]) if f[6] else None))
+        findings = tuple(found)
+        analysis = Analysis(Status(row["status"]), row["status_reason"], findings, json.loads(row["facts"]),
                             row["fingerprint"])
-        return Stored(row, analysis, rows, encoded)
+        return Stored(row, analysis, judged)
 
     def removed(self, crawl_id: int, roots: Sequence[str] = ()) -> list[str]:
         """Paths the baseline crawls saw and this crawl did not (recorded when the crawl finished)."""
@@ -604,19 +634,26 @@ class Store:
             "WHERE m.crawl_id = ? AND m.change != 'removed' ORDER BY v.relpath, v.path", (crawl_id,))
 
     # The report reads an artifact and its findings as one row: ``findings_json`` is a JSON list of
-    # [rule, family, title, severity, impact, evidence] in the order they were stored, built by SQLite
-    # (one parse per artifact in Python, not one query and one parse per finding).
+    # [rule, family, title, severity, impact, evidence], the analyzer's then the judgement's, in the order
+    # they were stored, built by the database (one parse per artifact in Python, not one query per finding).
     _FINDINGS_JSON = {
         "sqlite": "(SELECT json_group_array(json_array(f.rule, f.family, f.title, f.severity, f.impact, "
-                  "json(f.evidence))) FROM (SELECT * FROM findings f WHERE f.artifact_id = v.id ORDER BY f.id) f)",
+                  "json(f.evidence))) FROM ({}) f)",
         "postgresql": "(SELECT COALESCE(json_agg(json_build_array(f.rule, f.family, f.title, f.severity, f.impact, "
-                      "f.evidence::json) ORDER BY f.id), '[]'::json)::text FROM findings f WHERE f.artifact_id = v.id)",
+                      "f.evidence::json) ORDER BY f.part, f.id), '[]'::json)::text FROM ({}) f)",
     }
+    _FINDINGS_OF_VERSION = (
+        "SELECT 0 AS part, id, rule, family, title, severity, impact, evidence FROM analysis_findings "
+        "WHERE analysis_id = v.analysis_id UNION ALL "
+        "SELECT 1, id, rule, family, title, severity, impact, evidence FROM findings WHERE artifact_id = v.id "
+        "ORDER BY 1, 2")
+    _FINDINGS_OF_VERSION_BEFORE_6 = "SELECT 1 AS part, * FROM findings f WHERE f.artifact_id = v.id ORDER BY f.id"
 
     @property
     def _report_row(self) -> str:
-        return (f"SELECT v.*, m.crawl_id, m.change, {self._FINDINGS_JSON[self.db.dialect]} AS findings_json "
-                "FROM members m JOIN versions v ON v.id = m.version_id ")
+        source = self._FINDINGS_OF_VERSION if self._analyses_apart else self._FINDINGS_OF_VERSION_BEFORE_6
+        return (f"SELECT v.*, m.crawl_id, m.change, {self._FINDINGS_JSON[self.db.dialect].format(source)} "
+                "AS findings_json FROM members m JOIN versions v ON v.id = m.version_id ")
 
     def report_rows(self, crawl_id: int) -> Iterator[Row]:
         """Every artifact a crawl holds, with its findings (``findings_json``), in no particular order (sorting
@@ -644,9 +681,34 @@ class Store:
             "FROM members m JOIN versions v ON v.id = m.version_id WHERE m.crawl_id = ? AND m.change = ?",
             (upto, crawl_id, change))}
 
+    @functools.cached_property
+    def _analyses_apart(self) -> bool:
+        """Whether analyses are stored apart from their judgement (schema 6; an older inventory a report
+        reads as it is holds every finding in ``findings``)."""
+        return "analysis_findings" in self.db.tables()
+
     def findings(self, artifact_id: int) -> list[Row]:
-        return cast("list[Row]", self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id",
-                                                 (artifact_id,)).fetchall())
+        """Every finding of a version, as reports show them: the analyzer's, then the judgement's."""
+        if not self._analyses_apart:
+            return cast("list[Row]", self.db.execute("SELECT * FROM findings WHERE artifact_id = ? ORDER BY id",
+                                                     (artifact_id,)).fetchall())
+        return cast("list[Row]", self.db.execute(
+            "SELECT rule, family, title, severity, impact, evidence FROM (SELECT 0 AS part, f.id, f.rule, f.family, "
+            "f.title, f.severity, f.impact, f.evidence FROM analysis_findings f "
+            "JOIN versions v ON v.analysis_id = f.analysis_id WHERE v.id = ? UNION ALL "
+            "SELECT 1, id, rule, family, title, severity, impact, evidence FROM findings WHERE artifact_id = ?) f "
+            "ORDER BY part, id", (artifact_id, artifact_id)).fetchall())
+
+
+def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(the analyzer's findings, the judgement's): the judgement (governance.py: registry, sign-off,
+    reviews) makes every finding of the governance family, and no analyzer makes one."""
+    found = [f for f in findings if f.family is not Family.GOVERNANCE]
+    return found, [f for f in findings if f.family is Family.GOVERNANCE]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(_json(value).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -654,9 +716,16 @@ class Stored:
     """A stored version, read back for reuse (:meth:`Store.stored`)."""
 
     row: Row
-    analysis: Analysis  # what the analyzer produced, governance findings left out
-    finding_rows: list[tuple[Any, ...]]  # every stored finding row, governance ones too, in order
-    encoded: dict[int, tuple[Any, ...]]  # id() of each rebuilt finding of ``analysis`` -> its stored row
+    analysis: Analysis  # what the analyzer produced (its stored analysis, with the version's facts)
+    judged_rows: list[tuple[Any, ...]]  # the judgement's finding rows as stored, in order
+
+    def holds(self, analysis: Analysis, found: Sequence[Finding]) -> bool:
+        """Whether ``analysis`` (judged, its analyzer findings ``found``) is this stored analysis: the
+        very findings rebuilt from it, the same status and fingerprint (the judgement adds only facts)."""
+        mine = self.analysis
+        return (analysis.status is mine.status and analysis.reason == mine.reason
+                and analysis.fingerprint == mine.fingerprint and len(found) == len(mine.findings)
+                and all(f is g for f, g in zip(found, mine.findings)))
 
 
 def _wal(db: Database, patience: float = 30.0) -> None:

@@ -324,6 +324,9 @@ def test_crawls_and_prune(tmp_path):
     assert len(after["registry"]) == 1 and after["registry"] == latest["registry"]
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM findings WHERE artifact_id NOT IN (SELECT id FROM versions)").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM analyses WHERE id NOT IN (SELECT analysis_id FROM versions)").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM analysis_findings WHERE analysis_id NOT IN (SELECT id FROM analyses)"
+                       ).fetchone()[0] == 0
     assert run("--db", db, "crawl", str(share), "-q").exit_code == 0  # the next crawl still compares
     assert "5 unchanged" in run("--db", db, "crawl", str(share)).output
 

@@ -92,6 +92,9 @@ def test_kill_dash_nine_repeatedly(tmp_path, soak):
         # every artifact row is whole: its findings arrived in the same transaction
         orphans = con.execute("SELECT COUNT(*) FROM findings WHERE artifact_id NOT IN (SELECT id FROM artifacts)")
         assert orphans.fetchone()[0] == 0
+        unanalysed = con.execute("SELECT COUNT(*) FROM versions WHERE analysis_id IS NULL "
+                                 "OR analysis_id NOT IN (SELECT id FROM analyses)")
+        assert unanalysed.fetchone()[0] == 0  # and its analysis with it
         now = recorded(db)
         for crawl_id, count in before.items():
             assert now.get(crawl_id) == count, f"rows of crawl {crawl_id} were lost"

@@ -322,7 +322,7 @@ def _crawl_one_analysed(tmp_path, share) -> set[str]:
     assert result.exit_code == 0, result.output
     status, reason = sqlite3.connect(db).execute("SELECT status, status_reason FROM artifacts").fetchone()
     assert status == "analyzed", reason
-    return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM findings")}
+    return {r[0] for r in sqlite3.connect(db).execute("SELECT rule FROM analysis_findings UNION SELECT rule FROM findings")}
 
 
 @pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it

@@ -158,6 +158,58 @@ def test_an_unchanged_judgement_shares_the_stored_version_and_a_new_one_does_not
     assert rows(db)["post.py"]["change"] == "unchanged"
     crawl(db, share)
     assert len(versions()) == 2
+    # the two judgements share one stored analysis: the analyzer's findings are stored once, and each
+    # version holds only its own governance findings (unregistered: no owner; registered: no sign-off)
+    with Store(db) as store:
+        q = store.db.execute
+        assert [r[0] for r in q("SELECT DISTINCT analysis_id FROM versions")] == [1]
+        assert q("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1
+        analysed = [r[0] for r in q("SELECT rule FROM analysis_findings ORDER BY id")]
+        assert "writes.web" in analysed and not [r for r in analysed if r.startswith("governance.")]
+        judged = [(r[0], r[1]) for r in q("SELECT artifact_id, rule FROM findings ORDER BY id")]
+        assert ("governance.no-owner" in [r for v, r in judged if v == 1]
+                and "governance.no-owner" not in [r for v, r in judged if v == 2])
+        assert "governance.no-signoff" in [r for v, r in judged if v == 2]
+        shown = [f["rule"] for f in store.findings(2)]
+        assert shown == analysed + [r for v, r in judged if v == 2]  # the analyzer's first, as before
+
+
+def test_a_signoff_changes_the_verdict_of_a_reused_analysis(tmp_path):
+    """The shortcut for unchanged files shares the stored analysis, never the stored judgement: a
+    sign-off, an edited entry or a review date moving changes the governance findings on the next
+    re-crawl without reading the file."""
+    from shadowscan.registry import Registry
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "post.py").write_text('import requests\nrequests.post("https://erp01/api/postings", json=costs)\n')
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    first = rows(db)["post.py"]
+    with Store(db) as store:
+        registry = Registry(store.db)
+        entry = registry.register(path=str(share / "post.py"), kind="script", fingerprint=first["fingerprint"],
+                                  sha256=first["sha256"], by="test", owner="Anna Kowalska", function="finance",
+                                  purpose="postings", platform="python", data_access="read-write",
+                                  product_owner="Jan Nowak", contributors=[])
+
+    def rules():
+        with Store(db) as store:
+            return {f["rule"] for f in store.findings(rows(db)["post.py"]["id"])}
+
+    crawl(db, share)
+    assert "governance.no-signoff" in rules() and "governance.no-cost-center" in rules()
+    with Store(db) as store:
+        Registry(store.db).edit(entry, by="test", cost_center="CC-4711")
+    out = crawl(db, share)
+    assert "1 unchanged" in out and "governance.no-cost-center" not in rules()
+    assert "governance.no-signoff" in rules() and "writes.web" in rules()
+    with Store(db) as store:
+        Registry(store.db).signoff(entry, by="Jan Nowak", sha256=first["sha256"], fingerprint=first["fingerprint"])
+    crawl(db, share)
+    assert "governance.no-signoff" not in rules() and rows(db)["post.py"]["registry"].count('"valid"') == 1
+    with Store(db) as store:  # three judgements, one analysis
+        assert tuple(store.db.execute("SELECT COUNT(DISTINCT analysis_id), COUNT(*) FROM versions").fetchone()) == (1, 4)
 
 
 def test_the_engine_id_follows_the_code_and_rule_data(tmp_path):

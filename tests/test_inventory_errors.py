@@ -166,7 +166,7 @@ def test_disk_full_during_a_crawl_is_not_a_finished_crawl(tmp_path):
     share = share_with(tmp_path / "share", 300)
     db = tmp_path / "inv.db"
     out = subprocess.run([sys.executable, "-m", "shadowscan.cli", "--db", str(db), "crawl", str(share), "-j", "1"],
-                         env=ENV, capture_output=True, text=True, preexec_fn=_small_files(200_000), timeout=300)
+                         env=ENV, capture_output=True, text=True, preexec_fn=_small_files(300_000), timeout=300)
     assert out.returncode == 3, out.stdout + out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert "the crawl failed" in out.stderr and "is the disk full?" in out.stderr

@@ -43,6 +43,7 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     con.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
     con.close()
     assert run("--db", db, "db", "version").output.startswith("schema 2 ")
+    before = json.loads(run("--db", db, "report", "-f", "json").output)  # read as it is, not upgraded
     result = run("--db", db, "db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "Applied migration 3" in result.output and "Applied migration 4" in result.output
@@ -51,11 +52,17 @@ def test_an_inventory_written_by_the_previous_release_upgrades_in_place(tmp_path
     report = json.loads(run("--db", db, "report", "-f", "json").output)
     (artifact,) = report["artifacts"]
     assert artifact["relpath"] == "q/reject.py" and artifact["classification"] == "shadow-it"
+    # schema 6 keeps the analyzer's findings apart from the judgement's: the report shows the same ones, in order
+    assert artifact["findings"] == before["artifacts"][0]["findings"]
+    assert {f["family"] for f in artifact["findings"]} >= {"governance", "quality"}
     assert [(e["id"], e["owner"]) for e in report["registry"]] == [(1, "Anna Nowak")]
     listing = run("--db", db, "crawls").output
     assert "finished" in listing and "1 artifact" in listing
     con = sqlite3.connect(db)
-    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
+        list(range(3, migrations.SCHEMA_VERSION + 1))
+    assert {r[0] for r in con.execute("SELECT family FROM findings")} == {"governance"}
+    assert "governance" not in {r[0] for r in con.execute("SELECT family FROM analysis_findings")}
     assert {"site", "listed", "heartbeat"} <= {r[1] for r in con.execute("PRAGMA table_info(crawls)")}
 
 
@@ -86,7 +93,8 @@ def test_processes_upgrading_one_old_sqlite_inventory_at_once_all_succeed(tmp_pa
         assert [p.returncode for p in procs] == [0] * 4, outs
         assert {out.strip() for out, _ in outs} == {str(migrations.SCHEMA_VERSION)}
         con = sqlite3.connect(db)
-        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == [3, 4, 5]
+        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")] == \
+            list(range(3, migrations.SCHEMA_VERSION + 1))
         con.close()
 
 
@@ -103,6 +111,48 @@ def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
     share = make_share(tmp_path / "share")
     assert run("--db", pg_url, "crawl", share, "-q", "-j", "1", "--site", "Plant A").exit_code == 0
     assert "up to date" in run("--db", pg_url, "db", "upgrade").output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_6_stores_the_analysis_apart_and_reports_the_same_findings(tmp_path, backend, request):
+    """An inventory at schema 5 with a crawl (tests/data/schema-v2.sql's, copied row by row into
+    PostgreSQL) takes migration 6 in place: the analyzer's findings move to analysis_findings, the
+    judgement's stay, and every report format shows the same findings in the same order."""
+    v2 = sqlite3.connect(tmp_path / "v2.db")
+    v2.executescript((Path(__file__).parent / "data" / "schema-v2.sql").read_text())
+    v2.row_factory = sqlite3.Row
+    target = str(tmp_path / "v2.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    db = connect(target)
+    migrations.upgrade(db, to=5)
+    if backend == "postgresql":
+        for table in ("crawls", "crawl_roots", "versions", "members", "findings"):
+            for row in v2.execute(f"SELECT * FROM {table}"):
+                db.execute(f"INSERT INTO {table} ({', '.join(row.keys())}) VALUES ({', '.join('?' * len(row))})",
+                           tuple(row))
+            if table in ("crawls", "versions", "findings"):  # the copied ids are taken: identities go on after them
+                db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        db.commit()
+    db.close()
+    before = {fmt: run("--db", target, "report", "-f", fmt).output for fmt in ("json", "csv", "sarif")}
+    assert json.loads(before["json"])["artifacts"][0]["findings"][-1]["rule"] == "governance.no-owner"
+    result = run("--db", target, "db", "upgrade")
+    assert result.exit_code == 0 and "Applied migration 6" in result.output, result.output
+    after = {fmt: run("--db", target, "report", "-f", fmt).output for fmt in ("json", "csv", "sarif")}
+    assert json.loads(after["json"])["artifacts"] == json.loads(before["json"])["artifacts"]
+    assert after["csv"] == before["csv"]
+    assert json.loads(after["sarif"])["runs"][0]["results"] == json.loads(before["sarif"])["runs"][0]["results"]
+    db = connect(target)
+    try:
+        assert [r[0] for r in db.execute("SELECT family FROM findings")] == ["governance"]
+        assert [r[0] for r in db.execute("SELECT rule FROM analysis_findings ORDER BY id")] == [
+            "reach.database", "reach.qms-mes", "quality.term", "writes.sql", "quality.writes", "quality.decision"]
+        assert [tuple(r) for r in db.execute("SELECT v.status, a.status, a.fingerprint = v.fingerprint FROM versions v "
+                                             "JOIN analyses a ON a.id = v.analysis_id")] == [("analyzed", "analyzed", True)]
+    finally:
+        db.close()
+    share = make_share(tmp_path / "share")  # a crawl stores into the upgraded inventory as usual
+    crawled = run("--db", target, "crawl", share, "-q", "-j", "1")
+    assert crawled.exit_code == 0, crawled.output
 
 
 def test_a_password_in_the_url_is_never_shown(tmp_path, postgres, pg_url):
@@ -309,6 +359,13 @@ def test_prune_keeps_the_newest_crawls_on_both_backends(tmp_path, inventory):
     report = json.loads(run("--db", inventory, "report", "-f", "json").output)
     assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 4
     assert "Nothing to prune" in run("--db", inventory, "prune", "--keep", "1").output
+    db = connect(inventory)  # the analyses only pruned versions judged went with them, and their findings
+    try:
+        assert [tuple(r) for r in db.execute(
+            "SELECT (SELECT COUNT(*) FROM analyses), (SELECT COUNT(DISTINCT analysis_id) FROM versions), "
+            "(SELECT COUNT(*) FROM analysis_findings WHERE analysis_id NOT IN (SELECT id FROM analyses))")] == [(4, 4, 0)]
+    finally:
+        db.close()
 
 
 def test_crawl_leases_of_two_inventories_on_one_server_are_apart(postgres, pg_url):
