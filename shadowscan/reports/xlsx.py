@@ -8,7 +8,7 @@ characters the file format cannot hold.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import chain, islice
 from typing import IO, Any
@@ -195,7 +195,7 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: dict[str, str], copies: dict[str, int]) -> list[Any]:
+def _inventory(a: dict[str, Any], change: Mapping[str, str], copies: dict[str, int]) -> list[Any]:
     return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
             copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
