@@ -37,11 +37,12 @@ from _common import REPO
 
 sys.path.insert(0, str(REPO / "tests"))
 
+from shadowscan.analysis import ENGINE  # noqa: E402
 from shadowscan.model import Candidate, Kind  # noqa: E402
 from shadowscan.registry import Registry  # noqa: E402
 from shadowscan.reports import FORMATS  # noqa: E402
 from shadowscan.reports.data import build  # noqa: E402
-from shadowscan.scan import ENGINE, CrawlOptions, judge, run_crawl  # noqa: E402
+from shadowscan.scan import CrawlOptions, judge, run_crawl  # noqa: E402
 from shadowscan.store import Store  # noqa: E402
 
 DEPARTMENTS = ("Quality", "Finance", "Production", "Maintenance", "Logistics", "Engineering", "Purchasing",

@@ -24,13 +24,14 @@ import pytest
 from conftest import SAMPLES
 
 from shadowscan import owners
+from shadowscan.analysis import ENGINE
 from shadowscan.model import Candidate, Kind
 from shadowscan.registry import Registry
 from shadowscan.registry_types import PLATFORM_OF_FORMAT
 from shadowscan.reports import FORMATS
 from shadowscan.reports.data import CHECKLIST, CLASSES, build
 from shadowscan.reports.families import CLASS_ORDER, ask, by_department, counts, key_of, tool_id
-from shadowscan.scan import ENGINE, CrawlOptions, judge, run_crawl
+from shadowscan.scan import CrawlOptions, judge, run_crawl
 from shadowscan.store import Store
 
 DEPARTMENTS = ("Quality", "Finance", "Production", "Maintenance", "Lab")
