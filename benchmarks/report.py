@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import re
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,11 +39,12 @@ from _common import REPO
 
 sys.path.insert(0, str(REPO / "tests"))
 
+from shadowscan.analysis import ENGINE  # noqa: E402
 from shadowscan.model import Candidate, Kind  # noqa: E402
 from shadowscan.registry import Registry  # noqa: E402
 from shadowscan.reports import FORMATS  # noqa: E402
 from shadowscan.reports.data import build  # noqa: E402
-from shadowscan.scan import ENGINE, CrawlOptions, judge, run_crawl  # noqa: E402
+from shadowscan.scan import CrawlOptions, judge, run_crawl  # noqa: E402
 from shadowscan.store import Store  # noqa: E402
 
 DEPARTMENTS = ("Quality", "Finance", "Production", "Maintenance", "Logistics", "Engineering", "Purchasing",
@@ -50,8 +53,9 @@ THREE_YEARS = 3 * 365 * 86400
 PASS = "pass"  # the reference row: one pass over the artifacts (read from the inventory), nothing written
 
 
-def synthesise(db: Path, artifacts: int) -> int:
-    """Crawl the demo share, then store ``artifacts`` judged copies of its analyses as one crawl."""
+def synthesise(db: Path, artifacts: int, distinct: bool = False) -> int:
+    """Crawl the demo share, then store ``artifacts`` judged copies of its analyses as one crawl; ``distinct``:
+    every copy its own tool (its own logic fingerprint and bytes), as on a share of unique scripts."""
     with Store(str(db)) as store:
         run_crawl([str(REPO / "samples" / "share")], store, CrawlOptions(jobs=2))
         templates = [(row, store.analysis_of(row)) for row in store.artifacts(1)]
@@ -65,7 +69,12 @@ def synthesise(db: Path, artifacts: int) -> int:
             relpath = f"{DEPARTMENTS[i % len(DEPARTMENTS)]}/Line{(i // 97) % 40:02d}/{stem}_{i:05d}.{ext}"
             candidate = Candidate(f"{root}/{relpath}", root, relpath, Kind(row["kind"]), row["format"], row["size"],
                                   time.time() - (i * 7919 % THREE_YEARS))
-            artifact = judge(registry, candidate, row["sha256"], analysis, now)
+            sha256 = row["sha256"]
+            if distinct:
+                sha256 = hashlib.sha256(f"{sha256}/{i}".encode()).hexdigest()
+                analysis = replace(analysis, fingerprint=hashlib.sha256(f"{analysis.fingerprint}/{i}".encode())
+                                   .hexdigest() if analysis.fingerprint else None)
+            artifact = judge(registry, candidate, sha256, analysis, now)
             store.add(crawl_id, artifact, ("new", "changed", "unchanged", "unchanged")[i % 4], ENGINE)
         store.end_crawl(crawl_id, "finished", started)
     return crawl_id
@@ -173,12 +182,12 @@ def measure(db: Path, out: Path, formats: list[str], size: int) -> dict[str, dic
     return figures
 
 
-def synthesised(folder: Path, artifacts: int) -> Path:
+def synthesised(folder: Path, artifacts: int, distinct: bool = False) -> Path:
     """The inventory of ``artifacts`` synthetic artifacts in ``folder`` (made once, reused when kept)."""
-    db = folder / f"bench-{artifacts}.db"
+    db = folder / f"bench-{artifacts}{'-distinct' if distinct else ''}.db"
     if not db.exists():
         t = time.perf_counter()
-        synthesise(db, artifacts)
+        synthesise(db, artifacts, distinct)
         print(f"synthesised {artifacts:,} artifacts through judge + Store.add: {time.perf_counter() - t:.1f} s")
     return db
 
@@ -190,6 +199,8 @@ def main() -> None:
                         "(inventories are reused when they exist)")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--formats", default="html,json,csv,csv-findings,xlsx,sarif,migration")
+    parser.add_argument("--distinct-tools", action="store_true", help="every artifact its own tool (a share of "
+                        "unique scripts) instead of copies of the demo share's few dozen tools")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,7 +214,7 @@ def main() -> None:
         sizes = [int(n) for n in args.artifacts.split(",")]
         results = {}
         for size in sizes:
-            db = synthesised(out, size)
+            db = synthesised(out, size, args.distinct_tools)
             results[size] = measure(db, out, args.formats.split(","), size)
             if not args.no_browser and "html" in args.formats:
                 print(f"\nHTML report of {size:,} artifacts in headless Chromium (1280x1000):")

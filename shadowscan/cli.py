@@ -18,6 +18,7 @@ from typing import IO, Any
 import click
 
 from . import __version__
+from .analysis import analyze_file
 from .classify import classify
 from .coverage import plural, root_sentence
 from .crawl import kind_of
@@ -45,7 +46,7 @@ from .registry import (
 )
 from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
 from .roots import canonical, dedupe
-from .scan import CrawlOptions, CrawlResult, analyze_file, one_line, run_crawl
+from .scan import CrawlOptions, CrawlResult, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
 from .store import SCHEMA_VERSION, LeaseLost, Store, StoreError
 from .textio import visible

@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import procrastinate
 
+from .analysis import ENGINE, analyze_file
 from .db import Row, conninfo
 from .migrations import queue_schema_problem
 from .model import Analysis, Candidate, Kind, Limits, Status
 from .pool import WorkerPool
 from .registry import Registry
-from .scan import ENGINE, analyze_file, judge, one_line, outcome_analysis, registered_path_check
+from .scan import judge, one_line, outcome_analysis, registered_path_check
 from .sources import SourceOptions, sweep_private_copies
 from .store import Store, StoreError, safe_text
 

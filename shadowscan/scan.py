@@ -7,49 +7,30 @@ error in one file never stops the crawl.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__
 from . import crawl as crawling
-from .analyzers import analyzer_for
+from .analysis import ATIME_NOT_KEPT, ENGINE, analyze_file
 from .classify import Registration, classify
 from .governance import apply_review, assess
 from .model import Analysis, Artifact, Candidate, Limits, Status, Unscanned
 from .pool import Failure, Task, WorkerPool, default_jobs
-from .readfile import TooLarge, sha256_file, take_atime_failures
-from .redact import redact_analysis
+from .readfile import take_atime_failures
 from .registry import Registry
 from .roots import overlaps
 from .sources import SourceOptions, source_for, sweep_private_copies
 from .store import LeaseLost, Store, Stored, safe_text, split_path
 
-
-def engine_id(package: Path) -> str:
-    """The version plus a digest of the code and rule data that analyse and judge (every ``.py``
-    and ``.json`` of the package): a stored analysis or a "no artifact" note is reused only by
-    the very same engine, so new rules or a fixed analyzer read every file again, even when the
-    version number did not move."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"shadowscan {__version__}+{digest.hexdigest()[:12]}"
-
-
-ENGINE = engine_id(Path(__file__).resolve().parent)  # a stored analysis is reused only by the same engine
+HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
 # Statuses an unchanged file is analysed again for. A timeout is not among them: a file that
 # took longer than the limit once will again (a 300 KB one-liner would cost every crawl the
 # whole timeout); it is retried with --full or a longer --timeout than the one it hit.
-ATIME_NOT_KEPT = ("changed by reading: the scanning account is not the file's owner, so it can neither read "
-                  "without updating the access time (O_NOATIME) nor put it back")
-HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
 RETRY = frozenset({Status.ANALYZER_CRASHED, Status.UNREADABLE, Status.TOO_LARGE})
 
 
@@ -102,39 +83,6 @@ class CrawlResult:
 
 
 Progress = Callable[[Artifact], None]
-
-
-def analyze_file(candidate: Candidate, limits: Limits,
-                 options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
-    """Hash and analyse one file (runs inside a worker process); whatever the analyzer
-    produced leaves the worker redacted (reason, facts, evidence)."""
-    take_atime_failures()  # whatever this process noted before (a forked worker inherits the parent's)
-    sha256, analysis = _analyze_file(candidate, limits, options)
-    if take_atime_failures() and analysis.is_artifact:
-        analysis = replace(analysis, facts={**analysis.facts, "access_time": ATIME_NOT_KEPT})
-    return sha256, redact_analysis(analysis)
-
-
-def _analyze_file(candidate: Candidate, limits: Limits,
-                  options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
-    analyzer = analyzer_for(candidate.kind)
-    source = source_for(candidate.path, options)
-    try:
-        if not analyzer.needs_file:  # analysed in memory
-            data = source.read_bytes(candidate.path, limits.max_file_size)
-            return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
-        with source.local_file(candidate.path, limits.max_file_size) as local:
-            return sha256_file(local), analyzer(local, candidate.format, limits)  # the private copy is local
-    except TooLarge as exc:
-        return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
-    except FileNotFoundError:
-        return None, Analysis.failed(Status.UNREADABLE, "the file vanished during the crawl (deleted or moved)")
-    except PermissionError as exc:
-        return None, Analysis.failed(Status.UNREADABLE, f"permission denied: {exc.strerror or exc}; "
-                                                        "grant the scanning account read access")
-    except OSError as exc:
-        return None, Analysis.failed(Status.UNREADABLE, f"cannot read the file: {exc.strerror or exc} "
-                                                        "(locked, offline or damaged storage)")
 
 
 def judge(registry: Registry, candidate: Candidate, sha256: str | None, analysis: Analysis,

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from conftest import SAMPLES
 
+from shadowscan.analysis import ENGINE
 from shadowscan.model import Candidate, Kind
 from shadowscan.registry import Registry
 from shadowscan.roots import canonical
-from shadowscan.scan import ENGINE, CrawlOptions, judge, run_crawl
+from shadowscan.scan import CrawlOptions, judge, run_crawl
 from shadowscan.store import Store
 
 

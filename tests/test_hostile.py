@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.office import VbaModule, build_vba_project, write_workbook
+from shadowscan.analysis import analyze_file
 from shadowscan.analyzers import excel, excel_file, scripts
 from shadowscan.cli import main
 from shadowscan.model import Candidate, Kind, Limits, Status
 from shadowscan.rules.engine import scan_text
-from shadowscan.scan import analyze_file
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from shadowscan import scan
+from shadowscan import analysis
 from shadowscan.cli import main
 from shadowscan.store import Store
 
@@ -212,16 +212,25 @@ def test_a_signoff_changes_the_verdict_of_a_reused_analysis(tmp_path):
         assert tuple(store.db.execute("SELECT COUNT(DISTINCT analysis_id), COUNT(*) FROM versions").fetchone()) == (1, 4)
 
 
-def test_the_engine_id_follows_the_code_and_rule_data(tmp_path):
+def test_the_engine_id_follows_the_analysis_code_and_rule_data(tmp_path):
     """A stored analysis is reused only by the same engine: the id changes with any analyser
-    code or rule data (a new vocabulary word must re-read unchanged files), not with caches."""
-    package = Path(scan.__file__).resolve().parent
+    code or rule data (a new vocabulary word must re-read unchanged files), not with caches, and
+    not with the code that runs again on every crawl anyway (reports, store, judgement)."""
+    package = Path(analysis.__file__).resolve().parent
     copy = tmp_path / "shadowscan"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    assert scan.engine_id(copy) == scan.ENGINE
+    assert analysis.engine_id(copy) == analysis.ENGINE
     (copy / "rules" / "__pycache__").mkdir(exist_ok=True)
     (copy / "rules" / "__pycache__" / "x.pyc").write_bytes(b"cache")
-    assert scan.engine_id(copy) == scan.ENGINE
+    assert analysis.engine_id(copy) == analysis.ENGINE
+    for unrelated in (copy / "reports" / "html.py", copy / "store.py", copy / "classify.py", copy / "scan.py"):
+        unrelated.write_text(unrelated.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert analysis.engine_id(copy) == analysis.ENGINE
+    for related in (copy / "analyzers" / "excel.py", copy / "redact.py", copy / "analysis.py"):
+        before = related.read_text(encoding="utf-8")
+        related.write_text(before + "\n# changed\n", encoding="utf-8")
+        assert analysis.engine_id(copy) != analysis.ENGINE, related.name
+        related.write_text(before, encoding="utf-8")
     vocabulary = next((copy / "rules" / "vocabulary").glob("*.json"))
     vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + " ", encoding="utf-8")
-    assert scan.engine_id(copy) != scan.ENGINE
+    assert analysis.engine_id(copy) != analysis.ENGINE

@@ -20,8 +20,8 @@ import openpyxl
 import pytest
 from conftest import SAMPLES
 
-from shadowscan.reports import FORMATS
-from shadowscan.reports.data import Artifacts, build
+from shadowscan.reports import FORMATS, plan
+from shadowscan.reports.data import Artifacts, artifacts_of, build
 from shadowscan.reports.exposure import find, merge
 from shadowscan.reports.html import exposure_text, scatter
 from shadowscan.scan import CrawlOptions, run_crawl
@@ -120,9 +120,9 @@ def test_artifacts_are_read_again_the_same_each_time(demo):
     assert [(a["risk_score"], a["name"]) for a in first] == sorted(
         ((a["risk_score"], a["name"]) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
-    # the light records the summaries were made of are the same artifacts, in the same order
-    assert [a["path"] for a in artifacts.light] == [a["path"] for a in first]
-    assert sum(a["findings_count"] for a in artifacts.light) == sum(len(a["findings"]) for a in first)
+    # what the scratch table keeps per artifact is the same artifacts, in the same order
+    assert [a["path"] for a in artifacts_of(report)] == [a["path"] for a in first]
+    assert [a["findings_count"] for a in artifacts_of(report)] == [len(a["findings"]) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
     assert all("structure" in a and a["tool_id"].startswith("T-") for a in first)
     assert {c["tool_id"] for c in report["migration"]} <= {a["tool_id"] for a in first}
@@ -168,3 +168,22 @@ def test_exposure_on_the_first_screen_names_values_then_fields_briefly():
     assert exposure_text(["4711", "from field Kostenstelle"]) == "4711; from the field Kostenstelle"
     fields = [f"from field F{n}" for n in range(9)]
     assert exposure_text(fields) == "from the fields F0, F1, F2, F3, F4, F5 and 3 more"
+
+
+# migrate together, in a group of hundreds ---------------------------------------------------------
+def test_a_large_group_names_the_first_tools_on_each_card_and_lists_all_in_the_plan():
+    """30 high-risk tools that write the same table go together: each card names 20 of the others and counts
+    the rest (listing every other tool on every card grows with the square of the group), the plan's group
+    lists all 30; a tool writing elsewhere stands alone."""
+    cards = [{"rank": n, "name": f"tool{n}", "tool_id": f"T-{n}", "impacts": ["financial"], "target": "ERP",
+              "effort": {"weeks": [1.0, 3.0]}, "reaches": [],
+              "does": {"write_targets": ["FI_Buchungen" if n <= 30 else "Other"]}} for n in range(1, 32)]
+    plan.link(cards)
+    first, last, alone = cards[0], cards[29], cards[30]
+    assert [o["rank"] for o in first["migrate_with"]] == list(range(2, 22)) and first["migrate_with_more"] == 9
+    assert len(last["migrate_with"]) == plan.MIGRATE_WITH and last["migrate_with_more"] == 9
+    assert first["migrate_with"][0]["shares"] == ["writes fi_buchungen"]
+    assert {c["group"] for c in cards[:30]} == {1} and alone["group"] == 31 and alone["migrate_with"] == []
+    assert "migrate_with_more" not in alone
+    (group,) = plan.groups(cards)
+    assert group["together"] == [list(range(1, 31))] and group["cards"] == list(range(1, 32))

@@ -27,7 +27,7 @@ import sambaserver
 from conftest import CORPUS, REPO, SAMPLES
 from sambaserver import PASSWORD, USER, Share
 
-from shadowscan import scan
+from shadowscan import analysis, scan
 from shadowscan.model import Kind, Limits
 from shadowscan.pool import WorkerPool
 from shadowscan.readfile import TooLarge
@@ -258,7 +258,7 @@ def test_timeout_and_a_dying_worker_over_smb(samba, tmp_path, monkeypatch):
     folder.mkdir()
     for name in ("boom.py", "ok.py", "slow.py"):
         (folder / name).write_text(f"print({name!r})\n")
-    real = scan.analyzer_for
+    real = analysis.analyzer_for
 
     def analyzer_for(kind: Kind):
         inner = real(kind)
@@ -271,7 +271,7 @@ def test_timeout_and_a_dying_worker_over_smb(samba, tmp_path, monkeypatch):
             return inner(path, fmt, limits, **kw)
         return dataclasses.replace(inner, analyze=analyze)
 
-    monkeypatch.setattr(scan, "analyzer_for", analyzer_for)
+    monkeypatch.setattr(analysis, "analyzer_for", analyzer_for)
     options = scan.CrawlOptions(jobs=1, limits=Limits(timeout=2.0), source=samba.options())
     with Store(str(tmp_path / "pool.db")) as store:
         list(source_for(samba.url("scratch"), options.source).walk(samba.url("scratch", "pool"), ()))  # parent connected
@@ -327,9 +327,9 @@ def test_vanished_and_unreadable_files_become_reasons(samba):
     options = samba.options()
     found = {c.relpath: c for c in source_for(samba.url("scratch"), options).walk(samba.url("scratch", "gone"), ())}
     (folder / "a.py").unlink()
-    _, vanished = scan.analyze_file(found["a.py"], Limits(), options)
+    _, vanished = analysis.analyze_file(found["a.py"], Limits(), options)
     assert vanished.status.value == "unreadable" and "vanished" in vanished.reason
-    _, denied = scan.analyze_file(found["locked.py"], Limits(), options)
+    _, denied = analysis.analyze_file(found["locked.py"], Limits(), options)
     assert denied.status.value == "unreadable" and "permission denied" in denied.reason
     assert "STATUS_ACCESS_DENIED" in denied.reason
 

@@ -73,7 +73,7 @@ class Format:
 
 
 _ALL = (
-    Format("html", ".html", "html:render", "leadership report: one self-contained page"),
+    Format("html", ".html", "html:write", "leadership report: one self-contained page", streams=True),
     Format("json", ".json", "jsonfmt:write", "the shadowscan/report-v1 contract", streams=True),
     Format("csv", ".csv", "csvfmt:write", "one row per artifact", streams=True),
     Format("csv-findings", ".findings.csv", "csvfmt:write_findings", "one row per finding", streams=True),

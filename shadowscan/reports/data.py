@@ -4,15 +4,19 @@ Its shape is the public JSON contract ``shadowscan/report-v1`` (documented in RE
 Formats never query the store or look at findings to decide anything: what a report
 shows (headlines, governance gaps, changes since the previous crawl, the migration
 backlog) is worked out here, once, and every format renders the same answer.
+
+Memory stays flat in the size of the inventory: the summaries are folded as counts while the
+artifacts stream past (:class:`Summaries`); what is listed per artifact (the report order, the
+``changes`` paths, every tool's copies) is kept in the report's scratch table (:mod:`.spool`) and
+read from it by :class:`Artifacts`, :class:`Paths`, :class:`Changes` and :class:`Tools`.
 """
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from .. import coverage, owners
 from ..classify import in_sandbox
@@ -24,6 +28,7 @@ from ..rules import catalogue
 from ..store import Store
 from . import NoCrawl, estate, families, plan
 from .exposure import merge as merge_exposure
+from .spool import CHUNK, Item, Placed, Spool
 
 SCHEMA = "shadowscan/report-v1"
 CLASSES = ("shadow-it", "citizen-development", "unknown")
@@ -40,15 +45,6 @@ TREND_POINTS = 24  # crawls in the trend chart
 def _document_author(a: dict[str, Any]) -> bool:
     """The document names a person to ask (the file system's owner account does not count)."""
     return owners.document_person(owners.hints_of(a["facts"])) is not None
-
-
-# What the report keeps of every artifact while it is built (summaries, tool families, changes, gaps); the
-# artifact itself, with findings, facts and structure, is read again from the inventory when a format asks.
-LIGHT = ("path", "root", "relpath", "name", "kind", "format", "size", "mtime", "sha256", "fingerprint", "status",
-         "classification", "impacts", "risk_score", "risk_factors", "action", "headline", "registered",
-         "registry_id", "owner", "signoff", "registry_match", "review", "change", "crawl_id", "department",
-         "checklist", "gaps", "sandbox", "tool_id")
-LIGHT_FACTS = ("owner_hints", "access_time", "platform")
 
 
 @dataclass(frozen=True)
@@ -100,86 +96,303 @@ class _Context:
         return artifact
 
 
-_INTERNED = frozenset({"root", "kind", "format", "status", "classification", "action", "headline", "owner", "signoff",
-                       "change", "department", "registry_id", "registry_match", "sandbox"})
-
-
-class _Light:
-    """Makes the light records of :func:`build`: repeated values (a class, a department, the same gaps, risk
-    factors or headline on every copy of a tool) held once, so 100,000 artifacts stay a few hundred MiB."""
-
-    def __init__(self) -> None:
-        self.shared: dict[Any, Any] = {}
-
-    def _one(self, value: Any) -> Any:
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return self.shared.setdefault(("list", *value), value)
-        if isinstance(value, list) and all(isinstance(v, dict) for v in value):  # risk factors
-            key = ("dicts", *(tuple(sorted(v.items())) for v in value))
-            return self.shared.setdefault(key, value)
-        if isinstance(value, dict) and all(isinstance(v, bool) for v in value.values()):  # checklist
-            return self.shared.setdefault(("bools", *value.items()), value)
-        return value
-
-    def __call__(self, a: dict[str, Any]) -> dict[str, Any]:
-        out = {k: sys.intern(a[k]) if k in _INTERNED and isinstance(a[k], str) else self._one(a[k]) for k in LIGHT}
-        out["facts"] = {k: a["facts"][k] for k in LIGHT_FACTS if k in a["facts"]}
-        out["findings_count"] = len(a["findings"])
-        return out
-
-
 class Artifacts:
     """The report's artifacts, worst first (risk, then name), read from the inventory each time they are
-    iterated, a few hundred at a time: a report of 100,000 artifacts never holds them all at once.
-    ``light`` holds, per artifact in the same order, the few fields the summaries were made of."""
+    iterated, a few hundred at a time: a report of 100,000 artifacts never holds them all at once. Where
+    each one is (crawl, version) and its place in the order are kept in the report's scratch table
+    (:mod:`.spool`), not in memory."""
 
-    CHUNK = 500
-
-    def __init__(self, db: str, keys: list[tuple[int, int, estate.Part]], context: _Context,
-                 light: list[dict[str, Any]]) -> None:
-        self.db, self.keys, self.context, self.light = db, keys, context, light
+    def __init__(self, db: str, spool: Spool, parts: Sequence[estate.Part], context: _Context) -> None:
+        self.db, self.spool, self.parts, self.context = db, spool, tuple(parts), context
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return self.spool.count
+
+    def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[dict[str, Any]]:
+        return (a for a, _ in self._read_placed(placed))
+
+    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[dict[str, Any], Placed]]:
+        with Store(self.db, readonly=True) as store:
+            for chunk in placed:
+                rows: dict[tuple[int, int], Any] = {}
+                for cid in {p.crawl for p in chunk}:
+                    rows.update(((cid, vid), row) for vid, row in
+                                store.report_rows_of(cid, [p.version for p in chunk if p.crawl == cid]).items())
+                for p in chunk:
+                    row = rows.get((p.crawl, p.version))
+                    if row is not None:  # pruned since the report was built
+                        yield self.context.artifact(row, self.parts[p.part]), p
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if not self.keys:
-            return
-        with Store(self.db, readonly=True) as store:
-            for start in range(0, len(self.keys), self.CHUNK):
-                chunk = self.keys[start:start + self.CHUNK]
-                rows: dict[tuple[int, int], Any] = {}
-                for cid in {c for c, _, _ in chunk}:
-                    rows.update(((cid, vid), row) for vid, row in
-                                store.report_rows_of(cid, [v for c, v, _ in chunk if c == cid]).items())
-                for cid, vid, part in chunk:
-                    row = rows.get((cid, vid))
-                    if row is not None:  # pruned since the report was built
-                        yield self.context.artifact(row, part)
+        if self.spool.count:
+            yield from self._read(self.spool.placed())
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        cid, vid, part = self.keys[index]
-        with Store(self.db, readonly=True) as store:
-            return self.context.artifact(store.report_rows_of(cid, [vid])[vid], part)
+        n = index + self.spool.count if index < 0 else index
+        if not 0 <= n < self.spool.count:
+            raise IndexError(index)
+        return next(self._read(self.spool.placed(n, n + 1)))
 
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, (Artifacts, list)) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
-    def where(self, wanted: Iterable[str]) -> list[dict[str, Any]]:
-        """The whole artifacts of some paths (the migration plan's representatives), in report order."""
-        want = set(wanted)
-        picked = [k for k, a in zip(self.keys, self.light) if a["path"] in want]
-        return list(Artifacts(self.db, picked, self.context, []))
+    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]:
+        """The artifacts as :meth:`__iter__`, each with the place of its tool in the ``tools`` section."""
+        if self.spool.count:
+            yield from ((a, p.tool) for a, p in self._read_placed(self.spool.placed()))
+
+    def where(self, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The whole artifacts of some paths (the migration plan's representatives), in report order, read
+        from the inventory a few hundred at a time."""
+        placed = self.spool.at_paths(wanted)
+        return self._read(placed[n:n + CHUNK] for n in range(0, len(placed), CHUNK))
+
+    def positions(self, wanted: Iterable[str]) -> dict[str, int]:
+        """Path -> place in the report order (from 0) of some paths."""
+        return {p.path: p.pos for p in self.spool.at_paths(wanted)}
+
+    def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]:
+        """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
+        return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
+
+    def findings_counts(self) -> Iterator[dict[str, Any]]:
+        """Per artifact in report order: its path and how many findings it has (without reading it)."""
+        for chunk in self.spool.placed():
+            for p in chunk:
+                yield {"path": p.path, "findings_count": p.findings}
+
+
+class Paths(Sequence[str]):
+    """The paths of one kind of change (new, changed, not re-checked), read from the scratch table when
+    iterated: part by part, then by relative path."""
+
+    def __init__(self, spool: Spool, change: str) -> None:
+        self.spool, self.change = spool, change
+        self._len: int | None = None
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self.spool.count_of(self.change)
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        return self.spool.paths(self.change)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (Paths, list, tuple)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Paths({self.change!r}, {len(self)})"
+
+
+class Changes(Mapping[str, str]):
+    """Path -> new / changed (since the previous crawl), looked up in the scratch table; any other path is
+    unchanged (see :func:`change_of`)."""
+
+    KINDS = ("new", "changed")
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+
+    def __getitem__(self, path: str) -> str:
+        change = self.spool.change_of(path)
+        if change not in self.KINDS:
+            raise KeyError(path)
+        return change
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, _ in self.spool.changed(self.KINDS))
+
+    def __len__(self) -> int:
+        return sum(self.spool.count_of(k) for k in self.KINDS)
+
+
+class Tools(Sequence[dict[str, Any]]):
+    """The ``tools`` section, read from the report's scratch table when iterated, one tool at a time: each
+    with every copy (``locations``) and file name (``names``). :meth:`brief` gives them without those two
+    lists, for what shows only counts, names and the first copies."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+
+    def __len__(self) -> int:
+        return self.spool.tool_count
+
+    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]:
+        """The tools (of one class) in order, without ``names`` and ``locations``."""
+        for _, _, text in self.spool.briefs(classification):
+            yield json.loads(text)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        briefs = self.spool.briefs()
+        for rank, names, located in self.spool.tool_copies():
+            tool = next(briefs)
+            while tool[0] < rank:  # cannot happen: every tool has a copy
+                tool = next(briefs)
+            t = json.loads(tool[2])
+            t["names"] = names
+            out = {k: t[k] for k in _TOOL_KEYS}
+            out["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
+                                 "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
+                                for loc in located]
+            yield out
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (Tools, list)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def with_locations(self, classification: str, limit: int) -> list[dict[str, Any]]:
+        """The tools of one class, each with its first ``limit`` copies (latest change first)."""
+        out = []
+        for _, key, text in self.spool.briefs(classification):
+            t = json.loads(text)
+            t["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
+                               "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
+                              for loc in self.spool.locations(key, limit)]
+            out.append(t)
+        return out
+
+
+# the order of a tool's fields in the ``tools`` section (``locations`` last)
+_TOOL_KEYS = ("tool_id", "name", "names", "kind", "format", "classification", "impacts", "risk_score", "risk_factors",
+              "action", "headline", "copies", "copies_differ", "variants", "departments", "representative",
+              "last_changed", "registered", "changed_without_signoff", "ask", "fingerprint")
+
+
+class Summaries:
+    """The summaries of the report, folded one artifact at a time (bounded state: counts per class, status,
+    impact, kind and department), so they never need the artifacts held together."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.classes: Counter[str] = Counter()
+        self.status: Counter[str] = Counter()
+        self.impact: Counter[str] = Counter()
+        self.impact_combined: Counter[str] = Counter()
+        self.kind: Counter[str] = Counter()
+        self.in_sandbox = 0
+        self.kind_class: dict[str, dict[str, int]] = {}
+        self.department_class: dict[str, dict[str, int]] = {}
+        self.governed = self.registered = self.business_owner = self.shadow_with_owner = self.hints_only = 0
+        self.items = {key: 0 for key, _ in CHECKLIST}
+        self.complete = self.with_gaps = 0
+        self.without_signoff = self.access_times = 0
+        self.reviewed = self.overrules = self.downgrades = self.stale_reviews = 0
+        self.changes: Counter[str] = Counter()
+
+    @staticmethod
+    def _class_row(rows: dict[str, dict[str, int]], key: str, classification: str) -> None:
+        row = rows.setdefault(key, {"total": 0, **{c: 0 for c in CLASSES}})
+        row["total"] += 1
+        row[classification] += 1
+
+    def add(self, a: dict[str, Any]) -> None:
+        cls = a["classification"]
+        self.total += 1
+        self.classes[cls] += 1
+        self.status[a["status"]] += 1
+        self.impact.update(a["impacts"])
+        self.kind[a["kind"]] += 1
+        self.in_sandbox += bool(a.get("sandbox"))
+        self._class_row(self.kind_class, a["kind"], cls)
+        self._class_row(self.department_class, a["department"], cls)
+        if cls == "shadow-it":
+            self.impact_combined[" + ".join(a["impacts"])] += 1
+            self.shadow_with_owner += a["checklist"]["business_owner"]
+        if a["kind"] != "folder":
+            self.governed += 1
+            self.registered += bool(a["registered"])
+            self.business_owner += a["checklist"]["business_owner"]
+            self.hints_only += not a["registered"] and _document_author(a)
+            for key in self.items:
+                self.items[key] += a["checklist"][key]
+            self.complete += all(a["checklist"].values())
+            self.with_gaps += bool(a["gaps"])
+        self.without_signoff += "changed without sign-off" in a["gaps"]
+        self.access_times += bool(a["facts"].get("access_time"))
+        review = a.get("review")
+        if review and review["state"] == "current":
+            self.reviewed += 1
+            self.overrules += bool(review["overrules"])
+            self.downgrades += review["analysis_classification"] == "shadow-it" and review["verdict"] != "shadow-it"
+        elif review and review["state"] == "stale":
+            self.stale_reviews += 1
+        self.changes[a["change"]] += 1
+
+    @staticmethod
+    def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        return dict(sorted(rows.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "shadow-it": self.classes.get("shadow-it", 0),
+            "citizen-development": self.classes.get("citizen-development", 0),
+            "unknown": self.classes.get("unknown", 0),
+            "by_status": dict(sorted(self.status.items())),
+            "by_impact": dict(sorted(self.impact.items())),
+            "by_impact_combined": dict(sorted(self.impact_combined.items())),
+            "by_kind": dict(sorted(self.kind.items())),
+            "in_sandbox": self.in_sandbox,
+            "by_kind_class": self._by_class(self.kind_class),
+            "by_department": self._by_class(self.department_class),
+            "owners": {
+                "artifacts": self.governed,
+                "registered": self.registered,
+                "business_owner": self.business_owner,
+                "shadow_it_with_owner": self.shadow_with_owner,
+                "owner_hints_only": self.hints_only,
+            },
+            "governance": {"population": self.governed, **self.items, "complete": self.complete,
+                           "with_gaps": self.with_gaps},
+        }
+
+    def changed(self, removed: int, previous: int | None) -> dict[str, Any]:
+        """Counts of what moved since the previous crawl (``previous_crawl`` None: this is the first)."""
+        return {
+            "previous_crawl": previous,
+            "new": self.changes["new"], "changed": self.changes["changed"], "unchanged": self.changes["unchanged"],
+            "not_rechecked": self.changes["not-rechecked"], "removed": removed,
+            "changed_without_signoff": self.without_signoff,
+        }
+
+    def reviews(self) -> dict[str, int]:
+        """Reviewers' decisions in this crawl: in force, overruling the analysis (and of those, downgrading a
+        tool the analysis proves financial or quality-deciding), and stale (the logic changed since)."""
+        return {"reviewed": self.reviewed, "overrules": self.overrules, "downgrades": self.downgrades,
+                "stale": self.stale_reviews}
 
 
 def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
     """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
     (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them.
 
-    One pass over the inventory (artifacts with their findings, one query per crawl) makes every
-    summary; ``artifacts`` is an :class:`Artifacts` that reads them again when a format iterates it."""
+    One pass over the inventory (artifacts with their findings, one query per crawl) folds every summary
+    and groups the copies into tools (bounded state per count and per tool); what is listed per artifact
+    (the order, the ``changes`` paths, each tool's copies) goes to the report's scratch table
+    (:mod:`.spool`), and ``artifacts`` is an :class:`Artifacts` that reads them again when a format
+    iterates it."""
     if crawl_id is not None:
         one = store.crawl(crawl_id)
         if one is None:
@@ -212,40 +425,36 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                  if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope))]
     context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
                        tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
-    light: list[dict[str, Any]] = []
-    _light = _Light()
-    keys: list[tuple[int, int, estate.Part]] = []
-    moved: list[tuple[int, str, str, str]] = []  # (part, relpath, path, change)
+    spool = Spool()
+    folded = Summaries()
     for n, part in enumerate(parts):
         for row in store.report_rows(part.crawl_id):
             if (row["root"] != part.root and row["path"] != part.root) or not part.holds(row["path"]):
                 continue
             if scope and not any(contains(s, row["path"]) for s in scope):
                 continue
-            moved.append((n, row["relpath"], row["path"], row["change"]))
-            light.append(_light(context.artifact(row, part, whole=False)))
-            keys.append((part.crawl_id, int(row["id"]), part))
-    changed: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": []}
-    for _, _, path, change in sorted(moved):
-        changed.setdefault(change, []).append(path)
-    del moved
-    order = sorted(range(len(light)), key=lambda n: (-light[n]["risk_score"], light[n]["name"]))
-    light, keys = [light[n] for n in order], [keys[n] for n in order]
-    artifacts = Artifacts(store.target, keys, context, light)
+            a = context.artifact(row, part, whole=False)
+            folded.add(a)
+            spool.add(Item(n, part.crawl_id, int(row["id"]), a["relpath"], families.key_of(a), len(a["findings"]),
+                           bool(a["gaps"]) and a["kind"] != "folder", families.copy_of(a)))
+    spool.order()
+    spool.fold(families.fold(key, copies) for key, copies in spool.copies_by_tool())
+    artifacts = Artifacts(store.target, spool, parts, context)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
-    tools = families.group(light)
-    summary = summarize(light)
-    summary["tools"] = families.counts(tools)
-    summary["by_department_tools"] = families.by_department(tools)
-    summary["changes"] = changes(light, changed, removed, previous)
+    tools = Tools(spool)
+    summary = folded.summary()
+    summary["tools"] = families.counts(tools.brief())
+    summary["by_department_tools"] = families.by_department(tools.brief())
+    summary["changes"] = folded.changed(len(removed), previous)
     # files whose access time this crawl's account could not preserve (not their owner)
-    summary["access_times_not_kept"] = sum(1 for a in light if a["facts"].get("access_time"))
+    summary["access_times_not_kept"] = folded.access_times
     summary["coverage_complete"] = covered["complete"]
-    summary["reviews"] = reviews(light)
-    representatives = artifacts.where(t["representative"] for t in tools if t["classification"] == "shadow-it")
-    migration = plan.backlog(representatives, newest["started"], tools)
-    summary["decision"] = decision(summary, tools, migration)
+    summary["reviews"] = folded.reviews()
+    shadow = tools.with_locations("shadow-it", plan.LOCATIONS)
+    representatives = artifacts.where(t["representative"] for t in shadow)
+    migration = plan.backlog(representatives, newest["started"], shadow)
+    summary["decision"] = decision(summary, shadow, migration)
     roots = [p.root for p in parts]
     return {
         "schema": SCHEMA,
@@ -261,8 +470,8 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
         "tools": tools,
         "artifacts": artifacts,
-        "changes": {"previous_crawl": previous, "new": changed["new"], "changed": changed["changed"],
-                    "not_rechecked": changed.get("not-rechecked", []), "removed": removed},
+        "changes": {"previous_crawl": previous, "new": Paths(spool, "new"), "changed": Paths(spool, "changed"),
+                    "not_rechecked": Paths(spool, "not-rechecked"), "removed": removed},
         "registry": list(entries.values()),
         "reviews": [r.to_dict() for r in registry.reviews()],
         "migration": migration,
@@ -270,11 +479,17 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     }
 
 
-def artifacts_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per artifact, in report order, the fields the summaries were made of (see :data:`LIGHT`): what a
-    format needs without reading every artifact again (a report loaded from JSON: its artifacts)."""
+def artifacts_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """Per artifact, in report order, its ``path`` and ``findings_count``: what a format needs without
+    reading every artifact again (a report loaded from JSON: its artifacts)."""
     artifacts = report["artifacts"]
-    return artifacts.light if isinstance(artifacts, Artifacts) else list(artifacts)
+    return artifacts.findings_counts() if isinstance(artifacts, Artifacts) else list(artifacts)
+
+
+def tools_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """The report's tools without their copies listed (a report loaded from JSON: its tools)."""
+    tools = report.get("tools", [])
+    return tools.brief() if isinstance(tools, Tools) else list(tools)
 
 
 def _state(store: Store, crawl: Any) -> str:
@@ -382,8 +597,11 @@ def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
             for row in store.removed_rows(crawl_id)]
 
 
-def change_of(report: dict[str, Any]) -> dict[str, str]:
+def change_of(report: dict[str, Any]) -> Mapping[str, str]:
     """Path -> new / changed (since the previous crawl); any other path is unchanged."""
+    artifacts = report["artifacts"]
+    if isinstance(artifacts, Artifacts):
+        return Changes(artifacts.spool)
     return {**{p: "new" for p in report["changes"]["new"]}, **{p: "changed" for p in report["changes"]["changed"]}}
 
 
@@ -515,69 +733,3 @@ def _owner_phrase(a: dict[str, Any]) -> str:
     if a["signoff"] == "stale":
         return f"Owner {a['owner']}, changed without sign-off"
     return f"Owner {a['owner']}, sign-off {a['signoff']}"
-
-
-# summaries ----------------------------------------------------------------------------------
-def _by_class(artifacts: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    for a in artifacts:
-        row = out.setdefault(a[key], {"total": 0, **{c: 0 for c in CLASSES}})
-        row["total"] += 1
-        row[a["classification"]] += 1
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
-
-
-def summarize(artifacts: list[dict[str, Any]]) -> dict[str, Any]:
-    classes = Counter(a["classification"] for a in artifacts)
-    registered = [a for a in artifacts if a["registered"]]
-    shadow = [a for a in artifacts if a["classification"] == "shadow-it"]
-    return {
-        "total": len(artifacts),
-        "shadow-it": classes.get("shadow-it", 0),
-        "citizen-development": classes.get("citizen-development", 0),
-        "unknown": classes.get("unknown", 0),
-        "by_status": dict(sorted(Counter(a["status"] for a in artifacts).items())),
-        "by_impact": dict(sorted(Counter(i for a in artifacts for i in a["impacts"]).items())),
-        "by_impact_combined": dict(sorted(Counter(" + ".join(a["impacts"]) for a in shadow).items())),
-        "by_kind": dict(sorted(Counter(a["kind"] for a in artifacts).items())),
-        "in_sandbox": sum(1 for a in artifacts if a.get("sandbox")),
-        "by_kind_class": _by_class(artifacts, "kind"),
-        "by_department": _by_class(artifacts, "department"),
-        "owners": {
-            "artifacts": len(artifacts),
-            "registered": len(registered),
-            "business_owner": sum(a["checklist"]["business_owner"] for a in artifacts),
-            "shadow_it_with_owner": sum(a["checklist"]["business_owner"] for a in shadow),
-            "owner_hints_only": sum(1 for a in artifacts if not a["registered"] and _document_author(a)),
-        },
-        "governance": {
-            "population": len(artifacts),
-            **{key: sum(a["checklist"][key] for a in artifacts) for key, _ in CHECKLIST},
-            "complete": sum(all(a["checklist"].values()) for a in artifacts),
-            "with_gaps": sum(1 for a in artifacts if a["gaps"]),
-        },
-    }
-
-
-def changes(artifacts: list[dict[str, Any]], changed: dict[str, list[str]], removed: list[dict[str, Any]],
-            previous: int | None) -> dict[str, Any]:
-    """Counts of what moved since the previous crawl (``previous_crawl`` None: this is the first)."""
-    return {
-        "previous_crawl": previous,
-        "new": len(changed["new"]), "changed": len(changed["changed"]), "unchanged": len(changed["unchanged"]),
-        "not_rechecked": len(changed.get("not-rechecked", [])), "removed": len(removed),
-        "changed_without_signoff": sum(1 for a in artifacts if "changed without sign-off" in a["gaps"]),
-    }
-
-
-def reviews(artifacts: list[dict[str, Any]]) -> dict[str, int]:
-    """Reviewers' decisions in this crawl: in force, overruling the analysis (and of those, downgrading a
-    tool the analysis proves financial or quality-deciding), and stale (the logic changed since)."""
-    current = [a["review"] for a in artifacts if a.get("review") and a["review"]["state"] == "current"]
-    return {
-        "reviewed": len(current),
-        "overrules": sum(1 for r in current if r["overrules"]),
-        "downgrades": sum(1 for r in current if r["analysis_classification"] == "shadow-it"
-                          and r["verdict"] != "shadow-it"),
-        "stale": sum(1 for a in artifacts if a.get("review") and a["review"]["state"] == "stale"),
-    }

@@ -6,15 +6,18 @@ with the same logic fingerprint (``fingerprint.py``: the code without comments, 
 cell values; the registry matches by it too) are one tool; an artifact without logic is
 grouped with its byte-identical copies (same SHA-256), else it stands alone.
 
-Pure functions of the report's artifact dicts (see :mod:`.data`); no store, no I/O.
+Fed the report's artifacts one at a time (see :mod:`.data`); no store, no I/O.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import owners
+from .spool import Copy
 
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
@@ -34,12 +37,6 @@ def tool_id(key: str) -> str:
     return "T-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
-def _representative(copies: list[dict[str, Any]]) -> dict[str, Any]:
-    """The copy a tool is judged and planned by: the worst class, the highest risk, the latest change."""
-    return min(copies, key=lambda a: (CLASS_ORDER.get(a["classification"], 3), -a["risk_score"],
-                                      -(a.get("mtime") or 0), a.get("name") or a["relpath"]))
-
-
 def ask(a: dict[str, Any]) -> dict[str, str]:
     """Who to ask about an artifact: the registered owner, else the last editor, else the author,
     else the account that owns the file (unless a system account), else the department."""
@@ -48,58 +45,66 @@ def ask(a: dict[str, Any]) -> dict[str, str]:
     return {"role": role, "name": name}
 
 
-def group(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One dict per tool, worst first; sets ``tool_id`` on every artifact."""
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for a in artifacts:
-        key = key_of(a)
-        a["tool_id"] = tool_id(key)
-        by_key.setdefault(key, []).append(a)
-    tools = []
-    for copies in by_key.values():
-        rep = _representative(copies)
-        names = Counter(a["relpath"].rsplit("/", 1)[-1] for a in copies)
-        latest = max(copies, key=lambda a: (a.get("mtime") or 0, a["path"]))
-        variants = len({a.get("sha256") for a in copies})
-        impacts = sorted({i for a in copies for i in a["impacts"]})
-        tools.append({
-            "tool_id": rep["tool_id"],
-            "name": names.most_common(1)[0][0],
-            "names": sorted(names),
-            "kind": rep["kind"], "format": rep["format"],
-            "classification": rep["classification"], "impacts": impacts, "risk_score": rep["risk_score"],
-            "risk_factors": rep["risk_factors"], "action": rep["action"], "headline": rep["headline"],
-            "copies": len(copies),
-            # same logic by construction; do the bytes differ too (cell values, saved data)?
-            "copies_differ": "identical" if variants == 1 else "in data only",
-            "variants": variants,
-            "departments": sorted({a["department"] for a in copies}),
-            "representative": rep["path"],
-            "last_changed": {"path": latest["path"], "name": latest.get("name") or latest["relpath"],
-                             "mtime": latest.get("mtime")},
-            "registered": sum(1 for a in copies if a["registered"]),
-            "changed_without_signoff": sum(1 for a in copies if a["signoff"] == "stale"),
-            "ask": ask(rep),
-            "fingerprint": rep.get("fingerprint"),
-            "locations": [{"path": a["path"], "name": a.get("name") or a["relpath"], "department": a["department"],
-                           "mtime": a.get("mtime"), "change": a.get("change"), "sha256": a.get("sha256")}
-                          for a in sorted(copies, key=lambda a: (-(a.get("mtime") or 0), a["path"]))],
-        })
-    tools.sort(key=lambda t: (CLASS_ORDER.get(t["classification"], 3), -t["risk_score"], -t["copies"], t["name"]))
-    return tools
+def copy_of(a: dict[str, Any]) -> Copy:
+    """What the tool of an artifact keeps of it (see :func:`fold`)."""
+    rep = {"tool_id": a["tool_id"], "kind": a["kind"], "format": a["format"], "classification": a["classification"],
+           "risk_factors": a["risk_factors"], "action": a["action"], "headline": a["headline"],
+           "fingerprint": a.get("fingerprint"), "owner": a.get("owner"),
+           "owner_hints": a["facts"].get("owner_hints") or {}}
+    return Copy(CLASS_ORDER.get(a["classification"], 3), a["risk_score"], a.get("mtime"), a.get("name") or a["relpath"],
+                a["path"], bool(a["registered"]), a["signoff"] == "stale", ";".join(a["impacts"]), a["department"],
+                a.get("sha256"), a["relpath"].rsplit("/", 1)[-1], a["change"], json.dumps(rep))
 
 
-def counts(tools: list[dict[str, Any]]) -> dict[str, int]:
-    """Tools per class, and how many files they are."""
-    out = {"total": len(tools), "shadow-it": 0, "citizen-development": 0, "unknown": 0,
-           "files": sum(t["copies"] for t in tools), "with_copies": sum(1 for t in tools if t["copies"] > 1)}
+def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, int, str, int, str]:
+    """One tool from its copies (report position, copy) in report order: (key, class rank, risk, copies, name,
+    position of its first copy, the tool as JSON: every field of the ``tools`` section but ``names`` and
+    ``locations``, which are listed from the report's scratch table when the section is written).
+
+    The tool is judged by its representative: the copy of the worst class, the highest risk, the latest
+    change; it is named by its most common file name (the first in report order among equals)."""
+    rep = min((c for _, c in copies), key=lambda c: (c.class_rank, -c.risk, -(c.mtime or 0), c.name))
+    latest = max((c for _, c in copies), key=lambda c: (c.mtime or 0, c.path))
+    names = Counter(c.basename for _, c in copies)
+    variants = len({c.sha256 for _, c in copies})
+    fields = json.loads(rep.rep)
+    tool = {
+        "tool_id": fields["tool_id"], "name": names.most_common(1)[0][0],
+        "kind": fields["kind"], "format": fields["format"],
+        "classification": fields["classification"],
+        "impacts": sorted({i for _, c in copies for i in c.impacts.split(";") if i}),
+        "risk_score": rep.risk, "risk_factors": fields["risk_factors"], "action": fields["action"],
+        "headline": fields["headline"], "copies": len(copies),
+        # same logic by construction; do the bytes differ too (cell values, saved data)?
+        "copies_differ": "identical" if variants == 1 else "in data only",
+        "variants": variants,
+        "departments": sorted({c.department for _, c in copies}),
+        "representative": rep.path,
+        "last_changed": {"path": latest.path, "name": latest.name, "mtime": latest.mtime},
+        "registered": sum(1 for _, c in copies if c.registered),
+        "changed_without_signoff": sum(1 for _, c in copies if c.stale),
+        "ask": ask({"facts": {"owner_hints": fields["owner_hints"]}, "owner": fields["owner"],
+                    "registered": rep.registered, "department": rep.department}),
+        "fingerprint": fields["fingerprint"],
+    }
+    return key, rep.class_rank, rep.risk, len(copies), tool["name"], copies[0][0], json.dumps(tool)
+
+
+def counts(tools: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Tools per class, and how many files they are (one pass over the tools)."""
+    out = {"total": 0, "shadow-it": 0, "citizen-development": 0, "unknown": 0, "files": 0, "with_copies": 0}
+    shadow_files = 0
     for t in tools:
+        out["total"] += 1
+        out["files"] += t["copies"]
+        out["with_copies"] += t["copies"] > 1
         out[t["classification"]] = out.get(t["classification"], 0) + 1
-    out["shadow-it_files"] = sum(t["copies"] for t in tools if t["classification"] == "shadow-it")
+        shadow_files += t["copies"] if t["classification"] == "shadow-it" else 0
+    out["shadow-it_files"] = shadow_files
     return out
 
 
-def by_department(tools: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def by_department(tools: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Per department, the tools that have a copy there (a tool in three departments counts in each)."""
     out: dict[str, dict[str, int]] = {}
     for t in tools:

@@ -3,7 +3,9 @@
 One self-contained page: inline CSS, inline SVG charts, a small inline script, no network
 (the Content-Security-Policy forbids any). The summary, top risks and governance gaps are
 HTML; the full inventory travels as a JSON blob that the script pages, sorts, filters and
-searches, so 20,000 artifacts cost one parse, not 20,000 table rows. The blob is escaped
+searches, so 20,000 artifacts cost one parse, not 20,000 table rows. The page is written into
+its file as a stream: rendered around the blob, which is written (compressed once it is large) as
+each artifact is read, so a page of 100,000 artifacts is never held in memory. The blob is escaped
 for a ``<script>`` element (no ``<``, ``>`` or ``&`` survive), and the script builds every
 element with ``textContent``: nothing from a scanned file is ever parsed as markup.
 """
@@ -14,15 +16,17 @@ import gzip
 import io
 import json
 import re
+import secrets
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import jinja2
 
 from .. import __version__
 from ..textio import visible, visible_deep
-from .data import CHECKLIST, CLASSES, artifacts_of, change_of
+from .data import CHECKLIST, CLASSES, Artifacts, Tools, change_of, tools_of
 from .estate import labels
 
 TOP_RISKS = 10
@@ -114,14 +118,37 @@ def needs_visible(json_text: str) -> bool:
     return "\\" in json_text and any(len(m.group(1)) % 2 for m in _ESCAPE.finditer(json_text))
 
 
-class _Packer:
-    """The blob's text as it is made: kept as text while small, gzip-compressed once it grows past
-    ``over`` characters (the page unpacks it), so a large inventory is never held as one string."""
+class _Base64:
+    """A binary file that writes what it is given base64-encoded into another, three bytes to four characters
+    as they come (the same text as encoding the whole at once)."""
 
-    def __init__(self, over: int) -> None:
-        self.over, self.size = over, 0
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out, self.rest = out, b""
+
+    def write(self, data: bytes) -> int:
+        data = self.rest + bytes(data)
+        whole = len(data) - len(data) % 3
+        self.out.write(base64.b64encode(data[:whole]))
+        self.rest = data[whole:]
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.out.write(base64.b64encode(self.rest))
+        self.rest = b""
+
+
+class _Packer:
+    """The blob's text as it is made: kept as text while small, then gzip-compressed and base64-encoded into
+    the page as it comes once it grows past ``over`` characters (the page unpacks it), so a large inventory
+    is never held, as text or compressed. ``head`` is the page up to the blob's ``data-encoding="``."""
+
+    def __init__(self, out: IO[bytes], head: bytes, over: int) -> None:
+        self.out, self.head, self.over, self.size = out, head, over, 0
         self.parts: list[str] = []
-        self.buffer = io.BytesIO()
+        self.b64: _Base64 | None = None
         self.gz: gzip.GzipFile | None = None
 
     def add(self, text: str) -> None:
@@ -131,20 +158,23 @@ class _Packer:
         self.parts.append(text)
         self.size += len(text)
         if self.size > self.over:
-            self.gz = gzip.GzipFile(fileobj=self.buffer, mode="wb", compresslevel=6, mtime=0)
+            self.out.write(self.head + b'gzip+base64">')
+            self.b64 = _Base64(self.out)
+            self.gz = gzip.GzipFile(fileobj=cast(IO[bytes], self.b64), mode="wb", compresslevel=6, mtime=0)
             for part in self.parts:
                 self.gz.write(part.encode("utf-8"))
             self.parts = []
 
-    def result(self) -> tuple[str, str]:
-        if self.gz is None:
-            return "json", "".join(self.parts)
+    def close(self) -> None:
+        if self.gz is None or self.b64 is None:
+            self.out.write(self.head + b'json">' + "".join(self.parts).encode("utf-8"))
+            return
         self.gz.close()
-        return "gzip+base64", base64.b64encode(self.buffer.getvalue()).decode()
+        self.b64.close()
 
 
-def _row(a: dict[str, Any], change: dict[str, str], rule: Any, word: Any, roots: dict[str, int],
-         tool_index: dict[str, int]) -> dict[str, Any]:
+def _row(a: dict[str, Any], change: Mapping[str, str], rule: Any, word: Any, roots: dict[str, int],
+         tool: int) -> dict[str, Any]:
     findings = []
     for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
         cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
@@ -155,7 +185,7 @@ def _row(a: dict[str, Any], change: dict[str, str], rule: Any, word: Any, roots:
     return {
         "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
         "s": a["status"], "d": a["department"], "o": a["owner"] or "",
-        "a": a["action"], "ch": change.get(visible(a["path"]), "unchanged"),
+        "a": a["action"], "ch": _change(a, change),
         "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
         "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
         "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
@@ -163,13 +193,21 @@ def _row(a: dict[str, Any], change: dict[str, str], rule: Any, word: Any, roots:
         "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
         "st": [_cut(line, 1000) for line in a["structure"]],
         **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
-        "t": tool_index.get(a.get("tool_id") or "", -1),
+        "t": tool,
     }
 
 
-def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
-    """(encoding, text) of the compact inventory the page's script reads: "json", or "gzip+base64" when it is
-    large. Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
+def _change(a: dict[str, Any], change: Mapping[str, str]) -> str:
+    """new / changed since the previous crawl, else unchanged (an artifact not re-checked too)."""
+    if "change" in a:
+        return str(a["change"]) if a["change"] in ("new", "changed") else "unchanged"
+    return change.get(visible(a["path"]), "unchanged")
+
+
+def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
+    """The compact inventory the page's script reads, written into ``out`` after ``head`` (the page up to
+    ``data-encoding="``): the encoding ("json", or "gzip+base64" when it is large), ``">`` and the data.
+    Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
     factors) sent once. Every string shown with control and bidi characters as escapes."""
     change = change_of(report)
     rules: dict[str, int] = {}
@@ -187,21 +225,28 @@ def blob(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> tuple[st
 
     roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
     label = labels(list(roots)) if len(roots) > 1 else {}
-    tool_index = {t["tool_id"]: n for n, t in enumerate(report.get("tools", []))}
-    tools = [[t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
-              t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
-              t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]] for t in report.get("tools", [])]
-    packer = _Packer(compress_over)
+    artifacts, tools = report["artifacts"], report.get("tools", [])
+    if isinstance(artifacts, Artifacts) and isinstance(tools, Tools):  # each artifact's tool from the scratch table
+        ranked: Iterable[tuple[dict[str, Any], int]] = artifacts.with_tools()
+    else:
+        tool_index = {t["tool_id"]: n for n, t in enumerate(tools_of(report))}
+        ranked = ((a, tool_index.get(a.get("tool_id") or "", -1)) for a in artifacts)
+    packer = _Packer(out, head, compress_over)
     packer.add('{"rows":[')
-    for n, a in enumerate(report["artifacts"]):
-        row = _row(a, change, rule, word, roots, tool_index)
+    for n, (a, tool) in enumerate(ranked):
+        row = _row(a, change, rule, word, roots, tool)
         if needs_visible(json.dumps(row, ensure_ascii=False)):
             row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
         packer.add(("," if n else "") + script_json(row))
-    rest = {"rules": rule_list, "words": list(words), "roots": list(roots), "tools": visible_deep(tools),
-            "labels": [label.get(r, "") for r in roots] if label else []}
-    packer.add("]," + script_json(rest)[1:])
-    return packer.result()
+    packer.add('],"rules":' + script_json(rule_list) + ',"words":' + script_json(list(words)) + ',"roots":'
+               + script_json(list(roots)) + ',"tools":[')
+    for n, t in enumerate(tools_of(report)):  # one tool at a time
+        packer.add(("," if n else "") + script_json(visible_deep([
+            t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
+            t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
+            t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]])))
+    packer.add('],"labels":' + script_json([label.get(r, "") for r in roots] if label else []) + "}")
+    packer.close()
 
 
 SCATTER = 200  # dots in the risk x effort chart
@@ -253,24 +298,45 @@ def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int
     return items[:TOP_DEPARTMENTS], {"count": len(items) - TOP_DEPARTMENTS, "row": rest}
 
 
-def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
-    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
-    report = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
-    artifacts = artifacts_of(report)
+def _shown(report: dict[str, Any]) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[dict[str, Any], int]]]:
+    """The top cards with each one's place in the inventory, and the first governed artifacts with gaps
+    (escaped: only these few are shown from the artifacts themselves)."""
     cards = report.get("migration", [])[:TOP_RISKS]
+    artifacts = report["artifacts"]
+    if isinstance(artifacts, Artifacts):  # read from the scratch table and the inventory, not every artifact
+        index = artifacts.positions(card["path"] for card in cards)
+        gaps = [(visible_deep(a), n) for a, n in artifacts.with_gaps(TOP_GAPS)]
+        return [(visible_deep(card), index.get(card["path"])) for card in cards], gaps
     wanted = {card["path"] for card in cards}
-    index: dict[str, int] = {}
-    gaps: list[tuple[dict[str, Any], int]] = []
-    for n, a in enumerate(artifacts):  # one pass (a large inventory is read from the store as it goes)
-        path = visible(a["path"])
-        if path in wanted:
-            index[path] = n
+    found: dict[str, int] = {}
+    gaps = []
+    for n, a in enumerate(artifacts):  # a report loaded from JSON: one pass over its artifacts
+        if a["path"] in wanted:
+            found[a["path"]] = n
         if len(gaps) < TOP_GAPS and a["gaps"]:
-            gaps.append((visible_deep(a), n))  # escaped only for the few shown
-    top = [(card, index.get(card["path"])) for card in cards]
-    departments, others = _departments(report["summary"])
-    return environment().get_template("report.html.j2").render(
-        report=report, top=top, gaps=gaps, unscanned_cap=UNSCANNED,
-        scatter=scatter(report.get("migration", [])), departments=departments, others=others,
-        checklist=CHECKLIST, blob=blob(report, compress_over), evidence_cap=EVIDENCE, version=__version__,
+            gaps.append((visible_deep(a), n))
+    return [(visible_deep(card), found.get(card["path"])) for card in cards], gaps
+
+
+def write(report: dict[str, Any], out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:
+    """The page, written into ``out``: rendered around its inventory blob, which is streamed in as it is made."""
+    top, gaps = _shown(report)
+    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
+    shown = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
+    departments, others = _departments(shown["summary"])
+    token = secrets.token_hex(16)  # where the blob goes: no text of the report can hold it
+    page = environment().get_template("report.html.j2").render(
+        report=shown, top=top, gaps=gaps, unscanned_cap=UNSCANNED, scatter=scatter(shown.get("migration", [])),
+        departments=departments,
+        others=others, checklist=CHECKLIST, blob=(token, token), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    head, tail = page.split(f'{token}">{token}', 1)
+    write_blob(report, out, head.encode("utf-8"), compress_over)
+    out.write(tail.encode("utf-8"))
+
+
+def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
+    """The page as one string (:func:`write`)."""
+    out = io.BytesIO()
+    write(report, out, compress_over)
+    return out.getvalue().decode("utf-8")

@@ -8,7 +8,7 @@ encoder and holds the whole text).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from ..textio import json_visible
@@ -30,6 +30,17 @@ def _items(out: IO[bytes], items: Iterable[Any]) -> None:
     out.write(b"\n  ]" if not first else b"]")
 
 
+def _line(out: IO[bytes], value: Any) -> None:
+    """A value on one line; a list that is read as it is written (the ``changes`` paths) item by item."""
+    if isinstance(value, (str, int, float, bool, dict, list, tuple, Mapping)) or value is None:
+        out.write(_text(value).encode("utf-8"))
+        return
+    out.write(b"[")
+    for n, item in enumerate(value):
+        out.write((", " if n else "").encode() + _text(item).encode("utf-8"))
+    out.write(b"]")
+
+
 def write(report: dict[str, Any], out: IO[bytes]) -> None:
     out.write(b"{")
     for n, (key, value) in enumerate(report.items()):
@@ -37,8 +48,16 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
         if key in ONE_A_LINE:
             _items(out, value)
         elif key == "changes" and isinstance(value, dict):
-            out.write(b"{" + ",".join(f"\n    {_text(k)}: {_text(v)}" for k, v in value.items()).encode("utf-8")
-                      + b"\n  }")
+            out.write(b"{")
+            for m, (k, v) in enumerate(value.items()):
+                out.write(("\n    " if m == 0 else ",\n    ").encode() + _text(k).encode("utf-8") + b": ")
+                _line(out, v)
+            out.write(b"\n  }")
+        elif isinstance(value, list) and value:  # the migration cards: one at a time, indented as one dump would be
+            for m, item in enumerate(value):
+                text = ("[" if m == 0 else ",") + "\n  " + _text(item, 2).replace("\n", "\n  ")
+                out.write(text.replace("\n", "\n  ").encode("utf-8"))
+            out.write(b"\n  ]")
         else:
             out.write(_text(value, 2).replace("\n", "\n  ").encode("utf-8"))
     out.write(b"\n}\n")

@@ -28,6 +28,7 @@ RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight
 OLD = 0.4
 EFFORT = ((6, "S", "2-5 person-days"), (15, "M", "1-3 person-weeks"), (35, "L", "1-2 person-months"))
 LOCATIONS = 20  # copies named on a card (the tools section of the JSON lists all)
+MIGRATE_WITH = 20  # tools named on a card under "migrate together" (the rest counted; the groups list all)
 XL = ("XL", "a project: more than 2 person-months")
 # each band as a range of person-weeks, for the totals on the first screen (XL counted as 2-4 months)
 WEEKS = {"S": (0.4, 1.0), "M": (1.0, 3.0), "L": (4.0, 9.0), "XL": (9.0, 18.0)}
@@ -244,25 +245,29 @@ def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def backlog(artifacts: list[dict[str, Any]], crawl_started: str | None,
+def backlog(artifacts: Iterable[dict[str, Any]], crawl_started: str | None,
             tools: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One card per high-risk tool (see :mod:`.families`; without ``tools``, per artifact), planned from
-    its representative copy with the latest change of any copy, highest priority first, ranked from 1."""
+    its representative copy with the latest change of any copy, highest priority first, ranked from 1.
+    ``artifacts`` (the representatives) are taken one at a time: only the cards are kept."""
     try:
         now = datetime.fromisoformat(crawl_started) if crawl_started else datetime.now(timezone.utc)
     except ValueError:
         now = datetime.now(timezone.utc)
-    if tools is None:
-        tools = [{"tool_id": None, "representative": a["path"], "classification": a["classification"], "copies": 1,
-                  "copies_differ": "identical", "departments": [a["department"]],
-                  "last_changed": {"path": a["path"], "mtime": a.get("mtime")}, "locations": [], "ask": {}}
-                 for a in artifacts]
-    by_path = {a["path"]: a for a in artifacts}
+    by_path = {t["representative"]: t for t in tools or () if t["classification"] == "shadow-it"}
     cards = []
-    for t in tools:
+    for rep in artifacts:
+        if tools is None:
+            t: dict[str, Any] = {"tool_id": None, "representative": rep["path"], "classification": rep["classification"],
+                                 "copies": 1, "copies_differ": "identical", "departments": [rep["department"]],
+                                 "last_changed": {"path": rep["path"], "mtime": rep.get("mtime")}, "locations": [],
+                                 "ask": {}}
+        elif rep["path"] in by_path:
+            t = by_path[rep["path"]]
+        else:
+            continue
         if t["classification"] != "shadow-it":
             continue
-        rep = by_path[t["representative"]]
         c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
         c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"],
                   "copies_differ": t["copies_differ"],
@@ -295,7 +300,9 @@ def shares(c: dict[str, Any]) -> set[str]:
 def link(cards: list[dict[str, Any]]) -> None:
     """Tools that write to or reach the same place (the same table, file, linked database or ERP endpoint)
     are migrated together: each card gets ``migrate_with`` (the others, with what they share) and
-    ``group`` (the rank of the first card of its group; its own rank when it stands alone)."""
+    ``group`` (the rank of the first card of its group; its own rank when it stands alone). A card names at
+    most :data:`MIGRATE_WITH` of the others (``migrate_with_more`` counts the rest): listing every other tool
+    on every card of a group of thousands would grow with the square of the group."""
     keys = [shares(c) for c in cards]
     group = list(range(len(cards)))
 
@@ -313,16 +320,27 @@ def link(cards: list[dict[str, Any]]) -> None:
                 group[max(a, b)] = min(a, b)
             else:
                 owner[k] = n
+    members: dict[int, list[int]] = {}
+    for n in range(len(cards)):
+        members.setdefault(root(n), []).append(n)
+    shared: dict[frozenset[str], list[str]] = {}  # what two tools share, one list per distinct answer
     for n, c in enumerate(cards):
         c["group"] = cards[root(n)]["rank"]
-        c["migrate_with"] = [{"rank": o["rank"], "tool_id": o.get("tool_id"), "name": o.get("tool_name", o["name"]),
-                              "shares": sorted(keys[n] & keys[m])}
-                             for m, o in enumerate(cards) if m != n and root(m) == root(n)]
+        others = [m for m in members[root(n)] if m != n]
+        c["migrate_with"] = [{"rank": cards[m]["rank"], "tool_id": cards[m].get("tool_id"),
+                              "name": cards[m].get("tool_name", cards[m]["name"]),
+                              "shares": shared.setdefault(frozenset(keys[n] & keys[m]), sorted(keys[n] & keys[m]))}
+                             for m in others[:MIGRATE_WITH]]
+        if len(others) > MIGRATE_WITH:  # a group of hundreds: the first named, the rest counted
+            c["migrate_with_more"] = len(others) - MIGRATE_WITH
 
 
 def groups(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The backlog by target system, then business process (what the tools decide: the impacts), then the
     tools that go together: {target, process, cards (ranks), effort weeks [low, high]}, largest first."""
+    together: dict[int, list[int]] = {}  # the first card's rank -> the ranks of its group
+    for c in cards:
+        together.setdefault(c["group"], []).append(c["rank"])
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for c in cards:
         process = " + ".join(c["impacts"]) or "other"
@@ -331,6 +349,6 @@ def groups(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["cards"].append(c["rank"])
         row["weeks"] = [round(row["weeks"][0] + c["effort"]["weeks"][0], 1),
                         round(row["weeks"][1] + c["effort"]["weeks"][1], 1)]
-        if c["migrate_with"] and c["group"] == c["rank"]:
-            row["together"].append(sorted([c["rank"], *(o["rank"] for o in c["migrate_with"])]))
+        if c["group"] == c["rank"] and len(together[c["rank"]]) > 1:
+            row["together"].append(sorted(together[c["rank"]]))
     return sorted(out.values(), key=lambda g: (-len(g["cards"]), g["target"], g["process"]))

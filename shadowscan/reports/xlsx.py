@@ -16,7 +16,7 @@ import gc
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
@@ -246,7 +246,7 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: dict[str, str], copies: dict[str, int]) -> list[Any]:
+def _inventory(a: dict[str, Any], change: Mapping[str, str], copies: dict[str, int]) -> list[Any]:
     return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
             copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
             a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
