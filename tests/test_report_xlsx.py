@@ -23,7 +23,7 @@ from shadowscan.reports.xlsx import HEADERS
 pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
 
 
-SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Migration backlog", "Registry"]
+SHEETS = ["Summary", "Tools", "Inventory", "Findings", "Not scanned", "Migration backlog", "Registry"]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 # Text CSV filter options: comma, double quote, UTF-8, first line 1, ..., export formulas (10th), all sheets (-1)
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,true,false,-1"

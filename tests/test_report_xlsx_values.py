@@ -23,7 +23,8 @@ from shadowscan.reports.csvfmt import FINDING_COLUMNS, TOOL_COLUMNS
 from shadowscan.textio import visible
 
 SHEETS = {"Summary": ("section", "item", "value"), "Tools": TOOL_COLUMNS, "Inventory": xlsx.INVENTORY,
-          "Findings": FINDING_COLUMNS, "Migration backlog": xlsx.BACKLOG, "Registry": xlsx.REGISTRY}
+          "Findings": FINDING_COLUMNS, "Not scanned": xlsx.UNSCANNED, "Migration backlog": xlsx.BACKLOG,
+          "Registry": xlsx.REGISTRY}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NON_ASCII = "Qualität/Prüfprotokoll_Łódź_日本.py"
 

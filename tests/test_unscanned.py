@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from test_distributed import shadowscan, stop, workers
@@ -85,7 +86,7 @@ def test_a_root_and_a_folder_link_not_scanned_in_every_format(tmp_path):
     assert ": 1 artifact (" in result.stdout and "2 folders not scanned" in result.stdout
     out = tmp_path / "out"
     out.mkdir()
-    assert run("--db", db, "report", "-f", "json", "-f", "csv", "-f", "sarif", "-f", "html",
+    assert run("--db", db, "report", "-f", "json", "-f", "csv", "-f", "sarif", "-f", "html", "-f", "xlsx",
                "-o", str(out / "r")).exit_code == 0
     report = json.loads((out / "r.json").read_text())
     assert [a["relpath"] for a in report["artifacts"]] == ["own.py"]
@@ -106,6 +107,10 @@ def test_a_root_and_a_folder_link_not_scanned_in_every_format(tmp_path):
     html = (out / "r.html").read_text()
     section = html.split('id="unscanned"')[1].split("</section>")[0]
     assert "What we could not read (2)" in section and "linked" in section and "cannot open the crawl root" in section
+    sheet = openpyxl.load_workbook(out / "r.xlsx", read_only=True)["Not scanned"]
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted((r[4], r[1]) for r in rows) == sorted([(str(missing), "unreadable"), (str(share / "linked"), "unsupported")])
+    assert any("cannot open the crawl root" in r[2] for r in rows)
 
 
 @pytest.mark.slow  # a crawler and a worker process on a real PostgreSQL

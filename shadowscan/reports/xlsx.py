@@ -241,6 +241,7 @@ INVENTORY = ("risk_score", "classification", "impacts", "relpath", "tool_id", "c
 BACKLOG = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason", "effort", "estimate",
            "effort_points", "measured_size", "impacts", "risk_score", "headline", "writes_into", "exposure", "reaches",
            "owner", "next_step", "path")
+UNSCANNED = ("name", "status", "reason", "root", "path")  # roots and folders the crawl could not look into
 REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_access", "product_owner",
             "contributors", "cost_center", "review_every", "scale_decision", "registered_at", "last_signoff_by",
             "last_signoff_at")
@@ -293,9 +294,9 @@ def _write(report: dict[str, Any], out: IO[bytes]) -> None:
         styles = _Styles(wb)
         sheets = [_Sheet(wb, styles, "Summary", ("section", "item", "value")),
                   _Sheet(wb, styles, "Tools", TOOL_COLUMNS), _Sheet(wb, styles, "Inventory", INVENTORY, "findings"),
-                  _Sheet(wb, styles, "Findings", FINDING_COLUMNS), _Sheet(wb, styles, "Migration backlog", BACKLOG),
-                  _Sheet(wb, styles, "Registry", REGISTRY)]
-        summary, tools_sheet, inventory, findings, backlog, registry = sheets
+                  _Sheet(wb, styles, "Findings", FINDING_COLUMNS), _Sheet(wb, styles, "Not scanned", UNSCANNED),
+                  _Sheet(wb, styles, "Migration backlog", BACKLOG), _Sheet(wb, styles, "Registry", REGISTRY)]
+        summary, tools_sheet, inventory, findings, unscanned, backlog, registry = sheets
         for row in _summary_rows(report):
             summary.add(row)
         tools = report.get("tools", [])
@@ -309,6 +310,8 @@ def _write(report: dict[str, Any], out: IO[bytes]) -> None:
             inventory.add(_inventory(a, change, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
             for f in rows:
                 findings.add(finding(f))
+        for u in report.get("unscanned", []):
+            unscanned.add([u["name"], u["status"], u["reason"], u["root"], u["path"]])
         for c in report.get("migration", []):
             backlog.add(_backlog(c))
         for e in report.get("registry", []):
