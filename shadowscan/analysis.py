@@ -16,12 +16,13 @@ from .redact import redact_analysis
 from .sources import SourceOptions, source_for
 
 # What an analysis depends on, relative to the package: the analyzers, the rules and their data,
-# the data types, reading, decoding, redaction, fingerprints and this module. The crawl, the
+# the data types, reading (the sources read the bytes: local, private copies, SMB), decoding,
+# redaction, fingerprints and this module. The crawl, the
 # store, the registry, the judgement and the reports are not among them: they run again on every
 # crawl (a stored analysis is judged again), so a change there must not make a crawl re-read
 # every file.
 ANALYSIS_CODE = ("__init__.py", "analysis.py", "analyzers", "fingerprint.py", "kinds.py", "model.py", "readfile.py",
-                 "redact.py", "rules", "textio.py")
+                 "redact.py", "rules", "sources", "textio.py")
 
 
 def engine_id(package: Path) -> str:

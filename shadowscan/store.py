@@ -330,7 +330,8 @@ class Store:
             f"COUNT(DISTINCT CASE WHEN {self.db.json_text('v.registry', 'signoff')} = 'stale' THEN {key} END), "
             f"COUNT(*) "
             f"FROM p JOIN members m ON m.crawl_id = p.crawl_id JOIN versions v ON v.id = m.version_id "
-            f"AND v.root = p.root WHERE m.change != 'removed'",
+            # kind 'folder': an inventory older than schema 7 read as it is (a report does not upgrade it)
+            f"AND v.root = p.root WHERE m.change != 'removed' AND v.kind != 'folder'",
             [x for c, r in parts for x in (c, safe_text(r))]).fetchone()
         return {"shadow_it_tools": row[0], "unregistered_tools": row[1], "changed_without_signoff": row[2],
                 "artifacts": row[3]}

@@ -17,6 +17,12 @@ from shadowscan.rules.records import judge_table
     ("Artikel", ["ArtikelNr", "Bezeichnung", "Preis", "Mindestmenge"], False),
     # references and a quantity but no money: a pick list
     ("Picks", ["Pick_ID", "Order_ID", "Item_ID", "Quantity"], False),
+    # stock lists and asset registers: references, a quantity, a price, but no document they belong to
+    ("spare_parts", ["id", "part_no", "bin_no", "quantity", "unit_price"], False),
+    ("Ersatzteile", ["ID", "ArtikelNr", "LagerNr", "Menge", "Preis"], False),
+    ("tools", ["tool_id", "serial_number", "asset_number", "qty", "cost"], False),
+    # invoice lines in Portuguese
+    ("itens_nota", ["id", "fatura_id", "produto_id", "quantidade", "valor_total"], True),
 ])
 def test_line_tables(name, columns, financial):
     assert judge_table(name, columns)[0] is financial

@@ -84,6 +84,12 @@ def test_rule_fires(language, text, rule):
     ("r", "rate$review <- ifelse(rate$Result=='Pass', 1 - rate$n / rate$total, rate$n / rate$total)", "quality.decision"),
     ("vba", 'share = IIf(r.Result = "OK", 1, 0)', "quality.decision"),
     ("python", "passed.append(row)", "quality.decision"),
+    ("python", 'self.tests.append((test_name, "passed"))', "quality.decision"),  # bookkeeping, not a row of results
+    ("python", 'choices.append(("pass", "Pass"))', "quality.decision"),
+    # "update" and "join" in prose are no multi-table UPDATE
+    ("python", 'msg = "We need to update our join logic"', "writes.sql"),
+    ("vba", 'MsgBox "Update complete. Join the Teams call"', "writes.sql"),
+    ("vba", 'Debug.Print "update costs join"', "writes.sql"),
 ])
 def test_rule_stays_quiet(language, text, rule):
     assert rule not in rules_in(text, language)

@@ -107,6 +107,19 @@ def test_exported_vba_modules_are_vba(tmp_path):
         assert analysis.facts["language"] == "vba" and analysis.facts["procedures"] == 1, name
 
 
+def test_a_cls_or_frm_that_is_no_vba_export_is_no_artifact(tmp_path):
+    latex = tmp_path / "thesis.cls"
+    latex.write_text("\\NeedsTeXFormat{LaTeX2e}\n\\ProvidesClass{thesis}\n\\LoadClass{report}\n")
+    assert analyze(str(latex), "cls", Limits()).status is Status.NOT_AN_ARTIFACT
+    other = tmp_path / "screen.frm"
+    other.write_text("object Form1: TForm1\n  Caption = 'Main'\nend\n")
+    assert analyze(str(other), "frm", Limits()).status is Status.NOT_AN_ARTIFACT
+    # an Access form's module as a source-control add-in exports it: no header, VBA from the first line
+    access = tmp_path / "Form_Lots.cls"
+    access.write_text('Option Compare Database\n\nPrivate Sub cmdRelease_Click()\n    Me!Status = "released"\nEnd Sub\n')
+    assert analyze(str(access), "cls", Limits()).status is Status.ANALYZED
+
+
 def test_encoding_is_recorded(tmp_path):
     path = write(tmp_path, "post_scrap.ps1", "utf-16", SCRIPTS["post_scrap.ps1"][1])
     assert analyze(str(path), "ps1", Limits()).facts["encoding"] == "utf-16-le"

@@ -27,6 +27,13 @@ LANGUAGES = {
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
     "bas": "vba", "cls": "vba", "frm": "vba",  # exported VBA modules: standard, class, form
 }
+# .cls and .frm are also other things (a LaTeX class, other tools' forms): an exported VBA class or
+# form carries the header the VBA editor writes near the top, or (exported by a source-control add-in
+# without it) VBA's own options and procedures
+_VBA_EXPORT = re.compile(r"^\s*(?:attribute\s+vb_name\s*=|version\s+\d+\.\d+\s+class\b|begin\s+(?:vb\.|\{)|"
+                         r"option\s+(?:explicit|compare|base|private\s+module)\b|"
+                         r"(?:(?:public|private|friend|static)\s+)*(?:sub|function|property\s+(?:get|let|set))\s+\w+\s*\()",
+                         re.IGNORECASE | re.MULTILINE)
 _SQL_HINT = re.compile(r"\b(?:select|insert|update|delete|merge|create|drop|alter|exec)\b", re.IGNORECASE)
 _MAX_CONTROL_RATIO = 0.02
 _FUNCTION = {
@@ -59,6 +66,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             Status.CORRUPT, f"binary content in a .{fmt} file ({controls} control or NUL characters in the first "
             f"{len(sample)} after decoding as {encoding}): not a text script", **facts)
     text = text.replace("\x00", "")
+    if fmt.lower() in ("cls", "frm") and not _VBA_EXPORT.search(text[:8192]):
+        return Analysis.not_an_artifact(f"a .{fmt} file without VBA (no exported module header, Option or "
+                                        "procedure): no VBA module (a LaTeX class, another tool's form)")
     findings: list[Finding] = []
     if language == "python":
         findings.extend(_python(text, path, facts))

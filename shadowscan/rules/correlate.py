@@ -31,7 +31,7 @@ _DECISION = re.compile(
     + r"|" + _LIT + r"\s+if\b"
     r"|\b(?:iif|ifelse)\s*\([^,]*,.*" + _LIT
     # a row of results appended with its verdict: results.append([lot, value, 'Fail'])
-    + r"|\b(?:append|writerow|add_row|insert_row)\s*\(\s*[\[(].*" + _LIT,
+    + r"|\b(?:append|add_row|insert_row)\s*\(\s*\[.*" + _LIT + r"|\bwriterows?\s*\(\s*[\[(].*" + _LIT,
     I,
 )
 _ASSIGNMENT = re.compile(

@@ -48,17 +48,24 @@ def quality_columns(columns: Iterable[str]) -> tuple[list[str], list[str]]:
 
 
 _REFERENCE = re.compile(r"(?:^|[\s_])(?:id|no|nr|num|number|key|ref)$|[a-z](?:ID|Id|No|Nr)$")
+# the document a line belongs to: an order in the languages of the vocabulary (an invoice, quote or
+# purchase order is a money document there already; "order" alone is also a sort order, so only here)
+_ORDER = re.compile(r"\b(?:order|auftrag|bestellung|pedido|encomenda|commande|ordine|zam[oó]wieni\w*|bestelling|"
+                    r"sipari[sş]|objedn[aá]vk\w*|订单|注文|주문)", re.IGNORECASE)
 
 
 def _line_table(columns: list[str]) -> bool:
-    """A line of a transaction: a quantity, and references to two other records (the document
-    and the item), e.g. order or invoice lines (order_id, item_id, quantity, total_price)."""
+    """A line of a transaction: a quantity, and references to two other records, one of them a
+    document that carries money (order_id, item_id, quantity, total_price; AuftragNr, ArtikelNr,
+    Menge, Preis). A stock list or an asset register (part_no, bin_no, qty, unit_price) is not."""
     if not any(vocab.QUANTITY.search(vocab.split_identifiers(c)) for c in columns):
         return False
     references = [c for c in columns if _REFERENCE.search(c.strip()) or _REFERENCE.search(c.strip().lower())]
     if references and references[0] == columns[0]:
         references = references[1:]  # the table's own key
-    return len(references) >= 2
+    documents = [c for c in references if _ORDER.search(words := vocab.split_identifiers(c)) or
+                 vocab.MONEY_DOCUMENT.search(words)]
+    return len(references) >= 2 and bool(documents)
 
 
 def judge_table(name: str, columns: list[str]) -> tuple[bool, list[str], bool, list[str]]:

@@ -19,7 +19,8 @@ RULES = (
             r"\b(?:insert\s+into\s+[\w\[\].\"`{}$%]+\s*(?:\(|values\b|select\b|\"\s*&)|insert\s+into\s*\"\s*&|"
             r"update\s+[\w\[\].\"`{}$% ]+?\s+set\b|delete\s+(?:\*\s+)?from\s+[\w\[\].\"`{}$%]+|merge\s+into|"
             # a multi-table update: UPDATE t [AS] a [INNER|LEFT] JOIN (...) b ... SET (MySQL, Access)
-            r"update\s+[\w\[\].\"`{}$%]+(?:\s+(?:as\s+)?\w+)?\s+(?:(?:inner|left|right|cross)\s+(?:outer\s+)?)?join\b|"
+            r"update\s+[\w\[\]\"`{}$%]+(?:\.[\w\[\]\"`{}$%]+)*(?:\s+(?:as\s+)?\w+)?\s+(?:(?:inner|left|right|cross)\s+(?:outer\s+)?)?"
+            r"join\s+(?:\(|[\w\[\]\"`]).{0,2000}?\bset\s+[\w\[\]\"`.]+\s*=|"
             r"select\b.+?\binto\s+[\w\[\].]+\s+from\b|truncate\s+table\b|(?:create|drop|alter)\s+table\b)", I),
     ),
     Rule.of(
