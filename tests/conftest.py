@@ -44,6 +44,17 @@ def crawl_and_report(tmp: Path, share: Path, formats: tuple[str, ...], out: Path
     return out
 
 
+def pytest_collection_modifyitems(items):
+    """A test on a real PostgreSQL server (the server fixture, or the PostgreSQL side of ``inventory``)
+    is slow like the other real-server tests: ``-m "not slow"`` leaves it out (the server's start
+    alone costs seconds), the whole suite runs it."""
+    for item in items:
+        on_server = {"postgres", "pg_url"} & set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if on_server or (callspec is not None and callspec.params.get("inventory") == "postgresql"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for the session (tests/pgserver.py), stopped by PID at the end;
