@@ -32,7 +32,7 @@ from shadowscan.model import Kind, Limits
 from shadowscan.pool import WorkerPool
 from shadowscan.readfile import TooLarge
 from shadowscan.sources import Problem, SourceOptions, source_for
-from shadowscan.sources.smb import SmbSource, parse, server_of
+from shadowscan.sources.smb import SmbSource, _dropped, _within, parse, server_of
 from shadowscan.store import Store
 
 pytestmark = pytest.mark.slow  # real servers, browsers or whole crawls: `-m "not slow"` skips them
@@ -407,3 +407,17 @@ def test_register_and_sign_off_a_tool_on_the_share(samba, tmp_path):
                   "production", "--purpose", "x", "--platform", "excel", "--data-access", "read-only", *smb,
                   password=PASSWORD)
     assert missing.returncode != 0 and "not a known artifact" in missing.stderr
+
+
+def test_a_logon_that_never_answers_is_given_up_as_a_dropped_connection():
+    """smbprotocol waits on a session setup without a timeout; a logon is run for a bounded time, then
+    its connection is closed and the error is one a reconnect handles (no crawl hangs on a dead server)."""
+    release = threading.Event()
+    started = time.monotonic()
+    with pytest.raises(ConnectionResetError) as caught:
+        _within(0.3, release.wait, {})
+    assert time.monotonic() - started < 5 and _dropped(caught.value) and "no answer to the logon" in str(caught.value)
+    release.set()
+    assert _within(5, lambda: 42, {}) == 42
+    with pytest.raises(ValueError):
+        _within(5, lambda: int("x"), {})

@@ -39,6 +39,7 @@ LISTERS = 4             # folders listed at once (threads, each with its own con
 QUERY_BYTES = 65536     # one QUERY_DIRECTORY response: one credit, ~500 entries
 CHUNK = 1 << 20
 CONNECT_TIMEOUT = 30
+LOGON_TIMEOUT = 2 * CONNECT_TIMEOUT  # connecting, then the session setup smbprotocol waits on without a timeout
 _EPOCH = 116444736000000000  # 1970-01-01 in FILETIME (100 ns since 1601)
 _DIRECTORY = 0x10
 _ENTRY = struct.Struct("<I4xQQQQQQIII4xQ")  # FILE_ID_FULL_DIR_INFORMATION up to the name (80 bytes)
@@ -192,12 +193,12 @@ class SmbSource:
         cache: dict[str, Any] = {}
         if self.options.username or self._mode == "guest":
             kwargs = self._kwargs(cache)
-            smbclient.register_session(self.server, **kwargs)
+            _within(LOGON_TIMEOUT, lambda: smbclient.register_session(self.server, **kwargs), cache)
             self._mode = self._mode or "user"
             return kwargs
         try:  # no user: the login's Kerberos ticket, if there is one
-            smbclient.register_session(self.server, port=self.options.port, connection_cache=cache,
-                                       connection_timeout=CONNECT_TIMEOUT)
+            _within(LOGON_TIMEOUT, lambda: smbclient.register_session(
+                self.server, port=self.options.port, connection_cache=cache, connection_timeout=CONNECT_TIMEOUT), cache)
             self._mode = "kerberos"
             return self._kwargs(cache)
         except SMBAuthenticationError:
@@ -465,6 +466,30 @@ def _open_for_reading(unc: str, kwargs: dict[str, Any]) -> Any:
                     desired_access=Access.FILE_READ_DATA | Access.FILE_READ_ATTRIBUTES, **kwargs)
     raw.open()
     return raw
+
+
+def _within(seconds: float, call: Callable[[], T], cache: dict[str, Any]) -> T:
+    """Run a logon, which smbprotocol may wait on without a timeout (a session setup whose answer never
+    comes after the server dropped the connection: seen once under load), for ``seconds`` at most; then
+    close the connection, which ends the wait, and raise a dropped-connection error (one reconnect)."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(call())
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="smb-logon", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        _disconnect(cache, close=True)
+        raise ConnectionResetError(errno.ETIMEDOUT, f"no answer to the logon within {seconds:.0f} s")
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 def _disconnect(cache: dict[str, Any], close: bool) -> None:
