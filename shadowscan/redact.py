@@ -148,7 +148,7 @@ _PROPERTY_NAME = re.compile(r"(?P<obj>\b[A-Za-z_]\w{0,40}(?:\(\s*\d{1,4}\s*\))?)
                             re.IGNORECASE)
 
 
-def _split_args(text: str, start: int, paren: bool) -> list[tuple[int, int]]:
+def split_args(text: str, start: int, paren: bool) -> list[tuple[int, int]]:
     """(start, end) of each argument after ``start``: commas at depth 0 separate; a closing
     parenthesis (or, without one, a newline or statement end) stops. Bounded to 1,000 chars."""
     spans: list[tuple[int, int]] = []
@@ -191,7 +191,7 @@ def _mask_calls(text: str) -> str:
         first = _CALLS.get(match.group("name").lower())
         if first is None or match.start() < scanned:  # inside the arguments just read: each char read once
             continue
-        spans = _split_args(text, match.end(), match.group("open") == "(")
+        spans = split_args(text, match.end(), match.group("open") == "(")
         scanned = spans[-1][1]
         for index, (a, b) in enumerate(spans):
             if index < first or a < last:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..redact import split_args
 from ..rules.vocab import lexicon
 
 KINDS = ("GL accounts", "cost centers", "quality limits")
@@ -62,25 +63,8 @@ _CODE = re.compile(r"[A-Z]{0,4}[-_]?\d[\dA-Z-]{2,11}", re.IGNORECASE)
 
 
 def _values(text: str) -> list[str]:
-    """The top-level comma-separated items of a VALUES list (quotes and brackets respected)."""
-    items, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            if depth == 0:
-                items.append(text[start:i])
-                return items
-            depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return items
+    """The top-level comma-separated items of a VALUES list (quotes, doubled quotes and brackets respected)."""
+    return [text[start:end] for start, end in split_args(text, 0, paren=True)]
 
 
 def _inserted(text: str) -> Iterable[tuple[str, str]]:

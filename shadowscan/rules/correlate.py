@@ -102,9 +102,10 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
             yield FIN_WRITES
         if quality:
             yield QUAL_WRITES
-    lower = code.lower()
-    if "=" not in code and "<-" not in code and "return" not in lower and "append" not in lower and "row" not in lower:
-        return  # no assignment (and no row of results written): nothing is decided or computed here
+    if "=" not in code and "<-" not in code:
+        lower = code.lower()
+        if "return" not in lower and "append" not in lower and "row" not in lower:
+            return  # no assignment (and no row of results written): nothing is decided or computed here
     action = _action_part(code, language)
     if ("\"" in action or "'" in action) and _DECISION.search(action):
         yield QUAL_DECISION
