@@ -53,7 +53,13 @@ def is_secret_name(name: str) -> bool:
         return False
     if low in ("pw", "pwd", "pass"):
         return True
-    return any(word in low for word in _KEYWORDS) and not any(low == n for n in _NOT_SECRETS)
+    if any(word in low for word in _KEYWORDS) and not any(low == n for n in _NOT_SECRETS):
+        return True
+    # a short word of its own inside a longer name: ERP_PW, sap.pw, db-pw
+    return "pw" in low and "pw" in _NAME_PARTS.split(low)
+
+
+_NAME_PARTS = re.compile(r"[^a-z0-9]+")
 
 
 def _quoted(val: str) -> str:
@@ -93,9 +99,33 @@ def _conn(match: re.Match[str]) -> str:
 
 
 # --- code: a literal (or a bare value) assigned to a secret's name ---------------------------
+# The name may carry a PowerShell scope ($env:DB_PASSWORD, ${env:DB_PASSWORD}) and a control's
+# text or value property (txtPassword.Text, Me!txtPwd.Value).
 _ASSIGN = re.compile(
-    r"(?P<key>(?<![\w$@])[$@]?(?P<name>\w{1,64})[\"']?[ \t]*(?::=|<-|==?|:(?!:))[ \t]*)"
+    r"(?P<key>(?<![\w$@])(?:\$\{?(?i:env|global|script|local|private|using):|[$@])?(?P<name>\w{1,64})\}?"
+    r"(?:\.(?i:text|value)\b)?[\"']?[ \t]*(?::=|<-|==?|:(?!:))[ \t]*)"
     r"(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s;\"'&,()\[\]]{1,256}(?![\w(\[.]))")
+# a literal assigned to something whose name is a string: a key or an id that says password
+# (CDO .Fields.Item(".../sendpassword") = "x", os.environ["DB_PASSWORD"] = "x", {"X-Api-Key": "x"},
+# SAP GUI session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "x": "pwd" is the GUI's password
+# field type), or a constant whose name says so (.Item(cdoSendPassword) = "x"). A quote right after
+# a word character closes a string, it does not open one.
+_LITERAL = r"(?P<val>\"(?:[^\"\r\n]|\"\")+\"|'[^'\r\n]+')"
+_KEYED = re.compile(
+    r"(?P<key>(?<![\w\"'])(?P<q>[\"'])(?P<name>[^\"'\r\n]{1,200})(?P=q)[ \t]*(?:[)\]][ \t]*){0,2}"
+    r"(?:\.(?i:text|value)\b[ \t]*)?(?:=(?![=>])|:(?![:=]))[ \t]*)" + _LITERAL)
+_KEYED_NAME = re.compile(
+    r"(?P<key>\([ \t]*(?P<name>[A-Za-z_]\w{0,63})[ \t]*\)[ \t]*(?:\.(?i:text|value)\b[ \t]*)?=(?![=>])[ \t]*)"
+    + _LITERAL)
+# batch: set DB_PASSWORD=x (the value runs to the end of the command), set "DB_PASSWORD=x";
+# setx DB_PASSWORD x
+_SET = re.compile(r"(?P<key>(?<![\w-])(?i:set)[ \t]+(?:/[pP][ \t]+)?(?P<q>\")?(?P<name>[\w.-]{1,64})=)"
+                  r"(?P<val>(?(q)[^\"\r\n]+|[^\r\n&|<>]+))")
+# PowerShell's environment drive: Set-Item -Path Env:DB_PASSWORD -Value "x", New-Item Env:\\DB_PASSWORD "x"
+_ENV_ITEM = re.compile(r"(?P<key>(?<![\w$:])(?i:env):\\?(?P<name>\w{1,64})[ \t]+(?:-(?i:value)(?:[ \t]+|:[ \t]*))?)"
+                       r"(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s\"'|;)-][^\s\"'|;)]{0,255})")
+_SETX = re.compile(r"(?P<key>(?<![\w-])(?i:setx)[ \t]+(?P<name>[\w.-]{1,64})[ \t]+)"
+                   r"(?P<val>\"[^\"\r\n]*\"?|[^\s\"]{1,256})")
 # -Password x   -Password:"x"   --password=x   --api-key x   -pw x
 _OPTION = re.compile(
     r"(?P<key>(?<![\w-])--?(?P<name>[\w-]{1,40})(?:[:=]|[ \t]+))"
@@ -117,6 +147,9 @@ _TOKEN = re.compile(r"\"[^\"]*\"?|'[^']*'?|\S+")
 _URL = re.compile(r"(?P<key>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@\"']{0,256}:)"
                   r"(?P<val>[^@/\s\"']{1,256})(?=@)")
 _BEARER = re.compile(r"(?P<key>\b(?:bearer|basic)[ \t]+)(?P<val>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+# Basic authentication built in code: GetBytes("user:x"), b64encode(b"user:x"), btoa("user:x")
+_ENCODED_PAIR = re.compile(r"(?P<key>(?i:getbytes|b64encode|btoa|base64encode|encodebase64)\([ \t]*b?(?P<q>[\"'])"
+                           r"[^\"':\r\n]{1,128}:)(?P<val>[^\"'\r\n]+)(?=[\"'])")
 _SECURESTRING = re.compile(r"(?P<key>ConvertTo-SecureString[ \t]+(?:-String[ \t]+)?)(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*')",
                            re.IGNORECASE)
 # OPENROWSET('provider', 'datasource'; 'user'; 'x', ...)
@@ -141,8 +174,8 @@ _CALL = re.compile(r"(?P<name>\b[A-Za-z_][\w]{0,40})(?:[ \t]*=)?[ \t]*(?P<open>\
 # arguments, MakePropertyValue("Password", "x") / PropertyValue("Password", 0, "x", ...)
 _PROPERTY_PAIR = re.compile(r"(?P<key>\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,40})\"[^\r\n]{0,200}?\.Value[ \t]*=[ \t]*)"
                             r"(?P<val>\"[^\"\r\n]*\"?|[^\s:]{1,256})", re.IGNORECASE)
-_NAMED_ARGUMENT = re.compile(r"(?P<key>\([ \t]*\"(?P<name>[^\"\r\n]{1,40})\"[ \t]*,[ \t]*(?:[-\d]{1,6}[ \t]*,[ \t]*)?)"
-                             r"(?P<val>\"[^\"\r\n]*\"?)")
+_NAMED_ARGUMENT = re.compile(r"(?P<key>\([ \t]*(?P<q>[\"'])(?P<name>[^\"'\r\n]{1,40})(?P=q)[ \t]*,[ \t]*"
+                             r"(?:[-\d]{1,6}[ \t]*,[ \t]*)?)(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?)")
 # the same over lines: oProp.Name = "Password" ... oProp.Value = "x" (see redact_property_values)
 _PROPERTY_NAME = re.compile(r"(?P<obj>\b[A-Za-z_]\w{0,40}(?:\(\s*\d{1,4}\s*\))?)\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,40})\"",
                             re.IGNORECASE)
@@ -210,9 +243,25 @@ def _mask_calls(text: str) -> str:
 
 
 def _named(match: re.Match[str]) -> str:
-    if not is_secret_name(match.group("name")) or _done(match.group("val")):
+    val = match.group("val")
+    if not is_secret_name(match.group("name")) or _done(val) or val in ('""', "''"):  # an empty string hides nothing
         return match.group(0)
     return match.group("key") + _quoted(match.group("val"))
+
+
+# prose, not a value: "encrypted with a password: ask the owner" ("Password: hunter2" is a value)
+_PROSE_WORDS = frozenset({
+    "a", "an", "and", "are", "ask", "by", "contact", "enter", "for", "from", "in", "is", "missing", "must",
+    "needed", "none", "not", "of", "or", "please", "required", "see", "set", "should", "the", "then", "to",
+    "type", "unknown", "use", "was", "will", "with"})
+
+
+def _assigned(match: re.Match[str]) -> str:
+    key, val = match.group("key"), match.group("val")
+    if (key.rstrip().endswith(":") and not key.rstrip().endswith(":=") and val.lower() in _PROSE_WORDS
+            and match.string[match.end():match.end() + 1] in (" ", "")):
+        return match.group(0)
+    return _named(match)
 
 
 def _always(match: re.Match[str]) -> str:
@@ -242,13 +291,19 @@ _STEPS: tuple[tuple[re.Pattern[str], Callable[..., str]], ...] = (
     (_CONCAT, _named),
     (_CONN, _conn),
     (_CONN_START, _conn),
-    (_ASSIGN, _named),
+    (_ASSIGN, _assigned),
+    (_KEYED, _named),
+    (_KEYED_NAME, _named),
+    (_SET, _named),
+    (_SETX, _named),
+    (_ENV_ITEM, _named),
     (_OPTION, _named),
     (_DASH_P, _always),
     (_USER_PASS, _always),
     (_QUOTED_P, _always),
     (_BEARER, _always),
     (_SECURESTRING, _always),
+    (_ENCODED_PAIR, _always),
     (_ROWSET, _always),
     (_NET_USE, _net_use),
     (_PROPERTY_PAIR, _named),

@@ -123,6 +123,22 @@ def test_random_bytes_named_accdb_are_corrupt(tmp_path):
     assert access.analyze(str(path), "accdb", Limits()).status is Status.CORRUPT
 
 
+def test_an_encrypted_database_says_so_in_words_not_masked(tmp_path):
+    """The reason used to read "encrypted with a password: *** the owner ..." once redacted: the
+    word after "password:" was taken for a password."""
+    from fixtures.jet4 import Column, Table, write_mdb
+    from shadowscan.redact import redact_analysis
+
+    path = tmp_path / "locked.mdb"
+    write_mdb(path, tables=[Table("Lots", [Column("Lot", "text")], [("A-1",)])])
+    data = bytearray(path.read_bytes())
+    data[2 * 4096:2 * 4096 + 2] = b"\x9a\x3c"  # page 2 enciphered: the catalog's signature is gone
+    path.write_bytes(bytes(data))
+    analysis = redact_analysis(access.analyze(str(path), "mdb", Limits()))
+    assert analysis.status is Status.ENCRYPTED
+    assert "***" not in analysis.reason and "ask the owner for an unencrypted copy" in analysis.reason
+
+
 @pytest.mark.parametrize("ext", ["mde", "accde"])
 def test_compiled_front_end_extensions_go_through_the_access_analyzer(tmp_path, ext):
     """.mde/.accde share the container of .mdb/.accdb (their VBA is compiled: counted, no source)."""

@@ -40,6 +40,30 @@ def test_code_that_is_not_a_secret_stays(text):
     assert redact(text) == text
 
 
+@pytest.mark.parametrize("text", [
+    # prose after "password:" where no value follows (the encrypted-database reason read "password: ***")
+    "ACE14 database encrypted with a password: ask the owner for an unencrypted copy",
+    "the password: see the runbook",
+    "Remove-Item Env:DB_PASSWORD -Force",
+    "session.findById(\"wnd[0]/usr/txtRSYST-BNAME\").text = \"QSCAN\"",
+    "If Me.txtPassword.Value = \"\" Then Exit Sub",
+])
+def test_prose_and_empty_values_stay(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("Password: hunter2", "hunter2"),
+    ("login failed for sa, password: letmein", "letmein"),
+    ("user=sa password: ask2024 connected", "ask2024"),
+    ("set DB_PASSWORD=BatLeak4!", "BatLeak4!"),
+    ("setx DB_PASSWORD BatLeak4!", "BatLeak4!"),
+    ("export DB_PASSWORD=ShLeak5!", "ShLeak5!"),
+])
+def test_a_value_after_a_password_name_is_masked(text, secret):
+    assert secret not in redact(text)
+
+
 def test_redact_is_idempotent():
     once = redact(SECRETS[0][0])
     assert redact(once) == once
@@ -50,9 +74,9 @@ SECRET = "Zq77w#Vx& Kp77Lm"  # a space and an "&" inside: the tail used to leak
 
 
 def _shapes():
-    from test_secrets import SCRIPT_SHAPES, VBA_SHAPES
+    from test_secrets import NAMED_SHAPES, SCRIPT_SHAPES, VBA_SHAPES
 
-    return VBA_SHAPES + [shape for shapes in SCRIPT_SHAPES.values() for shape in shapes] + [
+    return VBA_SHAPES + [shape for shapes in (*SCRIPT_SHAPES.values(), *NAMED_SHAPES.values()) for shape in shapes] + [
         "ODBC;DSN=ERP;UID=lager;PWD={s};APP=Access",  # Access linked table, Excel connection
         "Driver={{SQL Server}};Server=qms;UID=qa;PWD={{{s}}}",
         "smbclient //srv/share -U 'svc%{s}'",

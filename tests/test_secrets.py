@@ -144,6 +144,29 @@ SCRIPT_SHAPES = {
     "vbs": VBA_SHAPES[:5],
     "r": ['con <- dbConnect(odbc::odbc(), "ERP", uid = "sa", pwd = "{s}")'],
 }
+# Named like a password where the name is a string key, an id, a constant or an environment variable
+# (a new user's trial: each was stored and reported in clear). Planted in files of their own.
+NAMED_SHAPES = {
+    "vbs": ['objMail.Configuration.Fields.Item("http://schemas.microsoft.com/cdo/configuration/sendpassword") = "{s}"',
+            '.Item(cdoSendPassword) = "{s}"',
+            'objMsg.Configuration.Fields("http://schemas.microsoft.com/cdo/configuration/sendpassword") = "{s}"',
+            '.Fields.Item("urn:schemas:httpmail:pwd").Value = "{s}"',
+            'session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "{s}"',
+            'Me.txtPassword.Value = "{s}"',
+            'Forms!Login!txtPwd = "{s}"'],
+    "ps1": ['$env:DB_PASSWORD = "{s}"',
+            '${{env:DB_PASSWORD}} = "{s}"',
+            '[Environment]::SetEnvironmentVariable("DB_PASSWORD", "{s}", "User")',
+            'Set-Item -Path Env:DB_PASSWORD -Value "{s}"',
+            '$h = "Basic " + [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes("svc:{s}"))'],
+    "py": ['os.environ["DB_PASSWORD"] = "{s}"',
+           "os.environ.setdefault('API_TOKEN', '{s}')",
+           'pw = os.getenv("ERP_PW", "{s}")',
+           'headers = {{"X-Api-Key": "{s}"}}',
+           'session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "{s}"'],
+    "bat": ['set "DB_PASSWORD={s}"',
+            'setx DB_PASSWORD "{s}" /M'],
+}
 
 
 def plant_every_shape(share: Path) -> list[str]:
@@ -160,6 +183,8 @@ def plant_every_shape(share: Path) -> list[str]:
 
     for ext, shapes in SCRIPT_SHAPES.items():
         (share / f"tool.{ext}").write_text("\n".join(shape.format(s=s()) for shape in shapes) + "\n")
+    for ext, shapes in NAMED_SHAPES.items():
+        (share / f"named.{ext}").write_text("\n".join(shape.format(s=s()) for shape in shapes) + "\n")
     write_workbook(share / "erp.xlsm", sheets={"S": [["x"]]}, vba_modules=[VbaModule("Conn", vba_module())],
                    connections=[{"name": "ERP", "connection_string": f"DSN=ERP;UID=fin;PWD={s()}",
                                  "command": f"EXEC sp_addlinkedsrvlogin 'ERP', 'false', NULL, 'sa', '{s()}'"}],
@@ -207,3 +232,42 @@ def test_every_shape_of_secret_in_every_kind_stays_masked(tmp_path):
     # the masks are there to be seen, and the evidence around them survives
     everywhere = "\n".join(texts)
     assert everywhere.count("***") > len(secrets)
+
+
+@pytest.mark.parametrize("language,line", [
+    ("vbscript", 'session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "Sup3rS3cretSAP!"'),
+    ("python", 'session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "Sup3rS3cretSAP!"'),
+    ("vba", 'objMail.Configuration.Fields.Item("http://schemas.microsoft.com/cdo/configuration/sendpassword") = "Cdo12!"'),
+    ("vba", '.Item(cdoSendPassword) = "Cdo12!"'),
+    ("vba", 'Me.txtPassword.Value = "Form12!"'),
+    ("powershell", '$env:DB_PASSWORD = "EnvLeak10!"'),
+    ("powershell", '${env:DB_PASSWORD} = "EnvLeak10!"'),
+    ("python", 'os.environ["DB_PASSWORD"] = "EnvLeak10!"'),
+    ("batch", "set DB_PASSWORD=BatLeak4!"),
+    ("batch", 'set "DB_PASSWORD=BatLeak4!"'),
+    ("batch", 'setx DB_PASSWORD "BatLeak4!"'),
+])
+def test_a_literal_assigned_to_a_password_by_name_is_flagged_and_masked(language, line):
+    """A SAP GUI password field (id type prefix ``pwd``), a CDO configuration field, a constant, a
+    control, an environment variable: flagged ``secrets.hardcoded``, the value masked in its evidence."""
+    from shadowscan.redact import redact
+    from shadowscan.rules.engine import scan_text
+
+    findings = [f for f in scan_text(line + "\n", language, "script") if f.rule == "secrets.hardcoded"]
+    assert findings, line
+    value = line.rsplit("=", 1)[-1].strip().strip('"')
+    assert all(value not in redact(e.snippet) and "***" in redact(e.snippet) for f in findings for e in f.evidence)
+
+
+@pytest.mark.parametrize("language,line", [
+    ("vba", 'session.findById("wnd[0]/usr/txtRSYST-BNAME").text = "QSCAN"'),
+    ("vba", 'If Me.txtPassword.Value = "" Then Exit Sub'),
+    ("vba", 'Set passwordBox = Me.Controls("txtPassword")'),
+    ("batch", "set DB_PASSWORD=%1"),
+    ("batch", "set /p DB_PASSWORD=Enter the password:"),
+    ("powershell", "$env:DB_PASSWORD = Read-Host -AsSecureString"),
+])
+def test_reading_or_prompting_for_a_password_is_no_hardcoded_secret(language, line):
+    from shadowscan.rules.engine import scan_text
+
+    assert not [f for f in scan_text(line + "\n", language, "script") if f.rule == "secrets.hardcoded"], line

@@ -37,8 +37,9 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
     if isinstance(info, str):
         return Analysis.failed(Status.CORRUPT, info)
     if info["encrypted"]:
-        return Analysis.failed(Status.ENCRYPTED, f"{info['format']} database encrypted with a password: ask the "
-                               "owner for the password or an unencrypted copy to analyse it", format=info["format"])
+        return Analysis.failed(Status.ENCRYPTED, f"{info['format']} database is encrypted (protected by a database "
+                               "password); to analyse it, ask the owner for an unencrypted copy",
+                               format=info["format"])
     missing = pages_beyond_end(path, info, {})  # the catalog's own pages, before a driver reads past the end
     if missing:
         return Analysis.failed(Status.CORRUPT, missing, **info)

@@ -6,6 +6,7 @@ import re
 from .rule import VB_DIALECTS, Rule
 
 I = re.IGNORECASE  # noqa: E741 - the re module's own short name (re.I)
+_NAMES = r"(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key|api-key)"
 
 RULES = (
     # In a connection string or configuration text the key may open the text; in code it sits
@@ -24,8 +25,29 @@ RULES = (
     ),
     Rule.of(
         "secrets.hardcoded",
-        re.compile(r"\b\w*(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key)\w*\s*(?::?=|<-)\s*"
+        re.compile(r"\b\w*(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key)\w*(?:\.(?:text|value)\b)?"
+                   r"\}?\s*(?::?=|<-)\s*"
                    r"(?:\"[^\"*]{3,}\"|'[^'*]{3,}')|convertto-securestring\s+[\"'][^\"'*]+[\"']\s+-asplaintext", I),
+        in_comments=True,
+    ),
+    # a literal assigned to something named by a string or a constant that says password: a key or
+    # an id (CDO .Fields.Item(".../sendpassword") = "x", os.environ["DB_PASSWORD"] = "x", a SAP GUI
+    # password field session.findById(".../pwdRSYST-BCODE").text = "x": "pwd" is its type prefix)
+    Rule.of(
+        "secrets.hardcoded",
+        re.compile(r"(?<![\w\"'])[\"'](?=[^\"'\r\n]{0,200}?" + _NAMES + r")[^\"'\r\n]{1,200}[\"'][ \t]*"
+                   r"(?:[)\]][ \t]*){0,2}(?:\.(?:text|value)\b[ \t]*)?(?:=(?![=>])|:(?![:=]))[ \t]*"
+                   r"(?:\"[^\"*\r\n]{3,}\"|'[^'*\r\n]{3,}')"
+                   r"|\([ \t]*\w*" + _NAMES + r"\w*[ \t]*\)[ \t]*(?:\.(?:text|value)\b[ \t]*)?=(?![=>])[ \t]*"
+                   r"(?:\"[^\"*\r\n]{3,}\"|'[^'*\r\n]{3,}')", I),
+        in_comments=True,
+    ),
+    # batch: set DB_PASSWORD=x, set "DB_PASSWORD=x", setx DB_PASSWORD x (not %VAR% or !VAR!)
+    Rule.of(
+        "secrets.hardcoded",
+        re.compile(r"(?<![\w-])(?:set[ \t]+\"?\w*" + _NAMES + r"\w*=|setx[ \t]+\w*" + _NAMES + r"\w*[ \t]+\"?)"
+                   r"[^\s*%!\"][^\r\n%!*]{2,}", I),
+        languages=frozenset({"batch"}),
         in_comments=True,
     ),
     Rule.of(
