@@ -53,6 +53,32 @@ def analyze_file(candidate: Candidate, limits: Limits,
     return sha256, redact_analysis(analysis)
 
 
+# An empty file (0 bytes, or nothing but whitespace, NUL bytes and a byte-order mark) is no tool of
+# any kind: not an artifact, remembered like the other files that are none.
+EMPTY = "an empty file (0 bytes, or only whitespace or NUL bytes): no tool"
+_BLANK = b" \t\r\n\x0b\x0c\x00"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def is_blank(data: bytes) -> bool:
+    """Nothing but whitespace, NUL bytes and a byte-order mark (or nothing at all)."""
+    stripped = data.strip(_BLANK)
+    for bom in _BOMS:
+        stripped = stripped.removeprefix(bom).strip(_BLANK)
+    return not stripped
+
+
+def _blank_file(path: str) -> bool:
+    """:func:`is_blank` for a (private, local) file, read until its first byte of content."""
+    with open(path, "rb") as f:
+        first = True
+        while chunk := f.read(1 << 20):
+            if not (is_blank(chunk) if first else not chunk.strip(_BLANK)):
+                return False
+            first = False
+    return True
+
+
 def _analyze_file(candidate: Candidate, limits: Limits,
                   options: SourceOptions | None = None) -> tuple[str | None, Analysis]:
     analyzer = analyzer_for(candidate.kind)
@@ -60,8 +86,12 @@ def _analyze_file(candidate: Candidate, limits: Limits,
     try:
         if not analyzer.needs_file:  # analysed in memory
             data = source.read_bytes(candidate.path, limits.max_file_size)
+            if is_blank(data):
+                return hashlib.sha256(data).hexdigest(), Analysis.not_an_artifact(EMPTY)
             return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
         with source.local_file(candidate.path, limits.max_file_size) as local:
+            if _blank_file(local):
+                return sha256_file(local), Analysis.not_an_artifact(EMPTY)
             return sha256_file(local), analyzer(local, candidate.format, limits)  # the private copy is local
     except TooLarge as exc:
         return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")

@@ -20,7 +20,7 @@ import click
 from . import __version__
 from .analysis import analyze_file
 from .classify import classify
-from .coverage import plural, root_sentence
+from .coverage import LIMITED, not_analysed_phrase, plural, root_sentence
 from .crawl import kind_of
 from .db import display_name, errors, has_password, is_url, scrub
 from .governance import signoff_state, write_evidence
@@ -56,7 +56,7 @@ PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 FAIL_ON = ("shadow-it", "unregistered", "stale-signoff", "never")
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_ANALYSED = 0, 1, 2, 3, 4
 EXIT_CODES = """\b
 Exit status:
   0  completed, every root covered, nothing at or above --fail-on
@@ -64,7 +64,9 @@ Exit status:
   2  usage error, or the command could not run (bad option, unusable --db or output path);
      a registry, sign-off or review change refused (one line says why; nothing written)
   3  incomplete coverage: a root, folder or file could not be scanned, or the crawl was
-     interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)"""
+     interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)
+  4  covered, but the crawl's limits stopped the analysis of files (timeout, analyzer-crashed,
+     too-large: raise --timeout, --memory or --max-size); wins over 1, 3 wins over it"""
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -293,6 +295,9 @@ def summary_line(result: CrawlResult, db: str) -> str:
     changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
                                                                "removed") if result.changes.get(k))
     coverage = "complete" if result.complete else "INCOMPLETE"
+    failed = not_analysed_phrase(result.not_analysed)
+    if failed:
+        coverage += f", {failed}"
     unscanned = f"; {plural(result.unscanned, 'folder')} not scanned" if result.unscanned else ""
     atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
              "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
@@ -415,6 +420,11 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
                        "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked, "baseline": cov.baseline}
                 click.echo(f"Coverage incomplete: {root_sentence(row)}", err=True)
         sys.exit(EXIT_INCOMPLETE)
+    limited = {k: n for k, n in result.not_analysed.items() if k in LIMITED}
+    if limited:
+        click.echo(f"Not analysed: {not_analysed_phrase(limited)}; raise --timeout, --memory or --max-size "
+                   "(exit status 4)", err=True)
+        sys.exit(EXIT_NOT_ANALYSED)
     hits = _fail_on_hits(result, fail_on)
     if hits:
         click.echo(f"{plural(hits, 'artifact')} at or above --fail-on {fail_on}: exit status 1", err=True)

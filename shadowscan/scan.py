@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from . import crawl as crawling
 from .analysis import ATIME_NOT_KEPT, ENGINE, analyze_file
 from .classify import Registration, classify
+from .coverage import NOT_ANALYSED
 from .governance import apply_review, assess
 from .model import Analysis, Artifact, Candidate, Limits, Status, Unscanned
 from .pool import Failure, Task, WorkerPool, default_jobs
@@ -54,6 +55,7 @@ class RootCoverage:
     reason: str | None = None  # why the root could not be opened
     unlisted: list[str] = field(default_factory=list)  # relpaths of folders that could not be listed
     unreadable: int = 0  # files that could not be read
+    not_analysed: Counter[str] = field(default_factory=Counter)  # listed, not (fully) analysed: by status
     not_rechecked: int = 0  # artifacts kept as last seen
     removed: int = 0
 
@@ -80,6 +82,14 @@ class CrawlResult:
     def complete(self) -> bool:
         """Every root was opened and listed, every file read, and the crawl ran to its end."""
         return not self.interrupted and all(c.state == "complete" for c in self.coverage)
+
+    @property
+    def not_analysed(self) -> Counter[str]:
+        """Files listed but not (fully) analysed, by status (coverage.NOT_ANALYSED)."""
+        total: Counter[str] = Counter()
+        for cov in self.coverage:
+            total.update(cov.not_analysed)
+        return total
 
 
 Progress = Callable[[Artifact], None]
@@ -212,6 +222,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         _count(result, artifact)
         if analysis.status is Status.UNREADABLE:
             coverage[root].unreadable += 1
+        elif analysis.status.value in NOT_ANALYSED:
+            coverage[root].not_analysed[analysis.status.value] += 1
         if not cheap:  # read by this crawl (a reused row was not)
             result.atime_not_kept += analysis.facts.get("access_time") == ATIME_NOT_KEPT
         if progress:
@@ -361,6 +373,7 @@ def _count_stored(store: Store, result: CrawlResult) -> None:
     for change in ("new", "changed", "unchanged"):
         result.changes.pop(change, None)
     unreadable: Counter[str] = Counter()
+    failed: dict[str, Counter[str]] = {}
     for row in store.artifacts(result.crawl_id):
         result.classifications[row["classification"]] += 1
         result.statuses[row["status"]] += 1
@@ -374,8 +387,11 @@ def _count_stored(store: Store, result: CrawlResult) -> None:
             result.levels["stale-signoff"] += 1
         if row["status"] == Status.UNREADABLE.value:
             unreadable[row["root"]] += 1
+        elif row["status"] in NOT_ANALYSED:
+            failed.setdefault(row["root"], Counter())[row["status"]] += 1
     for cov in result.coverage:
         cov.unreadable = unreadable[cov.root]
+        cov.not_analysed = failed.get(cov.root, Counter())
 
 
 def _count(result: CrawlResult, artifact: Artifact) -> None:

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from . import migrations
+from .coverage import NOT_ANALYSED
 from .db import Database, Row, connect, display_name, is_url, pg_errors, pid_alive, scrub
 from .migrations import SCHEMA_VERSION
 from .model import Analysis, Artifact, Evidence, Family, Finding, Impact, Severity, Status, Unscanned
@@ -343,6 +344,15 @@ class Store:
         rows = [dict(r) for r in self.db.execute(
             "SELECT root, state, reason, baseline, unlisted, unreadable, not_rechecked FROM crawl_roots "
             "WHERE crawl_id = ?", (crawl_id,))]
+        # files the crawl listed but could not (fully) analyse, by root and status (coverage.NOT_ANALYSED)
+        failed: dict[str, dict[str, int]] = {}
+        for root, status, n in self.db.execute(
+                "SELECT v.root, v.status, COUNT(*) FROM members m JOIN versions v ON v.id = m.version_id "
+                "WHERE m.crawl_id = ? AND m.change NOT IN ('removed', 'not-rechecked') AND v.status IN "
+                f"({', '.join('?' * len(NOT_ANALYSED))}) GROUP BY v.root, v.status", (crawl_id, *NOT_ANALYSED)):
+            failed.setdefault(root, {})[status] = int(n)
+        for r in rows:
+            r["not_analysed"] = failed.get(r["root"], {})
         return sorted(rows, key=lambda r: (order.get(r["root"], len(order)), r["root"]))
 
     def add_unscanned(self, crawl_id: int, part: Unscanned) -> None:

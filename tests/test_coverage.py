@@ -407,3 +407,46 @@ def test_a_report_that_cannot_be_written_is_refused_before_the_crawl(tmp_path):
                                        "--report", str(tmp_path / "out.html")])
     assert result.exit_code == 2 and "nothing was crawled" in result.output, result.output
     assert not db.exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM crawls").fetchone()[0] == 0
+
+
+@pytest.mark.slow  # a whole crawl: `-m "not slow"` skips it
+def test_files_listed_but_not_analysed_are_never_an_all_clear(tmp_path):
+    """A file over --max-size and a corrupt workbook were listed and never analysed: the summary and
+    every format say how many and why, never "every file was read"; the crawl's own limit (too-large,
+    like a timeout or a crashed analyzer) exits 4, a file that cannot be analysed as it is (corrupt,
+    encrypted, unsupported) is said but exits 0."""
+    share = make_share(tmp_path / "share")
+    (share / "Quality" / "big.py").write_text("s = '" + "a" * 3000 + "'\n")
+    (share / "Quality" / "broken.xlsm").write_bytes(bytes(range(256)) * 8)
+    db = str(tmp_path / "inv.db")
+    result = run("--db", db, "crawl", str(share), "--jobs", "1", "--max-size", "2KB")
+    assert result.exit_code == 4, result.output
+    assert "2 files could not be analysed (too-large 1, corrupt 1)" in result.output
+    assert "raise --timeout, --memory or --max-size" in result.output
+    texts = all_outputs(db, tmp_path)
+    for fmt in ("html", "json"):
+        assert "2 files could not be analysed (too-large 1, corrupt 1)" in texts[fmt], fmt
+    for fmt, text in texts.items():
+        assert "every file was read" not in text and "scanned completely" not in text, fmt
+    report = json.loads(texts["json"])
+    assert report["coverage"]["not_analysed"] == {"too-large": 1, "corrupt": 1}
+    assert report["coverage"]["roots"][0]["not_analysed"] == {"too-large": 1, "corrupt": 1}
+    # without the cap only the corrupt workbook is left: said, but no limit of the crawl stopped it
+    again = run("--db", db, "crawl", str(share), "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert "1 file could not be analysed (corrupt 1)" in again.output
+    assert "1 file could not be analysed (corrupt 1)" in json.loads(all_outputs(db, tmp_path)["json"])["coverage"][
+        "statement"]
+
+
+def test_the_coverage_statement_names_what_was_not_analysed():
+    from shadowscan.coverage import summarize
+
+    row = {"root": "/s", "state": "complete", "reason": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0}
+    clear = summarize([row], "finished")
+    assert clear["complete"] and "every file was read and analysed" in clear["statement"]
+    failed = summarize([{**row, "not_analysed": {"timeout": 1, "analyzer-crashed": 2, "encrypted": 1}}], "finished")
+    assert "every file was read" not in failed["statement"]
+    assert "4 files could not be analysed (timeout 1, analyzer-crashed 2, encrypted 1)" in failed["statement"]
+    partial = summarize([{**row, "state": "partial", "unreadable": 1, "not_analysed": {"too-large": 3}}], "finished")
+    assert "1 file could not be read" in partial["statement"] and "3 files could not be analysed" in partial["statement"]

@@ -88,8 +88,9 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     add("truncated_ole.xls", {"corrupt"}, project[: len(project) // 3])
     add("random.xlsm", {"corrupt"}, os.urandom(4096))
     add("random.xls", {"corrupt"}, os.urandom(4096))
-    add("empty.xlsm", {"corrupt"}, b"")
-    add("empty.py", {"analyzed"}, b"")
+    add("empty.xlsm", {"not-an-artifact"}, b"")
+    add("empty.py", {"not-an-artifact"}, b"")
+    add("blank.ps1", {"not-an-artifact"}, b"\xef\xbb\xbf  \r\n\t\x00\x00\n")
     add("bomb_sheet.xlsx", {"too-large"}, maker=bomb)
     add("bomb_strings.xlsm", {"too-large"}, maker=lambda p: bomb(p, "xl/sharedStrings.xml"))
     add("nested.xlsm", {"corrupt", "analyzed"}, maker=nested_xml)
@@ -125,7 +126,7 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     add("malformed.ipynb", {"corrupt"}, b'{"cells": "not a list", "nbformat": 4}')
     add("truncated.ipynb", {"corrupt"}, b'{"cells": [{"cell_type": "code", "source": "x = ')
     add("nested.ipynb", {"corrupt"}, b"[" * 100_000 + b"]" * 100_000)
-    add("empty.ipynb", {"corrupt"}, b"")
+    add("empty.ipynb", {"not-an-artifact"}, b"")
     write_notebook(root / "ok.ipynb", [("code", "print(1)")])
     expected["ok.ipynb"] = {"analyzed"}
     # OpenDocument spreadsheets with Basic macros
@@ -151,9 +152,14 @@ def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
     db = tmp_path / "inv.db"
     result = CliRunner().invoke(main, ["--db", str(db), "crawl", str(share), "--max-size", "1MB", "--jobs", "2",
                                        "--timeout", "60", "--memory", "1024"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # too-large files: the crawl's own limit stopped their analysis
     rows = {r[0]: (r[1], r[2]) for r in sqlite3.connect(db).execute("SELECT relpath, status, status_reason FROM artifacts")}
-    for name, statuses in expected.items():
+    passed = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM passed")}
+    for name, statuses in list(expected.items()):
+        if statuses == {"not-an-artifact"}:  # an empty file is no tool: remembered, not inventoried
+            assert name not in rows and name in passed, name
+            del expected[name]
+            continue
         assert name in rows, f"{name} missing from the inventory"
         status, reason = rows[name]
         assert status in statuses, f"{name}: {status} ({reason})"
@@ -161,6 +167,28 @@ def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
             assert len(reason) > 15, f"{name}: reason {reason!r} is not one a person can act on"
     assert len(rows) == len(expected), sorted(set(rows) - set(expected))
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("content", [b"", b"  \r\n\t\n", b"\x00" * 4096, b"\xef\xbb\xbf\n\n", b"\xff\xfe \x00\n\x00"])
+def test_an_empty_file_of_any_kind_is_no_artifact(tmp_path, content):
+    """0 bytes, or only whitespace, NUL bytes and a byte-order mark: no tool, whatever its name says
+    (an empty ``.py`` was "citizen development, reads and shows data" and counted among the tools)."""
+    from shadowscan.kinds import KINDS, kind_of
+
+    for ext in sorted(KINDS):
+        path = tmp_path / f"empty.{ext}"
+        path.write_bytes(content)
+        kind, fmt = kind_of(path.name)
+        _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
+                                   Limits())
+        assert analysis.status is Status.NOT_AN_ARTIFACT and "empty file" in analysis.reason, (ext, analysis)
+
+
+def test_a_file_with_content_after_blank_lines_is_read(tmp_path):
+    path = tmp_path / "late.py"
+    path.write_bytes(b"\n" * 5000 + b"import pyodbc\n")
+    _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, Kind.SCRIPT, "py", 5014, 0.0), Limits())
+    assert analysis.status is Status.ANALYZED
 
 
 def test_vanished_file_is_unreadable_not_a_crash(tmp_path):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import coverage
 from ..roots import contains
 
 
@@ -69,9 +70,11 @@ def merge_coverage(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         return summaries[0]
     roots = [r for s in summaries for r in s["roots"]]
     complete = bool(summaries) and all(s["complete"] for s in summaries)
-    if complete:
-        statement = summaries[0]["statement"]
+    if complete:  # every crawl's files that could not be analysed are said, not only the first crawl's
+        statement = coverage.statement(roots, complete)
     else:
         prefix = "Coverage INCOMPLETE: the figures below count only what was scanned, they are not an all-clear. "
         statement = prefix + " ".join(s["statement"].removeprefix(prefix) for s in summaries if not s["complete"])
-    return {"complete": complete, "statement": statement, "roots": roots}
+    return {"complete": complete, "statement": statement, "roots": roots,
+            "not_analysed": {k: sum(s.get("not_analysed", {}).get(k, 0) for s in summaries)
+                             for k in {k for s in summaries for k in s.get("not_analysed", {})}}}
