@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
@@ -33,9 +34,49 @@ def take_atime_failures() -> list[str]:
     return taken
 
 
+def keep_link_atime(path: str, before: os.stat_result) -> None:
+    """Put back the access time of the symbolic link ``path`` (``before``: its ``lstat``). Following
+    a link (a stat, an open through it) or reading its target (``readlink``) moves the link's own
+    access time, and no flag prevents that (``O_NOATIME`` is for a file's content): so the crawl
+    sets it back, link only (its change time moves, as with any attribute the owner sets), or
+    notes the path when the account may not (:func:`take_atime_failures`)."""
+    try:
+        after = os.lstat(path)
+    except OSError:
+        return
+    if not stat.S_ISLNK(after.st_mode) or after.st_atime_ns == before.st_atime_ns:
+        return
+    if os.utime not in os.supports_follow_symlinks:
+        _ATIME_FAILURES.append(path)
+        return
+    try:
+        os.utime(path, ns=(before.st_atime_ns, after.st_mtime_ns), follow_symlinks=False)
+    except OSError:
+        _ATIME_FAILURES.append(path)
+
+
+def link_stat(path: str) -> os.stat_result | None:
+    """The ``lstat`` of ``path`` when it is a symbolic link (to keep its access time), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISLNK(st.st_mode) else None
+
+
 def open_readonly(path: str, directory: bool = False) -> tuple[int, os.stat_result | None]:
     """A read-only descriptor, and the stat from before opening when ``O_NOATIME`` was refused
-    (then :func:`close_restoring` puts the access time back)."""
+    (then :func:`close_restoring` puts the access time back). Opened through a symbolic link, the
+    link's own access time is put back at once (the descriptor never touches the link again)."""
+    link = link_stat(path)
+    try:
+        return _open(path, directory)
+    finally:
+        if link is not None:
+            keep_link_atime(path, link)
+
+
+def _open(path: str, directory: bool) -> tuple[int, os.stat_result | None]:
     flags = os.O_RDONLY | _BINARY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
     try:
         return os.open(path, flags | _NOATIME), None

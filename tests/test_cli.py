@@ -124,7 +124,7 @@ def test_quiet_prints_nothing(tmp_path, inventory):
 
 def test_too_large_is_recorded_without_reading(tmp_path, inventory):
     result, db = crawl(tmp_path, inventory, "--max-size", "10B")
-    assert result.exit_code == 0
+    assert result.exit_code == 4 and "could not be analysed (too-large" in result.output  # the cap stopped them
     found = rows(db, "SELECT status, status_reason FROM artifacts")
     assert found and all(status == "too-large" and "--max-size" in reason for status, reason in found)
 

@@ -91,6 +91,63 @@ def test_corpus_workbooks_and_databases_are_untouched(tmp_path, corpus):
     assert crawl_and_compare(tmp_path, share) > 40  # no .ldb/.laccdb, no byte or timestamp changed
 
 
+def make_links(tmp_path):
+    """A share with every kind of symbolic link, each link's own atime set in the past."""
+    share, outside = tmp_path / "share", tmp_path / "outside"
+    (share / "Quality" / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (share / "Quality" / "tool.py").write_text("import pyodbc\n")
+    (share / "Quality" / "sub" / "deep.py").write_text("x = 1\n")
+    (outside / "far.py").write_text("y = 2\n")
+    links = {"Misc/broken_link.xlsm": "/nonexistent/target.xlsm", "Quality/inner_link.py": "tool.py",
+             "Quality/outer_link.py": str(outside / "far.py"), "Quality/outer_dir": str(outside),
+             "Quality/inner_dir": "sub", "Quality/notes_link.txt": "tool.py"}
+    (share / "Misc").mkdir()
+    for name, target in links.items():
+        os.symlink(target, share / name)
+    for dirpath, dirnames, filenames in os.walk(share, topdown=False):
+        for name in filenames + dirnames:  # each link's own times, not its target's
+            path = os.path.join(dirpath, name)
+            os.utime(path, (OLD, os.lstat(path).st_mtime), follow_symlinks=False)
+    return share, [share / name for name in links]
+
+
+def link_times(links):
+    return {str(p): (os.lstat(p).st_atime_ns, os.lstat(p).st_mtime_ns) for p in links}
+
+
+def test_the_check_sees_a_link_followed(tmp_path):
+    """Guard: on this file system following a link (a stat through it) moves the link's own atime."""
+    share, links = make_links(tmp_path)
+    before = link_times(links)
+    os.stat(share / "Quality" / "inner_link.py")
+    assert link_times(links) != before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only the owner or root may put a link's access time back")
+def test_links_keep_their_access_time(tmp_path):
+    """A dangling link, links in and out of the root, to files and folders, and a link that is no
+    candidate: crawled (and their targets read where they are inside the root), every link keeps
+    its own access time (a crawl as root moved Misc/broken_link.xlsm's)."""
+    share, links = make_links(tmp_path)
+    state = snapshot(share)  # (its isdir/isfile follow links: the links' times are set again below)
+    for link in links:
+        os.utime(link, (OLD, os.lstat(link).st_mtime), follow_symlinks=False)
+    before = link_times(links)
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "inv.db"), "crawl", str(share), "--jobs", "2",
+                                       "-f", "json", "-o", str(tmp_path / "r.json")])
+    assert link_times(links) == before
+    assert result.exit_code == 0, result.output
+    assert snapshot(share) == state
+    import json
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    seen = {a["relpath"]: a["status"] for a in report["artifacts"]}
+    assert seen["Quality/inner_link.py"] == "analyzed" and seen["Quality/sub/deep.py"] == "analyzed"
+    assert seen["Misc/broken_link.xlsm"] == "unsupported" and seen["Quality/outer_link.py"] == "unsupported"
+    assert "Quality/inner_dir/deep.py" not in seen  # walked where it is, not through the link
+
+
 def test_the_check_sees_a_folder_listing(tmp_path):
     """Guard: listing an old-atime folder the ordinary way does change its atime here."""
     share = tmp_path / "s"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from ..kinds import KINDS, excluded, kind_of
 from ..model import Candidate, Kind
-from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
+from ..readfile import close_restoring, iter_chunks, keep_link_atime, open_readonly, read_bytes
 from .base import Problem, private_copy
 
 
@@ -43,9 +43,17 @@ class _Skip(str):
 
 def _target(path: str) -> str:
     try:
-        return os.readlink(path)
+        return os.readlink(path)  # moves the link's access time: the caller puts it back (keep_link_atime)
     except OSError:
         return "?"
+
+
+def _link_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The link's own stat (lstat: it moves no access time) for a symbolic link, else None."""
+    try:
+        return entry.stat(follow_symlinks=False) if entry.is_symlink() else None
+    except OSError:
+        return None
 
 
 def _special(mode: int) -> str | None:
@@ -141,61 +149,82 @@ class LocalSource:
         try:
             with os.scandir(fd if by_fd else folder) as it:
                 for entry in it:
-                    name = entry.name
+                    if entry.is_symlink():  # the listing's file type (or an lstat): no access time moves
+                        link = _link_stat(entry)
+                        try:  # following a link or reading its target moves the link's access time: put back
+                            self._entry(entry, folder, real_root, candidate_extensions, dirs, files)
+                        finally:
+                            if link is not None:
+                                keep_link_atime(os.path.join(folder, entry.name), link)
+                        continue
                     try:
                         is_dir = entry.is_dir()  # the listing's file type: no system call for most entries
                     except OSError:
                         is_dir = False
-                    found = None
-                    if not is_dir:
-                        # Most files of a share are no candidate: one look at the extension, before
-                        # any other work (a path, a link check, a stat) is spent on them.
-                        if name.rpartition(".")[2].lower() not in candidate_extensions:
-                            continue
-                        found = kind_of(name)
-                        if found is None:
-                            continue
-                    path = os.path.join(folder, name)
-                    outside = self._outside(entry, path, real_root)
-                    if outside:
-                        skip = (f"a symbolic link to {outside}, outside the crawl root: not followed "
-                                "(--follow-links follows it)")
-                        if is_dir:
-                            dirs.append((name, path, None, _Skip(skip)))
-                        else:
-                            files.append((name, path, found, None, skip))  # type: ignore[arg-type]
-                        continue
-                    if is_dir:
-                        try:
-                            dirs.append((name, path, entry.stat(), None))
-                        except OSError as exc:
-                            dirs.append((name, path, None, exc.strerror or exc))
-                        continue
-                    if found is None:  # (never: only a candidate's name gets here)
-                        continue
-                    try:
-                        st = entry.stat()
-                    except FileNotFoundError as exc:
-                        if entry.is_symlink():
-                            files.append((entry.name, path, found, None, "a symbolic link whose target does not "
-                                          f"exist ({_target(path)}): nothing to read"))
-                        else:
-                            files.append((entry.name, path, found, None, exc))
-                        continue
-                    except OSError as exc:
-                        files.append((entry.name, path, found, None, exc))
-                        continue
-                    special = _special(st.st_mode)
-                    if special:  # never opened: a FIFO would block the read, a device never ends
-                        files.append((entry.name, path, found, None, f"{special}, not a file: never opened"))
-                    else:
-                        files.append((entry.name, path, found, st, None))
+                    # Most files of a share are no candidate: one look at the extension, before
+                    # any other work (a path, a link check, a stat) is spent on them.
+                    if is_dir or entry.name.rpartition(".")[2].lower() in candidate_extensions:
+                        self._entry(entry, folder, real_root, candidate_extensions, dirs, files, is_dir)
         finally:
             if by_fd:
                 close_restoring(fd, folder, before)
         dirs.sort(key=lambda d: d[0])
         files.sort(key=lambda f: f[0])
         return dirs, files
+
+    def _entry(self, entry: os.DirEntry[str], folder: str, real_root: str, candidate_extensions: dict[str, Kind],
+               dirs: list[_Dir], files: list[_File], is_dir: bool | None = None) -> None:
+        """One folder entry: a folder to walk, a candidate file with its stat, or a part to record."""
+        name = entry.name
+        if is_dir is None:
+            try:
+                is_dir = entry.is_dir()  # through a link: follows it
+            except OSError:
+                is_dir = False
+        found = None
+        if not is_dir:
+            if name.rpartition(".")[2].lower() not in candidate_extensions:
+                return
+            found = kind_of(name)
+            if found is None:
+                return
+        path = os.path.join(folder, name)
+        outside = self._outside(entry, path, real_root)
+        if outside:
+            skip = (f"a symbolic link to {outside}, outside the crawl root: not followed "
+                    "(--follow-links follows it)")
+            if is_dir:
+                dirs.append((name, path, None, _Skip(skip)))
+            else:
+                files.append((name, path, found, None, skip))  # type: ignore[arg-type]
+            return
+        if is_dir and not self.follow_links and entry.is_symlink():
+            return  # a folder link inside the root: its target is walked where it is, never through the link
+        if is_dir:
+            try:
+                dirs.append((name, path, entry.stat(), None))
+            except OSError as exc:
+                dirs.append((name, path, None, exc.strerror or exc))
+            return
+        if found is None:  # (never: only a candidate's name gets here)
+            return
+        try:
+            st = entry.stat()
+        except FileNotFoundError as exc:
+            if entry.is_symlink():
+                files.append((entry.name, path, found, None, "a symbolic link whose target does not "
+                              f"exist ({_target(path)}): nothing to read"))
+            else:
+                files.append((entry.name, path, found, None, exc))
+            return
+        except OSError as exc:
+            files.append((entry.name, path, found, None, exc))
+            return
+        special = _special(st.st_mode)
+        if special:  # never opened: a FIFO would block the read, a device never ends
+            files.append((entry.name, path, found, None, f"{special}, not a file: never opened"))
+        else:
+            files.append((entry.name, path, found, st, None))
 
     def read_bytes(self, path: str, cap: int) -> bytes:
         return read_bytes(path, cap)
