@@ -285,6 +285,74 @@ COLOURS_PY = '''PALETTE = (
 '''
 
 
+PRICE_EDIT_VBA = '''Sub SalvarPreco()
+    rs.Open "SELECT precoVenda FROM t_Servicos WHERE id = " & id, conexao, adOpenKeyset, adLockOptimistic
+    rs!precoVenda = txtPreco.Value
+    rs.Update
+End Sub
+'''
+PRICE_FUNCTION_VBA = '''Function Verkaufspreis(ek As Double) As Double
+    Verkaufspreis = Round(ek * MARGE, 2) - 0.01
+End Function
+'''
+CALIBRATION_ORM_PY = '''def alta(form):
+    lectura = Medicion(form["patron"], form["instrumento"], form["temp"])
+    db.session.add(lectura)
+    db.session.commit()
+'''
+INVOICE_ORM_PY = '''def bill(order, session):
+    session.add(Invoice(order_id=order.id, total=order.total))
+    session.commit()
+'''
+
+
+@pytest.mark.parametrize("name,text,language,rule", [
+    ("a price edited on an existing record, bang syntax, Portuguese", PRICE_EDIT_VBA, "vba", "financial.register"),
+    ("a selling price returned by a VBA Function, German", PRICE_FUNCTION_VBA, "vba", "financial.prices"),
+    ("calibration readings stored through an ORM session, Spanish", CALIBRATION_ORM_PY, "python", "quality.writes"),
+    ("an invoice stored through an ORM session", INVOICE_ORM_PY, "python", "financial.register"),
+])
+def test_records_and_returns(name, text, language, rule):
+    _, findings = verdict(text, language)
+    assert rule in {f.rule for f in findings}, (name, sorted(f.rule for f in findings))
+
+
+DISTANCE_VBA = '''Function Entfernung(von As String, nach As String) As Double
+    Set objHTTP = CreateObject("MSXML2.ServerXMLHTTP")
+    objHTTP.Open "GET", "https://example.invalid/distance?o=" & von & "&d=" & nach, False
+    objHTTP.send ("")
+    meter = Val(objHTTP.responseText)
+    Umrechnung = Round(meter / 1000, 1)
+    Entfernung = Umrechnung
+End Function
+'''
+CLIPBOARD_VBA = '''Sub Abgleich()
+    titel = "Summe Factura de Compra"
+    ws.Range("A1").Value = titel
+    wsDatos.Range("D2:D" & ultima).Copy
+    ws.Range("J2").PasteSpecial Paste:=xlPasteValues
+End Sub
+'''
+SESSION_SET_PY = '''def collect(rows):
+    seen = set()
+    for inspection in rows:
+        seen.add(inspection)
+    return seen
+'''
+
+
+@pytest.mark.parametrize("name,text,language", [
+    ("a web request's Send and a unit conversion named Umrechnung", DISTANCE_VBA, "vba"),
+    ("cells copied under a caption that names an invoice", CLIPBOARD_VBA, "vba"),
+    ("a set of inspections is not a stored record", SESSION_SET_PY, "python"),
+])
+def test_requests_captions_and_sets_issue_nothing(name, text, language):
+    result, findings = verdict(text, language)
+    flows = {f.rule for f in findings if f.impact is not None}
+    assert not flows, (name, sorted(flows))
+    assert result.classification.value == "citizen-development", name
+
+
 def test_a_limit_table_kept_as_data_controls_decisions():
     result, findings = verdict(LIMIT_TABLE_PY, "python")
     assert "quality.limit-table" in {f.rule for f in findings} and Impact.QUALITY in result.impacts

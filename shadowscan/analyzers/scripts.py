@@ -48,6 +48,16 @@ _FUNCTION = {
 }
 
 
+def _unpadded(text: str) -> str:
+    """The text without padding after its last line: a run of NUL bytes (a transfer or a fixed-size
+    save), possibly ending in a few fill bytes (``\\xad\\xba``), is no content."""
+    end = text.rfind("\n") + 1
+    tail = text[end:]
+    if tail.count("\x00") * 2 > len(tail):
+        return text[:end]
+    return text
+
+
 def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     language = LANGUAGES.get(fmt.lower())
     if language is None:
@@ -59,7 +69,8 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
     facts: ScriptFacts = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
-    sample = text.rstrip("\x00")[:65536]  # NUL padding after the last line (a transfer, a fixed-size save) is no content
+    text = _unpadded(text)
+    sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
         return Analysis.failed(

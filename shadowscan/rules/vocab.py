@@ -87,7 +87,8 @@ class Matcher:
     exact words, phrases, stems (``invoic*``), compound tails of long words (``unitprice``),
     stems of six or more letters inside compounds for German and Dutch, CJK terms anywhere."""
 
-    def __init__(self, terms: Iterable[tuple[str, bool]], not_before: frozenset[str] = frozenset()) -> None:
+    def __init__(self, terms: Iterable[tuple[str, bool]], not_before: frozenset[str] = frozenset(),
+                 not_words: Iterable[str] = ()) -> None:
         self.words: set[str] = set()
         self.phrases: dict[str, list[tuple[str, ...]]] = {}
         self.stems: set[str] = set()
@@ -95,6 +96,10 @@ class Matcher:
         self.inner: list[str] = []
         self.cjk: list[str] = []
         self.not_before = not_before
+        # words that hold a term but mean something else (German ``berechnung``, calculation, holds
+        # ``rechnung``, invoice): taken out of a word before its pieces are looked up
+        excluded = sorted({fold(w) for w in not_words if w.strip()}, key=len, reverse=True)
+        self._excluded = re.compile("|".join(re.escape(w) for w in excluded)) if excluded else None
         for raw, compounds in terms:
             term = fold(raw.strip())
             if not term:
@@ -126,12 +131,18 @@ class Matcher:
         known = self._single.get(token)
         if known is not None:
             return known
-        hit = token in self.words or any(token[:k] in self.stems for k in self.stem_lengths if k <= len(token)) \
-            or any(token[-k:] in self.tails for k in self.tail_lengths if k < len(token)) \
-            or any(stem in token for stem in self.inner)
+        if self._excluded is not None and token not in self.words and self._excluded.search(token):
+            hit = any(self._term(piece) for piece in self._excluded.split(token) if len(piece) > 2)
+        else:
+            hit = self._term(token)
         if len(self._single) < 200_000:
             self._single[token] = hit
         return hit
+
+    def _term(self, token: str) -> bool:
+        return token in self.words or any(token[:k] in self.stems for k in self.stem_lengths if k <= len(token)) \
+            or any(token[-k:] in self.tails for k in self.tail_lengths if k < len(token)) \
+            or any(stem in token for stem in self.inner)
 
     def _hit(self, tokens: tuple[str, ...], i: int) -> int:
         """Length in words of a term starting at tokens[i], or 0."""
@@ -188,7 +199,9 @@ class Lexicon:
         self.languages = dict(languages)
         self.terms: dict[str, list[tuple[str, bool]]] = {name: [] for name in CLASSES}
         abbreviations: dict[str, str] = {}
+        self.not_words: list[str] = []
         for data in self.languages.values():
+            self.not_words.extend(str(w) for w in data.get("not_terms") or [])
             compounds = bool(data.get("compounds"))
             for name in CLASSES:
                 self.terms[name].extend((str(t), compounds) for t in data.get(name) or [])
@@ -204,7 +217,7 @@ class Lexicon:
         return self._abbrev.sub(lambda m: self.abbreviations.get(" ".join(m.group(0).split()), m.group(0)), words)
 
     def matcher(self, *names: str, not_before: frozenset[str] = frozenset()) -> Matcher:
-        return Matcher([t for name in names for t in self.terms[name]], not_before)
+        return Matcher([t for name in names for t in self.terms[name]], not_before, self.not_words)
 
     def literals(self, *names: str) -> str:
         """A regex alternation of the exact values (as written and folded), for string literals in code."""
