@@ -306,7 +306,42 @@ INVOICE_ORM_PY = '''def bill(order, session):
 '''
 
 
+KEYSTROKE_SAP_PY = '''import pyautogui
+def book_hours(rows):
+    focus_window("SAP Easy Access")
+    pyautogui.typewrite('/nCN25')
+    pyautogui.hotkey('enter')
+    for network, hours in rows:
+        pyautogui.typewrite(str(network))
+        pyautogui.typewrite(str(hours))
+'''
+FORMULA_VERDICT_VBA = '''Sub Avaliar()
+    Range("M42:O42").FormulaR1C1 = "=IF(ABS(R[-2]C)<=R[-1]C,""PASSOU"",""FALHA"")"
+End Sub
+'''
+CPK_R = '''output$verdict <- renderText({
+  if (cpk() > 1.33) {"Pass"} else {"Fail"}
+})
+'''
+PART_PT_PY = '''def avaliar_peca(peso, comprimento):
+    if peso < 95 or peso > 105:
+        situacao = "Reprovada"
+    else:
+        situacao = "Aprovada"
+    return situacao
+'''
+WAGE_UDF_VBA = '''Function GROSS_PAY(time_in As Range, time_out As Range, rate As Currency) As Currency
+    GROSS_PAY = FormatCurrency((WorksheetFunction.Sum(time_out) - WorksheetFunction.Sum(time_in)) * rate * 24)
+End Function
+'''
+
+
 @pytest.mark.parametrize("name,text,language,rule", [
+    ("SAP transaction typed by keystroke automation", KEYSTROKE_SAP_PY, "python", "financial.erp-gui"),
+    ("a verdict formula written into cells by a macro, Portuguese", FORMULA_VERDICT_VBA, "vba", "quality.decision"),
+    ("an R if-expression choosing Pass/Fail by Cpk", CPK_R, "r", "quality.decision"),
+    ("a part approved or rejected against bare bounds, Portuguese feminine", PART_PT_PY, "python", "quality.decision"),
+    ("a worksheet function that returns gross pay", WAGE_UDF_VBA, "vba", "financial.prices"),
     ("a price edited on an existing record, bang syntax, Portuguese", PRICE_EDIT_VBA, "vba", "financial.register"),
     ("a selling price returned by a VBA Function, German", PRICE_FUNCTION_VBA, "vba", "financial.prices"),
     ("calibration readings stored through an ORM session, Spanish", CALIBRATION_ORM_PY, "python", "quality.writes"),
@@ -341,7 +376,26 @@ SESSION_SET_PY = '''def collect(rows):
 '''
 
 
+KEYSTROKE_NOT_SAP_PY = '''import pyautogui
+def fill(rows):
+    for r in rows:
+        pyautogui.typewrite('VA01')
+'''
+ZSCORE_R = '''Zl <- (input$mean - input$lsl) / input$sd
+Zu <- (input$usl - input$mean) / input$sd
+output$z <- renderText(min(Zl, Zu))
+'''
+FORMULA_SUM_VBA = '''Sub Totals()
+    Range("D10").Formula = "=SUM(D2:D9)"
+    Range("E10").Formula = "=IF(D10>0,""Revenue"",""None"")"
+End Sub
+'''
+
+
 @pytest.mark.parametrize("name,text,language", [
+    ("keystrokes typed into a window nobody names as SAP's", KEYSTROKE_NOT_SAP_PY, "python"),
+    ("Z-scores against a lower spec limit are not money", ZSCORE_R, "r"),
+    ("a formula written by a macro that decides nothing", FORMULA_SUM_VBA, "vba"),
     ("a web request's Send and a unit conversion named Umrechnung", DISTANCE_VBA, "vba"),
     ("cells copied under a caption that names an invoice", CLIPBOARD_VBA, "vba"),
     ("a set of inspections is not a stored record", SESSION_SET_PY, "python"),
@@ -351,6 +405,11 @@ def test_requests_captions_and_sets_issue_nothing(name, text, language):
     flows = {f.rule for f in findings if f.impact is not None}
     assert not flows, (name, sorted(flows))
     assert result.classification.value == "citizen-development", name
+
+
+def test_z_scores_named_zl_are_not_money():
+    _, findings = verdict(ZSCORE_R, "r")
+    assert not {f.rule for f in findings} & {"financial.term", "financial.computes"}
 
 
 def test_a_limit_table_kept_as_data_controls_decisions():

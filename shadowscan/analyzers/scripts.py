@@ -26,6 +26,7 @@ LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
     "bas": "vba", "cls": "vba", "frm": "vba",  # exported VBA modules: standard, class, form
+    "vb": "vba",  # Visual Basic source: VB.NET, or VBA macros kept as text; the same rules read both
 }
 # .cls and .frm are also other things (a LaTeX class, other tools' forms): an exported VBA class or
 # form carries the header the VBA editor writes near the top, or (exported by a source-control add-in

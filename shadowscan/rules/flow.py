@@ -212,6 +212,7 @@ class _Line:
     op: str = ""
     comparison: bool = False
     strings: list[str] = field(default_factory=list)
+    returns: bool = False  # the value leaves the procedure (``return x``, a VBA Function's name assigned)
 
 
 def _family(language: str) -> str:
@@ -238,7 +239,7 @@ def _parse(index: int, code: str, language: str) -> _Line:
         line.comparison = True
     returned = _RETURN.match(body)
     if returned:
-        line.lhs, line.rhs, line.op = "return", returned.group("rhs"), "="
+        line.lhs, line.rhs, line.op, line.returns = "return", returned.group("rhs"), "=", True
         return line
     match = _ASSIGN.match(body)
     if match and not re.match(r"^\s*(?:if|elseif|while|for|select|case|print|debug\.print|msgbox)\b", match.group("lhs"), I):
@@ -277,6 +278,33 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
     if re.search(r"\(\s*1\s*[+\-]\s*\w", rhs) and rate:
         return True
     return bool(("+" in rhs or line.op == "+=") and rate and _money(lhs_words))  # total = net + vat
+
+
+# A formula whose value is a decision: IF/IFS/SWITCH returns one (``=IF(F2>D2,"FAIL","PASS")``);
+# in a cell, or written into cells by a macro (``.FormulaR1C1 = "=IF(ABS(t)<=tc,""PASSOU"",""FALHA"")"``)
+FORMULA_DECISION = re.compile(r"\b(?:if|ifs|switch)\s*\(.*,\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']\s*[,)]", I)
+_FORMULA_TARGET = re.compile(r"\.formula(?:r1c1|local|array|2|r1c1local)?\s*$", I)
+
+
+# R's if as an expression: ``if (cpk > 1.33) {"Pass"} else {"Fail"}``; the values chosen are literals
+_R_CHOICE = re.compile(r"\bif\s*\((?P<cond>[^{}]+?)\)\s*\{?\s*(?P<q>[\"'])(?P<a>[^\"']*)(?P=q)\s*\}?\s*else\s*\{?\s*"
+                       r"(?P<r>[\"'])(?P<b>[^\"']*)(?P=r)", I)
+
+
+def _inline_choice(code: str) -> bool:
+    """An R if-expression that chooses between decisions by a comparison."""
+    match = _R_CHOICE.search(code)
+    if match is None or not _COMPARISON.search(match.group("cond")):
+        return False
+    return _decision_literal(match.group("a")) or _decision_literal(match.group("b"))
+
+
+def _formula_written(line: _Line) -> bool:
+    """A macro line that writes a formula deciding quality into cells."""
+    if not line.op or not _FORMULA_TARGET.search(line.lhs):
+        return False
+    text = line.rhs.strip()
+    return text[:2] == '"=' and bool(FORMULA_DECISION.search(text[1:-1].replace('""', '"')))
 
 
 _WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)
@@ -405,7 +433,7 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
         name = function.group(1).lower()
         for ln in lines[1:]:
             if ln.lhs.lower() == name:
-                ln.lhs = "return"
+                ln.returns = True
     tainted: set[str] = set()
     append_vars: set[str] = set()
     pricing: list[_Line] = []
@@ -435,7 +463,7 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
             money_value = _money(lhs_words) or _money(rhs_words) or bool(_names(ln.rhs) & tainted)
             if money_value and _IDENT.fullmatch(ln.lhs.strip()) and not _STRING.fullmatch(ln.rhs.strip()):
                 tainted.add(lhs_key)
-            target = bool(_SINK_TARGET.search(ln.lhs)) or ln.lhs == "return"
+            target = bool(_SINK_TARGET.search(ln.lhs)) or ln.returns
             if target:
                 sinks.append(ln)
                 if append_vars & _names(ln.lhs) and money_value:
@@ -447,7 +475,7 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
                 elif (vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words)) \
                         and not _KEY_FIELD.search(field_words):
                     fields_quality.append(ln)
-            kind = _sets_decision(ln)
+            kind = _sets_decision(ln) or ("strong" if family == "vb" and _formula_written(ln) else None)
             if kind:
                 decisions.append(ln)
                 strong_decision = strong_decision or kind == "strong"
@@ -466,7 +494,7 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
     actions.sort(key=lambda a: a.index)
     # prices written somewhere: the assignment itself is a cell/field, or a later line writes the value
     for p in pricing:
-        if _SINK_TARGET.search(p.lhs) or p.lhs == "return":
+        if _SINK_TARGET.search(p.lhs) or p.returns:
             yield (*PRICES, (p.index,))
             break
         later = next((s for s in sinks if s.index > p.index and p.lhs.lower() in _names(s.rhs)), None)
@@ -476,7 +504,7 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
             break
     # a document is issued by exporting, printing, saving, mailing or filing it; deleting rows is not
     issuing = [a for a in actions if not _DELETES.search(a.code)]
-    if docs and not any(vocab.MONEY_DOCUMENT.search(vocab.split_identifiers(_STRING.sub(" ", d.code))) for d in docs):
+    if docs and not any(_names_document(d) for d in docs):
         # the document is named only in text (a label, a caption): filing rows or pasting cells
         # under such a label issues nothing; exporting, printing, saving or mailing does
         issuing = [a for a in issuing if _issues(a.code, family, http)]
@@ -490,7 +518,11 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
         yield (*REGISTER, (fields_money[0].index, _record_after(records, fields_money[0]).index))
     if records and fields_quality:
         yield (*QUAL_RECORDS, (fields_quality[0].index, _record_after(records, fields_quality[0]).index))
-    if decisions and compares:
+    written = next((d for d in decisions if family == "vb" and _formula_written(d)), None) or next(
+        (ln for ln in lines if language == "r" and "else" in ln.code and _inline_choice(ln.code)), None)
+    if written is not None:  # the formula compares within itself
+        yield (*STATUS, (written.index,))
+    elif decisions and compares:
         statuses = {s.lower() for d in decisions for s in d.strings}
         if strong_decision or len(statuses) >= 2 and quality_context:
             yield (*STATUS, tuple(d.index for d in decisions[:3]))
@@ -516,14 +548,38 @@ def _orm_records(lines: Sequence[_Line], fields_money: list[_Line], fields_quali
 
 
 def _record_after(records: Sequence[_Line], field_line: _Line) -> _Line:
-    """The write that stores a field: the first record line after it (``rs.Update``), else the first."""
-    return next((r for r in records if r.index > field_line.index), records[0])
+    """The write that stores a field: the record line nearest to it (``rs.AddNew`` before,
+    ``rs.Update`` after)."""
+    return min(records, key=lambda r: (abs(r.index - field_line.index), r.index))
+
+
+# a string that names a sheet, a field or a table: Sheets("Invoice"), rs.Fields("Preço unitário")
+_NAMING_CALL = re.compile(r"\b(?:sheets|worksheets|workbooks|fields|tabledefs|querydefs|openrecordset|listobjects|"
+                          r"charts|range)\s*\(\s*$|!\[?$", I)
+
+
+def _names_document(line: _Line) -> bool:
+    """Whether a line names a money document in its code (a variable, a sheet, a field, a record
+    written), not only in text it shows (a caption, a message, a label written into a cell)."""
+    if vocab.MONEY_DOCUMENT.search(vocab.split_identifiers(_STRING.sub(" ", line.code))):
+        return True
+    for match in _STRING.finditer(line.code):
+        text = match.group(1) if match.group(1) is not None else match.group(2)
+        if not vocab.MONEY_DOCUMENT.search(vocab.split_identifiers(text)):
+            continue
+        if _NAMING_CALL.search(line.code[:match.start()]) or (line.lhs and match.group(0) in line.lhs):
+            return True
+    return False
 
 
 # ERP user interfaces ------------------------------------------------------------------------
 _SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b|\.modifycell\b|\.getcellvalue\b", I)
-_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*(?:transaction\s*=\s*)?)"""  # also Transaction="me21n"
-                    r"""["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
+_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*(?:transaction\s*=\s*)?|"""  # also Transaction="me21n"
+                    r"""\b(?:typewrite|write|sendkeys)\s*\(?\s*)"""  # typed into the SAP window by keystrokes
+                    r"""["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*(?:\{enter\}|~)?["']""", I)
+# keystroke automation (pyautogui, SendKeys) of a window the script names as SAP's
+_KEYSTROKES = re.compile(r"\b(?:pyautogui|pywinauto|keyboard)\.(?:typewrite|write)\s*\(|\bsendkeys\b", I)
+_SAP_NAMED = re.compile(r"\bsap\b", I)
 
 
 def _erp_codes() -> dict[str, Any]:
@@ -541,9 +597,11 @@ SAP_QUALITY = _meta("quality.erp-gui")
 
 
 def erp_gui(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:
-    """SAP GUI scripting: the transactions a script runs say whether it writes (ME21N, MIGO,
-    VA01, QA11) or only reads (ME2N, COOIS); setting a price field is a financial write."""
-    if not any(_SAP_GUI.search(code) for _, code in units):
+    """SAP GUI scripting, or keystrokes typed into a window named SAP's: the transactions a script
+    runs say whether it writes (ME21N, MIGO, VA01, QA11) or only reads (ME2N, COOIS); setting a
+    price field is a financial write."""
+    if not any(_SAP_GUI.search(code) for _, code in units) and not (
+            any(_KEYSTROKES.search(code) for _, code in units) and any(_SAP_NAMED.search(code) for _, code in units)):
         return
     financial: list[int] = []
     quality: list[int] = []
