@@ -407,6 +407,31 @@ def test_requests_captions_and_sets_issue_nothing(name, text, language):
     assert result.classification.value == "citizen-development", name
 
 
+FAILURE_RATE_VBA = '''Sub Shares()
+    For i = 1 To n
+        Range("Q" & i + 1).Value = (FailRatePerHour * 100) / FailRateTotal
+    Next i
+End Sub
+'''
+LOT_BLOCKED_PY = '''import csv, pyodbc
+cn = pyodbc.connect("DSN=QMS")
+for r in csv.DictReader(open("results.csv")):
+    if float(r["value"]) > float(r["usl"]):
+        cn.execute("UPDATE Lots SET Status='BLOCKED' WHERE LotId=?", r["lot"])
+'''
+
+
+def test_a_failure_rate_is_not_a_price():
+    result, findings = verdict(FAILURE_RATE_VBA, "vba")
+    assert "financial.prices" not in {f.rule for f in findings}
+    assert result.classification.value == "citizen-development"
+
+
+def test_a_lot_blocked_against_the_usl_is_a_quality_decision():
+    _, findings = verdict(LOT_BLOCKED_PY, "python")
+    assert "quality.decision" in {f.rule for f in findings}
+
+
 def test_z_scores_named_zl_are_not_money():
     _, findings = verdict(ZSCORE_R, "r")
     assert not {f.rule for f in findings} & {"financial.term", "financial.computes"}

@@ -524,7 +524,9 @@ def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[s
         yield (*STATUS, (written.index,))
     elif decisions and compares:
         statuses = {s.lower() for d in decisions for s in d.strings}
-        if strong_decision or len(statuses) >= 2 and quality_context:
+        # a status set where the procedure compares against a named limit (value > usl) is a decision too
+        limit_compared = any(ln.comparison and vocab.LIMIT_NAME.search(ln.words) for ln in lines)
+        if strong_decision or len(statuses) >= 2 and quality_context or limit_compared:
             yield (*STATUS, tuple(d.index for d in decisions[:3]))
     if due:
         yield (*DUE_DATES, (due[0].index,))
