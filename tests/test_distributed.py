@@ -186,7 +186,8 @@ def test_a_file_that_takes_down_every_worker_ends_as_analyzer_crashed(tmp_path, 
             worker.wait()
         last = workers(pg_url, 1)
         _, err = crawler.communicate(timeout=300)
-        assert crawler.returncode == 0, err
+        assert crawler.returncode == 4, err  # analyzer-crashed: not analysed, and the crawl says so
+        assert "1 file could not be analysed (analyzer-crashed 1)" in err
     finally:
         stop(killed + last + [crawler])
     report, _ = verdicts(pg_url)
