@@ -801,10 +801,13 @@ def register(config: Config, /, path: str, username: str | None, port: int, by: 
         check_platform(clean["platform"], _artifact_path(path))
     except RegistryError as exc:
         raise CliError(f"{exc}; nothing written") from exc
-    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
-    accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
     fresh = not Store.exists(config.db)  # a registry may come before the first crawl: said, so a mistyped --db shows
-    with _open(config, must_exist=False) as store:
+    # an inventory that exists is opened (and one that may not be written refused) before the file is read
+    with contextlib.ExitStack() as stack:
+        store = None if fresh else stack.enter_context(_open(config))
+        sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+        accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
+        store = store or stack.enter_context(_open(config, must_exist=False))
         try:
             entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
                                               fingerprint=analysis.fingerprint or "", sha256=sha256,
@@ -860,9 +863,11 @@ def review(config: Config, path: str, verdict: str, impacts: str, by: str, reaso
         verdict, found, by, reason = check_review(verdict, impacts.split(","), by, reason)
     except RegistryError as exc:
         raise CliError(f"{exc}; nothing written") from exc
-    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
-    said = classify(analysis)
-    with _open(config, must_exist=False) as store:
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(_open(config)) if Store.exists(config.db) else None  # refused before reading
+        sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+        said = classify(analysis)
+        store = store or stack.enter_context(_open(config, must_exist=False))
         try:
             done = _registry(store).review(
                 path=_artifact_path(path), fingerprint=analysis.fingerprint or "", sha256=sha256, verdict=verdict,
