@@ -638,13 +638,17 @@ def db_group() -> None:
 @db_option
 @pass_config
 def db_upgrade(config: Config) -> None:
-    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one)."""
-    if not Store.exists(config.db):
-        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one).
+    An empty database (a new PostgreSQL database, an SQLite file not there yet) gets the whole schema:
+    the deploy step before the first crawler or worker starts."""
+    fresh = not Store.exists(config.db)
     with Store(config.db, upgrade=False) as store:
         before = store.schema_version()
         done = store.upgrade()
         after = store.schema_version()
+    if fresh or before == 0:
+        click.echo(f"Created the inventory {display_name(config.db)} (schema {after}).")
+        return
     if not done:
         click.echo(f"The inventory {display_name(config.db)} is up to date (schema {after}).")
         return

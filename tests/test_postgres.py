@@ -98,6 +98,20 @@ def test_processes_upgrading_one_old_sqlite_inventory_at_once_all_succeed(tmp_pa
         con.close()
 
 
+@pytest.mark.slow
+def test_db_upgrade_creates_the_schema_of_an_empty_database(tmp_path, inventory):
+    """The README's set-up step: `db upgrade` on a database just created (PostgreSQL: createdb; SQLite:
+    no file yet) makes the whole schema, says it created an inventory, and the first crawl stores into it."""
+    result = run("--db", inventory, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Created the inventory {display_name(inventory)} (schema {migrations.SCHEMA_VERSION}).\n"
+    with Store(inventory, readonly=True) as store:
+        assert store.schema_version() == migrations.SCHEMA_VERSION
+    assert "up to date" in run("--db", inventory, "db", "upgrade").output
+    crawled = run("--db", inventory, "crawl", make_share(tmp_path / "share"), "-q", "-j", "1")
+    assert crawled.exit_code == 0, crawled.output
+
+
 def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
     """A PostgreSQL inventory at schema 2 (the baseline) takes the later migrations in place."""
     db = connect(pg_url)
