@@ -52,6 +52,7 @@ from .store import SCHEMA_VERSION, LeaseLost, Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
+DEFAULT_OUTPUT = "out"  # the one output folder made when missing (the README's examples write into ./out)
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
@@ -325,7 +326,9 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
                    "Repeatable.")
 @click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Also write the report in this format to --output (default stdout). Repeatable.")
-@click.option("--output", "-o", default=None, help="Where --format goes ('-': stdout; the summary then goes to stderr).")
+@click.option("--output", "-o", default=None,
+              help="Where --format goes ('-': stdout; the summary then goes to stderr); without --format the "
+                   "format comes from the extension. Its folder must exist (one named out is made).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
               help="Exit 1 when an artifact is at or above this level: shadow-it; unregistered (or shadow-it); "
                    "stale-signoff (or unregistered, or shadow-it).")
@@ -354,6 +357,8 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
     if formats:
         targets += _targets(formats, output if output is not None else "-")
+    elif output is not None:  # -o alone: the format from its extension (never silently nothing)
+        targets.append((_format_of(output, "--output"), output))
     to_stdout = any(t in (None, "-") for _, t in targets)
     for fmt, target in targets:  # and a report that could not be written, before crawling for an hour
         _check_writable(fmt, target)
@@ -445,11 +450,14 @@ def _terminate(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _format_of(path: str) -> str:
-    fmt = BY_EXTENSION.get(Path(path).suffix.lower().lstrip("."))
+def _format_of(path: str, option: str = "--report") -> str:
+    """The format a file name asks for by its extension (``r.findings.csv``: csv-findings)."""
+    longest_first = sorted((f for f in FORMATS.values() if f.suffix), key=lambda f: -len(f.suffix))
+    fmt = next((f for f in longest_first if path.lower().endswith(f.suffix)), None)
     if fmt is None:
-        raise click.BadParameter(f"cannot tell the format of {path!r}: use one of "
-                                 + ", ".join(f".{ext}" for ext in BY_EXTENSION), param_hint="--report")
+        hint = " or pass -f FORMAT" if option == "--output" else ""
+        raise click.BadParameter(f"cannot tell the format of {path!r}: use a name ending in "
+                                 + ", ".join(f".{ext}" for ext in BY_EXTENSION) + hint, param_hint=option)
     return fmt.name
 
 
@@ -483,20 +491,32 @@ def _write_atomic(target: Path, data: str | bytes = b"", writer: Callable[[IO[by
         raise
 
 
-def _check_writable(fmt: str, target: str | None) -> None:
-    """Refuse an output that cannot be written (a folder where a file goes, a folder we may not
-    write into) before any work is done; the writer still writes through a temporary name."""
+def _check_writable(fmt: str, target: str | None, nothing: str = "nothing was crawled") -> None:
+    """Refuse an output that cannot be written (a folder where a file goes, a folder that does not
+    exist, a folder we may not write into) before any work is done; the writer still writes through a
+    temporary name."""
     if target is None or target == "-":
         return
     path = Path(target)
-    folder_format = isinstance(getattr(FORMATS[fmt], "FOLDER", None), bool) or fmt == "migration"
+    folder_format = FORMATS[fmt].is_directory
     if path.is_dir() and not folder_format:
-        raise CliError(f"cannot write the report to {target}: it is a folder; nothing was crawled")
+        raise CliError(f"cannot write the report to {target}: it is a folder; {nothing}")
+    _check_folder(path, nothing)
     parent = path if folder_format and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; nothing was crawled")
+        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; {nothing}")
+
+
+def _check_folder(path: Path, nothing: str) -> None:
+    """An output goes into a folder that exists: a mistyped path never makes folders. Only an output
+    folder named ``out`` (the README's and the demo's) is made, in a folder that exists."""
+    folder = path.parent
+    if folder.is_dir() or (folder.name == DEFAULT_OUTPUT and folder.parent.is_dir()):
+        return
+    what = "is not a folder" if folder.exists() else "does not exist"
+    raise CliError(f"cannot write {path}: the folder {folder} {what} (create it first); {nothing}")
 
 
 def _umask() -> int:
@@ -568,13 +588,13 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
 
 
 @main.command()
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)), default=("html",),
-              show_default=True,
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Output format: " + "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values())
-                   + ". Repeat for several; each goes to its own file.")
+                   + ". Repeat for several; each goes to its own file. Default: from the extension of --output "
+                     "(.html, .json, .csv, .xlsx, .sarif); html on stdout.")
 @click.option("--output", "-o", default=None,
-              help="Output file, or folder for migration (several formats: the extension is replaced per format). "
-                   "Default: stdout.")
+              help="Output file, or folder for migration (several formats: the extension is replaced per format); "
+                   "its folder must exist (one named out is made). Default: stdout.")
 @click.option("--crawl", "crawl_id", type=int, default=None,
               help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
 @click.option("--root", "scope", multiple=True,
@@ -586,7 +606,11 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
            scope: tuple[str, ...], site: str | None) -> None:
     """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root, of --site).
     Opens the inventory read-only."""
+    if not formats:
+        formats = (_format_of(output, "--output"),) if output not in (None, "-") else ("html",)
     targets = _targets(formats, output)
+    for fmt, target in targets:  # before the report is built
+        _check_writable(fmt, target, "nothing was written")
     with _open(config, readonly=True) as store:
         roots = [canonical(p) for p in scope]
         if site is not None:
@@ -1107,6 +1131,7 @@ def registry_export(config: Config, output: str) -> None:
     if output == "-":
         click.echo(text, nl=False)
     else:
+        _check_folder(Path(output), "nothing was written")
         _write_atomic(Path(output), text)
         click.echo(f"Wrote registry: {Path(output).resolve()}", err=True)
 

@@ -1,0 +1,82 @@
+"""What a new user types and what the command line says back: where reports go and in which
+format, output folders that do not exist, prune's options, one-line usage errors, progress while a
+slow file is analysed, and inventory sizes after pruning."""
+import json
+
+from click.testing import CliRunner
+from test_cli import make_share
+
+from shadowscan.cli import main
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], **kwargs)
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+def crawled(tmp_path) -> str:
+    db = str(tmp_path / "inv.db")
+    share = tmp_path / "share"
+    result = run("--db", db, "crawl", share if share.is_dir() else make_share(share), "-q", "-j", "1")
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_crawl_output_without_format_takes_the_format_from_the_extension(tmp_path):
+    out = tmp_path / "latest.json"
+    result = run("--db", tmp_path / "inv.db", "crawl", make_share(tmp_path / "share"), "-j", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["schema"] == "shadowscan/report-v1"
+    assert f"Wrote JSON report: {out}" in result.stderr
+
+
+def test_report_output_without_format_takes_the_format_from_the_extension(tmp_path):
+    db = crawled(tmp_path)
+    for name in ("r.json", "r.csv", "r.findings.csv", "r.sarif", "r.html", "r.xlsx"):
+        result = run("--db", db, "report", "-o", tmp_path / name)
+        assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "shadowscan/report-v1"
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    assert ",rules," in (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert ",rule," in (tmp_path / "r.findings.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "<html" in (tmp_path / "r.html").read_text().lower()
+    assert (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
+    assert run("--db", db, "report").output.lstrip().lower().startswith("<!doctype html")  # stdout: html
+
+
+def test_an_output_whose_format_cannot_be_told_is_refused_before_anything_runs(tmp_path):
+    share = make_share(tmp_path / "share")
+    line = one_line_error(run("--db", tmp_path / "inv.db", "crawl", share, "-o", tmp_path / "latest.txt"))
+    assert "cannot tell the format of" in line and "latest.txt" in line and "-f FORMAT" in line
+    assert not (tmp_path / "inv.db").exists()  # refused before the crawl
+    line = one_line_error(run("--db", tmp_path / "inv.db", "crawl", share, "-o", "-"))
+    assert "cannot tell the format of '-'" in line
+    db = crawled(tmp_path)
+    line = one_line_error(run("--db", db, "report", "-o", tmp_path / "inventory"))
+    assert "cannot tell the format of" in line and ".html" in line
+    assert not (tmp_path / "inventory").exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_not_made(tmp_path, monkeypatch):
+    db = crawled(tmp_path)
+    target = tmp_path / "nonexistent" / "dir" / "r.html"
+    line = one_line_error(run("--db", db, "report", "-o", target))
+    assert line.startswith(f"Error: cannot write {target}: the folder {target.parent} does not exist"), line
+    assert not (tmp_path / "nonexistent").exists()
+    line = one_line_error(run("--db", db, "crawl", tmp_path / "share", "--report", target))
+    assert "does not exist" in line and "nothing was crawled" in line
+    assert "Crawl 2" not in run("--db", db, "crawls").output and not (tmp_path / "nonexistent").exists()
+    line = one_line_error(run("--db", db, "registry", "export", "-o", target))
+    assert "does not exist" in line and not (tmp_path / "nonexistent").exists()
+    (tmp_path / "file").write_text("x")
+    assert "is not a folder" in one_line_error(run("--db", db, "report", "-o", tmp_path / "file" / "r.html"))
+    monkeypatch.chdir(tmp_path)  # the default output folder ./out (the README's) is made when missing
+    result = run("--db", db, "report", "-o", "out/risk.html")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "risk.html").is_file()
