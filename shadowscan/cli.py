@@ -721,7 +721,11 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
     gone = f" and forgot {', '.join(targets)}" if targets else ""
     click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
                f"kept the newest {plural(keep, 'crawl')} of each root, "
-               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {after / 1e6:.1f} MB.")
+               f"the registry and sign-offs. Inventory {_megabytes(size)} -> {_megabytes(after)}.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
 
 
 # registry ---------------------------------------------------------------------------------

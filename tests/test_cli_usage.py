@@ -2,6 +2,7 @@
 format, output folders that do not exist, prune's options, one-line usage errors, progress while a
 slow file is analysed, and inventory sizes after pruning."""
 import json
+import os
 
 from click.testing import CliRunner
 from test_cli import make_share
@@ -80,3 +81,16 @@ def test_an_output_folder_that_does_not_exist_is_refused_not_made(tmp_path, monk
     result = run("--db", db, "report", "-o", "out/risk.html")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "risk.html").is_file()
+
+
+def test_prune_reports_the_size_the_file_has_afterwards(tmp_path):
+    """VACUUM writes the whole file into the WAL: measured before it was checkpointed, the inventory
+    looked twice as big after pruning as before."""
+    db = crawled(tmp_path)
+    for _ in range(2):
+        assert run("--db", db, "crawl", tmp_path / "share", "--full", "-q", "-j", "1").exit_code == 0
+    result = run("--db", db, "prune", "--keep", "1")
+    assert result.exit_code == 0, result.output
+    size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
+    shown = f"{size / 1e3:,.0f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
+    assert result.output.rstrip().endswith(f" -> {shown}."), (result.output, size)
