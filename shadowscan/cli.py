@@ -104,7 +104,8 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:  # one line, with where to look, instead of click's usage block
             hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            message = " ".join(exc.format_message().split())  # click lists a choice one per line
+            click.echo(f"Error: {message}{hint}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             exc.show()
@@ -294,12 +295,37 @@ def summary_line(result: CrawlResult, db: str) -> str:
     changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
                                                                "removed") if result.changes.get(k))
     coverage = "complete" if result.complete else "INCOMPLETE"
-    unscanned = f"; {plural(result.unscanned, 'folder')} not scanned" if result.unscanned else ""
+    unscanned = "".join(f"; {part}" for part in _not_scanned(result))
     atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
              "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
     return (f"Crawl {result.crawl_id} {state}: {plural(result.total, 'artifact')} ({classes}); "
             f"status: {statuses or 'none'}{unscanned}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
             f"{result.seconds:.1f} s. Inventory: {db}{atime}")
+
+
+def _broken_link(root: str) -> str | None:
+    """Where a local root that is a symbolic link to nothing points (None: it is no broken link)."""
+    if is_smb(root) or not os.path.islink(root) or os.path.exists(root):
+        return None
+    with contextlib.suppress(OSError):
+        return os.readlink(root)
+    return None
+
+
+def _not_scanned(result: CrawlResult) -> list[str]:
+    """What the crawl could not look into, in words: roots not reached (a broken link said so) and folders."""
+    roots = [c.root for c in result.coverage if c.state == "unreachable"]
+    links = sum(_broken_link(root) is not None for root in roots)
+    folders = max(result.unscanned - len(roots), 0)
+    parts = []
+    if links:
+        parts.append("root is a broken link" if links == len(roots) == 1 else
+                     f"{links} roots are broken links" if links > 1 else "1 root is a broken link")
+    if len(roots) > links:
+        parts.append(f"{plural(len(roots) - links, 'root')} not reached")
+    if folders:
+        parts.append(f"{plural(folders, 'folder')} not scanned")
+    return parts
 
 
 def _fail_on_hits(result: CrawlResult, level: str) -> int:
@@ -418,6 +444,9 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
             if cov.state != "complete":
                 row = {"root": cov.root, "state": cov.state, "reason": cov.reason, "unlisted": len(cov.unlisted),
                        "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked, "baseline": cov.baseline}
+                target = _broken_link(cov.root) if cov.state == "unreachable" else None
+                if target is not None:
+                    row["reason"] = f"it is a broken link to {target}"
                 click.echo(f"Coverage incomplete: {root_sentence(row)}", err=True)
         sys.exit(EXIT_INCOMPLETE)
     hits = _fail_on_hits(result, fail_on)
@@ -693,17 +722,20 @@ def db_version(config: Config) -> None:
 
 
 @main.command()
-@click.option("--keep", type=click.IntRange(1), required=True,
-              help="How many of the newest crawls of each root to keep.")
+@click.option("--keep", type=click.IntRange(1), default=None,
+              help="How many of the newest crawls of each root to keep (without it, with --root: all of them).")
 @click.option("--root", "forget", multiple=True, metavar="PATH",
               help="Forget this root entirely (a retired or mistyped share): its crawls leave the inventory and "
                    "the reports. Repeatable.")
 @db_option
 @pass_config
-def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
-    """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
-    The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
-    compacted afterwards."""
+def prune(config: Config, keep: int | None, forget: tuple[str, ...]) -> None:
+    """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget
+    (either or both). The registry, sign-offs and everything the kept crawls' reports show are kept;
+    the file is compacted afterwards."""
+    if keep is None and not forget:
+        raise click.UsageError("prune needs --keep N (the newest crawls of each root to keep), --root PATH "
+                               "(a root to forget), or both")
     with _open(config) as store:
         size = store.size()
         known = {root for _, roots in store.crawl_roots() for root in roots}
@@ -712,16 +744,17 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
         if unknown:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
-        dropped, versions = store.prune(keep, targets)
+        dropped, versions = store.prune(keep or sys.maxsize, targets)
         after = store.size()
     if not dropped and not versions:
-        click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")
+        click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}." if keep else
+                   "Nothing to prune: the crawls of that root are still running.")
         return
     ids = f" ({', '.join(map(str, dropped))})" if dropped else ""
     gone = f" and forgot {', '.join(targets)}" if targets else ""
+    kept = f"the newest {plural(keep, 'crawl')} of each root" if keep else "the crawls of the other roots"
     click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
-               f"kept the newest {plural(keep, 'crawl')} of each root, "
-               f"the registry and sign-offs. Inventory {_megabytes(size)} -> {_megabytes(after)}.")
+               f"kept {kept}, the registry and sign-offs. Inventory {_megabytes(size)} -> {_megabytes(after)}.")
 
 
 def _megabytes(size: int) -> str:

@@ -94,3 +94,38 @@ def test_prune_reports_the_size_the_file_has_afterwards(tmp_path):
     size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
     shown = f"{size / 1e3:,.0f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
     assert result.output.rstrip().endswith(f" -> {shown}."), (result.output, size)
+
+
+def test_prune_needs_keep_or_root_and_root_alone_forgets_it(tmp_path):
+    db = crawled(tmp_path)
+    assert run("--db", db, "crawl", tmp_path / "share", "-q", "-j", "1").exit_code == 0
+    typo = tmp_path / "no-such-share"
+    assert run("--db", db, "crawl", typo, "-q").exit_code == 3
+    line = one_line_error(run("--db", db, "prune"))
+    assert "prune needs --keep N" in line and "--root PATH" in line
+    result = run("--db", db, "prune", "--root", typo)  # forgets the mistyped root, keeps every other crawl
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 crawl (3) and forgot" in result.output and "kept the crawls of the other roots" in result.output
+    listing = run("--db", db, "crawls").output.splitlines()
+    assert [line.split()[0] for line in listing] == ["2", "1"]
+
+
+def test_a_missing_choice_option_is_one_line_listing_the_choices(tmp_path):
+    tool = tmp_path / "limits.py"
+    tool.write_text("print('limits')\n")
+    result = run("--db", tmp_path / "inv.db", "register", tool, "--owner", "Anna Berg", "--purpose", "limits",
+                 "--platform", "python", "--data-access", "read-only")
+    line = one_line_error(result)
+    assert line.startswith("Error: Missing option '--function'. Choose from: operations, production, quality,")
+    assert line.endswith(", hr, it (see 'main register -h')")  # click's runner calls the program main
+    assert not (tmp_path / "inv.db").exists()
+
+
+def test_a_root_that_is_a_broken_link_is_said_to_be_one(tmp_path):
+    root = tmp_path / "share"
+    root.symlink_to(tmp_path / "gone")
+    result = run("--db", tmp_path / "inv.db", "crawl", root, "-j", "1")
+    assert result.exit_code == 3, result.output
+    assert "; root is a broken link;" in result.stdout and "folder" not in result.stdout
+    assert f"Coverage incomplete: {root} could not be reached (it is a broken link to {tmp_path / 'gone'})" \
+        in result.stderr
