@@ -175,8 +175,9 @@ NOBODY = 65534
 
 def crawl_as_nobody(share: Path, db: Path) -> int:
     """Run the crawl in a forked child that dropped root privileges (modules already imported)."""
-    import multiprocessing.popen_fork  # noqa: F401  (imported before the privileges go: run alone, nothing
-    import shadowscan.analyzers.scripts  # noqa: F401   had imported it, and nobody may not read the stdlib here)
+    import multiprocessing.popen_fork  # noqa: F401  (imported before the privileges go: nobody may not read
+
+    import shadowscan.analyzers.scripts  # noqa: F401   the stdlib here, and run alone no test had imported it)
 
     pid = os.fork()
     if pid == 0:  # child
