@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -198,9 +199,10 @@ def _visible(text: str) -> str:
 class _Progress:
     """The crawl's progress on stderr: files listed so far, analysed of listed, rate, ETA once the
     listing is complete and the current file. On a terminal a live line (rich) fitted to its width;
-    otherwise a plain line every ``every`` seconds; nothing when quiet."""
+    otherwise a plain line every ``every`` seconds, also while nothing finishes (a heartbeat naming
+    the file in analysis the longest, and for how long); nothing when quiet."""
 
-    def __init__(self, mode: str, every: float = 10.0) -> None:
+    def __init__(self, mode: str, every: float = 10.0, in_flight: bool = True) -> None:
         self.mode, self.every = mode, every
         self.listed = self.done = 0
         self.complete = False
@@ -208,6 +210,12 @@ class _Progress:
         self.started = self.last = time.monotonic()
         self._live: Any = None
         self._task: Any = None
+        # files listed and not finished yet, with when they were listed: being analysed (a queued crawl's
+        # files are analysed by workers elsewhere, and not tracked)
+        self._flight: dict[str, tuple[str, float]] | None = {} if in_flight else None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         if mode == "tty":
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -224,17 +232,29 @@ class _Progress:
     def _rate(self) -> float:
         return self.done / max(time.monotonic() - self.started, 1e-6)
 
-    def listed_one(self, _candidate: Candidate) -> None:
-        self.listed += 1
+    def listed_one(self, candidate: Candidate) -> None:
+        if self.mode == "plain" and self._ticker is None:  # started with the crawl, stopped by close()
+            self._ticker = threading.Thread(target=self._beat, name="shadowscan-progress", daemon=True)
+            self._ticker.start()
+        with self._lock:
+            self.listed += 1
+            if self._flight is not None:
+                self._flight[candidate.path] = (_visible(candidate.relpath or candidate.path), time.monotonic())
         self._update()
 
     def __call__(self, artifact: Artifact) -> None:
-        self.done += 1
-        self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
+        with self._lock:
+            self.done += 1
+            self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
+            if self._flight is not None:
+                self._flight.pop(artifact.candidate.path, None)
         self._update()
 
-    def skipped(self, _candidate: Candidate) -> None:
-        self.done += 1
+    def skipped(self, candidate: Candidate) -> None:
+        with self._lock:
+            self.done += 1
+            if self._flight is not None:
+                self._flight.pop(candidate.path, None)
         self._update()
 
     def waiting(self, left: int) -> None:
@@ -253,18 +273,37 @@ class _Progress:
         if self._live is not None:
             self._live.update(self._task, completed=self.done, listed=self.listed,
                               rate=f"{self._rate():,.0f} files/s", current=self.current)
-        elif self.mode == "plain" and time.monotonic() - self.last >= self.every:
-            self.last = time.monotonic()
-            click.echo(self.line(), err=True)
+        elif self.mode == "plain":
+            self._say_if_due()
+
+    def _say_if_due(self) -> None:
+        with self._lock:
+            if time.monotonic() - self.last >= self.every:
+                self.last = time.monotonic()
+                click.echo(self.line(), err=True)
+
+    def _beat(self) -> None:
+        """A line at least every ``every`` seconds while the crawl runs, whether or not a file finishes."""
+        while not self._stop.wait(max(min(self.every, 1.0), 0.05)):
+            self._say_if_due()
 
     def line(self) -> str:
         rate = self._rate()
         eta = (f", about {_duration((self.listed - self.done) / rate)} left" if self.complete and rate > 0 else
                ", still listing")
-        return (f"shadowscan: listed {plural(self.listed, 'file')}, analysed {self.done:,} of {self.listed:,} "
-                f"({rate:,.0f} files/s{eta}) {self.current}").rstrip()
+        text = (f"shadowscan: listed {plural(self.listed, 'file')}, analysed {self.done:,} of {self.listed:,} "
+                f"({rate:,.0f} files/s{eta})")
+        if self._flight:  # the file in analysis the longest (a slow one keeps the count still)
+            name, since = min(self._flight.values(), key=lambda item: item[1])
+            more = f" (and {len(self._flight) - 1:,} more)" if len(self._flight) > 1 else ""
+            return f"{text}; analysing {name} for {_duration(time.monotonic() - since)}{more}"
+        return f"{text} {self.current}".rstrip()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self._live is not None:
             self._live.stop()
             self._live = None
@@ -401,8 +440,9 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
         raise CliError("--queue needs a PostgreSQL inventory that workers on other hosts reach "
                        "(--db postgresql://...)")
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
-    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
+    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10), in_flight=not queued)
     with _open(config, must_exist=False) as store, contextlib.ExitStack() as stack:
+        stack.callback(progress.close)
         queue = None
         if queued:
             queue = QueueSender(store, config.db, progress.waiting)
@@ -676,8 +716,8 @@ def crawls_command(config: Config, site: str | None) -> None:
         counts = plural(row["artifacts"], "artifact")
         if row["pending"]:
             counts += f", {row['pending']:,} waiting for a worker"
-        elif state == "running":
-            counts += f" of {row['listed']:,} listed"
+        elif state == "running":  # stored counts live, listed at the crawl's last heartbeat: at least as many
+            counts += f" of {max(row['listed'], row['artifacts']):,}+ listed"
         click.echo(f"{row['id']:>5}  {row['started']}  {state:<11} {_visible(where):<24} {counts:>15}"
                    f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
 

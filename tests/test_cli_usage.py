@@ -3,11 +3,18 @@ format, output folders that do not exist, prune's options, one-line usage errors
 slow file is analysed, and inventory sizes after pruning."""
 import json
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from test_cli import make_share
 
 from shadowscan.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run(*args, **kwargs):
@@ -129,3 +136,55 @@ def test_a_root_that_is_a_broken_link_is_said_to_be_one(tmp_path):
     assert "; root is a broken link;" in result.stdout and "folder" not in result.stdout
     assert f"Coverage incomplete: {root} could not be reached (it is a broken link to {tmp_path / 'gone'})" \
         in result.stderr
+
+
+def test_plain_progress_beats_while_a_file_is_being_analysed(tmp_path, capsys):
+    """Nothing finishes while one slow file is analysed: the plain progress still says, at least every
+    interval, which file is in analysis and for how long (polled until it does, not timed)."""
+    from shadowscan.cli import _Progress
+    from shadowscan.model import Candidate, Kind
+
+    progress = _Progress("plain", every=0.05)
+    try:
+        progress.listed_one(Candidate(str(tmp_path / "slow.sql"), str(tmp_path), "Quality/slow.sql", Kind.SCRIPT,
+                                      "sql", 10, 0.0))
+        said = ""
+        deadline = time.monotonic() + 30
+        while "analysing Quality/slow.sql for 0:00:0" not in said and time.monotonic() < deadline:
+            time.sleep(0.05)
+            said += capsys.readouterr().err
+    finally:
+        progress.close()
+    assert "shadowscan: listed 1 file, analysed 0 of 1 (" in said
+    assert "; analysing Quality/slow.sql for 0:00:0" in said, said
+
+
+@pytest.mark.slow  # a file analysed until its --timeout stops it
+def test_a_crawl_stuck_on_one_slow_file_still_reports_progress(tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    with open(share / "lots.sql", "w") as out:  # far more than 1 s of analysis on any machine
+        for i in range(60000):
+            out.write(f"UPDATE Lots SET Disposition = 'REJECT{i}' WHERE Cpk < 1.{i % 100} AND Line = '{i}';\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SHADOWSCAN_PROGRESS_EVERY": "0.2"}
+    done = subprocess.run([sys.executable, "-m", "shadowscan.cli", "--db", str(tmp_path / "inv.db"), "crawl",
+                           str(share), "-j", "1", "--timeout", "1"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    beats = [line for line in done.stderr.splitlines() if "; analysing lots.sql for 0:00:0" in line]
+    assert beats and beats[0].startswith("shadowscan: listed 1 file, analysed 0 of 1 ("), done.stderr
+
+
+def test_crawls_never_shows_more_artifacts_than_files_listed(tmp_path):
+    """A running crawl's stored artifacts are counted live, its listed files at its last heartbeat (a few
+    seconds old): the listing says at least as many listed as stored, never '3 artifacts of 1 listed'."""
+    import socket
+    import sqlite3
+
+    db = crawled(tmp_path)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE crawls SET state = 'running', finished = NULL, pid = ?, host = ?, listed = 1",
+                (os.getpid(), socket.gethostname()))  # this process is alive: the crawl reads as running
+    con.commit()
+    con.close()
+    (line,) = run("--db", db, "crawls").output.splitlines()
+    assert " running " in line and "3 artifacts of 3+ listed" in line, line
