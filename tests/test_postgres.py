@@ -112,6 +112,27 @@ def test_db_upgrade_creates_the_schema_of_an_empty_database(tmp_path, inventory)
     assert crawled.exit_code == 0, crawled.output
 
 
+def test_a_postgresql_user_who_may_only_read_is_refused_before_the_crawl(tmp_path, pg_url):
+    """A database user granted SELECT only: reports work, every command that writes is refused in one
+    line saying so (the crawl never starts, exit 2), not with 'permission denied for table' mid-crawl."""
+    share = make_share(tmp_path / "share")
+    assert run("--db", pg_url, "crawl", share, "-q", "-j", "1").exit_code == 0
+    db = connect(pg_url)
+    db.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN "
+               "CREATE ROLE reader LOGIN; END IF; END $$")
+    db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    db.commit()
+    db.close()
+    reader = pg_url.replace("postgresql://shadowscan@", "postgresql://reader@")
+    for args in (("crawl", share), ("prune", "--keep", "1"), ("registry", "remove", "1")):
+        line = one_line_error(run("--db", reader, *args))
+        assert line.startswith(f"Error: the inventory {reader} is read-only for this user: the database user may "
+                               "not write its tables"), line
+    assert json.loads(run("--db", reader, "report", "-f", "json").output)["summary"]["total"] == 3
+    with Store(pg_url, readonly=True) as store:
+        assert [c["id"] for c in store.crawls()] == [1]
+
+
 def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
     """A PostgreSQL inventory at schema 2 (the baseline) takes the later migrations in place."""
     db = connect(pg_url)
