@@ -239,7 +239,7 @@ class _Progress:
         with self._lock:
             self.listed += 1
             if self._flight is not None:
-                self._flight[candidate.path] = (_visible(candidate.relpath or candidate.path), time.monotonic())
+                self._flight[candidate.path] = (candidate.relpath or candidate.path, time.monotonic())
         self._update()
 
     def __call__(self, artifact: Artifact) -> None:
@@ -296,7 +296,7 @@ class _Progress:
         if self._flight:  # the file in analysis the longest (a slow one keeps the count still)
             name, since = min(self._flight.values(), key=lambda item: item[1])
             more = f" (and {len(self._flight) - 1:,} more)" if len(self._flight) > 1 else ""
-            return f"{text}; analysing {name} for {_duration(time.monotonic() - since)}{more}"
+            return f"{text}; analysing {_visible(name)} for {_duration(time.monotonic() - since)}{more}"
         return f"{text} {self.current}".rstrip()
 
     def close(self) -> None:
@@ -523,6 +523,8 @@ def _format_of(path: str, option: str = "--report") -> str:
     """The format a file name asks for by its extension (``r.findings.csv``: csv-findings)."""
     longest_first = sorted((f for f in FORMATS.values() if f.suffix), key=lambda f: -len(f.suffix))
     fmt = next((f for f in longest_first if path.lower().endswith(f.suffix)), None)
+    if fmt is None and os.path.isdir(path):
+        raise CliError(f"cannot write the report to {path}: it is a folder (pass a file name)")
     if fmt is None:
         hint = " or pass -f FORMAT" if option == "--output" else ""
         raise click.BadParameter(f"cannot tell the format of {path!r}: use a name ending in "
