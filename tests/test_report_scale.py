@@ -21,9 +21,10 @@ import pytest
 from conftest import SAMPLES
 
 from shadowscan.reports import FORMATS, plan
-from shadowscan.reports.data import Artifacts, artifacts_of, build
+from shadowscan.reports.data import Artifacts, build
 from shadowscan.reports.exposure import find, merge
 from shadowscan.reports.html import exposure_text, scatter
+from shadowscan.reports.view import Report
 from shadowscan.scan import CrawlOptions, run_crawl
 from shadowscan.store import Store
 
@@ -98,7 +99,7 @@ def test_chart_labels_overlap_no_label_and_no_dot(cards):
 
 # the report read again per format ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
+def demo(tmp_path_factory) -> tuple[Path, Report]:
     tmp = tmp_path_factory.mktemp("scale")
     share = tmp / "share"
     shutil.copytree(SAMPLES / "share", share)
@@ -113,25 +114,25 @@ def demo(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.mark.slow
 def test_artifacts_are_read_again_the_same_each_time(demo):
     _, report = demo
-    artifacts = report["artifacts"]
+    artifacts = report.artifacts
     assert isinstance(artifacts, Artifacts)
     first, second = list(artifacts), list(artifacts)
-    assert first == second and len(first) == len(artifacts) == report["summary"]["total"]
+    assert first == second and len(first) == len(artifacts) == report.summary.total
     assert [(a["risk_score"], a["name"]) for a in first] == sorted(
         ((a["risk_score"], a["name"]) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
     # what the scratch table keeps per artifact is the same artifacts, in the same order
-    assert [a["path"] for a in artifacts_of(report)] == [a["path"] for a in first]
-    assert [a["findings_count"] for a in artifacts_of(report)] == [len(a["findings"]) for a in first]
+    assert [path for path, _ in artifacts.findings_counts()] == [a["path"] for a in first]
+    assert [n for _, n in artifacts.findings_counts()] == [len(a["findings"]) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
     assert all("structure" in a and a["tool_id"].startswith("T-") for a in first)
-    assert {c["tool_id"] for c in report["migration"]} <= {a["tool_id"] for a in first}
+    assert {c["tool_id"] for c in report.migration} <= {a["tool_id"] for a in first}
 
 
 @pytest.mark.slow
 def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     _, report = demo
-    artifacts = list(report["artifacts"])
+    artifacts = list(report.artifacts)
     findings = sum(len(a["findings"]) for a in artifacts)
     parsed = json.loads(FORMATS["json"].render(report))
     assert parsed["schema"] == "shadowscan/report-v1"
@@ -160,7 +161,7 @@ def test_a_report_survives_its_store_being_closed(demo):
     db, report = demo
     with Store(str(db), readonly=True) as store:
         again = build(store)
-    assert list(again["artifacts"]) == list(report["artifacts"])
+    assert list(again.artifacts) == list(report.artifacts)
 
 
 def test_exposure_on_the_first_screen_names_values_then_fields_briefly():

@@ -169,37 +169,37 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_folded_summaries_equal_the_straightforward_computation(generated: Path) -> None:
     with Store(str(generated), readonly=True) as store:
         report = build(store)
-    whole = list(report["artifacts"])  # every artifact, whole, in report order
-    assert len(whole) == len(report["artifacts"]) == report["summary"]["total"] > 2 * COPIES
-    assert len(report["crawls"]) == 3, "the demo share and both generated roots"
-    summary = report["summary"]
+    whole = list(report.artifacts)  # every artifact, whole, in report order
+    assert len(whole) == len(report.artifacts) == report.summary.total > 2 * COPIES
+    assert len(report.crawls) == 3, "the demo share and both generated roots"
+    summary = report.summary
     want = summarize(whole)
-    assert {k: summary[k] for k in want} == want
-    assert summary["reviews"] == reviews(whole)
-    assert summary["access_times_not_kept"] == sum(1 for a in whole if a["facts"].get("access_time"))
+    assert {k: summary.json()[k] for k in want} == want
+    assert summary.reviews.json() == reviews(whole)
+    assert summary.access_times_not_kept == sum(1 for a in whole if a["facts"].get("access_time"))
 
     tools = group(whole)
-    assert list(report["tools"]) == tools
+    assert list(report.tools) == tools
     assert len({t["copies_differ"] for t in tools}) == 2 and any(len(t["names"]) < t["copies"] for t in tools)
     # the generated inventory exercises what is counted: registered copies, sign-offs valid and stale, gaps
-    assert summary["owners"]["registered"] and summary["governance"]["signoff"] and summary["governance"]["cost_center"]
-    assert summary["changes"]["changed_without_signoff"] and summary["governance"]["with_gaps"]
-    assert summary["tools"] == counts(tools) and summary["by_department_tools"] == by_department(tools)
+    assert summary.owners.registered and summary.governance.signoff and summary.governance.cost_center
+    assert summary.changes.changed_without_signoff and summary.governance.with_gaps
+    assert summary.tools == counts(tools) and summary.by_department_tools == by_department(tools)
 
     by_change: dict[str, list[dict[str, Any]]] = {}
     for a in sorted(whole, key=lambda a: (a["crawl_id"], a["relpath"], a["path"])):  # part by part
         by_change.setdefault(a["change"], []).append(a)
     for key, change in (("new", "new"), ("changed", "changed"), ("not_rechecked", "not-rechecked")):
-        assert list(report["changes"][key]) == [a["path"] for a in by_change.get(change, [])]
-        assert summary["changes"][key] == len(by_change.get(change, []))
-    assert summary["changes"]["unchanged"] == len(by_change["unchanged"])
-    assert summary["changes"]["changed_without_signoff"] == sum(
+        assert list(getattr(report.changes, key)) == [a["path"] for a in by_change.get(change, [])]
+        assert getattr(summary.changes, key) == len(by_change.get(change, []))
+    assert summary.changes.unchanged == len(by_change["unchanged"])
+    assert summary.changes.changed_without_signoff == sum(
         1 for a in whole if "changed without sign-off" in a["gaps"])
     # the migration plan is made from the same tools: one card per high-risk tool, its representative
     shadow = [t for t in tools if t["classification"] == "shadow-it"]
-    assert sorted(c["tool_id"] for c in report["migration"]) == sorted(t["tool_id"] for t in shadow)
+    assert sorted(c["tool_id"] for c in report.migration) == sorted(t["tool_id"] for t in shadow)
     assert all(c["path"] == next(t["representative"] for t in shadow if t["tool_id"] == c["tool_id"])
-               for c in report["migration"])
+               for c in report.migration)
 
 
 @pytest.mark.slow
@@ -208,7 +208,7 @@ def test_the_json_report_lists_what_the_straightforward_computation_lists(genera
     with Store(str(generated), readonly=True) as store:
         report = build(store)
     parsed = json.loads(FORMATS["json"].render(report))
-    whole = list(report["artifacts"])
+    whole = list(report.artifacts)
     assert parsed["tools"] == json.loads(json.dumps(group(whole)))
     assert parsed["changes"]["new"] == [a["path"] for a in sorted(whole, key=lambda a: (a["crawl_id"], a["relpath"],
                                                                                           a["path"]))

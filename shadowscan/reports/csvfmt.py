@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from .. import owners
 from ..textio import visible
+from .view import Report
 
 BOM = "\ufeff"  # Excel reads a CSV without it as the local code page: "EndprÃ¼fung" instead of "Endprüfung"
 COLUMNS = ("relpath", "tool_id", "root", "kind", "format", "size", "status", "status_reason", "classification",
@@ -49,9 +50,9 @@ def artifact_row(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def finding_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+def finding_rows(report: Report) -> Iterable[dict[str, Any]]:
     """One dict per finding, with its first piece of evidence and how many there are."""
-    for a in report["artifacts"]:
+    for a in report.artifacts:
         yield from findings_of(a)
 
 
@@ -87,17 +88,17 @@ def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue().decode("utf-8")
 
 
-def unscanned_rows(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
+def unscanned_rows(report: Report) -> Iterable[dict[str, Any]]:
     """One row per root or folder the crawl could not look into, after the artifacts: kind ``folder``,
     its status and reason, and the root's coverage sentence (nothing in it was analysed or judged)."""
-    sentences = {r["root"]: r["sentence"] for r in report["coverage"]["roots"]}
-    for u in report.get("unscanned", []):
-        yield {"relpath": u["relpath"], "root": u["root"], "kind": "folder", "status": u["status"],
-               "status_reason": u["reason"], "coverage": sentences.get(u["root"], ""), "path": u["path"]}
+    sentences = {r.root: r.sentence for r in report.coverage.roots}
+    for u in report.unscanned:
+        yield {"relpath": u.relpath, "root": u.root, "kind": "folder", "status": u.status,
+               "status_reason": u.reason, "coverage": sentences.get(u.root, ""), "path": u.path}
 
 
-def write(report: dict[str, Any], out: IO[bytes]) -> None:
-    stream_rows(COLUMNS, chain((artifact_row(a) for a in report["artifacts"]), unscanned_rows(report)), out)
+def write(report: Report, out: IO[bytes]) -> None:
+    stream_rows(COLUMNS, chain((artifact_row(a) for a in report.artifacts), unscanned_rows(report)), out)
 
 
 TOOL_COLUMNS = ("tool_id", "name", "classification", "impacts", "risk_score", "copies", "copies_differ",
@@ -110,5 +111,5 @@ def tool_row(t: dict[str, Any]) -> dict[str, Any]:
             "ask": f"{t['ask']['name']} ({t['ask']['role']})", "registered_copies": t["registered"]}
 
 
-def write_findings(report: dict[str, Any], out: IO[bytes]) -> None:
+def write_findings(report: Report, out: IO[bytes]) -> None:
     stream_rows(FINDING_COLUMNS, finding_rows(report), out)

@@ -26,7 +26,7 @@ from ..registry import NOT_BUSINESS, Registry
 from ..roots import contains
 from ..rules import catalogue
 from ..store import Store
-from . import NoCrawl, estate, families, plan
+from . import NoCrawl, estate, families, plan, view
 from .exposure import merge as merge_exposure
 from .spool import CHUNK, Item, Placed, Spool
 
@@ -157,11 +157,15 @@ class Artifacts:
         """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
         return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
 
-    def findings_counts(self) -> Iterator[dict[str, Any]]:
+    def findings_counts(self) -> Iterator[tuple[str, int]]:
         """Per artifact in report order: its path and how many findings it has (without reading it)."""
         for chunk in self.spool.placed():
             for p in chunk:
-                yield {"path": p.path, "findings_count": p.findings}
+                yield p.path, p.findings
+
+    def change_of(self) -> Mapping[str, str]:
+        """Path -> new / changed (since the previous crawl); any other path is unchanged."""
+        return Changes(self.spool)
 
 
 class Paths(Sequence[str]):
@@ -341,50 +345,46 @@ class Summaries:
         self.changes[a["change"]] += 1
 
     @staticmethod
-    def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-        return dict(sorted(rows.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+    def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, view.ClassCounts]:
+        return {key: class_counts(row) for key, row in
+                sorted(rows.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0]))}
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "shadow-it": self.classes.get("shadow-it", 0),
-            "citizen-development": self.classes.get("citizen-development", 0),
-            "unknown": self.classes.get("unknown", 0),
-            "by_status": dict(sorted(self.status.items())),
-            "by_impact": dict(sorted(self.impact.items())),
-            "by_impact_combined": dict(sorted(self.impact_combined.items())),
-            "by_kind": dict(sorted(self.kind.items())),
-            "in_sandbox": self.in_sandbox,
-            "by_kind_class": self._by_class(self.kind_class),
-            "by_department": self._by_class(self.department_class),
-            "owners": {
-                "artifacts": self.governed,
-                "registered": self.registered,
-                "business_owner": self.business_owner,
-                "shadow_it_with_owner": self.shadow_with_owner,
-                "owner_hints_only": self.hints_only,
-            },
-            "governance": {"population": self.governed, **self.items, "complete": self.complete,
-                           "with_gaps": self.with_gaps},
-        }
+    def summary(self, tools: Tools, changes: view.ChangeCounts, coverage_complete: bool,
+                decision: view.Decision) -> view.Summary:
+        """The summary of the artifacts folded, with the figures that come from elsewhere (the tools, the
+        changes, the coverage, the first screen's decision)."""
+        return view.Summary(
+            total=self.total, shadow_it=self.classes.get("shadow-it", 0),
+            citizen_development=self.classes.get("citizen-development", 0), unknown=self.classes.get("unknown", 0),
+            by_status=dict(sorted(self.status.items())), by_impact=dict(sorted(self.impact.items())),
+            by_impact_combined=dict(sorted(self.impact_combined.items())), by_kind=dict(sorted(self.kind.items())),
+            in_sandbox=self.in_sandbox, by_kind_class=self._by_class(self.kind_class),
+            by_department=self._by_class(self.department_class),
+            owners=view.Owners(self.governed, self.registered, self.business_owner, self.shadow_with_owner,
+                               self.hints_only),
+            governance=view.Governance(self.governed, self.items["business_owner"], self.items["signoff"],
+                                       self.items["cost_center"], self.items["review_cadence"], self.complete,
+                                       self.with_gaps),
+            tools=families.counts(tools.brief()), by_department_tools=families.by_department(tools.brief()),
+            changes=changes, access_times_not_kept=self.access_times, coverage_complete=coverage_complete,
+            reviews=self.reviews(), decision=decision)
 
-    def changed(self, removed: int, previous: int | None) -> dict[str, Any]:
+    def changed(self, removed: int, previous: int | None) -> view.ChangeCounts:
         """Counts of what moved since the previous crawl (``previous_crawl`` None: this is the first)."""
-        return {
-            "previous_crawl": previous,
-            "new": self.changes["new"], "changed": self.changes["changed"], "unchanged": self.changes["unchanged"],
-            "not_rechecked": self.changes["not-rechecked"], "removed": removed,
-            "changed_without_signoff": self.without_signoff,
-        }
+        return view.ChangeCounts(previous, self.changes["new"], self.changes["changed"], self.changes["unchanged"],
+                                 self.changes["not-rechecked"], removed, self.without_signoff)
 
-    def reviews(self) -> dict[str, int]:
+    def reviews(self) -> view.ReviewCounts:
         """Reviewers' decisions in this crawl: in force, overruling the analysis (and of those, downgrading a
         tool the analysis proves financial or quality-deciding), and stale (the logic changed since)."""
-        return {"reviewed": self.reviewed, "overrules": self.overrules, "downgrades": self.downgrades,
-                "stale": self.stale_reviews}
+        return view.ReviewCounts(self.reviewed, self.overrules, self.downgrades, self.stale_reviews)
 
 
-def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
+def class_counts(row: Mapping[str, int]) -> view.ClassCounts:
+    return view.ClassCounts(row["total"], row["shadow-it"], row["citizen-development"], row["unknown"])
+
+
+def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> view.Report:
     """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
     (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them.
 
@@ -408,7 +408,8 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
     label = estate.labels([p.root for p in parts])
     registry = Registry(store.db)
-    entries = {e.id: e.to_dict() for e in registry.entries()}
+    typed_entries = registry.entries()
+    entries = {e.id: e.to_dict() for e in typed_entries}
     # coverage first: it does not depend on the artifacts, and every artifact row says it
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
@@ -419,10 +420,10 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
              "baseline": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0} for r in roots]
         summaries.append(coverage.summarize(rows, state, crawl["reason"]))
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
-        removed += [r for r in _removed(store, cid) if r["root"] in roots]
+        removed += [r for r in _removed(store, cid) if r.root in roots]
     covered = estate.merge_coverage(summaries)
-    unscanned = [_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
-                 if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope))]
+    unscanned = tuple(_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
+                 if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope)))
     context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
                        tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     spool = Spool()
@@ -443,53 +444,32 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
     tools = Tools(spool)
-    summary = folded.summary()
-    summary["tools"] = families.counts(tools.brief())
-    summary["by_department_tools"] = families.by_department(tools.brief())
-    summary["changes"] = folded.changed(len(removed), previous)
-    # files whose access time this crawl's account could not preserve (not their owner)
-    summary["access_times_not_kept"] = folded.access_times
-    summary["coverage_complete"] = covered["complete"]
-    summary["reviews"] = folded.reviews()
     shadow = tools.with_locations("shadow-it", plan.LOCATIONS)
     representatives = artifacts.where(t["representative"] for t in shadow)
     migration = plan.backlog(representatives, newest["started"], shadow)
-    summary["decision"] = decision(summary, shadow, migration)
-    roots = [p.root for p in parts]
-    return {
-        "schema": SCHEMA,
-        "crawl": {"id": newest["id"], "roots": roots, "started": newest["started"],
-                  "finished": newest["finished"], "state": _state(store, newest), "reason": newest["reason"],
-                  "seconds": newest["seconds"], "previous": previous},
-        "crawls": [{"id": cid, "roots": [p.root for p in parts if p.crawl_id == cid], "label":
-                    [label[p.root] for p in parts if p.crawl_id == cid], "started": c["started"],
-                    "finished": c["finished"], "state": _state(store, c)} for cid, c in crawls.items()],
-        "coverage": covered,
-        "unscanned": unscanned,
-        "summary": summary,
-        "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
-        "tools": tools,
-        "artifacts": artifacts,
-        "changes": {"previous_crawl": previous, "new": Paths(spool, "new"), "changed": Paths(spool, "changed"),
-                    "not_rechecked": Paths(spool, "not-rechecked"), "removed": removed},
-        "registry": list(entries.values()),
-        "reviews": [r.to_dict() for r in registry.reviews()],
-        "migration": migration,
-        "migration_groups": plan.groups(migration),
-    }
-
-
-def artifacts_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """Per artifact, in report order, its ``path`` and ``findings_count``: what a format needs without
-    reading every artifact again (a report loaded from JSON: its artifacts)."""
-    artifacts = report["artifacts"]
-    return artifacts.findings_counts() if isinstance(artifacts, Artifacts) else list(artifacts)
-
-
-def tools_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """The report's tools without their copies listed (a report loaded from JSON: its tools)."""
-    tools = report.get("tools", [])
-    return tools.brief() if isinstance(tools, Tools) else list(tools)
+    changes = folded.changed(len(removed), previous)
+    summary = folded.summary(tools, changes, bool(covered["complete"]), decision(shadow, migration))
+    estate_roots = tuple(p.root for p in parts)
+    return view.Report(
+        schema=SCHEMA,
+        crawl=view.Crawl(newest["id"], estate_roots, newest["started"], newest["finished"], _state(store, newest),
+                         newest["reason"], newest["seconds"], previous),
+        crawls=tuple(view.CrawlRef(cid, tuple(p.root for p in parts if p.crawl_id == cid),
+                                   tuple(label[p.root] for p in parts if p.crawl_id == cid), c["started"],
+                                   c["finished"], _state(store, c)) for cid, c in crawls.items()),
+        coverage=view.Coverage.of(covered),
+        unscanned=unscanned,
+        summary=summary,
+        trend=trend(store, max(crawls), scope or ([] if crawl_id is None else list(estate_roots))),
+        tools=tools,
+        artifacts=artifacts,
+        changes=view.Changes(previous, Paths(spool, "new"), Paths(spool, "changed"), Paths(spool, "not-rechecked"),
+                             tuple(removed)),
+        registry=tuple(typed_entries),
+        reviews=tuple(registry.reviews()),
+        migration=migration,
+        migration_groups=plan.groups(migration),
+    )
 
 
 def _state(store: Store, crawl: Any) -> str:
@@ -499,14 +479,15 @@ def _state(store: Store, crawl: Any) -> str:
     return str(state)
 
 
-def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> dict[str, Any]:
+def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> view.UnscannedPart:
     """What the report says of a part of a root the crawl could not look into (``unscanned``): named as an
     artifact would be, with the coverage sentence's words (``reason``) and ``status`` unreadable (not
     opened or listed: coverage incomplete) or unsupported (a folder link not followed)."""
     name = part_of.relpath or part_of.path
-    return {"path": part_of.path, "root": part_of.root, "relpath": part_of.relpath,
-            "name": f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
-            "status": part_of.status.value, "reason": part_of.reason, "crawl_id": part.crawl_id}
+    status: view.UnscannedStatus = "unsupported" if part_of.status.value == "unsupported" else "unreadable"
+    return view.UnscannedPart(part_of.path, part_of.root, part_of.relpath,
+                              f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
+                              status, part_of.reason, part.crawl_id)
 
 
 def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
@@ -528,7 +509,7 @@ def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
     }
 
 
-def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> list[dict[str, Any]]:
+def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> tuple[view.TrendPoint, ...]:
     """The estate as it stood after each crawl (up to ``upto``): high-risk tools, unregistered tools,
     tools changed without sign-off. One point per crawl, the last ``points`` crawls."""
     pairs = store.crawl_roots(upto)
@@ -536,11 +517,13 @@ def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POI
     for crawl_id, _ in pairs[-points:]:
         parts = estate.select([p for p in pairs if p[0] <= crawl_id], scope)
         if parts:
-            out.append({"crawl": crawl_id, **store.tool_counts([(p.crawl_id, p.root) for p in parts])})
-    return out
+            counts = store.tool_counts([(p.crawl_id, p.root) for p in parts])
+            out.append(view.TrendPoint(crawl_id, counts["shadow_it_tools"], counts["unregistered_tools"],
+                                       counts["changed_without_signoff"], counts["artifacts"]))
+    return tuple(out)
 
 
-def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[dict[str, Any]]) -> dict[str, Any]:
+def decision(tools: list[dict[str, Any]], cards: list[dict[str, Any]]) -> view.Decision:
     """The first screen: how many high-risk tools, the effort to migrate them by target system,
     what they write into, who to ask, and what changed. ``sentence`` says it in one line."""
     by_target: dict[str, dict[str, Any]] = {}
@@ -566,16 +549,15 @@ def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[d
                     f"{targets}.")
     else:
         sentence = "No high-risk tool: nothing generates financial data or controls quality decisions."
-    return {
-        "shadow_it_tools": n, "shadow_it_files": files, "effort_weeks": [round(low, 1), round(high, 1)],
-        "by_target": {t: {"tools": r["tools"], "weeks": [round(r["weeks"][0], 1), round(r["weeks"][1], 1)]}
-                      for t, r in order},
-        "writes_into": {k: v[:12] for k, v in sorted(exposure.items())},
-        "exposure": merge_exposure(c["exposure"] for c in cards),
-        "ask": [{"tool_id": c["tool_id"], "tool": c["name"], "who": c["ask"].get("name"), "role": c["ask"].get("role")}
-                for c in cards[:10]],
-        "sentence": sentence,
-    }
+    return view.Decision(
+        shadow_it_tools=n, shadow_it_files=files, effort_weeks=(round(low, 1), round(high, 1)),
+        by_target={t: view.TargetEffort(r["tools"], (round(r["weeks"][0], 1), round(r["weeks"][1], 1)))
+                   for t, r in order},
+        writes_into={k: tuple(v[:12]) for k, v in sorted(exposure.items())},
+        exposure=merge_exposure(c["exposure"] for c in cards),
+        ask=tuple(view.Ask(c["tool_id"], c["name"], c["ask"].get("name"), c["ask"].get("role")) for c in cards[:10]),
+        sentence=sentence,
+    )
 
 
 def weeks(low: float, high: float) -> str:
@@ -590,19 +572,10 @@ def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
             "registry_match": state.get("registry_match"), "review": state.get("review")}
 
 
-def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
+def _removed(store: Store, crawl_id: int) -> list[view.Removed]:
     last = store.last_checked_all(crawl_id, "removed")
-    return [{"path": row["path"], "root": row["root"], "relpath": row["relpath"],
-             "classification": row["classification"], "last_crawl": last.get(row["path"])}
+    return [view.Removed(row["path"], row["root"], row["relpath"], row["classification"], last.get(row["path"]))
             for row in store.removed_rows(crawl_id)]
-
-
-def change_of(report: dict[str, Any]) -> Mapping[str, str]:
-    """Path -> new / changed (since the previous crawl); any other path is unchanged."""
-    artifacts = report["artifacts"]
-    if isinstance(artifacts, Artifacts):
-        return Changes(artifacts.spool)
-    return {**{p: "new" for p in report["changes"]["new"]}, **{p: "changed" for p in report["changes"]["changed"]}}
 
 
 def department(relpath: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import owners
 from .spool import Copy
+from .view import CLASS_NAMES, ClassCounts, ToolCounts
 
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
@@ -90,26 +91,26 @@ def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, i
     return key, rep.class_rank, rep.risk, len(copies), tool["name"], copies[0][0], json.dumps(tool)
 
 
-def counts(tools: Iterable[dict[str, Any]]) -> dict[str, int]:
+def counts(tools: Iterable[dict[str, Any]]) -> ToolCounts:
     """Tools per class, and how many files they are (one pass over the tools)."""
-    out = {"total": 0, "shadow-it": 0, "citizen-development": 0, "unknown": 0, "files": 0, "with_copies": 0}
-    shadow_files = 0
+    out: Counter[str] = Counter()
+    total = files = with_copies = shadow_files = 0
     for t in tools:
-        out["total"] += 1
-        out["files"] += t["copies"]
-        out["with_copies"] += t["copies"] > 1
-        out[t["classification"]] = out.get(t["classification"], 0) + 1
+        total += 1
+        files += t["copies"]
+        with_copies += t["copies"] > 1
+        out[t["classification"]] += 1
         shadow_files += t["copies"] if t["classification"] == "shadow-it" else 0
-    out["shadow-it_files"] = shadow_files
-    return out
+    return ToolCounts(total, out["shadow-it"], out["citizen-development"], out["unknown"], files, with_copies,
+                      shadow_files)
 
 
-def by_department(tools: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def by_department(tools: Iterable[dict[str, Any]]) -> dict[str, ClassCounts]:
     """Per department, the tools that have a copy there (a tool in three departments counts in each)."""
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, list[int]] = {}  # total, shadow-it, citizen-development, unknown
     for t in tools:
         for d in t["departments"]:
-            row = out.setdefault(d, {"total": 0, "shadow-it": 0, "citizen-development": 0, "unknown": 0})
-            row["total"] += 1
-            row[t["classification"]] += 1
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+            row = out.setdefault(d, [0, 0, 0, 0])
+            row[0] += 1
+            row[1 + CLASS_NAMES.index(t["classification"])] += 1
+    return {d: ClassCounts(*row) for d, row in sorted(out.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))}

@@ -17,7 +17,8 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
@@ -26,8 +27,9 @@ import jinja2
 
 from .. import __version__
 from ..textio import visible, visible_deep
-from .data import CHECKLIST, CLASSES, Artifacts, Tools, change_of, tools_of
+from .data import CHECKLIST
 from .estate import labels
+from .view import ClassCounts, Report, Summary, shown
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -204,12 +206,12 @@ def _change(a: dict[str, Any], change: Mapping[str, str]) -> str:
     return change.get(visible(a["path"]), "unchanged")
 
 
-def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
+def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
     """The compact inventory the page's script reads, written into ``out`` after ``head`` (the page up to
     ``data-encoding="``): the encoding ("json", or "gzip+base64" when it is large), ``">`` and the data.
     Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
     factors) sent once. Every string shown with control and bidi characters as escapes."""
-    change = change_of(report)
+    change = report.artifacts.change_of()
     rules: dict[str, int] = {}
     rule_list: list[list[str]] = []
     words: dict[str, int] = {}
@@ -223,14 +225,9 @@ def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_ove
             rule_list.append(visible_deep([f["rule"], f["title"], f["family"]]))
         return rules[f["rule"]]
 
-    roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
+    roots = {root: n for n, root in enumerate(report.crawl.roots)}
     label = labels(list(roots)) if len(roots) > 1 else {}
-    artifacts, tools = report["artifacts"], report.get("tools", [])
-    if isinstance(artifacts, Artifacts) and isinstance(tools, Tools):  # each artifact's tool from the scratch table
-        ranked: Iterable[tuple[dict[str, Any], int]] = artifacts.with_tools()
-    else:
-        tool_index = {t["tool_id"]: n for n, t in enumerate(tools_of(report))}
-        ranked = ((a, tool_index.get(a.get("tool_id") or "", -1)) for a in artifacts)
+    ranked = report.artifacts.with_tools()  # each artifact's tool from the scratch table
     packer = _Packer(out, head, compress_over)
     packer.add('{"rows":[')
     for n, (a, tool) in enumerate(ranked):
@@ -240,7 +237,7 @@ def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_ove
         packer.add(("," if n else "") + script_json(row))
     packer.add('],"rules":' + script_json(rule_list) + ',"words":' + script_json(list(words)) + ',"roots":'
                + script_json(list(roots)) + ',"tools":[')
-    for n, t in enumerate(tools_of(report)):  # one tool at a time
+    for n, t in enumerate(report.tools.brief()):  # one tool at a time
         packer.add(("," if n else "") + script_json(visible_deep([
             t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
             t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
@@ -285,48 +282,45 @@ def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return dots
 
 
-def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:
+@dataclass(frozen=True, slots=True)
+class Others:
+    """The departments after the top ones, summed."""
+
+    count: int
+    row: ClassCounts
+
+
+def _departments(summary: Summary) -> tuple[list[tuple[str, ClassCounts]], Others | None]:
     """The top departments by high-risk tools, then tools; the rest summed as "others" (in words, not a bar:
     with 500 departments a bar of the rest would dwarf every other)."""
-    items = list(summary["by_department_tools"].items())
+    items = list(summary.by_department_tools.items())
     if len(items) <= TOP_DEPARTMENTS:
         return items, None
-    rest = {"total": 0, **{c: 0 for c in CLASSES}}
-    for _, row in items[TOP_DEPARTMENTS:]:
-        for key in rest:
-            rest[key] += row[key]
-    return items[:TOP_DEPARTMENTS], {"count": len(items) - TOP_DEPARTMENTS, "row": rest}
+    rest = items[TOP_DEPARTMENTS:]
+    return items[:TOP_DEPARTMENTS], Others(len(rest), ClassCounts(
+        sum(r.total for _, r in rest), sum(r.shadow_it for _, r in rest), sum(r.citizen_development for _, r in rest),
+        sum(r.unknown for _, r in rest)))
 
 
-def _shown(report: dict[str, Any]) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[dict[str, Any], int]]]:
+def _shown(report: Report) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[dict[str, Any], int]]]:
     """The top cards with each one's place in the inventory, and the first governed artifacts with gaps
-    (escaped: only these few are shown from the artifacts themselves)."""
-    cards = report.get("migration", [])[:TOP_RISKS]
-    artifacts = report["artifacts"]
-    if isinstance(artifacts, Artifacts):  # read from the scratch table and the inventory, not every artifact
-        index = artifacts.positions(card["path"] for card in cards)
-        gaps = [(visible_deep(a), n) for a, n in artifacts.with_gaps(TOP_GAPS)]
-        return [(visible_deep(card), index.get(card["path"])) for card in cards], gaps
-    wanted = {card["path"] for card in cards}
-    found: dict[str, int] = {}
-    gaps = []
-    for n, a in enumerate(artifacts):  # a report loaded from JSON: one pass over its artifacts
-        if a["path"] in wanted:
-            found[a["path"]] = n
-        if len(gaps) < TOP_GAPS and a["gaps"]:
-            gaps.append((visible_deep(a), n))
-    return [(visible_deep(card), found.get(card["path"])) for card in cards], gaps
+    (escaped: only these few are shown from the artifacts themselves), read from the scratch table and the
+    inventory, not every artifact."""
+    cards = report.migration[:TOP_RISKS]
+    index = report.artifacts.positions(card["path"] for card in cards)
+    gaps = [(shown(a), n) for a, n in report.artifacts.with_gaps(TOP_GAPS)]
+    return [(shown(card), index.get(card["path"])) for card in cards], gaps
 
 
-def write(report: dict[str, Any], out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:
+def write(report: Report, out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:
     """The page, written into ``out``: rendered around its inventory blob, which is streamed in as it is made."""
     top, gaps = _shown(report)
-    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
-    shown = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
-    departments, others = _departments(shown["summary"])
+    # control and bidi characters shown as escapes, never rendered raw (the artifacts and tools as the blob reads them)
+    escaped = shown(report)
+    departments, others = _departments(escaped.summary)
     token = secrets.token_hex(16)  # where the blob goes: no text of the report can hold it
     page = environment().get_template("report.html.j2").render(
-        report=shown, top=top, gaps=gaps, unscanned_cap=UNSCANNED, scatter=scatter(shown.get("migration", [])),
+        report=escaped, top=top, gaps=gaps, unscanned_cap=UNSCANNED, scatter=scatter(escaped.migration),
         departments=departments,
         others=others, checklist=CHECKLIST, blob=(token, token), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
@@ -335,7 +329,7 @@ def write(report: dict[str, Any], out: IO[bytes], compress_over: int = COMPRESS_
     out.write(tail.encode("utf-8"))
 
 
-def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
+def render(report: Report, compress_over: int = COMPRESS_OVER) -> str:
     """The page as one string (:func:`write`)."""
     out = io.BytesIO()
     write(report, out, compress_over)

@@ -10,9 +10,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .. import __version__
-from ..textio import visible_deep
 from .csvfmt import write_rows
 from .html import environment
+from .view import Report, shown
 
 BACKLOG_COLUMNS = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason",
                    "effort", "effort_estimate", "effort_points", "measured_size", "impacts", "risk_score", "headline",
@@ -37,9 +37,9 @@ def _csv_row(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any]) -> dict[str, str]:
-    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
-    cards = [dict(c, file=card_file(c)) for c in report.get("migration", [])]
+def render(report: Report) -> dict[str, str]:
+    report = shown(report)  # control and bidi characters shown as escapes, never rendered raw
+    cards = [dict(c, file=card_file(c)) for c in report.migration]
     template = environment().get_template("migration.html.j2")
     common = {"report": report, "version": __version__,
               "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..textio import json_visible
+from .view import Report, UnscannedPart
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -111,28 +112,28 @@ def results(a: dict[str, Any], base: str, rules: _Rules) -> list[dict[str, Any]]
     return out
 
 
-def _unscanned(u: dict[str, Any]) -> dict[str, Any]:
+def _unscanned(u: UnscannedPart) -> dict[str, Any]:
     """A root or folder the crawl could not look into: an error (coverage incomplete), or a note for a
     folder link it does not follow."""
-    return {"level": "error" if u["status"] == "unreadable" else "note", "descriptor": {"id": "unscanned"},
-            "message": {"text": f"{u['name']} was not scanned ({u['status']}): {u['reason']}"},
+    return {"level": "error" if u.status == "unreadable" else "note", "descriptor": {"id": "unscanned"},
+            "message": {"text": f"{u.name} was not scanned ({u.status}): {u.reason}"},
             "locations": [{"physicalLocation": {"artifactLocation": {
-                "uri": _root_uri(u["root"]) + quote(u["relpath"])}}}]}
+                "uri": _root_uri(u.root) + quote(u.relpath)}}}]}
 
 
 def _dump(value: Any) -> bytes:
     return json_visible(json.dumps(value, ensure_ascii=False)).encode("utf-8")
 
 
-def write(report: dict[str, Any], out: IO[bytes]) -> None:
+def write(report: Report, out: IO[bytes]) -> None:
     """One run; its results written one artifact at a time (a line each), then the rules that fired and the
     roots they are relative to (a JSON object's members may come in any order)."""
-    cov = report["coverage"]
+    cov, crawl, summary = report.coverage, report.crawl, report.summary
     rules = _Rules()
     bases: dict[str, str] = {}
     out.write(b'{"$schema": ' + _dump(SCHEMA_URI) + b', "version": ' + _dump(VERSION) + b', "runs": [{\n"results": [')
     first = True
-    for a in report["artifacts"]:
+    for a in report.artifacts:
         base = bases.setdefault(a["root"], f"ROOT{len(bases) + 1}")
         for result in results(a, base, rules):
             out.write((b"\n" if first else b",\n") + _dump(result))
@@ -141,20 +142,21 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
         "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
                             "rules": list(rules.rules.values())}},
         "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
-        "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished" and cov["complete"],
+        "invocations": [{"executionSuccessful": crawl.state == "finished" and cov.complete,
                          "toolExecutionNotifications": [
-                             {"level": "note" if cov["complete"] else "error",
-                              "descriptor": {"id": "coverage"}, "message": {"text": cov["statement"]}},
+                             {"level": "note" if cov.complete else "error",
+                              "descriptor": {"id": "coverage"}, "message": {"text": cov.statement}},
                              *[{"level": "error", "descriptor": {"id": "coverage"},
-                                "message": {"text": r["sentence"]},
+                                "message": {"text": r.sentence},
                                 "locations": [{"physicalLocation": {"artifactLocation": {
-                                    "uri": _root_uri(r["root"])}}}]}
-                               for r in cov["roots"] if r["state"] != "complete"],
-                             *[_unscanned(u) for u in report.get("unscanned", [])]],
-                         "properties": {"coverage": cov},
-                         "startTimeUtc": report["crawl"]["started"],
-                         **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
-        "properties": {"crawl": report["crawl"]["id"], "summary": {
-            k: report["summary"][k] for k in ("total", "shadow-it", "citizen-development", "unknown")}},
+                                    "uri": _root_uri(r.root)}}}]}
+                               for r in cov.roots if r.state != "complete"],
+                             *[_unscanned(u) for u in report.unscanned]],
+                         "properties": {"coverage": cov.json()},
+                         "startTimeUtc": crawl.started,
+                         **({"endTimeUtc": crawl.finished} if crawl.finished else {})}],
+        "properties": {"crawl": crawl.id, "summary": {
+            "total": summary.total, "shadow-it": summary.shadow_it,
+            "citizen-development": summary.citizen_development, "unknown": summary.unknown}},
     }
     out.write(b"\n],\n" + _dump(tail)[1:] + b"]}\n")

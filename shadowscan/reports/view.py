@@ -1,0 +1,441 @@
+"""The typed report model: what :func:`.data.build` returns and every renderer and template reads.
+
+Frozen dataclasses (``slots=True``: a report of 100,000 artifacts makes one row object per artifact per
+format, and slots keep them small and their attributes fast), one per part a format shows: the crawl, the
+coverage, the parts not scanned, the summary figures with the first screen's decision, the trend, the
+changes since the previous crawl, the registry and reviews, the artifacts (each with its findings and their
+evidence, its checklist, registry fields and change), the tools and the migration backlog.
+
+Each class's ``json()`` is its part of the public contract ``shadowscan/report-v1`` (README), key for key in
+the documented order; the renderers read attributes and never keys. A field with a closed set of values is
+a ``Literal`` of them: mypy checks every value against the set, and the value is the very text every format
+writes (the model's ``str`` enums would print as ``Classification.SHADOW_IT`` through ``str()``).
+
+Pure data and its JSON; no store, no I/O. The lazy sequences that read the artifacts and tools back from the
+report's scratch table (:mod:`.data`) are typed here by the protocols the renderers use.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from ..registry_types import Entry, Review
+from ..textio import visible, visible_deep
+
+ClassName = Literal["shadow-it", "citizen-development", "unknown"]
+CLASS_NAMES: tuple[ClassName, ...] = ("shadow-it", "citizen-development", "unknown")
+CrawlState = Literal["running", "finished", "interrupted", "failed", "stopped"]
+UnscannedStatus = Literal["unreadable", "unsupported"]
+
+JSON = Any  # a value of the JSON contract (dicts, lists, strings, numbers, None): open by nature
+
+
+def _pairs(value: Mapping[str, Any]) -> dict[str, JSON]:
+    return {k: v.json() if hasattr(v, "json") else v for k, v in value.items()}
+
+
+# the crawl and its coverage -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Crawl:
+    """The newest crawl of the report (``crawl``)."""
+
+    id: int
+    roots: tuple[str, ...]
+    started: str
+    finished: str | None
+    state: str  # CrawlState; as stored (a crawl killed while running reads "stopped")
+    reason: str | None
+    seconds: float | None
+    previous: int | None  # the crawl the changes are counted against
+
+    def json(self) -> JSON:
+        return {"id": self.id, "roots": list(self.roots), "started": self.started, "finished": self.finished,
+                "state": self.state, "reason": self.reason, "seconds": self.seconds, "previous": self.previous}
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlRef:
+    """One crawl of the estate (``crawls``): the roots it speaks for, with their short labels."""
+
+    id: int
+    roots: tuple[str, ...]
+    label: tuple[str, ...]
+    started: str
+    finished: str | None
+    state: str
+
+    def json(self) -> JSON:
+        return {"id": self.id, "roots": list(self.roots), "label": list(self.label), "started": self.started,
+                "finished": self.finished, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class RootCoverage:
+    """What the crawl covered of one root, and the sentence that says it."""
+
+    root: str
+    state: str  # complete, incomplete, unreachable, ... (coverage.py)
+    reason: str | None
+    baseline: int | None
+    unlisted: int
+    unreadable: int
+    not_rechecked: int
+    sentence: str
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> RootCoverage:
+        return cls(row["root"], row["state"], row["reason"], row["baseline"], row["unlisted"], row["unreadable"],
+                   row["not_rechecked"], row["sentence"])
+
+    def json(self) -> JSON:
+        return {"root": self.root, "state": self.state, "reason": self.reason, "baseline": self.baseline,
+                "unlisted": self.unlisted, "unreadable": self.unreadable, "not_rechecked": self.not_rechecked,
+                "sentence": self.sentence}
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    complete: bool
+    statement: str
+    roots: tuple[RootCoverage, ...]
+
+    @classmethod
+    def of(cls, section: Mapping[str, Any]) -> Coverage:
+        return cls(bool(section["complete"]), section["statement"], tuple(RootCoverage.of(r) for r in section["roots"]))
+
+    def json(self) -> JSON:
+        return {"complete": self.complete, "statement": self.statement, "roots": [r.json() for r in self.roots]}
+
+
+@dataclass(frozen=True, slots=True)
+class UnscannedPart:
+    """A root or folder the crawl could not look into (``unscanned``): named as an artifact would be."""
+
+    path: str
+    root: str
+    relpath: str
+    name: str
+    status: UnscannedStatus
+    reason: str
+    crawl_id: int
+
+    def json(self) -> JSON:
+        return {"path": self.path, "root": self.root, "relpath": self.relpath, "name": self.name,
+                "status": self.status, "reason": self.reason, "crawl_id": self.crawl_id}
+
+
+# the summary ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClassCounts:
+    """Artifacts or tools of one kind or department, per class."""
+
+    total: int = 0
+    shadow_it: int = 0
+    citizen_development: int = 0
+    unknown: int = 0
+
+    def of(self, classification: str) -> int:
+        """The count of one class by its name (``shadow-it``...)."""
+        return {"shadow-it": self.shadow_it, "citizen-development": self.citizen_development,
+                "unknown": self.unknown}.get(classification, 0)
+
+    def json(self) -> JSON:
+        return {"total": self.total, "shadow-it": self.shadow_it, "citizen-development": self.citizen_development,
+                "unknown": self.unknown}
+
+
+@dataclass(frozen=True, slots=True)
+class Owners:
+    artifacts: int
+    registered: int
+    business_owner: int
+    shadow_it_with_owner: int
+    owner_hints_only: int
+
+    def json(self) -> JSON:
+        return {"artifacts": self.artifacts, "registered": self.registered, "business_owner": self.business_owner,
+                "shadow_it_with_owner": self.shadow_it_with_owner, "owner_hints_only": self.owner_hints_only}
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """POLICY.md's checklist over the governed artifacts: how many meet each item (named as
+    ``data.CHECKLIST``), all four, and how many have a gap."""
+
+    population: int
+    business_owner: int
+    signoff: int
+    cost_center: int
+    review_cadence: int
+    complete: int
+    with_gaps: int
+
+    def json(self) -> JSON:
+        return {"population": self.population, "business_owner": self.business_owner, "signoff": self.signoff,
+                "cost_center": self.cost_center, "review_cadence": self.review_cadence, "complete": self.complete,
+                "with_gaps": self.with_gaps}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCounts:
+    """Distinct tools per class, and the files they are."""
+
+    total: int
+    shadow_it: int
+    citizen_development: int
+    unknown: int
+    files: int
+    with_copies: int
+    shadow_it_files: int
+
+    def json(self) -> JSON:
+        return {"total": self.total, "shadow-it": self.shadow_it, "citizen-development": self.citizen_development,
+                "unknown": self.unknown, "files": self.files, "with_copies": self.with_copies,
+                "shadow-it_files": self.shadow_it_files}
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCounts:
+    """What moved since the previous crawl (``previous_crawl`` None: this is the first)."""
+
+    previous_crawl: int | None
+    new: int
+    changed: int
+    unchanged: int
+    not_rechecked: int
+    removed: int
+    changed_without_signoff: int
+
+    def json(self) -> JSON:
+        return {"previous_crawl": self.previous_crawl, "new": self.new, "changed": self.changed,
+                "unchanged": self.unchanged, "not_rechecked": self.not_rechecked, "removed": self.removed,
+                "changed_without_signoff": self.changed_without_signoff}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCounts:
+    reviewed: int
+    overrules: int
+    downgrades: int
+    stale: int
+
+    def json(self) -> JSON:
+        return {"reviewed": self.reviewed, "overrules": self.overrules, "downgrades": self.downgrades,
+                "stale": self.stale}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEffort:
+    """The high-risk tools bound for one target system and the effort to move them."""
+
+    tools: int
+    weeks: tuple[float, float]
+
+    def json(self) -> JSON:
+        return {"tools": self.tools, "weeks": list(self.weeks)}
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Who to ask first about a high-risk tool (the first screen)."""
+
+    tool_id: str | None
+    tool: str
+    who: str | None
+    role: str | None
+
+    def json(self) -> JSON:
+        return {"tool_id": self.tool_id, "tool": self.tool, "who": self.who, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The first screen: how many high-risk tools, the effort by target system, what they write into and
+    expose, who to ask; ``sentence`` says it in one line."""
+
+    shadow_it_tools: int
+    shadow_it_files: int
+    effort_weeks: tuple[float, float]
+    by_target: dict[str, TargetEffort]  # target system -> effort, most tools first
+    writes_into: dict[str, tuple[str, ...]]  # impact -> write targets
+    exposure: dict[str, list[str]]  # GL accounts / cost centers / quality limits -> values (exposure.py)
+    ask: tuple[Ask, ...]
+    sentence: str
+
+    def json(self) -> JSON:
+        return {"shadow_it_tools": self.shadow_it_tools, "shadow_it_files": self.shadow_it_files,
+                "effort_weeks": list(self.effort_weeks), "by_target": _pairs(self.by_target),
+                "writes_into": {k: list(v) for k, v in self.writes_into.items()},
+                "exposure": {k: list(v) for k, v in self.exposure.items()}, "ask": [a.json() for a in self.ask],
+                "sentence": self.sentence}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The report's figures: artifacts per class, status, impact, kind and department; owners; the
+    governance checklist; tools; changes; reviews; and the first screen's decision."""
+
+    total: int
+    shadow_it: int
+    citizen_development: int
+    unknown: int
+    by_status: dict[str, int]
+    by_impact: dict[str, int]
+    by_impact_combined: dict[str, int]
+    by_kind: dict[str, int]
+    in_sandbox: int
+    by_kind_class: dict[str, ClassCounts]
+    by_department: dict[str, ClassCounts]
+    owners: Owners
+    governance: Governance
+    tools: ToolCounts
+    by_department_tools: dict[str, ClassCounts]
+    changes: ChangeCounts
+    access_times_not_kept: int  # files whose access time this crawl's account could not preserve
+    coverage_complete: bool
+    reviews: ReviewCounts
+    decision: Decision
+
+    def json(self) -> JSON:
+        return {
+            "total": self.total, "shadow-it": self.shadow_it, "citizen-development": self.citizen_development,
+            "unknown": self.unknown, "by_status": dict(self.by_status), "by_impact": dict(self.by_impact),
+            "by_impact_combined": dict(self.by_impact_combined), "by_kind": dict(self.by_kind),
+            "in_sandbox": self.in_sandbox, "by_kind_class": _pairs(self.by_kind_class),
+            "by_department": _pairs(self.by_department), "owners": self.owners.json(),
+            "governance": self.governance.json(), "tools": self.tools.json(),
+            "by_department_tools": _pairs(self.by_department_tools), "changes": self.changes.json(),
+            "access_times_not_kept": self.access_times_not_kept, "coverage_complete": self.coverage_complete,
+            "reviews": self.reviews.json(), "decision": self.decision.json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """The estate as it stood after one crawl: distinct tools high-risk, unregistered, changed without
+    sign-off, and the artifacts."""
+
+    crawl: int
+    shadow_it_tools: int
+    unregistered_tools: int
+    changed_without_signoff: int
+    artifacts: int
+
+    def json(self) -> JSON:
+        return {"crawl": self.crawl, "shadow_it_tools": self.shadow_it_tools,
+                "unregistered_tools": self.unregistered_tools, "changed_without_signoff": self.changed_without_signoff,
+                "artifacts": self.artifacts}
+
+
+# changes since the previous crawl --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """An artifact of the previous crawl that is gone."""
+
+    path: str
+    root: str
+    relpath: str
+    classification: str
+    last_crawl: int | None
+
+    def json(self) -> JSON:
+        return {"path": self.path, "root": self.root, "relpath": self.relpath, "classification": self.classification,
+                "last_crawl": self.last_crawl}
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The paths of each kind of change (read from the report's scratch table when iterated)."""
+
+    previous_crawl: int | None
+    new: Sequence[str]
+    changed: Sequence[str]
+    not_rechecked: Sequence[str]
+    removed: tuple[Removed, ...]
+
+    def lists(self) -> Iterator[tuple[str, JSON | Iterable[str]]]:
+        """The section's members for the JSON writer (the path lists as they are read)."""
+        yield "previous_crawl", self.previous_crawl
+        yield "new", self.new
+        yield "changed", self.changed
+        yield "not_rechecked", self.not_rechecked
+        yield "removed", [r.json() for r in self.removed]
+
+
+# the artifacts, tools and backlog as the renderers read them ------------------------------------
+class ArtifactList(Protocol):
+    """The report's artifacts in report order, read again each time they are iterated (:class:`.data.Artifacts`)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]: ...
+    def positions(self, wanted: Iterable[str]) -> dict[str, int]: ...
+    def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]: ...
+    def change_of(self) -> Mapping[str, str]: ...
+
+
+class ToolList(Protocol):
+    """The ``tools`` section, read one tool at a time (:class:`.data.Tools`)."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The report of the estate (``shadowscan/report-v1``)."""
+
+    schema: str
+    crawl: Crawl
+    crawls: tuple[CrawlRef, ...]
+    coverage: Coverage
+    unscanned: tuple[UnscannedPart, ...]
+    summary: Summary
+    trend: tuple[TrendPoint, ...]
+    tools: ToolList
+    artifacts: ArtifactList
+    changes: Changes
+    registry: tuple[Entry, ...]
+    reviews: tuple[Review, ...]
+    migration: list[dict[str, Any]]
+    migration_groups: list[dict[str, Any]]
+
+    def sections(self) -> Iterator[tuple[str, Any]]:
+        """The contract's top-level members in order, each as JSON, but for the three that are written as
+        they are read: ``tools`` and ``artifacts`` (iterables of JSON) and ``changes`` (:class:`Changes`)."""
+        yield "schema", self.schema
+        yield "crawl", self.crawl.json()
+        yield "crawls", [c.json() for c in self.crawls]
+        yield "coverage", self.coverage.json()
+        yield "unscanned", [u.json() for u in self.unscanned]
+        yield "summary", self.summary.json()
+        yield "trend", [p.json() for p in self.trend]
+        yield "tools", self.tools
+        yield "artifacts", self.artifacts
+        yield "changes", self.changes
+        yield "registry", [e.to_dict() for e in self.registry]
+        yield "reviews", [r.to_dict() for r in self.reviews]
+        yield "migration", self.migration
+        yield "migration_groups", self.migration_groups
+
+
+def shown(value: Any) -> Any:
+    """A part of the report with every string's control and bidi characters shown as escapes (see
+    :func:`..textio.visible`), for the HTML pages: dataclasses field by field (the same type back), JSON-like
+    values through :func:`..textio.visible_deep`; the lazy artifact and tool lists as they are (their
+    rows are escaped as they are written)."""
+    if isinstance(value, str):
+        return visible(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: shown(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(shown(v) for v in value)
+    if isinstance(value, list):
+        return [shown(v) for v in value]
+    return visible_deep(value) if isinstance(value, Mapping) else value
