@@ -118,25 +118,25 @@ def test_artifacts_are_read_again_the_same_each_time(demo):
     assert isinstance(artifacts, Artifacts)
     first, second = list(artifacts), list(artifacts)
     assert first == second and len(first) == len(artifacts) == report.summary.total
-    assert [(a["risk_score"], a["name"]) for a in first] == sorted(
-        ((a["risk_score"], a["name"]) for a in first), key=lambda k: (-k[0], k[1]))
+    assert [(a.risk_score, a.name) for a in first] == sorted(
+        ((a.risk_score, a.name) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
     # what the scratch table keeps per artifact is the same artifacts, in the same order
-    assert [path for path, _ in artifacts.findings_counts()] == [a["path"] for a in first]
-    assert [n for _, n in artifacts.findings_counts()] == [len(a["findings"]) for a in first]
+    assert [path for path, _ in artifacts.findings_counts()] == [a.path for a in first]
+    assert [n for _, n in artifacts.findings_counts()] == [len(a.findings) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
-    assert all("structure" in a and a["tool_id"].startswith("T-") for a in first)
-    assert {c["tool_id"] for c in report.migration} <= {a["tool_id"] for a in first}
+    assert all(a.structure is not None and a.tool_id.startswith("T-") for a in first)
+    assert {c["tool_id"] for c in report.migration} <= {a.tool_id for a in first}
 
 
 @pytest.mark.slow
 def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     _, report = demo
     artifacts = list(report.artifacts)
-    findings = sum(len(a["findings"]) for a in artifacts)
+    findings = sum(len(a.findings) for a in artifacts)
     parsed = json.loads(FORMATS["json"].render(report))
     assert parsed["schema"] == "shadowscan/report-v1"
-    assert parsed["artifacts"] == json.loads(json.dumps(artifacts))
+    assert parsed["artifacts"] == json.loads(json.dumps([a.json() for a in artifacts]))
     assert parsed["summary"]["decision"]["exposure"]["GL accounts"]  # the demo posts to a literal account
     sarif = json.loads(FORMATS["sarif"].render(report))
     run = sarif["runs"][0]
@@ -146,7 +146,7 @@ def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     assert set(run["originalUriBaseIds"]) == {r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"]
                                               for r in run["results"]}
     rows = list(csv.DictReader(io.StringIO(FORMATS["csv"].render(report).lstrip("\ufeff"))))
-    assert [r["path"] for r in rows] == [a["path"] for a in artifacts]
+    assert [r["path"] for r in rows] == [a.path for a in artifacts]
     out = tmp_path / "r.xlsx"
     with out.open("wb") as f:
         FORMATS["xlsx"].write(report, f)

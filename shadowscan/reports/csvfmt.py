@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from .. import owners
 from ..textio import visible
-from .view import Report
+from .view import ArtifactRow, Report
 
 BOM = "\ufeff"  # Excel reads a CSV without it as the local code page: "EndprÃ¼fung" instead of "Endprüfung"
 COLUMNS = ("relpath", "tool_id", "root", "kind", "format", "size", "status", "status_reason", "classification",
@@ -33,20 +33,21 @@ def cell(value: Any) -> Any:
     return neutralise(visible(value, one_line=True)) if isinstance(value, str) else value
 
 
-def owner_of(a: dict[str, Any]) -> str:
+def owner_of(a: ArtifactRow) -> str:
     """The registered owner, else the document's last editor or author."""
-    if a.get("owner"):
-        return str(a["owner"])
-    return owners.document_person(owners.hints_of(a["facts"])) or ""
+    if a.owner:
+        return str(a.owner)
+    return owners.document_person(owners.hints_of(a.facts)) or ""
 
 
-def artifact_row(a: dict[str, Any]) -> dict[str, Any]:
+def artifact_row(a: ArtifactRow) -> dict[str, Any]:
+    """The row of :data:`COLUMNS` of one artifact."""
     return {
-        **a,
-        "impacts": ";".join(a["impacts"]),
-        "owner": owner_of(a),
-        "rules": ";".join(f["rule"] for f in a["findings"]),
-        "reasons": " | ".join(a["reasons"]),
+        "relpath": a.relpath, "tool_id": a.tool_id, "root": a.root, "kind": a.kind, "format": a.format,
+        "size": a.size, "status": a.status, "status_reason": a.status_reason, "classification": a.classification,
+        "impacts": ";".join(a.impacts), "risk_score": a.risk_score, "action": a.action, "owner": owner_of(a),
+        "rules": ";".join(f.rule for f in a.findings), "reasons": " | ".join(a.reasons), "change": a.change,
+        "coverage": a.coverage, "sha256": a.sha256, "path": a.path,
     }
 
 
@@ -56,15 +57,16 @@ def finding_rows(report: Report) -> Iterable[dict[str, Any]]:
         yield from findings_of(a)
 
 
-def findings_of(a: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def findings_of(a: ArtifactRow) -> Iterator[dict[str, Any]]:
     """The rows of :func:`finding_rows` of one artifact (XLSX writes them in the pass that writes its Inventory)."""
-    for f in a["findings"]:
-        first = f["evidence"][0] if f["evidence"] else {}
-        yield {"relpath": a["relpath"], "tool_id": a.get("tool_id"), "classification": a["classification"],
-               "risk_score": a["risk_score"],
-               "rule": f["rule"], "family": f["family"], "title": f["title"], "severity": f["severity"],
-               "impact": f["impact"] or "", "location": first.get("location", ""), "line": first.get("line"),
-               "snippet": first.get("snippet", ""), "evidence_count": len(f["evidence"]), "path": a["path"]}
+    for f in a.findings:
+        first = f.evidence[0] if f.evidence else None
+        yield {"relpath": a.relpath, "tool_id": a.tool_id, "classification": a.classification,
+               "risk_score": a.risk_score,
+               "rule": f.rule, "family": f.family, "title": f.title, "severity": f.severity,
+               "impact": f.impact or "", "location": first.location if first else "",
+               "line": first.line if first else None, "snippet": first.snippet if first else "",
+               "evidence_count": len(f.evidence), "path": a.path}
 
 
 def stream_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> None:

@@ -21,8 +21,9 @@ from typing import Any, overload
 from .. import coverage, owners
 from ..classify import in_sandbox
 from ..coverage import plural
-from ..model import Unscanned
+from ..model import Family, Unscanned
 from ..registry import NOT_BUSINESS, Registry
+from ..registry_types import Entry
 from ..roots import contains
 from ..rules import catalogue
 from ..store import Store
@@ -42,9 +43,9 @@ TOP_LEVEL = "(top level)"
 TREND_POINTS = 24  # crawls in the trend chart
 
 
-def _document_author(a: dict[str, Any]) -> bool:
+def _document_author(a: view.ArtifactRow) -> bool:
     """The document names a person to ask (the file system's owner account does not count)."""
-    return owners.document_person(owners.hints_of(a["facts"])) is not None
+    return owners.document_person(owners.hints_of(a.facts)) is not None
 
 
 @dataclass(frozen=True)
@@ -53,47 +54,61 @@ class _Context:
 
     label: dict[str, str]
     several: bool
-    entries: dict[int, dict[str, Any]]
+    entries: dict[int, Entry]
     coverage: dict[str, dict[str, Any]]  # root -> its coverage record
     roots: tuple[dict[str, Any], ...]
     last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
 
-    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> dict[str, Any]:
+    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> view.ArtifactRow:
         """The report's artifact of a stored row; not ``whole``: without what only the formats show
         (its structure), for the pass that makes the summaries."""
-        artifact = _artifact(row, part.crawl_id)
-        top = department(row["relpath"])
-        root = part.root
-        artifact["department"] = f"{self.label[root]}/{top}" if self.several and top != TOP_LEVEL else \
-            (self.label[root] if self.several else top)
-        artifact["name"] = f"{self.label[root]}/{row['relpath']}" if self.several else row["relpath"]
-        artifact["checklist"], artifact["gaps"] = checklist(artifact, self.entries.get(artifact["registry_id"]))
+        findings = tuple(view.FindingRow(rule, family, title, severity, impact, tuple(
+            view.EvidenceRow(e["location"], e.get("line"), e.get("snippet", "")) for e in evidence))
+            for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"]))
+        facts = json.loads(row["facts"])
+        impacts = tuple(json.loads(row["impacts"]))
+        state = json.loads(row["registry"])
+        registered, registry_id = bool(state.get("registered")), state.get("registry_id")
+        owner, signoff = state.get("owner"), state.get("signoff", "missing")
+        review = view.ReviewState.of(state["review"]) if state.get("review") else None
+        relpath, root, path, change = row["relpath"], part.root, row["path"], row["change"]
+        top = department(relpath)
+        if self.several:
+            dept = f"{self.label[root]}/{top}" if top != TOP_LEVEL else self.label[root]
+            name = f"{self.label[root]}/{relpath}"
+        else:
+            dept, name = top, relpath
+        items, gaps = checklist(findings, signoff, self.entries.get(registry_id))
+        classification = row["classification"]
         # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
-        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
-                                         artifact["impacts"]) \
-            if artifact["classification"] == "citizen-development" else None
-        artifact["headline"] = headline(artifact)
-        review = artifact["review"]
-        if review and review["state"] == "current" and review["overrules"]:
-            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
-                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
-                                    f"{artifact['headline']}")
-        elif review and review["state"] == "stale":
-            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-        if whole:
-            artifact["structure"] = structure(artifact["facts"])
-        covered = self.coverage.get(artifact["root"]) or next(
-            (r for r in self.roots if r["root"] == artifact["path"]), None)
-        artifact["coverage"] = covered["sentence"] if covered else ""
-        if artifact["change"] == "not-rechecked":
-            last = self.last_checked.get(part.crawl_id, {}).get(artifact["path"])
-            artifact["last_checked"] = last
-            artifact["coverage"] = f"not re-checked in this crawl (last checked in crawl {last}): " + \
-                artifact["coverage"]
-            artifact["headline"] = f"Not re-checked in this crawl (as last seen in crawl {last}): " \
-                                   f"{artifact['headline']}"
-        artifact["tool_id"] = families.tool_id(families.key_of(artifact))
-        return artifact
+        sandbox = in_sandbox(facts.get("platform"), {Family(f.family) for f in findings}, impacts) \
+            if classification == "citizen-development" else None
+        text = headline(row["status"], row["status_reason"], classification, findings, impacts, sandbox,
+                        _owner_phrase(registered, owner, signoff))
+        if review and review.state == "current" and review.overrules:
+            text = (f"Reviewed as {review.verdict} by {review.by} on {review.at[:10]} ({review.reason}); "
+                    f"the analysis said {review.analysis_classification}: {text}")
+        elif review and review.state == "stale":
+            text += f" Review by {review.by} is stale: the logic changed since."
+        covered = self.coverage.get(row["root"]) or next((r for r in self.roots if r["root"] == path), None)
+        sentence = covered["sentence"] if covered else ""
+        last = None
+        if change == "not-rechecked":
+            last = self.last_checked.get(part.crawl_id, {}).get(path)
+            sentence = f"not re-checked in this crawl (last checked in crawl {last}): " + sentence
+            text = f"Not re-checked in this crawl (as last seen in crawl {last}): {text}"
+        return view.ArtifactRow(
+            path=path, root=row["root"], relpath=relpath, kind=row["kind"], format=row["format"], size=row["size"],
+            mtime=row["mtime"], sha256=row["sha256"], fingerprint=row["fingerprint"], status=row["status"],
+            status_reason=row["status_reason"], classification=classification, impacts=impacts,
+            risk_score=row["risk_score"],
+            risk_factors=tuple(view.Factor(name, points) for name, points in json.loads(row["factors"])),
+            action=row["action"], reasons=tuple(json.loads(row["reasons"])), findings=findings, facts=facts,
+            registered=registered, registry_id=registry_id, owner=owner, signoff=signoff,
+            registry_match=state.get("registry_match"), review=review, change=change, crawl_id=part.crawl_id,
+            department=dept, name=name, checklist=items, gaps=gaps, sandbox=sandbox, headline=text,
+            structure=structure(facts) if whole else None, coverage=sentence, last_checked=last,
+            tool_id=families.tool_id(families.key(row["fingerprint"], row["sha256"], path)))
 
 
 class Artifacts:
@@ -108,10 +123,10 @@ class Artifacts:
     def __len__(self) -> int:
         return self.spool.count
 
-    def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[dict[str, Any]]:
+    def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[view.ArtifactRow]:
         return (a for a, _ in self._read_placed(placed))
 
-    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[dict[str, Any], Placed]]:
+    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[view.ArtifactRow, Placed]]:
         with Store(self.db, readonly=True) as store:
             for chunk in placed:
                 rows: dict[tuple[int, int], Any] = {}
@@ -123,11 +138,11 @@ class Artifacts:
                     if row is not None:  # pruned since the report was built
                         yield self.context.artifact(row, self.parts[p.part]), p
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[view.ArtifactRow]:
         if self.spool.count:
             yield from self._read(self.spool.placed())
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> view.ArtifactRow:
         n = index + self.spool.count if index < 0 else index
         if not 0 <= n < self.spool.count:
             raise IndexError(index)
@@ -138,12 +153,12 @@ class Artifacts:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]:
+    def with_tools(self) -> Iterator[tuple[view.ArtifactRow, int]]:
         """The artifacts as :meth:`__iter__`, each with the place of its tool in the ``tools`` section."""
         if self.spool.count:
             yield from ((a, p.tool) for a, p in self._read_placed(self.spool.placed()))
 
-    def where(self, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def where(self, wanted: Iterable[str]) -> Iterator[view.ArtifactRow]:
         """The whole artifacts of some paths (the migration plan's representatives), in report order, read
         from the inventory a few hundred at a time."""
         placed = self.spool.at_paths(wanted)
@@ -153,7 +168,7 @@ class Artifacts:
         """Path -> place in the report order (from 0) of some paths."""
         return {p.path: p.pos for p in self.spool.at_paths(wanted)}
 
-    def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]:
+    def with_gaps(self, limit: int) -> list[tuple[view.ArtifactRow, int]]:
         """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
         return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
 
@@ -311,38 +326,41 @@ class Summaries:
         row["total"] += 1
         row[classification] += 1
 
-    def add(self, a: dict[str, Any]) -> None:
-        cls = a["classification"]
+    def add(self, a: view.ArtifactRow) -> None:
+        cls = a.classification
         self.total += 1
         self.classes[cls] += 1
-        self.status[a["status"]] += 1
-        self.impact.update(a["impacts"])
-        self.kind[a["kind"]] += 1
-        self.in_sandbox += bool(a.get("sandbox"))
-        self._class_row(self.kind_class, a["kind"], cls)
-        self._class_row(self.department_class, a["department"], cls)
+        self.status[a.status] += 1
+        self.impact.update(a.impacts)
+        self.kind[a.kind] += 1
+        self.in_sandbox += bool(a.sandbox)
+        self._class_row(self.kind_class, a.kind, cls)
+        self._class_row(self.department_class, a.department, cls)
+        items = a.checklist
         if cls == "shadow-it":
-            self.impact_combined[" + ".join(a["impacts"])] += 1
-            self.shadow_with_owner += a["checklist"]["business_owner"]
-        if a["kind"] != "folder":
+            self.impact_combined[" + ".join(a.impacts)] += 1
+            self.shadow_with_owner += items.business_owner
+        if a.kind != "folder":
             self.governed += 1
-            self.registered += bool(a["registered"])
-            self.business_owner += a["checklist"]["business_owner"]
-            self.hints_only += not a["registered"] and _document_author(a)
-            for key in self.items:
-                self.items[key] += a["checklist"][key]
-            self.complete += all(a["checklist"].values())
-            self.with_gaps += bool(a["gaps"])
-        self.without_signoff += "changed without sign-off" in a["gaps"]
-        self.access_times += bool(a["facts"].get("access_time"))
-        review = a.get("review")
-        if review and review["state"] == "current":
+            self.registered += a.registered
+            self.business_owner += items.business_owner
+            self.hints_only += not a.registered and _document_author(a)
+            self.items["business_owner"] += items.business_owner
+            self.items["signoff"] += items.signoff
+            self.items["cost_center"] += items.cost_center
+            self.items["review_cadence"] += items.review_cadence
+            self.complete += items.complete()
+            self.with_gaps += bool(a.gaps)
+        self.without_signoff += "changed without sign-off" in a.gaps
+        self.access_times += bool(a.facts.get("access_time"))
+        review = a.review
+        if review and review.state == "current":
             self.reviewed += 1
-            self.overrules += bool(review["overrules"])
-            self.downgrades += review["analysis_classification"] == "shadow-it" and review["verdict"] != "shadow-it"
-        elif review and review["state"] == "stale":
+            self.overrules += review.overrules
+            self.downgrades += review.analysis_classification == "shadow-it" and review.verdict != "shadow-it"
+        elif review and review.state == "stale":
             self.stale_reviews += 1
-        self.changes[a["change"]] += 1
+        self.changes[a.change] += 1
 
     @staticmethod
     def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, view.ClassCounts]:
@@ -409,7 +427,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     label = estate.labels([p.root for p in parts])
     registry = Registry(store.db)
     typed_entries = registry.entries()
-    entries = {e.id: e.to_dict() for e in typed_entries}
+    entries = {e.id: e for e in typed_entries}
     # coverage first: it does not depend on the artifacts, and every artifact row says it
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
@@ -436,8 +454,8 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                 continue
             a = context.artifact(row, part, whole=False)
             folded.add(a)
-            spool.add(Item(n, part.crawl_id, int(row["id"]), a["relpath"], families.key_of(a), len(a["findings"]),
-                           bool(a["gaps"]) and a["kind"] != "folder", families.copy_of(a)))
+            spool.add(Item(n, part.crawl_id, int(row["id"]), a.relpath, families.key_of(a), len(a.findings),
+                           bool(a.gaps) and a.kind != "folder", families.copy_of(a)))
     spool.order()
     spool.fold(families.fold(key, copies) for key, copies in spool.copies_by_tool())
     artifacts = Artifacts(store.target, spool, parts, context)
@@ -488,25 +506,6 @@ def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], sev
     return view.UnscannedPart(part_of.path, part_of.root, part_of.relpath,
                               f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
                               status, part_of.reason, part.crawl_id)
-
-
-def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
-    findings = [{"rule": rule, "family": family, "title": title, "severity": severity, "impact": impact,
-                 "evidence": evidence}
-                for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"])]
-    return {
-        "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
-        "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
-        "fingerprint": row["fingerprint"],
-        "status": row["status"], "status_reason": row["status_reason"],
-        "classification": row["classification"], "impacts": json.loads(row["impacts"]),
-        "risk_score": row["risk_score"], "risk_factors": [
-            {"factor": name, "points": points} for name, points in json.loads(row["factors"])],
-        "action": row["action"], "reasons": json.loads(row["reasons"]),
-        "findings": findings, "facts": json.loads(row["facts"]),
-        **_registry_fields(json.loads(row["registry"])),
-        "change": row["change"], "crawl_id": crawl_id,
-    }
 
 
 def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> tuple[view.TrendPoint, ...]:
@@ -566,12 +565,6 @@ def weeks(low: float, high: float) -> str:
     return f"{lo} person-week" if lo == hi == 1 else f"{lo}–{hi} person-weeks" if lo != hi else f"{lo} person-weeks"
 
 
-def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
-    return {"registered": bool(state.get("registered")), "registry_id": state.get("registry_id"),
-            "owner": state.get("owner"), "signoff": state.get("signoff", "missing"),
-            "registry_match": state.get("registry_match"), "review": state.get("review")}
-
-
 def _removed(store: Store, crawl_id: int) -> list[view.Removed]:
     last = store.last_checked_all(crawl_id, "removed")
     return [view.Removed(row["path"], row["root"], row["relpath"], row["classification"], last.get(row["path"]))
@@ -584,37 +577,38 @@ def department(relpath: str) -> str:
     return head if sep and head else TOP_LEVEL
 
 
-def checklist(artifact: dict[str, Any], entry: dict[str, Any] | None) -> tuple[dict[str, bool], list[str]]:
+def checklist(findings: Sequence[view.FindingRow], signoff: str,
+              entry: Entry | None) -> tuple[view.Checklist, tuple[str, ...]]:
     """POLICY.md's governance checklist for one artifact: which items hold, and the gaps in words."""
-    rules = {f["rule"] for f in artifact["findings"]}
     if entry is None:
-        return {key: False for key, _ in CHECKLIST}, ["no registered business owner"]
-    it_owner = entry["function"] in NOT_BUSINESS or "governance.it-owner" in rules
-    state = {
-        "business_owner": not it_owner,
-        "signoff": artifact["signoff"] == "valid",
-        "cost_center": bool(entry.get("cost_center")),
-        "review_cadence": bool(entry.get("review_every")) and "governance.review-overdue" not in rules,
-    }
+        return view.Checklist(False, False, False, False), ("no registered business owner",)
+    rules = {f.rule for f in findings}
+    it_owner = entry.function in NOT_BUSINESS or "governance.it-owner" in rules
+    state = view.Checklist(
+        business_owner=not it_owner,
+        signoff=signoff == "valid",
+        cost_center=bool(entry.cost_center),
+        review_cadence=bool(entry.review_every) and "governance.review-overdue" not in rules,
+    )
     gaps = []
     if it_owner:
-        gaps.append(f"owner {entry['owner']} is IT, not the business")
-    if artifact["signoff"] == "stale" or "governance.changed-without-signoff" in rules:
+        gaps.append(f"owner {entry.owner} is IT, not the business")
+    if signoff == "stale" or "governance.changed-without-signoff" in rules:
         gaps.append("changed without sign-off")
-    elif not state["signoff"]:
+    elif not state.signoff:
         gaps.append("no Product Owner sign-off")
-    if not state["cost_center"]:
+    if not state.cost_center:
         gaps.append("no cost center")
-    if not entry.get("review_every"):
+    if not entry.review_every:
         gaps.append("no review cadence")
     elif "governance.review-overdue" in rules:
         gaps.append("review overdue")
-    return state, gaps
+    return state, tuple(gaps)
 
 
 # one plain sentence per artifact ------------------------------------------------------------
-def _into(finding: dict[str, Any] | None) -> str:
-    names = plan.targets(finding["evidence"]) if finding else []
+def _into(finding: view.FindingRow | None) -> str:
+    names = plan.targets(finding.evidence) if finding else []
     if not names:
         return ""
     return " into " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
@@ -634,15 +628,16 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def headline(a: dict[str, Any]) -> str:
+def headline(status: str, status_reason: str, classification: str, findings: Sequence[view.FindingRow],
+             impacts: Sequence[str], sandbox: str | None, owner_phrase: str) -> str:
     """What the artifact does that matters, and who answers for it: whole sentences that agree with
     its class (a citizen tool never "generates", a high-risk one never only "reads and shows")."""
-    if a["status"] != "analyzed":
-        first = (a["status_reason"] or a["status"]).split(":")[0].split(";")[0].strip()
-        return f"Could not be analysed ({a['status']}): {first.rstrip('.')}. {_owner_phrase(a)}."
-    rules = {f["rule"]: f for f in a["findings"]}
+    if status != "analyzed":
+        first = (status_reason or status).split(":")[0].split(";")[0].strip()
+        return f"Could not be analysed ({status}): {first.rstrip('.')}. {owner_phrase}."
+    rules = {f.rule: f for f in findings}
     parts = []
-    if a["classification"] == "shadow-it":
+    if classification == "shadow-it":
         present = [r for r in catalogue.RULES if r.does and r.id in rules]
         # what it computes, then what it does with it; a bare computation is dropped when a rule of the
         # same family already says it computes and writes
@@ -653,23 +648,23 @@ def headline(a: dict[str, Any]) -> str:
             phrase = info.does + (_into(rules[info.id]) if info.id in ("quality.writes", "financial.writes") else "")
             parts.append(phrase)
         if not parts:
-            parts.append("generates " + " and ".join(a["impacts"]) + " data")
+            parts.append("generates " + " and ".join(impacts) + " data")
         text = _series(parts[:4])
     else:
-        writes = next((f for f in a["findings"] if f["family"] == "writes"), None)
-        reach = next((f for f in a["findings"] if f["family"] == "reach"), None)
+        writes = next((f for f in findings if f.family == "writes"), None)
+        reach = next((f for f in findings if f.family == "reach"), None)
         if writes:
-            text = f"{writes['title']}, but writes no financial or quality data"
+            text = f"{writes.title}, but writes no financial or quality data"
         elif reach:
-            text = f"reads and shows data: {_lower_first(reach['title'])}"
+            text = f"reads and shows data: {_lower_first(reach.title)}"
         else:
             text = "reads and shows data"
-    if a.get("sandbox"):
-        text = f"in sandbox ({a['sandbox']}): {text}"
-    return f"{text[0].upper()}{text[1:]}. {_owner_phrase(a)}."
+    if sandbox:
+        text = f"in sandbox ({sandbox}): {text}"
+    return f"{text[0].upper()}{text[1:]}. {owner_phrase}."
 
 
-def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
+def structure(facts: Mapping[str, Any], limit: int = 30) -> tuple[str, ...]:
     """What the analyzer saw inside the file, one line per part (sheets, modules, connections, tables...)."""
     def names(items: list[Any]) -> str:
         shown = ", ".join(str(i) for i in items[:limit])
@@ -697,12 +692,12 @@ def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
             out.append(f"{key}: {facts[key]}")
     if facts.get("external_links"):
         out.append(f"links to: {names(facts['external_links'])}")
-    return out
+    return tuple(out)
 
 
-def _owner_phrase(a: dict[str, Any]) -> str:
-    if not a["registered"]:
+def _owner_phrase(registered: bool, owner: str | None, signoff: str) -> str:
+    if not registered:
         return "No registered owner"
-    if a["signoff"] == "stale":
-        return f"Owner {a['owner']}, changed without sign-off"
-    return f"Owner {a['owner']}, sign-off {a['signoff']}"
+    if signoff == "stale":
+        return f"Owner {owner}, changed without sign-off"
+    return f"Owner {owner}, sign-off {signoff}"

@@ -13,24 +13,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import owners
 from .spool import Copy
-from .view import CLASS_NAMES, ClassCounts, ToolCounts
+from .view import CLASS_NAMES, ArtifactRow, ClassCounts, ToolCounts
 
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
 
 
-def key_of(a: dict[str, Any]) -> str:
+def key(fingerprint: str | None, sha256: str | None, path: str) -> str:
     """What makes two artifacts the same tool: the logic fingerprint, else identical bytes, else the path."""
-    if a.get("fingerprint"):
-        return f"fp:{a['fingerprint']}"
-    if a.get("sha256"):
-        return f"sha:{a['sha256']}"
-    return f"path:{a['path']}"
+    if fingerprint:
+        return f"fp:{fingerprint}"
+    if sha256:
+        return f"sha:{sha256}"
+    return f"path:{path}"
+
+
+def key_of(a: ArtifactRow) -> str:
+    """The tool key of an artifact (:func:`key`)."""
+    return key(a.fingerprint, a.sha256, a.path)
 
 
 def tool_id(key: str) -> str:
@@ -38,23 +43,25 @@ def tool_id(key: str) -> str:
     return "T-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
-def ask(a: dict[str, Any]) -> dict[str, str]:
+def ask(a: ArtifactRow) -> dict[str, str]:
     """Who to ask about an artifact: the registered owner, else the last editor, else the author,
     else the account that owns the file (unless a system account), else the department."""
-    role, name = owners.who_to_ask(owners.hints_of(a["facts"]), a.get("owner") if a.get("registered") else None,
-                                   a["department"])
+    return _ask(a.facts, a.owner if a.registered else None, a.department)
+
+
+def _ask(facts: Mapping[str, Any], owner: str | None, department: str) -> dict[str, str]:
+    role, name = owners.who_to_ask(owners.hints_of(facts), owner, department)
     return {"role": role, "name": name}
 
 
-def copy_of(a: dict[str, Any]) -> Copy:
+def copy_of(a: ArtifactRow) -> Copy:
     """What the tool of an artifact keeps of it (see :func:`fold`)."""
-    rep = {"tool_id": a["tool_id"], "kind": a["kind"], "format": a["format"], "classification": a["classification"],
-           "risk_factors": a["risk_factors"], "action": a["action"], "headline": a["headline"],
-           "fingerprint": a.get("fingerprint"), "owner": a.get("owner"),
-           "owner_hints": a["facts"].get("owner_hints") or {}}
-    return Copy(CLASS_ORDER.get(a["classification"], 3), a["risk_score"], a.get("mtime"), a.get("name") or a["relpath"],
-                a["path"], bool(a["registered"]), a["signoff"] == "stale", ";".join(a["impacts"]), a["department"],
-                a.get("sha256"), a["relpath"].rsplit("/", 1)[-1], a["change"], json.dumps(rep))
+    rep = {"tool_id": a.tool_id, "kind": a.kind, "format": a.format, "classification": a.classification,
+           "risk_factors": [f.json() for f in a.risk_factors], "action": a.action, "headline": a.headline,
+           "fingerprint": a.fingerprint, "owner": a.owner, "owner_hints": a.facts.get("owner_hints") or {}}
+    return Copy(CLASS_ORDER.get(a.classification, 3), a.risk_score, a.mtime, a.name or a.relpath,
+                a.path, a.registered, a.signoff == "stale", ";".join(a.impacts), a.department,
+                a.sha256, a.relpath.rsplit("/", 1)[-1], a.change, json.dumps(rep))
 
 
 def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, int, str, int, str]:
@@ -84,8 +91,8 @@ def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, i
         "last_changed": {"path": latest.path, "name": latest.name, "mtime": latest.mtime},
         "registered": sum(1 for _, c in copies if c.registered),
         "changed_without_signoff": sum(1 for _, c in copies if c.stale),
-        "ask": ask({"facts": {"owner_hints": fields["owner_hints"]}, "owner": fields["owner"],
-                    "registered": rep.registered, "department": rep.department}),
+        "ask": _ask({"owner_hints": fields["owner_hints"]}, fields["owner"] if rep.registered else None,
+                    rep.department),
         "fingerprint": fields["fingerprint"],
     }
     return key, rep.class_rank, rep.risk, len(copies), tool["name"], copies[0][0], json.dumps(tool)

@@ -17,7 +17,7 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +29,7 @@ from .. import __version__
 from ..textio import visible, visible_deep
 from .data import CHECKLIST
 from .estate import labels
-from .view import ClassCounts, Report, Summary, shown
+from .view import ArtifactRow, ClassCounts, FindingRow, Report, Summary, shown
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -175,35 +175,28 @@ class _Packer:
         self.b64.close()
 
 
-def _row(a: dict[str, Any], change: Mapping[str, str], rule: Any, word: Any, roots: dict[str, int],
+def _row(a: ArtifactRow, rule: Callable[[FindingRow], int], word: Callable[[str], int], roots: dict[str, int],
          tool: int) -> dict[str, Any]:
     findings = []
-    for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
-        cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
-        evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
-                    for e in f["evidence"][:cap]]
-        findings.append([rule(f), f["severity"], f["impact"] or "", evidence, max(0, len(f["evidence"]) - cap)])
-    hints = a["facts"].get("owner_hints") or {}
+    for f in sorted(a.findings, key=lambda f: (not f.impact, -SEVERITY.get(f.severity, 0))):
+        cap = EVIDENCE if f.impact or SEVERITY.get(f.severity, 0) >= SEVERITY["medium"] else 1
+        evidence = [[word(e.location or ""), e.line, _cut(e.snippet, SNIPPET)] for e in f.evidence[:cap]]
+        findings.append([rule(f), f.severity, f.impact or "", evidence, max(0, len(f.evidence) - cap)])
+    hints = a.facts.get("owner_hints") or {}
     return {
-        "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
-        "s": a["status"], "d": a["department"], "o": a["owner"] or "",
-        "a": a["action"], "ch": _change(a, change),
-        "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
-        "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
+        "r": a.risk_score, "c": a.classification, "p": a.relpath, "k": a.kind, "fm": a.format,
+        "s": a.status, "d": a.department, "o": a.owner or "",
+        # new / changed since the previous crawl, else unchanged (an artifact not re-checked too)
+        "a": a.action, "ch": a.change if a.change in ("new", "changed") else "unchanged",
+        "h": a.headline, "i": list(a.impacts), "z": a.size, "m": a.mtime,
+        "g": list(a.gaps), "rg": [a.registered, a.registry_id, a.signoff, a.registry_match],
         "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
-        "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
-        "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
-        "st": [_cut(line, 1000) for line in a["structure"]],
-        **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+        "sr": a.status_reason, "why": [_cut(r, REASON) for r in a.reasons],
+        "x": [[word(f.factor), f.points] for f in a.risk_factors], "f": findings,
+        "st": [_cut(line, 1000) for line in a.structure or ()],
+        **({"rt": roots[a.root]} if a.root in roots else {"fp": a.path}),
         "t": tool,
     }
-
-
-def _change(a: dict[str, Any], change: Mapping[str, str]) -> str:
-    """new / changed since the previous crawl, else unchanged (an artifact not re-checked too)."""
-    if "change" in a:
-        return str(a["change"]) if a["change"] in ("new", "changed") else "unchanged"
-    return change.get(visible(a["path"]), "unchanged")
 
 
 def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
@@ -211,7 +204,6 @@ def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int =
     ``data-encoding="``): the encoding ("json", or "gzip+base64" when it is large), ``">`` and the data.
     Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
     factors) sent once. Every string shown with control and bidi characters as escapes."""
-    change = report.artifacts.change_of()
     rules: dict[str, int] = {}
     rule_list: list[list[str]] = []
     words: dict[str, int] = {}
@@ -219,11 +211,11 @@ def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int =
     def word(text: str) -> int:
         return words.setdefault(visible(text), len(words))
 
-    def rule(f: dict[str, Any]) -> int:
-        if f["rule"] not in rules:
-            rules[f["rule"]] = len(rule_list)
-            rule_list.append(visible_deep([f["rule"], f["title"], f["family"]]))
-        return rules[f["rule"]]
+    def rule(f: FindingRow) -> int:
+        if f.rule not in rules:
+            rules[f.rule] = len(rule_list)
+            rule_list.append(visible_deep([f.rule, f.title, f.family]))
+        return rules[f.rule]
 
     roots = {root: n for n, root in enumerate(report.crawl.roots)}
     label = labels(list(roots)) if len(roots) > 1 else {}
@@ -231,7 +223,7 @@ def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int =
     packer = _Packer(out, head, compress_over)
     packer.add('{"rows":[')
     for n, (a, tool) in enumerate(ranked):
-        row = _row(a, change, rule, word, roots, tool)
+        row = _row(a, rule, word, roots, tool)
         if needs_visible(json.dumps(row, ensure_ascii=False)):
             row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
         packer.add(("," if n else "") + script_json(row))
@@ -302,7 +294,7 @@ def _departments(summary: Summary) -> tuple[list[tuple[str, ClassCounts]], Other
         sum(r.unknown for _, r in rest)))
 
 
-def _shown(report: Report) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[dict[str, Any], int]]]:
+def _shown(report: Report) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[ArtifactRow, int]]]:
     """The top cards with each one's place in the inventory, and the first governed artifacts with gaps
     (escaped: only these few are shown from the artifacts themselves), read from the scratch table and the
     inventory, not every artifact."""

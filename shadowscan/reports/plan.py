@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,6 +22,7 @@ from .. import owners
 from ..model import Family, Impact
 from ..rules import catalogue
 from . import exposure
+from .view import ArtifactRow, EvidenceRow, FindingRow
 
 IMPACT_WEIGHT = {0: 1.0, 1: 2.0, 2: 3.0}  # number of impacts (financial, quality) -> weight
 RECENCY = ((30, 1.0), (90, 0.8), (365, 0.6))  # modified within N days -> weight; older: 0.4
@@ -50,11 +51,11 @@ _URL = re.compile(r"https?://([^/\s\"']+)(/[^\s\"'?]*)?", re.IGNORECASE)
 _SQL_WORDS = frozenset({"set", "values", "select", "from", "where", "the", "a", "table"})
 
 
-def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
+def targets(evidence: Iterable[EvidenceRow]) -> list[str]:
     """What a write finding writes to, read from its snippets: tables, files on shares, web endpoints."""
     out: list[str] = []
     for ev in evidence:
-        text = ev.get("snippet") or ""
+        text = ev.snippet or ""
         found = [m.group(1).strip("\"`") for m in _SQL_TARGET.finditer(text)]
         found = [t for t in found if t.lower() not in _SQL_WORDS and not t.isdigit()]
         if not found:
@@ -69,23 +70,23 @@ def targets(evidence: Iterable[dict[str, Any]]) -> list[str]:
     return out[:4]
 
 
-def _where(ev: dict[str, Any]) -> str:
-    return str(ev["location"]) + (f" line {ev['line']}" if ev.get("line") else "")
+def _where(ev: EvidenceRow) -> str:
+    return str(ev.location) + (f" line {ev.line}" if ev.line else "")
 
 
-def _items(findings: list[dict[str, Any]], rules: tuple[str, ...], limit: int = 6) -> list[dict[str, Any]]:
+def _items(findings: Sequence[FindingRow], rules: tuple[str, ...], limit: int = 6) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for rule in rules:
         for f in findings:
-            if f["rule"] != rule:
+            if f.rule != rule:
                 continue
-            for ev in f["evidence"][:3]:
-                key = (_where(ev), ev.get("snippet") or "")
+            for ev in f.evidence[:3]:
+                key = (_where(ev), ev.snippet or "")
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append({"what": f["title"], "where": key[0], "snippet": key[1]})
+                out.append({"what": f.title, "where": key[0], "snippet": key[1]})
     return out[:limit]
 
 
@@ -123,13 +124,12 @@ def effort(size: dict[str, int], interfaces: int) -> dict[str, Any]:
     return {"size": XL[0], "estimate": XL[1], "points": points, "weeks": list(WEEKS[XL[0]])}
 
 
-def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
+def target(a: ArtifactRow, writes: list[str]) -> dict[str, str]:
     """Where the logic belongs: ERP, QMS, MES or data platform/BI, and why."""
-    rules = {f["rule"] for f in a["findings"]}
-    mes = any(_MES.search(ev.get("snippet") or "") for f in a["findings"] if f["rule"] == "reach.qms-mes"
-              for ev in f["evidence"])
+    rules = {f.rule for f in a.findings}
+    mes = any(_MES.search(ev.snippet or "") for f in a.findings if f.rule == "reach.qms-mes" for ev in f.evidence)
     into = f" ({', '.join(writes)})" if writes else ""
-    if "financial" in a["impacts"]:
+    if "financial" in a.impacts:
         if rules & FINANCIAL_RECORDS or "reach.erp" in rules:
             return {"class": "ERP", "reason": f"it posts, issues or keeps financial data{into}: postings, invoices, "
                                               "prices and ledgers belong in the ERP, with its approvals, period "
@@ -145,11 +145,11 @@ def target(a: dict[str, Any], writes: list[str]) -> dict[str, str]:
                                       "the QMS, with approval workflow and audit trail"}
 
 
-def _recency(a: dict[str, Any], now: datetime) -> tuple[float, int | None]:
-    stamps = [a.get("mtime") or 0.0]
+def _recency(a: ArtifactRow, mtime: float | None, now: datetime) -> tuple[float, int | None]:
+    stamps = [mtime or 0.0]
     for key in ("last_changed",):
         with contextlib.suppress(KeyError, TypeError, ValueError):
-            stamps.append(datetime.fromisoformat(a["facts"][key]).replace(tzinfo=timezone.utc).timestamp())
+            stamps.append(datetime.fromisoformat(a.facts[key]).replace(tzinfo=timezone.utc).timestamp())
     last = max(stamps)
     if not last:
         return OLD, None
@@ -157,9 +157,9 @@ def _recency(a: dict[str, Any], now: datetime) -> tuple[float, int | None]:
     return next((w for limit, w in RECENCY if days <= limit), OLD), days
 
 
-def owner(a: dict[str, Any]) -> dict[str, Any]:
-    hints = a["facts"].get("owner_hints") or {}
-    return {"registered": a["registered"], "name": a["owner"], "signoff": a["signoff"],
+def owner(a: ArtifactRow) -> dict[str, Any]:
+    hints = a.facts.get("owner_hints") or {}
+    return {"registered": a.registered, "name": a.owner, "signoff": a.signoff,
             "author": hints.get("author"), "last_modified_by": hints.get("last_modified_by"),
             "file_owner": hints.get("file_owner")}
 
@@ -169,20 +169,20 @@ def article(word: str) -> str:
     return ("an " if word[:1] in "AEIMO" and word.isupper() or word[:1] in "aeio" else "a ") + word
 
 
-def next_step(a: dict[str, Any], target_class: str) -> str:
-    hints = owners.hints_of(a["facts"])
+def next_step(a: ArtifactRow, target_class: str) -> str:
+    hints = owners.hints_of(a.facts)
     who = owners.document_person(hints)
-    if not a["registered"]:
+    if not a.registered:
         first = (f"Confirm the business owner (the file was last edited by {who})" if who
                  else f"Find the business owner (no document author recorded; the file belongs to account "
                       f"{hints['file_owner']}; ask the folder's department)" if hints.get("file_owner")
                  else "Find the business owner (no document author recorded; ask the folder's department)")
         return (f"{first}, register it and freeze changes; then open {article(target_class)} change request "
                 "with this card as the specification.")
-    if a["signoff"] == "stale":
-        return (f"{a['owner']}: get the Product Owner's sign-off of the current logic or roll it back, "
+    if a.signoff == "stale":
+        return (f"{a.owner}: get the Product Owner's sign-off of the current logic or roll it back, "
                 f"then open {article(target_class)} change request.")
-    return f"{a['owner']}: open {article(target_class)} change request and plan retirement of the tool."
+    return f"{a.owner}: open {article(target_class)} change request and plan retirement of the tool."
 
 
 def data_of(facts: dict[str, Any], limit: int = 40) -> dict[str, list[dict[str, Any]]]:
@@ -204,48 +204,49 @@ def data_of(facts: dict[str, Any], limit: int = 40) -> dict[str, list[dict[str, 
     return out
 
 
-def card(a: dict[str, Any], now: datetime) -> dict[str, Any]:
-    findings = a["findings"]
-    write_targets = targets(ev for f in findings if f["rule"] in WRITE_RULES for ev in f["evidence"])
+def card(a: ArtifactRow, now: datetime, mtime: float | None = None) -> dict[str, Any]:
+    """The card of a high-risk artifact; ``mtime``: the latest change of any copy of its tool (else its own)."""
+    findings = a.findings
+    write_targets = targets(ev for f in findings if f.rule in WRITE_RULES for ev in f.evidence)
     reaches = []
     for rule, label in REACH_LABEL.items():
         for f in findings:
-            if f["rule"] == rule:
-                reaches.append({"system": label, "where": _where(f["evidence"][0]) if f["evidence"] else "",
-                                "snippet": f["evidence"][0].get("snippet", "") if f["evidence"] else ""})
+            if f.rule == rule:
+                reaches.append({"system": label, "where": _where(f.evidence[0]) if f.evidence else "",
+                                "snippet": f.evidence[0].snippet if f.evidence else ""})
                 break
-    for conn in (a["facts"].get("connections") or [])[:5]:
+    for conn in (a.facts.get("connections") or [])[:5]:
         reaches.append({"system": "workbook data connection", "where": f"connection {conn.get('name', '?')}",
                         "snippet": conn.get("connection", "")})
-    for link in (a["facts"].get("linked_tables") or [])[:5]:
+    for link in (a.facts.get("linked_tables") or [])[:5]:
         reaches.append({"system": "linked table", "where": f"table {link.get('name', '?')}",
                         "snippet": str(link.get("database") or link.get("connect") or "")})
-    size = measure(a["facts"])
+    size = measure(a.facts)
     interfaces = len(write_targets) + len({r["system"] for r in reaches})
-    recency, days = _recency(a, now)
-    weight = IMPACT_WEIGHT[min(2, len(a["impacts"]))]
+    recency, days = _recency(a, a.mtime if mtime is None else mtime, now)
+    weight = IMPACT_WEIGHT[min(2, len(a.impacts))]
     goal = target(a, write_targets)
     return {
-        "relpath": a["relpath"], "name": a.get("name", a["relpath"]), "path": a["path"],
-        "department": a["department"], "kind": a["kind"],
-        "format": a["format"], "impacts": a["impacts"], "risk_score": a["risk_score"], "headline": a["headline"],
-        "risk_factors": a["risk_factors"],
-        "priority": round(weight * a["risk_score"] * recency, 1),
-        "priority_basis": {"impact_weight": weight, "risk_score": a["risk_score"], "recency_weight": recency,
+        "relpath": a.relpath, "name": a.name, "path": a.path,
+        "department": a.department, "kind": a.kind,
+        "format": a.format, "impacts": list(a.impacts), "risk_score": a.risk_score, "headline": a.headline,
+        "risk_factors": [f.json() for f in a.risk_factors],
+        "priority": round(weight * a.risk_score * recency, 1),
+        "priority_basis": {"impact_weight": weight, "risk_score": a.risk_score, "recency_weight": recency,
                            "days_since_change": days},
         "does": {"inputs": _items(findings, INPUT_RULES), "computes": _items(findings, COMPUTE_RULES),
                  "writes": _items(findings, WRITE_RULES), "write_targets": write_targets},
         "reaches": reaches,
-        "data": data_of(a["facts"]),
+        "data": data_of(a.facts),
         # GL accounts, cost centers, quality limits named in the evidence (see exposure.py)
-        "exposure": exposure.find(ev.get("snippet") or "" for f in findings for ev in f["evidence"]),
+        "exposure": exposure.find(ev.snippet or "" for f in findings for ev in f.evidence),
         "target": goal["class"], "target_reason": goal["reason"],
         "size": size, "effort": effort(size, interfaces),
         "owner": owner(a), "next_step": next_step(a, goal["class"]),
     }
 
 
-def backlog(artifacts: Iterable[dict[str, Any]], crawl_started: str | None,
+def backlog(artifacts: Iterable[ArtifactRow], crawl_started: str | None,
             tools: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One card per high-risk tool (see :mod:`.families`; without ``tools``, per artifact), planned from
     its representative copy with the latest change of any copy, highest priority first, ranked from 1.
@@ -258,17 +259,17 @@ def backlog(artifacts: Iterable[dict[str, Any]], crawl_started: str | None,
     cards = []
     for rep in artifacts:
         if tools is None:
-            t: dict[str, Any] = {"tool_id": None, "representative": rep["path"], "classification": rep["classification"],
-                                 "copies": 1, "copies_differ": "identical", "departments": [rep["department"]],
-                                 "last_changed": {"path": rep["path"], "mtime": rep.get("mtime")}, "locations": [],
+            t: dict[str, Any] = {"tool_id": None, "representative": rep.path, "classification": rep.classification,
+                                 "copies": 1, "copies_differ": "identical", "departments": [rep.department],
+                                 "last_changed": {"path": rep.path, "mtime": rep.mtime}, "locations": [],
                                  "ask": {}}
-        elif rep["path"] in by_path:
-            t = by_path[rep["path"]]
+        elif rep.path in by_path:
+            t = by_path[rep.path]
         else:
             continue
         if t["classification"] != "shadow-it":
             continue
-        c = card({**rep, "mtime": max(rep.get("mtime") or 0, t["last_changed"].get("mtime") or 0) or None}, now)
+        c = card(rep, now, max(rep.mtime or 0, t["last_changed"].get("mtime") or 0) or None)
         c.update({"tool_id": t["tool_id"], "tool_name": t.get("name") or c["name"], "copies": t["copies"],
                   "copies_differ": t["copies_differ"],
                   "departments": t["departments"], "last_changed": t["last_changed"], "ask": t["ask"],

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..textio import json_visible
-from .view import Report, UnscannedPart
+from .view import ArtifactRow, EvidenceRow, FindingRow, Report, UnscannedPart
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -48,27 +48,26 @@ def _root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _location(a: dict[str, Any], base: str, evidence: dict[str, Any] | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(a["relpath"] or PurePosixPath(a["path"]).name),
+def _location(a: ArtifactRow, base: str, evidence: EvidenceRow | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(a.relpath or PurePosixPath(a.path).name),
                                                      "uriBaseId": base}}
     location: dict[str, Any] = {"physicalLocation": physical}
     if evidence:
-        line = evidence.get("line")
-        if evidence.get("location") in FILE_LOCATIONS and isinstance(line, int) and line >= 1:
-            physical["region"] = {"startLine": line, "snippet": {"text": evidence.get("snippet") or ""}}
+        line = evidence.line
+        if evidence.location in FILE_LOCATIONS and isinstance(line, int) and line >= 1:
+            physical["region"] = {"startLine": line, "snippet": {"text": evidence.snippet or ""}}
         else:
-            location["logicalLocations"] = [{"fullyQualifiedName": evidence.get("location") or "",
-                                             "kind": "module"}]
+            location["logicalLocations"] = [{"fullyQualifiedName": evidence.location or "", "kind": "module"}]
     return location
 
 
-def _message(f: dict[str, Any], ev: dict[str, Any] | None) -> str:
+def _message(f: FindingRow, ev: EvidenceRow | None) -> str:
     if not ev:
-        return str(f["title"])
-    where = ev.get("location") or ""
-    if ev.get("line"):
-        where += f" line {ev['line']}"
-    return f"{f['title']} — {where}: {ev.get('snippet') or ''}".rstrip(": ")
+        return str(f.title)
+    where = ev.location or ""
+    if ev.line:
+        where += f" line {ev.line}"
+    return f"{f.title} — {where}: {ev.snippet or ''}".rstrip(": ")
 
 
 class _Rules:
@@ -88,24 +87,24 @@ class _Rules:
         return self.index[rule_id]
 
 
-def results(a: dict[str, Any], base: str, rules: _Rules) -> list[dict[str, Any]]:
+def results(a: ArtifactRow, base: str, rules: _Rules) -> list[dict[str, Any]]:
     """The results of one artifact: its verdict, then one per finding."""
-    props = {"classification": a["classification"], "impacts": a["impacts"], "risk_score": a["risk_score"],
-             "action": a["action"], "status": a["status"]}
-    rule_id, text, level = VERDICTS.get(a["classification"], VERDICTS["unknown"])
+    props = {"classification": a.classification, "impacts": list(a.impacts), "risk_score": a.risk_score,
+             "action": a.action, "status": a.status}
+    rule_id, text, level = VERDICTS.get(a.classification, VERDICTS["unknown"])
     out = [{"ruleId": rule_id, "ruleIndex": rules.add(rule_id, text, level, "verdict"), "level": level,
-            "message": {"text": a["headline"] + " " + " ".join(a["reasons"])},
+            "message": {"text": a.headline + " " + " ".join(a.reasons)},
             "locations": [_location(a, base)], "properties": props,
-            "partialFingerprints": {"sha256": a["sha256"] or ""}}]
-    for f in a["findings"]:
-        ev = f["evidence"][0] if f["evidence"] else None
-        level = LEVEL.get(f["severity"], "note")
-        result = {"ruleId": f["rule"], "ruleIndex": rules.add(f["rule"], f["title"], level, f["family"]),
+            "partialFingerprints": {"sha256": a.sha256 or ""}}]
+    for f in a.findings:
+        ev = f.evidence[0] if f.evidence else None
+        level = LEVEL.get(f.severity, "note")
+        result = {"ruleId": f.rule, "ruleIndex": rules.add(f.rule, f.title, level, f.family),
                   "level": level, "message": {"text": _message(f, ev)},
                   "locations": [_location(a, base, ev)],
-                  "properties": {"family": f["family"], "impact": f["impact"], "classification": a["classification"]}}
+                  "properties": {"family": f.family, "impact": f.impact, "classification": a.classification}}
         related = [dict(_location(a, base, e), id=n, message={"text": _message(f, e)})
-                   for n, e in enumerate(f["evidence"][1:20], 1)]
+                   for n, e in enumerate(f.evidence[1:20], 1)]
         if related:
             result["relatedLocations"] = related
         out.append(result)
@@ -134,7 +133,7 @@ def write(report: Report, out: IO[bytes]) -> None:
     out.write(b'{"$schema": ' + _dump(SCHEMA_URI) + b', "version": ' + _dump(VERSION) + b', "runs": [{\n"results": [')
     first = True
     for a in report.artifacts:
-        base = bases.setdefault(a["root"], f"ROOT{len(bases) + 1}")
+        base = bases.setdefault(a.root, f"ROOT{len(bases) + 1}")
         for result in results(a, base, rules):
             out.write((b"\n" if first else b",\n") + _dump(result))
             first = False

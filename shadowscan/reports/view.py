@@ -364,16 +364,173 @@ class Changes:
         yield "removed", [r.json() for r in self.removed]
 
 
+# one artifact -----------------------------------------------------------------------------------
+Change = Literal["new", "changed", "unchanged", "not-rechecked"]
+Signoff = Literal["valid", "stale", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    """Where a finding was seen (redacted before it was stored)."""
+
+    location: str
+    line: int | None
+    snippet: str
+
+    def json(self) -> JSON:
+        return {"location": self.location, "line": self.line, "snippet": self.snippet}
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    rule: str
+    family: str
+    title: str
+    severity: str  # info, low, medium, high (model.Severity)
+    impact: str | None  # financial, quality (model.Impact) or None
+    evidence: tuple[EvidenceRow, ...]
+
+    def json(self) -> JSON:
+        return {"rule": self.rule, "family": self.family, "title": self.title, "severity": self.severity,
+                "impact": self.impact, "evidence": [e.json() for e in self.evidence]}
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One term of the risk score."""
+
+    factor: str
+    points: int
+
+    def json(self) -> JSON:
+        return {"factor": self.factor, "points": self.points}
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """POLICY.md's governance checklist of one artifact: which items hold (``data.CHECKLIST`` names them)."""
+
+    business_owner: bool
+    signoff: bool
+    cost_center: bool
+    review_cadence: bool
+
+    def complete(self) -> bool:
+        return self.business_owner and self.signoff and self.cost_center and self.review_cadence
+
+    def json(self) -> JSON:
+        return {"business_owner": self.business_owner, "signoff": self.signoff, "cost_center": self.cost_center,
+                "review_cadence": self.review_cadence}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    """A reviewer's decision as it applies to an artifact (governance.apply_review): in force (``current``,
+    ``overrules`` when it differs from the analysis) or ``stale`` (the logic changed since)."""
+
+    id: int
+    verdict: str
+    impacts: tuple[str, ...]
+    by: str
+    at: str
+    reason: str
+    path: str
+    analysis_classification: str
+    analysis_impacts: tuple[str, ...]
+    state: Literal["current", "stale"]
+    overrules: bool
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> ReviewState:
+        return cls(state["id"], state["verdict"], tuple(state["impacts"]), state["by"], state["at"], state["reason"],
+                   state["path"], state["analysis_classification"], tuple(state["analysis_impacts"]),
+                   "stale" if state["state"] == "stale" else "current", bool(state["overrules"]))
+
+    def json(self) -> JSON:
+        return {"id": self.id, "verdict": self.verdict, "impacts": list(self.impacts), "by": self.by, "at": self.at,
+                "reason": self.reason, "path": self.path, "analysis_classification": self.analysis_classification,
+                "analysis_impacts": list(self.analysis_impacts), "state": self.state, "overrules": self.overrules}
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRow:
+    """One artifact as every format shows it: what the analysis and the judgement stored (class, impacts,
+    risk, reasons, findings with evidence, facts, registry state, review, change), and what the report
+    decides of it (department and name in the estate, checklist and gaps, sandbox, headline, coverage,
+    tool). ``structure`` is None in the pass that folds the summaries (only the formats show it)."""
+
+    path: str
+    root: str
+    relpath: str
+    kind: str
+    format: str
+    size: int | None
+    mtime: float | None
+    sha256: str | None
+    fingerprint: str | None
+    status: str  # analyzed, unreadable, corrupt, ... (model.Status)
+    status_reason: str
+    classification: str  # ClassName
+    impacts: tuple[str, ...]
+    risk_score: int
+    risk_factors: tuple[Factor, ...]
+    action: str
+    reasons: tuple[str, ...]
+    findings: tuple[FindingRow, ...]
+    # the analyzer's facts, as stored: open by nature (each kind declares its own keys, model.py's
+    # *Facts), and the contract carries them as they are
+    facts: dict[str, Any]
+    registered: bool
+    registry_id: int | None
+    owner: str | None
+    signoff: str  # Signoff
+    registry_match: str | None
+    review: ReviewState | None
+    change: str  # Change
+    crawl_id: int
+    department: str
+    name: str
+    checklist: Checklist
+    gaps: tuple[str, ...]
+    sandbox: str | None
+    headline: str
+    structure: tuple[str, ...] | None
+    coverage: str
+    last_checked: int | None  # the last crawl that looked at it: only for an artifact not re-checked
+    tool_id: str
+
+    def json(self) -> JSON:
+        out = {
+            "path": self.path, "root": self.root, "relpath": self.relpath, "kind": self.kind, "format": self.format,
+            "size": self.size, "mtime": self.mtime, "sha256": self.sha256, "fingerprint": self.fingerprint,
+            "status": self.status, "status_reason": self.status_reason, "classification": self.classification,
+            "impacts": list(self.impacts), "risk_score": self.risk_score,
+            "risk_factors": [f.json() for f in self.risk_factors], "action": self.action,
+            "reasons": list(self.reasons), "findings": [f.json() for f in self.findings], "facts": self.facts,
+            "registered": self.registered, "registry_id": self.registry_id, "owner": self.owner,
+            "signoff": self.signoff, "registry_match": self.registry_match,
+            "review": self.review.json() if self.review else None, "change": self.change, "crawl_id": self.crawl_id,
+            "department": self.department, "name": self.name, "checklist": self.checklist.json(),
+            "gaps": list(self.gaps), "sandbox": self.sandbox, "headline": self.headline,
+        }
+        if self.structure is not None:
+            out["structure"] = list(self.structure)
+        out["coverage"] = self.coverage
+        if self.change == "not-rechecked":
+            out["last_checked"] = self.last_checked
+        out["tool_id"] = self.tool_id
+        return out
+
+
 # the artifacts, tools and backlog as the renderers read them ------------------------------------
 class ArtifactList(Protocol):
     """The report's artifacts in report order, read again each time they are iterated (:class:`.data.Artifacts`)."""
 
     def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[dict[str, Any]]: ...
-    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]: ...
+    def __iter__(self) -> Iterator[ArtifactRow]: ...
+    def with_tools(self) -> Iterator[tuple[ArtifactRow, int]]: ...
     def positions(self, wanted: Iterable[str]) -> dict[str, int]: ...
-    def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]: ...
-    def change_of(self) -> Mapping[str, str]: ...
+    def with_gaps(self, limit: int) -> list[tuple[ArtifactRow, int]]: ...
 
 
 class ToolList(Protocol):
@@ -414,7 +571,7 @@ class Report:
         yield "summary", self.summary.json()
         yield "trend", [p.json() for p in self.trend]
         yield "tools", self.tools
-        yield "artifacts", self.artifacts
+        yield "artifacts", (a.json() for a in self.artifacts)
         yield "changes", self.changes
         yield "registry", [e.to_dict() for e in self.registry]
         yield "reviews", [r.to_dict() for r in self.reviews]

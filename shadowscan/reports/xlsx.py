@@ -16,7 +16,7 @@ import gc
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
@@ -28,7 +28,7 @@ from ..registry_types import Entry
 from ..textio import visible
 from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, owner_of, tool_row
 from .data import CHECKLIST
-from .view import Report
+from .view import ArtifactRow, Report
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
 MAX_LINKS = 65530  # Excel's limit of hyperlinks in a sheet: later rows show their count without a link
@@ -250,14 +250,13 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: Mapping[str, str], copies: dict[str, int]) -> list[Any]:
-    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
-            copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
-            a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
-            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]),
-            a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
-            ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
-            a["path"]]
+def _inventory(a: ArtifactRow, copies: dict[str, int]) -> list[Any]:
+    return [a.risk_score, a.classification, ";".join(a.impacts), a.relpath, a.tool_id,
+            copies.get(a.tool_id or "", 1), a.department, a.kind,
+            a.format, a.size, _when(a.mtime), a.status, a.status_reason, a.action, a.headline,
+            owner_of(a), "yes" if a.registered else "no", a.signoff, "; ".join(a.gaps),
+            a.change, len(a.findings), ";".join(f.rule for f in a.findings), "; ".join(a.structure or ()),
+            a.coverage, a.sha256, a.path]
 
 
 def _backlog(c: dict[str, Any]) -> list[Any]:
@@ -306,11 +305,10 @@ def _write(report: Report, out: IO[bytes]) -> None:
         for t in report.tools:
             tools_sheet.add(tool_row(t)[c] for c in TOOL_COLUMNS)
             copies[t["tool_id"]] = t["copies"]
-        change = report.artifacts.change_of()
         finding = itemgetter(*FINDING_COLUMNS)
         for a in report.artifacts:  # one pass: its Inventory row, then its rows on the Findings sheet
             rows = list(findings_of(a))
-            inventory.add(_inventory(a, change, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
+            inventory.add(_inventory(a, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
             for f in rows:
                 findings.add(finding(f))
         for u in report.unscanned:
