@@ -31,6 +31,7 @@ from shadowscan.registry_types import PLATFORM_OF_FORMAT
 from shadowscan.reports import FORMATS
 from shadowscan.reports.data import CHECKLIST, CLASSES, build
 from shadowscan.reports.families import CLASS_ORDER, by_department, counts, tool_id
+from shadowscan.reports.view import Tool
 from shadowscan.scan import CrawlOptions, judge, run_crawl
 from shadowscan.store import Store
 
@@ -191,12 +192,13 @@ def test_folded_summaries_equal_the_straightforward_computation(generated: Path)
     assert summary.access_times_not_kept == sum(1 for a in whole if a["facts"].get("access_time"))
 
     tools = group(whole)
-    assert list(report.tools) == tools
+    assert [t.json() for t in report.tools] == tools
     assert len({t["copies_differ"] for t in tools}) == 2 and any(len(t["names"]) < t["copies"] for t in tools)
     # the generated inventory exercises what is counted: registered copies, sign-offs valid and stale, gaps
     assert summary.owners.registered and summary.governance.signoff and summary.governance.cost_center
     assert summary.changes.changed_without_signoff and summary.governance.with_gaps
-    assert summary.tools == counts(tools) and summary.by_department_tools == by_department(tools)
+    typed = [Tool.of(t) for t in tools]
+    assert summary.tools == counts(typed) and summary.by_department_tools == by_department(typed)
 
     by_change: dict[str, list[dict[str, Any]]] = {}
     for a in sorted(whole, key=lambda a: (a["crawl_id"], a["relpath"], a["path"])):  # part by part
@@ -209,8 +211,8 @@ def test_folded_summaries_equal_the_straightforward_computation(generated: Path)
         1 for a in whole if "changed without sign-off" in a["gaps"])
     # the migration plan is made from the same tools: one card per high-risk tool, its representative
     shadow = [t for t in tools if t["classification"] == "shadow-it"]
-    assert sorted(c["tool_id"] for c in report.migration) == sorted(t["tool_id"] for t in shadow)
-    assert all(c["path"] == next(t["representative"] for t in shadow if t["tool_id"] == c["tool_id"])
+    assert sorted(c.tool_id for c in report.migration) == sorted(t["tool_id"] for t in shadow)
+    assert all(c.path == next(t["representative"] for t in shadow if t["tool_id"] == c.tool_id)
                for c in report.migration)
 
 

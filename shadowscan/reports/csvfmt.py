@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from .. import owners
 from ..textio import visible
-from .view import ArtifactRow, Report
+from .view import ArtifactRow, Report, Tool
 
 BOM = "\ufeff"  # Excel reads a CSV without it as the local code page: "EndprÃ¼fung" instead of "Endprüfung"
 COLUMNS = ("relpath", "tool_id", "root", "kind", "format", "size", "status", "status_reason", "classification",
@@ -18,6 +18,8 @@ COLUMNS = ("relpath", "tool_id", "root", "kind", "format", "size", "status", "st
 FINDING_COLUMNS = ("relpath", "tool_id", "classification", "risk_score", "rule", "family", "title", "severity", "impact",
                    "location", "line", "snippet", "evidence_count", "path")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Cell = str | int | float | bool | None
+Row = dict[str, Cell]  # column -> cell: the row of a CSV table
 
 
 def neutralise(value: Any) -> Any:
@@ -40,7 +42,7 @@ def owner_of(a: ArtifactRow) -> str:
     return owners.document_person(owners.hints_of(a.facts)) or ""
 
 
-def artifact_row(a: ArtifactRow) -> dict[str, Any]:
+def artifact_row(a: ArtifactRow) -> Row:
     """The row of :data:`COLUMNS` of one artifact."""
     return {
         "relpath": a.relpath, "tool_id": a.tool_id, "root": a.root, "kind": a.kind, "format": a.format,
@@ -51,13 +53,13 @@ def artifact_row(a: ArtifactRow) -> dict[str, Any]:
     }
 
 
-def finding_rows(report: Report) -> Iterable[dict[str, Any]]:
+def finding_rows(report: Report) -> Iterable[Row]:
     """One dict per finding, with its first piece of evidence and how many there are."""
     for a in report.artifacts:
         yield from findings_of(a)
 
 
-def findings_of(a: ArtifactRow) -> Iterator[dict[str, Any]]:
+def findings_of(a: ArtifactRow) -> Iterator[Row]:
     """The rows of :func:`finding_rows` of one artifact (XLSX writes them in the pass that writes its Inventory)."""
     for f in a.findings:
         first = f.evidence[0] if f.evidence else None
@@ -69,7 +71,7 @@ def findings_of(a: ArtifactRow) -> Iterator[dict[str, Any]]:
                "evidence_count": len(f.evidence), "path": a.path}
 
 
-def stream_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> None:
+def stream_rows(columns: Sequence[str], rows: Iterable[Row], out: IO[bytes]) -> None:
     """CSV into a binary file, row by row, with a UTF-8 byte order mark first, so that Excel opens it as UTF-8."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
@@ -83,14 +85,14 @@ def stream_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[
         text.detach()  # the caller's file stays open
 
 
-def write_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+def write_rows(columns: Sequence[str], rows: Iterable[Row]) -> str:
     """CSV text with a UTF-8 byte order mark first (:func:`stream_rows` as one string)."""
     out = io.BytesIO()
     stream_rows(columns, rows, out)
     return out.getvalue().decode("utf-8")
 
 
-def unscanned_rows(report: Report) -> Iterable[dict[str, Any]]:
+def unscanned_rows(report: Report) -> Iterable[Row]:
     """One row per root or folder the crawl could not look into, after the artifacts: kind ``folder``,
     its status and reason, and the root's coverage sentence (nothing in it was analysed or judged)."""
     sentences = {r.root: r.sentence for r in report.coverage.roots}
@@ -107,10 +109,11 @@ TOOL_COLUMNS = ("tool_id", "name", "classification", "impacts", "risk_score", "c
                 "departments", "last_changed", "last_changed_path", "ask", "registered_copies", "headline")
 
 
-def tool_row(t: dict[str, Any]) -> dict[str, Any]:
-    return {**t, "impacts": ";".join(t["impacts"]), "departments": ";".join(t["departments"]),
-            "last_changed": t["last_changed"]["name"], "last_changed_path": t["last_changed"]["path"],
-            "ask": f"{t['ask']['name']} ({t['ask']['role']})", "registered_copies": t["registered"]}
+def tool_row(t: Tool) -> tuple[Any, ...]:
+    """The row of :data:`TOOL_COLUMNS` of one tool."""
+    return (t.tool_id, t.name, t.classification, ";".join(t.impacts), t.risk_score, t.copies, t.copies_differ,
+            ";".join(t.departments), t.last_changed.name, t.last_changed.path, f"{t.ask.name} ({t.ask.role})",
+            t.registered, t.headline)
 
 
 def write_findings(report: Report, out: IO[bytes]) -> None:

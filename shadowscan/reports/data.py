@@ -55,8 +55,8 @@ class _Context:
     label: dict[str, str]
     several: bool
     entries: dict[int, Entry]
-    coverage: dict[str, dict[str, Any]]  # root -> its coverage record
-    roots: tuple[dict[str, Any], ...]
+    coverage: dict[str, view.RootCoverage]  # root -> its coverage record
+    roots: tuple[view.RootCoverage, ...]
     last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
 
     def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> view.ArtifactRow:
@@ -90,8 +90,8 @@ class _Context:
                     f"the analysis said {review.analysis_classification}: {text}")
         elif review and review.state == "stale":
             text += f" Review by {review.by} is stale: the logic changed since."
-        covered = self.coverage.get(row["root"]) or next((r for r in self.roots if r["root"] == path), None)
-        sentence = covered["sentence"] if covered else ""
+        covered = self.coverage.get(row["root"]) or next((r for r in self.roots if r.root == path), None)
+        sentence = covered.sentence if covered else ""
         last = None
         if change == "not-rechecked":
             last = self.last_checked.get(part.crawl_id, {}).get(path)
@@ -238,7 +238,7 @@ class Changes(Mapping[str, str]):
         return sum(self.spool.count_of(k) for k in self.KINDS)
 
 
-class Tools(Sequence[dict[str, Any]]):
+class Tools(Sequence[view.Tool]):
     """The ``tools`` section, read from the report's scratch table when iterated, one tool at a time: each
     with every copy (``locations``) and file name (``names``). :meth:`brief` gives them without those two
     lists, for what shows only counts, names and the first copies."""
@@ -249,31 +249,25 @@ class Tools(Sequence[dict[str, Any]]):
     def __len__(self) -> int:
         return self.spool.tool_count
 
-    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]:
+    def brief(self, classification: str | None = None) -> Iterator[view.Tool]:
         """The tools (of one class) in order, without ``names`` and ``locations``."""
         for _, _, text in self.spool.briefs(classification):
-            yield json.loads(text)
+            yield view.Tool.of(json.loads(text))
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[view.Tool]:
         briefs = self.spool.briefs()
         for rank, names, located in self.spool.tool_copies():
             tool = next(briefs)
             while tool[0] < rank:  # cannot happen: every tool has a copy
                 tool = next(briefs)
-            t = json.loads(tool[2])
-            t["names"] = names
-            out = {k: t[k] for k in _TOOL_KEYS}
-            out["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
-                                 "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
-                                for loc in located]
-            yield out
+            yield view.Tool.of(json.loads(tool[2]), names, located)
 
     @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    def __getitem__(self, index: int) -> view.Tool: ...
     @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: slice) -> list[view.Tool]: ...
 
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+    def __getitem__(self, index: int | slice) -> view.Tool | list[view.Tool]:
         return list(self)[index]
 
     def __eq__(self, other: object) -> bool:
@@ -281,22 +275,10 @@ class Tools(Sequence[dict[str, Any]]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_locations(self, classification: str, limit: int) -> list[dict[str, Any]]:
+    def with_locations(self, classification: str, limit: int) -> list[view.Tool]:
         """The tools of one class, each with its first ``limit`` copies (latest change first)."""
-        out = []
-        for _, key, text in self.spool.briefs(classification):
-            t = json.loads(text)
-            t["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
-                               "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
-                              for loc in self.spool.locations(key, limit)]
-            out.append(t)
-        return out
-
-
-# the order of a tool's fields in the ``tools`` section (``locations`` last)
-_TOOL_KEYS = ("tool_id", "name", "names", "kind", "format", "classification", "impacts", "risk_score", "risk_factors",
-              "action", "headline", "copies", "copies_differ", "variants", "departments", "representative",
-              "last_changed", "registered", "changed_without_signoff", "ask", "fingerprint")
+        return [view.Tool.of(json.loads(text), None, self.spool.locations(key, limit))
+                for _, key, text in self.spool.briefs(classification)]
 
 
 class Summaries:
@@ -436,14 +418,14 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         rows = [r for r in store.coverage(cid) if r["root"] in roots] or [
             {"root": r, "state": "complete" if state == "finished" else "incomplete", "reason": None,
              "baseline": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0} for r in roots]
-        summaries.append(coverage.summarize(rows, state, crawl["reason"]))
+        summaries.append(view.Coverage.of(coverage.summarize(rows, state, crawl["reason"])))
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
         removed += [r for r in _removed(store, cid) if r.root in roots]
     covered = estate.merge_coverage(summaries)
     unscanned = tuple(_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
                  if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope)))
-    context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
-                       tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
+    context = _Context(label, len(parts) > 1, entries, {r.root: r for r in covered.roots},
+                       covered.roots, {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     spool = Spool()
     folded = Summaries()
     for n, part in enumerate(parts):
@@ -463,10 +445,10 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     newest = crawls[max(crawls)]
     tools = Tools(spool)
     shadow = tools.with_locations("shadow-it", plan.LOCATIONS)
-    representatives = artifacts.where(t["representative"] for t in shadow)
+    representatives = artifacts.where(t.representative for t in shadow)
     migration = plan.backlog(representatives, newest["started"], shadow)
     changes = folded.changed(len(removed), previous)
-    summary = folded.summary(tools, changes, bool(covered["complete"]), decision(shadow, migration))
+    summary = folded.summary(tools, changes, covered.complete, decision(migration))
     estate_roots = tuple(p.root for p in parts)
     return view.Report(
         schema=SCHEMA,
@@ -475,7 +457,7 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         crawls=tuple(view.CrawlRef(cid, tuple(p.root for p in parts if p.crawl_id == cid),
                                    tuple(label[p.root] for p in parts if p.crawl_id == cid), c["started"],
                                    c["finished"], _state(store, c)) for cid, c in crawls.items()),
-        coverage=view.Coverage.of(covered),
+        coverage=covered,
         unscanned=unscanned,
         summary=summary,
         trend=trend(store, max(crawls), scope or ([] if crawl_id is None else list(estate_roots))),
@@ -522,39 +504,38 @@ def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POI
     return tuple(out)
 
 
-def decision(tools: list[dict[str, Any]], cards: list[dict[str, Any]]) -> view.Decision:
+def decision(cards: Sequence[view.Card]) -> view.Decision:
     """The first screen: how many high-risk tools, the effort to migrate them by target system,
     what they write into, who to ask, and what changed. ``sentence`` says it in one line."""
-    by_target: dict[str, dict[str, Any]] = {}
+    by_target: dict[str, list[float]] = {}  # target -> tools, low, high
     for c in cards:
-        row = by_target.setdefault(c["target"], {"tools": 0, "weeks": [0.0, 0.0]})
-        row["tools"] += 1
-        row["weeks"][0] += c["effort"]["weeks"][0]
-        row["weeks"][1] += c["effort"]["weeks"][1]
-    order = sorted(by_target.items(), key=lambda kv: (-kv[1]["tools"], kv[0]))
-    low = sum(r["weeks"][0] for r in by_target.values())
-    high = sum(r["weeks"][1] for r in by_target.values())
-    n, files = len(cards), sum(c["copies"] for c in cards)
+        row = by_target.setdefault(c.target, [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += c.effort.weeks[0]
+        row[2] += c.effort.weeks[1]
+    order = sorted(by_target.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    low = sum(r[1] for r in by_target.values())
+    high = sum(r[2] for r in by_target.values())
+    n, files = len(cards), sum(c.copies for c in cards)
     exposure: dict[str, list[str]] = {}
     for c in cards:
-        for impact in c["impacts"]:
+        for impact in c.impacts:
             names = exposure.setdefault(impact, [])
-            names += [t for t in c["does"]["write_targets"] if t not in names]
+            names += [t for t in c.does.write_targets if t not in names]
     if n:
         copies = f" ({plural(files, 'file')})" if files != n else ""
-        targets = " and ".join(f"{r['tools']} to {t}" for t, r in order) if len(order) <= 2 else \
-            ", ".join(f"{r['tools']} to {t}" for t, r in order[:-1]) + f" and {order[-1][1]['tools']} to {order[-1][0]}"
+        targets = " and ".join(f"{int(r[0])} to {t}" for t, r in order) if len(order) <= 2 else \
+            ", ".join(f"{int(r[0])} to {t}" for t, r in order[:-1]) + f" and {int(order[-1][1][0])} to {order[-1][0]}"
         sentence = (f"{plural(n, 'high-risk tool')}{copies} to migrate: about {weeks(low, high)} of work, "
                     f"{targets}.")
     else:
         sentence = "No high-risk tool: nothing generates financial data or controls quality decisions."
     return view.Decision(
         shadow_it_tools=n, shadow_it_files=files, effort_weeks=(round(low, 1), round(high, 1)),
-        by_target={t: view.TargetEffort(r["tools"], (round(r["weeks"][0], 1), round(r["weeks"][1], 1)))
-                   for t, r in order},
+        by_target={t: view.TargetEffort(int(r[0]), (round(r[1], 1), round(r[2], 1))) for t, r in order},
         writes_into={k: tuple(v[:12]) for k, v in sorted(exposure.items())},
-        exposure=merge_exposure(c["exposure"] for c in cards),
-        ask=tuple(view.Ask(c["tool_id"], c["name"], c["ask"].get("name"), c["ask"].get("role")) for c in cards[:10]),
+        exposure=merge_exposure(c.exposure for c in cards),
+        ask=tuple(view.Ask(c.tool_id, c.name, c.ask.name, c.ask.role) for c in cards[:10]),
         sentence=sentence,
     )
 

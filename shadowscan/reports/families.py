@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import owners
 from .spool import Copy
-from .view import CLASS_NAMES, ArtifactRow, ClassCounts, ToolCounts
+from .view import CLASS_NAMES, ArtifactRow, ClassCounts, Tool, ToolCounts
 
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
@@ -98,26 +98,26 @@ def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, i
     return key, rep.class_rank, rep.risk, len(copies), tool["name"], copies[0][0], json.dumps(tool)
 
 
-def counts(tools: Iterable[dict[str, Any]]) -> ToolCounts:
+def counts(tools: Iterable[Tool]) -> ToolCounts:
     """Tools per class, and how many files they are (one pass over the tools)."""
     out: Counter[str] = Counter()
     total = files = with_copies = shadow_files = 0
     for t in tools:
         total += 1
-        files += t["copies"]
-        with_copies += t["copies"] > 1
-        out[t["classification"]] += 1
-        shadow_files += t["copies"] if t["classification"] == "shadow-it" else 0
+        files += t.copies
+        with_copies += t.copies > 1
+        out[t.classification] += 1
+        shadow_files += t.copies if t.classification == "shadow-it" else 0
     return ToolCounts(total, out["shadow-it"], out["citizen-development"], out["unknown"], files, with_copies,
                       shadow_files)
 
 
-def by_department(tools: Iterable[dict[str, Any]]) -> dict[str, ClassCounts]:
+def by_department(tools: Iterable[Tool]) -> dict[str, ClassCounts]:
     """Per department, the tools that have a copy there (a tool in three departments counts in each)."""
     out: dict[str, list[int]] = {}  # total, shadow-it, citizen-development, unknown
     for t in tools:
-        for d in t["departments"]:
+        for d in t.departments:
             row = out.setdefault(d, [0, 0, 0, 0])
             row[0] += 1
-            row[1 + CLASS_NAMES.index(t["classification"])] += 1
+            row[1 + CLASS_NAMES.index(t.classification)] += 1
     return {d: ClassCounts(*row) for d, row in sorted(out.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))}

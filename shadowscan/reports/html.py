@@ -17,8 +17,8 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
@@ -29,7 +29,7 @@ from .. import __version__
 from ..textio import visible, visible_deep
 from .data import CHECKLIST
 from .estate import labels
-from .view import ArtifactRow, ClassCounts, FindingRow, Report, Summary, shown
+from .view import JSON, ArtifactRow, Card, ClassCounts, FindingRow, Report, Summary, shown
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -176,7 +176,7 @@ class _Packer:
 
 
 def _row(a: ArtifactRow, rule: Callable[[FindingRow], int], word: Callable[[str], int], roots: dict[str, int],
-         tool: int) -> dict[str, Any]:
+         tool: int) -> dict[str, JSON]:
     findings = []
     for f in sorted(a.findings, key=lambda f: (not f.impact, -SEVERITY.get(f.severity, 0))):
         cap = EVIDENCE if f.impact or SEVERITY.get(f.severity, 0) >= SEVERITY["medium"] else 1
@@ -231,9 +231,9 @@ def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int =
                + script_json(list(roots)) + ',"tools":[')
     for n, t in enumerate(report.tools.brief()):  # one tool at a time
         packer.add(("," if n else "") + script_json(visible_deep([
-            t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
-            t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
-            t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]])))
+            t.tool_id, t.name, t.classification, t.risk_score, t.copies, len(t.departments),
+            t.last_changed.name, t.last_changed.mtime, t.copies_differ, t.headline,
+            t.ask.name + " (" + t.ask.role + ")", t.kind])))
     packer.add('],"labels":' + script_json([label.get(r, "") for r in roots] if label else []) + "}")
     packer.close()
 
@@ -242,14 +242,26 @@ SCATTER = 200  # dots in the risk x effort chart
 LABELLED = 10  # of which the first (by rank) carry their rank as a label, where it does not overlap another
 
 
-def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Dot:
+    """A card on the risk x effort chart: its centre and radius, and where its rank's label goes (the text's
+    anchor point and whether the text ends there), None where it has no label."""
+
+    card: Card
+    x: float
+    y: float
+    r: float
+    label: tuple[float, float, bool] | None = None
+
+
+def scatter(cards: Sequence[Card]) -> list[Dot]:
     """The risk x effort chart's dots (viewBox 300 x 220: x 40-285 by effort points, y 190-10 by risk) and
     where each of the first ranks' labels goes: beside its dot on whichever side overlaps no label placed
     before it and no other dot; none where every side is taken (the dot's tooltip still names it)."""
     shown = cards[:SCATTER]
-    peak = max([1.0, *[float(c["effort"]["points"]) for c in shown]])
-    dots = [{"card": c, "x": 40 + 245 * float(c["effort"]["points"]) / peak, "y": 190 - 1.8 * c["risk_score"],
-             "r": round(max(4.0, min(12.0, 3 + c["copies"] ** 0.5)), 1), "label": None} for c in shown]
+    peak = max([1.0, *[float(c.effort.points) for c in shown]])
+    dots = [Dot(c, 40 + 245 * float(c.effort.points) / peak, 190 - 1.8 * c.risk_score,
+                round(max(4.0, min(12.0, 3 + c.copies ** 0.5)), 1)) for c in shown]
     taken: list[tuple[float, float, float, float]] = []  # label boxes (left, top, right, bottom)
 
     def clear(box: tuple[float, float, float, float]) -> bool:
@@ -258,18 +270,18 @@ def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return False
         if any(left < b[2] and b[0] < right and top < b[3] and b[1] < bottom for b in taken):
             return False
-        return not any(left < d["x"] + d["r"] and d["x"] - d["r"] < right and top < d["y"] + d["r"]
-                       and d["y"] - d["r"] < bottom for d in dots)
+        return not any(left < d.x + d.r and d.x - d.r < right and top < d.y + d.r and d.y - d.r < bottom
+                       for d in dots)
 
-    for d in dots[:LABELLED]:
-        width, height, gap = 6.0 * len(str(d["card"]["rank"])), 9.0, d["r"] + 1
+    for n, d in enumerate(dots[:LABELLED]):
+        width, height, gap = 6.0 * len(str(d.card.rank)), 9.0, d.r + 1
         for dx, dy, end in ((gap, -gap, False), (gap, gap + height, False), (-gap, -gap, True),
                             (-gap, gap + height, True), (gap, 3.0, False), (-gap, 3.0, True)):
-            x, y = d["x"] + dx, d["y"] + dy  # text anchor point: baseline, start (or end) of the text
+            x, y = d.x + dx, d.y + dy  # text anchor point: baseline, start (or end) of the text
             box = (x - width if end else x, y - height, x if end else x + width, y)
             if clear(box):
                 taken.append(box)
-                d["label"] = (x, y, end)
+                dots[n] = replace(d, label=(x, y, end))
                 break
     return dots
 
@@ -294,14 +306,14 @@ def _departments(summary: Summary) -> tuple[list[tuple[str, ClassCounts]], Other
         sum(r.unknown for _, r in rest)))
 
 
-def _shown(report: Report) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[ArtifactRow, int]]]:
+def _shown(report: Report) -> tuple[list[tuple[Card, int | None]], list[tuple[ArtifactRow, int]]]:
     """The top cards with each one's place in the inventory, and the first governed artifacts with gaps
     (escaped: only these few are shown from the artifacts themselves), read from the scratch table and the
     inventory, not every artifact."""
     cards = report.migration[:TOP_RISKS]
-    index = report.artifacts.positions(card["path"] for card in cards)
+    index = report.artifacts.positions(card.path for card in cards)
     gaps = [(shown(a), n) for a, n in report.artifacts.with_gaps(TOP_GAPS)]
-    return [(shown(card), index.get(card["path"])) for card in cards], gaps
+    return [(shown(card), index.get(card.path)) for card in cards], gaps
 
 
 def write(report: Report, out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:

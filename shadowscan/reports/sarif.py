@@ -32,6 +32,8 @@ VERDICTS = {
     "unknown": ("verdict.not-analysable", "Could not be analysed: review by hand", "warning"),
 }
 FILE_LOCATIONS = frozenset({"script"})
+# SARIF's own objects (results, locations, rules) are written as JSON: dict[str, Any] is the SARIF schema's
+# open JSON here, not report data (that is typed: view.py)
 
 
 def _root_uri(root: str) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .view import Location
+
 CACHE_KIB = 1024  # page cache (and sort memory) of the scratch database; the rest lives in its temporary file
 BATCH = 1000  # rows inserted at a time
 CHUNK = 500  # rows read at a time
@@ -88,16 +90,6 @@ class Placed:
     tool: int  # the place of its tool in the ``tools`` section (-1 before the tools are folded)
 
 
-@dataclass(frozen=True)
-class Location:
-    """One copy of a tool, as the ``tools`` section lists it."""
-
-    path: str
-    name: str
-    department: str
-    mtime: float | None
-    change: str
-    sha256: str | None
 
 
 class Spool:

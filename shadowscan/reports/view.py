@@ -522,6 +522,325 @@ class ArtifactRow:
         return out
 
 
+# tools: the copies of one tool grouped -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Location:
+    """One copy of a tool, as the ``tools`` section lists it."""
+
+    path: str
+    name: str
+    department: str
+    mtime: float | None
+    change: str
+    sha256: str | None
+
+    def json(self) -> JSON:
+        return {"path": self.path, "name": self.name, "department": self.department, "mtime": self.mtime,
+                "change": self.change, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class LastChanged:
+    """The copy of a tool changed last."""
+
+    path: str
+    name: str
+    mtime: float | None
+
+    def json(self) -> JSON:
+        return {"path": self.path, "name": self.name, "mtime": self.mtime}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who to ask about a tool, and in which role (owners.who_to_ask)."""
+
+    role: str
+    name: str
+
+    def json(self) -> JSON:
+        return {"role": self.role, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """One tool: its copies judged by the representative (worst class, highest risk, latest change).
+    ``names`` (every file name) and ``locations`` (its copies) are None where they are not read: what shows
+    only counts and the first copies reads the tools without them."""
+
+    tool_id: str
+    name: str
+    kind: str
+    format: str
+    classification: str  # ClassName
+    impacts: tuple[str, ...]
+    risk_score: int
+    risk_factors: tuple[Factor, ...]
+    action: str
+    headline: str
+    copies: int
+    copies_differ: Literal["identical", "in data only"]
+    variants: int
+    departments: tuple[str, ...]
+    representative: str  # the path of the copy that represents it
+    last_changed: LastChanged
+    registered: int  # copies registered
+    changed_without_signoff: int  # copies
+    ask: Contact
+    fingerprint: str | None
+    names: tuple[str, ...] | None = None
+    locations: tuple[Location, ...] | None = None
+
+    @classmethod
+    def of(cls, t: Mapping[str, Any], names: Sequence[str] | None = None,
+           locations: Sequence[Location] | None = None) -> Tool:
+        """The tool from its stored JSON (families.fold)."""
+        last, ask = t["last_changed"], t["ask"]
+        return cls(t["tool_id"], t["name"], t["kind"], t["format"], t["classification"], tuple(t["impacts"]),
+                   t["risk_score"], tuple(Factor(f["factor"], f["points"]) for f in t["risk_factors"]), t["action"],
+                   t["headline"], t["copies"], "identical" if t["copies_differ"] == "identical" else "in data only",
+                   t["variants"], tuple(t["departments"]), t["representative"],
+                   LastChanged(last["path"], last["name"], last["mtime"]), t["registered"],
+                   t["changed_without_signoff"], Contact(ask["role"], ask["name"]), t["fingerprint"],
+                   None if names is None else tuple(names), None if locations is None else tuple(locations))
+
+    def json(self) -> JSON:
+        out: dict[str, Any] = {"tool_id": self.tool_id, "name": self.name}
+        if self.names is not None:
+            out["names"] = list(self.names)
+        out.update({
+            "kind": self.kind, "format": self.format, "classification": self.classification,
+            "impacts": list(self.impacts), "risk_score": self.risk_score,
+            "risk_factors": [f.json() for f in self.risk_factors], "action": self.action, "headline": self.headline,
+            "copies": self.copies, "copies_differ": self.copies_differ, "variants": self.variants,
+            "departments": list(self.departments), "representative": self.representative,
+            "last_changed": self.last_changed.json(), "registered": self.registered,
+            "changed_without_signoff": self.changed_without_signoff, "ask": self.ask.json(),
+            "fingerprint": self.fingerprint})
+        if self.locations is not None:
+            out["locations"] = [loc.json() for loc in self.locations]
+        return out
+
+
+# the migration backlog ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PriorityBasis:
+    """Priority = impact weight x risk score x recency weight."""
+
+    impact_weight: float
+    risk_score: int
+    recency_weight: float
+    days_since_change: int | None
+
+    def json(self) -> JSON:
+        return {"impact_weight": self.impact_weight, "risk_score": self.risk_score,
+                "recency_weight": self.recency_weight, "days_since_change": self.days_since_change}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """An input, computation or write of a tool, with its evidence."""
+
+    what: str
+    where: str
+    snippet: str
+
+    def json(self) -> JSON:
+        return {"what": self.what, "where": self.where, "snippet": self.snippet}
+
+
+@dataclass(frozen=True, slots=True)
+class Does:
+    inputs: tuple[Step, ...]
+    computes: tuple[Step, ...]
+    writes: tuple[Step, ...]
+    write_targets: tuple[str, ...]  # tables, files, endpoints read from the write evidence
+
+    def json(self) -> JSON:
+        return {"inputs": [i.json() for i in self.inputs], "computes": [i.json() for i in self.computes],
+                "writes": [i.json() for i in self.writes], "write_targets": list(self.write_targets)}
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """A system a tool reaches (ERP, database, web, share, data connection, linked table)."""
+
+    system: str
+    where: str
+    snippet: str
+
+    def json(self) -> JSON:
+        return {"system": self.system, "where": self.where, "snippet": self.snippet}
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    name: str
+    columns: tuple[str, ...]
+    rows: int | None
+
+    def json(self) -> JSON:
+        return {"name": self.name, "columns": list(self.columns), "rows": self.rows}
+
+
+@dataclass(frozen=True, slots=True)
+class QueryInfo:
+    name: str
+    type: str
+
+    def json(self) -> JSON:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    name: str
+    to: str
+
+    def json(self) -> JSON:
+        return {"name": self.name, "to": self.to}
+
+
+@dataclass(frozen=True, slots=True)
+class DataOf:
+    """What a database tool holds and reads (only the parts that exist: None where there are none)."""
+
+    tables: tuple[TableInfo, ...] | None = None
+    queries: tuple[QueryInfo, ...] | None = None
+    links: tuple[LinkInfo, ...] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.queries or self.links)
+
+    def json(self) -> JSON:
+        out: dict[str, Any] = {}
+        if self.tables is not None:
+            out["tables"] = [t.json() for t in self.tables]
+        if self.queries is not None:
+            out["queries"] = [q.json() for q in self.queries]
+        if self.links is not None:
+            out["links"] = [link.json() for link in self.links]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Effort:
+    """A T-shirt size from measured size; ``points`` shows the arithmetic, ``weeks`` the range."""
+
+    size: Literal["S", "M", "L", "XL"]
+    estimate: str
+    points: float
+    weeks: tuple[float, float]
+
+    def json(self) -> JSON:
+        return {"size": self.size, "estimate": self.estimate, "points": self.points, "weeks": list(self.weeks)}
+
+
+@dataclass(frozen=True, slots=True)
+class CardOwner:
+    """Who owns a high-risk tool: the registered owner and sign-off, else what the document says."""
+
+    registered: bool
+    name: str | None
+    signoff: str
+    author: str | None
+    last_modified_by: str | None
+    file_owner: str | None
+
+    def json(self) -> JSON:
+        return {"registered": self.registered, "name": self.name, "signoff": self.signoff, "author": self.author,
+                "last_modified_by": self.last_modified_by, "file_owner": self.file_owner}
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """Another card to migrate together with, and what the two share."""
+
+    rank: int
+    tool_id: str | None
+    name: str
+    shares: tuple[str, ...]
+
+    def json(self) -> JSON:
+        return {"rank": self.rank, "tool_id": self.tool_id, "name": self.name, "shares": list(self.shares)}
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One high-risk tool on the migration backlog (plan.py): what it does, where it reaches, where it
+    belongs, the effort, the owner and the next step; ranked by priority (``rank`` from 1) and grouped with
+    the tools it must move with (``group``: the rank of its group's first card)."""
+
+    relpath: str
+    name: str
+    path: str
+    department: str
+    kind: str
+    format: str
+    impacts: tuple[str, ...]
+    risk_score: int
+    headline: str
+    risk_factors: tuple[Factor, ...]
+    priority: float
+    priority_basis: PriorityBasis
+    does: Does
+    reaches: tuple[Reach, ...]
+    data: DataOf
+    exposure: dict[str, list[str]]  # GL accounts / cost centers / quality limits -> values (exposure.py)
+    target: str  # ERP, QMS, MES, data platform / BI
+    target_reason: str
+    size: dict[str, int]  # measured size: vba_lines, procedures, queries... (only those measured)
+    effort: Effort
+    owner: CardOwner
+    next_step: str
+    tool_id: str | None
+    tool_name: str
+    copies: int
+    copies_differ: str
+    departments: tuple[str, ...]
+    last_changed: LastChanged
+    ask: Contact
+    locations: tuple[str, ...]  # the first copies by name
+    rank: int = 0
+    group: int = 0
+    migrate_with: tuple[Partner, ...] = ()
+    migrate_with_more: int | None = None  # the others of a large group not named
+
+    def json(self) -> JSON:
+        out = {
+            "relpath": self.relpath, "name": self.name, "path": self.path, "department": self.department,
+            "kind": self.kind, "format": self.format, "impacts": list(self.impacts), "risk_score": self.risk_score,
+            "headline": self.headline, "risk_factors": [f.json() for f in self.risk_factors],
+            "priority": self.priority, "priority_basis": self.priority_basis.json(), "does": self.does.json(),
+            "reaches": [r.json() for r in self.reaches], "data": self.data.json(), "exposure": self.exposure,
+            "target": self.target, "target_reason": self.target_reason, "size": self.size,
+            "effort": self.effort.json(), "owner": self.owner.json(), "next_step": self.next_step,
+            "tool_id": self.tool_id, "tool_name": self.tool_name, "copies": self.copies,
+            "copies_differ": self.copies_differ, "departments": list(self.departments),
+            "last_changed": self.last_changed.json(), "ask": self.ask.json(), "locations": list(self.locations),
+            "rank": self.rank, "group": self.group, "migrate_with": [m.json() for m in self.migrate_with],
+        }
+        if self.migrate_with_more is not None:
+            out["migrate_with_more"] = self.migrate_with_more
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationGroup:
+    """The backlog by target system and business process: the cards (ranks), the groups of them that go
+    together, and the effort."""
+
+    target: str
+    process: str
+    cards: tuple[int, ...]
+    together: tuple[tuple[int, ...], ...]
+    weeks: tuple[float, float]
+
+    def json(self) -> JSON:
+        return {"target": self.target, "process": self.process, "cards": list(self.cards),
+                "together": [list(t) for t in self.together], "weeks": list(self.weeks)}
+
+
 # the artifacts, tools and backlog as the renderers read them ------------------------------------
 class ArtifactList(Protocol):
     """The report's artifacts in report order, read again each time they are iterated (:class:`.data.Artifacts`)."""
@@ -537,8 +856,8 @@ class ToolList(Protocol):
     """The ``tools`` section, read one tool at a time (:class:`.data.Tools`)."""
 
     def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[dict[str, Any]]: ...
-    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]: ...
+    def __iter__(self) -> Iterator[Tool]: ...
+    def brief(self, classification: str | None = None) -> Iterator[Tool]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,12 +876,12 @@ class Report:
     changes: Changes
     registry: tuple[Entry, ...]
     reviews: tuple[Review, ...]
-    migration: list[dict[str, Any]]
-    migration_groups: list[dict[str, Any]]
+    migration: tuple[Card, ...]
+    migration_groups: tuple[MigrationGroup, ...]
 
     def sections(self) -> Iterator[tuple[str, Any]]:
         """The contract's top-level members in order, each as JSON, but for the three that are written as
-        they are read: ``tools`` and ``artifacts`` (iterables of JSON) and ``changes`` (:class:`Changes`)."""
+        they are read: ``tools`` and ``artifacts`` (iterators of JSON) and ``changes`` (:class:`Changes`)."""
         yield "schema", self.schema
         yield "crawl", self.crawl.json()
         yield "crawls", [c.json() for c in self.crawls]
@@ -570,13 +889,13 @@ class Report:
         yield "unscanned", [u.json() for u in self.unscanned]
         yield "summary", self.summary.json()
         yield "trend", [p.json() for p in self.trend]
-        yield "tools", self.tools
+        yield "tools", (t.json() for t in self.tools)
         yield "artifacts", (a.json() for a in self.artifacts)
         yield "changes", self.changes
         yield "registry", [e.to_dict() for e in self.registry]
         yield "reviews", [r.to_dict() for r in self.reviews]
-        yield "migration", self.migration
-        yield "migration_groups", self.migration_groups
+        yield "migration", [c.json() for c in self.migration]
+        yield "migration_groups", [g.json() for g in self.migration_groups]
 
 
 def shown(value: Any) -> Any:

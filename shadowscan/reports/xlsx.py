@@ -28,7 +28,7 @@ from ..registry_types import Entry
 from ..textio import visible
 from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, owner_of, tool_row
 from .data import CHECKLIST
-from .view import ArtifactRow, Report
+from .view import ArtifactRow, Card, Report
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
 MAX_LINKS = 65530  # Excel's limit of hyperlinks in a sheet: later rows show their count without a link
@@ -259,15 +259,14 @@ def _inventory(a: ArtifactRow, copies: dict[str, int]) -> list[Any]:
             a.coverage, a.sha256, a.path]
 
 
-def _backlog(c: dict[str, Any]) -> list[Any]:
-    owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
-    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"],
-            c["target_reason"],
-            c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
-            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
-            c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),
-            "; ".join(f"{kind}: {', '.join(values)}" for kind, values in c.get("exposure", {}).items()),
-            "; ".join(f"{r['system']} ({r['where']})" for r in c["reaches"]), owner, c["next_step"], c["path"]]
+def _backlog(c: Card) -> list[Any]:
+    owner = c.owner.name or f"unregistered (last edited by {c.owner.last_modified_by or '?'})"
+    return [c.rank, c.priority, c.relpath, c.tool_id, c.copies, c.department, c.target, c.target_reason,
+            c.effort.size, c.effort.estimate, c.effort.points,
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c.size.items()), ";".join(c.impacts),
+            c.risk_score, c.headline, ", ".join(c.does.write_targets),
+            "; ".join(f"{kind}: {', '.join(values)}" for kind, values in c.exposure.items()),
+            "; ".join(f"{r.system} ({r.where})" for r in c.reaches), owner, c.next_step, c.path]
 
 
 def _registry(e: Entry) -> list[Any]:
@@ -303,8 +302,8 @@ def _write(report: Report, out: IO[bytes]) -> None:
             summary.add(row)
         copies = {}
         for t in report.tools:
-            tools_sheet.add(tool_row(t)[c] for c in TOOL_COLUMNS)
-            copies[t["tool_id"]] = t["copies"]
+            tools_sheet.add(tool_row(t))
+            copies[t.tool_id] = t.copies
         finding = itemgetter(*FINDING_COLUMNS)
         for a in report.artifacts:  # one pass: its Inventory row, then its rows on the Findings sheet
             rows = list(findings_of(a))
