@@ -71,7 +71,7 @@ def _card(rank: int, points: float = 1.0, risk: int = 80, copies: int = 1, write
                 kind="excel", format="xlsm", impacts=("financial",), risk_score=risk, headline="", risk_factors=(),
                 priority=1.0, priority_basis=PriorityBasis(2.0, risk, 1.0, 0), does=Does((), (), (), (writes,)),
                 reaches=(), data=DataOf(), exposure={}, target="ERP", target_reason="", size={},
-                effort=Effort("S", "", points, (1.0, 3.0)), owner=CardOwner(False, None, "missing", None, None, None),
+                effort=Effort("S", "", points, (1.0, 3.0)), owner=CardOwner(False, None, "missing", None, None, None, None),
                 next_step="", tool_id=f"T-{rank}", tool_name=f"tool{rank}", copies=copies, copies_differ="identical",
                 departments=("Finance",), last_changed=last, ask=Contact("department", "Finance"), locations=(),
                 rank=rank)

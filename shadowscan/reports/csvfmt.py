@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from typing import IO, Any
 
-from .. import owners
 from ..textio import visible
 from .view import ArtifactRow, Report, Tool
 
@@ -35,19 +34,12 @@ def cell(value: Any) -> Any:
     return neutralise(visible(value, one_line=True)) if isinstance(value, str) else value
 
 
-def owner_of(a: ArtifactRow) -> str:
-    """The registered owner, else the document's last editor or author."""
-    if a.owner:
-        return str(a.owner)
-    return owners.document_person(owners.hints_of(a.facts)) or ""
-
-
 def artifact_row(a: ArtifactRow) -> Row:
     """The row of :data:`COLUMNS` of one artifact."""
     return {
         "relpath": a.relpath, "tool_id": a.tool_id, "root": a.root, "kind": a.kind, "format": a.format,
         "size": a.size, "status": a.status, "status_reason": a.status_reason, "classification": a.classification,
-        "impacts": ";".join(a.impacts), "risk_score": a.risk_score, "action": a.action, "owner": owner_of(a),
+        "impacts": ";".join(a.impacts), "risk_score": a.risk_score, "action": a.action, "owner": a.shown_owner,
         "rules": ";".join(f.rule for f in a.findings), "reasons": " | ".join(a.reasons), "change": a.change,
         "coverage": a.coverage, "sha256": a.sha256, "path": a.path,
     }

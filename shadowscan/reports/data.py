@@ -43,11 +43,6 @@ TOP_LEVEL = "(top level)"
 TREND_POINTS = 24  # crawls in the trend chart
 
 
-def _document_author(a: view.ArtifactRow) -> bool:
-    """The document names a person to ask (the file system's owner account does not count)."""
-    return owners.document_person(owners.hints_of(a.facts)) is not None
-
-
 @dataclass(frozen=True)
 class _Context:
     """What turns a stored row into a report artifact: the same answer in both passes over the inventory."""
@@ -97,6 +92,7 @@ class _Context:
             last = self.last_checked.get(part.crawl_id, {}).get(path)
             sentence = f"not re-checked in this crawl (last checked in crawl {last}): " + sentence
             text = f"Not re-checked in this crawl (as last seen in crawl {last}): {text}"
+        person = owners.document_person(owners.hints_of(facts))
         return view.ArtifactRow(
             path=path, root=row["root"], relpath=relpath, kind=row["kind"], format=row["format"], size=row["size"],
             mtime=row["mtime"], sha256=row["sha256"], fingerprint=row["fingerprint"], status=row["status"],
@@ -108,7 +104,8 @@ class _Context:
             registry_match=state.get("registry_match"), review=review, change=change, crawl_id=part.crawl_id,
             department=dept, name=name, checklist=items, gaps=gaps, sandbox=sandbox, headline=text,
             structure=structure(facts) if whole else None, coverage=sentence, last_checked=last,
-            tool_id=families.tool_id(families.key(row["fingerprint"], row["sha256"], path)))
+            tool_id=families.tool_id(families.key(row["fingerprint"], row["sha256"], path)),
+            shown_owner=str(owner) if owner else person or "", document_author=person is not None)
 
 
 class Artifacts:
@@ -326,7 +323,7 @@ class Summaries:
             self.governed += 1
             self.registered += a.registered
             self.business_owner += items.business_owner
-            self.hints_only += not a.registered and _document_author(a)
+            self.hints_only += not a.registered and a.document_author
             self.items["business_owner"] += items.business_owner
             self.items["signoff"] += items.signoff
             self.items["cost_center"] += items.cost_center

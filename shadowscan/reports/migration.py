@@ -34,7 +34,7 @@ def _csv_row(c: Card) -> Row:
         "impacts": ";".join(c.impacts), "risk_score": c.risk_score, "headline": c.headline,
         "writes_into": ";".join(c.does.write_targets),
         "reaches": "; ".join(f"{r.system} ({r.where})" for r in c.reaches),
-        "owner": c.owner.name or c.owner.last_modified_by or c.owner.author or "",
+        "owner": c.owner.name or c.owner.document_person or "",
         "registered": c.owner.registered, "next_step": c.next_step, "path": c.path,
     }
 

@@ -180,7 +180,7 @@ def _recency(a: ArtifactRow, mtime: float | None, now: datetime) -> tuple[float,
 def owner(a: ArtifactRow) -> CardOwner:
     hints = a.facts.get("owner_hints") or {}
     return CardOwner(a.registered, a.owner, a.signoff, hints.get("author"), hints.get("last_modified_by"),
-                     hints.get("file_owner"))
+                     hints.get("file_owner"), owners.document_person(owners.hints_of(a.facts)))
 
 
 def article(word: str) -> str:

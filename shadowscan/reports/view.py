@@ -498,6 +498,9 @@ class ArtifactRow:
     coverage: str
     last_checked: int | None  # the last crawl that looked at it: only for an artifact not re-checked
     tool_id: str
+    # not in the contract (its facts hold the hints): the person to name for it, decided once in data.py
+    shown_owner: str  # the registered owner, else the person the document names (owners.document_person), else ""
+    document_author: bool  # the document names a person to ask (the file system's owner account does not count)
 
     def json(self) -> JSON:
         out = {
@@ -746,6 +749,7 @@ class CardOwner:
     author: str | None
     last_modified_by: str | None
     file_owner: str | None
+    document_person: str | None  # not in the contract: the person the document names (owners.document_person)
 
     def json(self) -> JSON:
         return {"registered": self.registered, "name": self.name, "signoff": self.signoff, "author": self.author,

@@ -26,7 +26,7 @@ from rvgsrust_xlsxwriter import ConditionalFormat2ColorScale, ConditionalFormatF
 
 from ..registry_types import Entry
 from ..textio import visible
-from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, owner_of, tool_row
+from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, tool_row
 from .data import CHECKLIST
 from .view import ArtifactRow, Card, Report
 
@@ -254,7 +254,7 @@ def _inventory(a: ArtifactRow, copies: dict[str, int]) -> list[Any]:
     return [a.risk_score, a.classification, ";".join(a.impacts), a.relpath, a.tool_id,
             copies.get(a.tool_id or "", 1), a.department, a.kind,
             a.format, a.size, _when(a.mtime), a.status, a.status_reason, a.action, a.headline,
-            owner_of(a), "yes" if a.registered else "no", a.signoff, "; ".join(a.gaps),
+            a.shown_owner, "yes" if a.registered else "no", a.signoff, "; ".join(a.gaps),
             a.change, len(a.findings), ";".join(f.rule for f in a.findings), "; ".join(a.structure or ()),
             a.coverage, a.sha256, a.path]
 
