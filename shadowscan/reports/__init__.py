@@ -1,4 +1,4 @@
-"""Output formats. Each module renders the same report dict (see :mod:`.data`) and runs
+"""Output formats. Each module renders the same typed report (:mod:`.view`, built by :mod:`.data`) and runs
 no analysis; the CLI decides where the output goes.
 
 A renderer returns text, bytes (XLSX) or, for a format that is a set of files (the

@@ -1,4 +1,4 @@
-"""Build the report dict from the inventory: the one input every output format reads.
+"""Build the typed report (:mod:`.view`) from the inventory: the one input every output format reads.
 
 Its shape is the public JSON contract ``shadowscan/report-v1`` (documented in README).
 Formats never query the store or look at findings to decide anything: what a report
