@@ -217,14 +217,19 @@ def test_every_object_of_the_json_carries_the_documented_keys(made):
         keys_ok("migration_groups", g)
 
 
+def _fields(part: Any) -> list[str]:
+    """The fields of a typed part: a dataclass's or a typed row's (NamedTuple)."""
+    return list(part._fields) if isinstance(part, tuple) else [f.name for f in dataclasses.fields(part)]
+
+
 def _parts(value: Any) -> list[Any]:
-    """Every typed part of the report (each dataclass instance reachable from it)."""
+    """Every typed part of the report (each dataclass or NamedTuple instance reachable from it)."""
     out, todo = [], [value]
     while todo:
         v = todo.pop()
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        if (dataclasses.is_dataclass(v) and not isinstance(v, type)) or (isinstance(v, tuple) and hasattr(v, "_fields")):
             out.append(v)
-            todo += [getattr(v, f.name) for f in dataclasses.fields(v)]
+            todo += [getattr(v, name) for name in _fields(v)]
         elif isinstance(v, (list, tuple)):
             todo += v
         elif isinstance(v, dict):
@@ -246,9 +251,9 @@ def test_every_typed_part_says_in_its_json_what_it_holds(made):
     for p in parts:
         if not hasattr(p, "json"):
             continue
-        fields = {f.name for f in dataclasses.fields(p)} - NOT_IN_CONTRACT.get(type(p).__name__, set())
+        fields = set(_fields(p)) - NOT_IN_CONTRACT.get(type(p).__name__, set())
         keys = {k.replace("-", "_") for k in p.json()}
-        optional = {f.name for f in dataclasses.fields(p) if getattr(p, f.name) is None}
+        optional = {name for name in _fields(p) if getattr(p, name) is None}
         assert keys <= fields and fields - keys <= optional, (type(p).__name__, fields ^ keys)
     assert isinstance(report, view.Report)
 

@@ -130,8 +130,9 @@ def test_artifacts_are_read_again_the_same_each_time(demo):
         ((a.risk_score, a.name) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
     # what the scratch table keeps per artifact is the same artifacts, in the same order
-    assert [path for path, _ in artifacts.findings_counts()] == [a.path for a in first]
-    assert [n for _, n in artifacts.findings_counts()] == [len(a.findings) for a in first]
+    placed = [p for chunk in artifacts.spool.placed() for p in chunk]
+    assert [p.path for p in placed] == [a.path for a in first]
+    assert [p.findings for p in placed] == [len(a.findings) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
     assert all(a.structure is not None and a.tool_id.startswith("T-") for a in first)
     assert {c.tool_id for c in report.migration} <= {a.tool_id for a in first}

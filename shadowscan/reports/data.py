@@ -8,7 +8,7 @@ backlog) is worked out here, once, and every format renders the same answer.
 Memory stays flat in the size of the inventory: the summaries are folded as counts while the
 artifacts stream past (:class:`Summaries`); what is listed per artifact (the report order, the
 ``changes`` paths, every tool's copies) is kept in the report's scratch table (:mod:`.spool`) and
-read from it by :class:`Artifacts`, :class:`Paths`, :class:`Changes` and :class:`Tools`.
+read from it by :class:`Artifacts`, :class:`Paths` and :class:`Tools`.
 """
 from __future__ import annotations
 
@@ -169,16 +169,6 @@ class Artifacts:
         """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
         return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
 
-    def findings_counts(self) -> Iterator[tuple[str, int]]:
-        """Per artifact in report order: its path and how many findings it has (without reading it)."""
-        for chunk in self.spool.placed():
-            for p in chunk:
-                yield p.path, p.findings
-
-    def change_of(self) -> Mapping[str, str]:
-        """Path -> new / changed (since the previous crawl); any other path is unchanged."""
-        return Changes(self.spool)
-
 
 class Paths(Sequence[str]):
     """The paths of one kind of change (new, changed, not re-checked), read from the scratch table when
@@ -211,28 +201,6 @@ class Paths(Sequence[str]):
 
     def __repr__(self) -> str:
         return f"Paths({self.change!r}, {len(self)})"
-
-
-class Changes(Mapping[str, str]):
-    """Path -> new / changed (since the previous crawl), looked up in the scratch table; any other path is
-    unchanged (see :func:`change_of`)."""
-
-    KINDS = ("new", "changed")
-
-    def __init__(self, spool: Spool) -> None:
-        self.spool = spool
-
-    def __getitem__(self, path: str) -> str:
-        change = self.spool.change_of(path)
-        if change not in self.KINDS:
-            raise KeyError(path)
-        return change
-
-    def __iter__(self) -> Iterator[str]:
-        return (path for path, _ in self.spool.changed(self.KINDS))
-
-    def __len__(self) -> int:
-        return sum(self.spool.count_of(k) for k in self.KINDS)
 
 
 class Tools(Sequence[view.Tool]):
