@@ -18,7 +18,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
@@ -29,7 +29,7 @@ from .. import __version__
 from ..textio import visible, visible_deep
 from .data import CHECKLIST
 from .estate import labels
-from .view import JSON, ArtifactRow, Card, ClassCounts, FindingRow, Report, Summary, shown
+from .view import JSON, ArtifactRow, Card, ClassCounts, Dot, FindingRow, Others, Report, Summary, shown
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -185,9 +185,9 @@ def _row(a: ArtifactRow, rule: Callable[[FindingRow], int], word: Callable[[str]
     hints = a.facts.get("owner_hints") or {}
     return {
         "r": a.risk_score, "c": a.classification, "p": a.relpath, "k": a.kind, "fm": a.format,
-        "s": a.status, "d": a.department, "o": a.owner or "",
+        "s": a.status, "d": a.department, "o": a.owner or "", "a": a.action,
         # new / changed since the previous crawl, else unchanged (an artifact not re-checked too)
-        "a": a.action, "ch": a.change if a.change in ("new", "changed") else "unchanged",
+        "ch": a.change if a.change in ("new", "changed") else "unchanged",
         "h": a.headline, "i": list(a.impacts), "z": a.size, "m": a.mtime,
         "g": list(a.gaps), "rg": [a.registered, a.registry_id, a.signoff, a.registry_match],
         "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
@@ -242,18 +242,6 @@ SCATTER = 200  # dots in the risk x effort chart
 LABELLED = 10  # of which the first (by rank) carry their rank as a label, where it does not overlap another
 
 
-@dataclass(frozen=True, slots=True)
-class Dot:
-    """A card on the risk x effort chart: its centre and radius, and where its rank's label goes (the text's
-    anchor point and whether the text ends there), None where it has no label."""
-
-    card: Card
-    x: float
-    y: float
-    r: float
-    label: tuple[float, float, bool] | None = None
-
-
 def scatter(cards: Sequence[Card]) -> list[Dot]:
     """The risk x effort chart's dots (viewBox 300 x 220: x 40-285 by effort points, y 190-10 by risk) and
     where each of the first ranks' labels goes: beside its dot on whichever side overlaps no label placed
@@ -284,14 +272,6 @@ def scatter(cards: Sequence[Card]) -> list[Dot]:
                 dots[n] = replace(d, label=(x, y, end))
                 break
     return dots
-
-
-@dataclass(frozen=True, slots=True)
-class Others:
-    """The departments after the top ones, summed."""
-
-    count: int
-    row: ClassCounts
 
 
 def _departments(summary: Summary) -> tuple[list[tuple[str, ClassCounts]], Others | None]:

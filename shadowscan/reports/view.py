@@ -841,6 +841,27 @@ class MigrationGroup:
                 "together": [list(t) for t in self.together], "weeks": list(self.weeks)}
 
 
+# what the HTML page draws: computed by html.py from the parts above ----------------------------
+@dataclass(frozen=True, slots=True)
+class Dot:
+    """A card on the risk x effort chart: its centre and radius, and where its rank's label goes (the text's
+    anchor point and whether the text ends there), None where it has no label."""
+
+    card: Card
+    x: float
+    y: float
+    r: float
+    label: tuple[float, float, bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Others:
+    """The departments after the top ones (by high-risk tools, then tools), summed."""
+
+    count: int
+    row: ClassCounts
+
+
 # the artifacts, tools and backlog as the renderers read them ------------------------------------
 class ArtifactList(Protocol):
     """The report's artifacts in report order, read again each time they are iterated (:class:`.data.Artifacts`)."""
