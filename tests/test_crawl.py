@@ -84,6 +84,7 @@ def test_kind_of():
     assert kind_of("Module1.bas") == (Kind.SCRIPT, "bas")  # exported VBA modules
     assert kind_of("Klasse.CLS") == (Kind.SCRIPT, "cls")
     assert kind_of("Form1.frm") == (Kind.SCRIPT, "frm")
+    assert kind_of("Macro MB1A.vb") == (Kind.SCRIPT, "vb")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another account")
