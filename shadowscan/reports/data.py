@@ -437,11 +437,11 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     )
 
 
-def _state(store: Store, crawl: Any) -> str:
-    state = crawl["state"]
+def _state(store: Store, crawl: Any) -> view.CrawlState:
+    state: view.CrawlState = crawl["state"]
     if state == "running" and not store.alive(crawl):
         return "stopped"  # killed, or failed where even its end could not be written
-    return str(state)
+    return state
 
 
 def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> view.UnscannedPart:
@@ -472,7 +472,7 @@ def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POI
 def decision(cards: Sequence[view.Card]) -> view.Decision:
     """The first screen: how many high-risk tools, the effort to migrate them by target system,
     what they write into, who to ask, and what changed. ``sentence`` says it in one line."""
-    by_target: dict[str, list[float]] = {}  # target -> tools, low, high
+    by_target: dict[view.Target, list[float]] = {}  # target -> tools, low, high
     for c in cards:
         row = by_target.setdefault(c.target, [0, 0.0, 0.0])
         row[0] += 1
@@ -482,7 +482,7 @@ def decision(cards: Sequence[view.Card]) -> view.Decision:
     low = sum(r[1] for r in by_target.values())
     high = sum(r[2] for r in by_target.values())
     n, files = len(cards), sum(c.copies for c in cards)
-    exposure: dict[str, list[str]] = {}
+    exposure: dict[view.ImpactName, list[str]] = {}
     for c in cards:
         for impact in c.impacts:
             names = exposure.setdefault(impact, [])

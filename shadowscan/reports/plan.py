@@ -40,6 +40,7 @@ from .view import (
     Reach,
     Step,
     TableInfo,
+    Target,
     Tool,
 )
 
@@ -144,25 +145,23 @@ def effort(size: dict[str, int], interfaces: int) -> Effort:
     return Effort(XL[0], XL[1], points, WEEKS[XL[0]])
 
 
-def target(a: ArtifactRow, writes: list[str]) -> dict[str, str]:
+def target(a: ArtifactRow, writes: list[str]) -> tuple[Target, str]:
     """Where the logic belongs: ERP, QMS, MES or data platform/BI, and why."""
     rules = {f.rule for f in a.findings}
     mes = any(_MES.search(ev.snippet or "") for f in a.findings if f.rule == "reach.qms-mes" for ev in f.evidence)
     into = f" ({', '.join(writes)})" if writes else ""
     if "financial" in a.impacts:
         if rules & FINANCIAL_RECORDS or "reach.erp" in rules:
-            return {"class": "ERP", "reason": f"it posts, issues or keeps financial data{into}: postings, invoices, "
-                                              "prices and ledgers belong in the ERP, with its approvals, period "
-                                              "controls and audit trail"}
-        return {"class": "data platform / BI", "reason": "it calculates financial figures without posting them: a "
-                                                        "governed data model on the data platform replaces the "
-                                                        "private calculator"}
+            return "ERP", (f"it posts, issues or keeps financial data{into}: postings, invoices, prices and ledgers "
+                           "belong in the ERP, with its approvals, period controls and audit trail")
+        return "data platform / BI", ("it calculates financial figures without posting them: a governed data model "
+                                      "on the data platform replaces the private calculator")
     if mes and "quality.computes-limits" not in rules:
-        return {"class": "MES", "reason": f"it takes line-side quality decisions on MES data{into}: implement "
-                                          "them as an MES quality rule, where the line already runs"}
+        return "MES", (f"it takes line-side quality decisions on MES data{into}: implement them as an MES quality "
+                       "rule, where the line already runs")
     what = "limits" if "quality.computes-limits" in rules else "pass/fail and release decisions"
-    return {"class": "QMS", "reason": f"it owns quality {what}{into}: specifications and dispositions belong in "
-                                      "the QMS, with approval workflow and audit trail"}
+    return "QMS", (f"it owns quality {what}{into}: specifications and dispositions belong in the QMS, with approval "
+                   "workflow and audit trail")
 
 
 def _recency(a: ArtifactRow, mtime: float | None, now: datetime) -> tuple[float, int | None]:
@@ -241,7 +240,7 @@ def card(a: ArtifactRow, tool: Tool, now: datetime) -> Card:
     interfaces = len(write_targets) + len({r.system for r in reaches})
     recency, days = _recency(a, max(a.mtime or 0, tool.last_changed.mtime or 0) or None, now)
     weight = IMPACT_WEIGHT[min(2, len(a.impacts))]
-    goal = target(a, write_targets)
+    goal, reason = target(a, write_targets)
     return Card(
         relpath=a.relpath, name=a.name, path=a.path, department=a.department, kind=a.kind, format=a.format,
         impacts=a.impacts, risk_score=a.risk_score, headline=a.headline, risk_factors=a.risk_factors,
@@ -253,9 +252,9 @@ def card(a: ArtifactRow, tool: Tool, now: datetime) -> Card:
         data=data_of(a.facts),
         # GL accounts, cost centers, quality limits named in the evidence (see exposure.py)
         exposure=exposure.find(ev.snippet or "" for f in findings for ev in f.evidence),
-        target=goal["class"], target_reason=goal["reason"],
+        target=goal, target_reason=reason,
         size=size, effort=effort(size, interfaces),
-        owner=owner(a), next_step=next_step(a, goal["class"]),
+        owner=owner(a), next_step=next_step(a, goal),
         tool_id=tool.tool_id, tool_name=tool.name or a.name, copies=tool.copies, copies_differ=tool.copies_differ,
         departments=tool.departments, last_changed=tool.last_changed, ask=tool.ask,
         locations=tuple(loc.name for loc in (tool.locations or ())[:LOCATIONS]),
@@ -339,7 +338,7 @@ def groups(cards: Sequence[Card]) -> tuple[MigrationGroup, ...]:
     together: dict[int, list[int]] = {}  # the first card's rank -> the ranks of its group
     for c in cards:
         together.setdefault(c.group, []).append(c.rank)
-    out: dict[tuple[str, str], tuple[list[int], list[tuple[int, ...]], list[float]]] = {}
+    out: dict[tuple[Target, str], tuple[list[int], list[tuple[int, ...]], list[float]]] = {}
     for c in cards:
         process = " + ".join(c.impacts) or "other"
         ranks, joined, weeks = out.setdefault((c.target, process), ([], [], [0.0, 0.0]))

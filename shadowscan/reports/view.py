@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from ..registry_types import Entry, Review
 from ..textio import visible, visible_deep
@@ -30,12 +30,21 @@ from ..textio import visible, visible_deep
 ClassName = Literal["shadow-it", "citizen-development", "unknown"]
 CLASS_NAMES: tuple[ClassName, ...] = ("shadow-it", "citizen-development", "unknown")
 CrawlState = Literal["running", "finished", "interrupted", "failed", "stopped"]
+CoverageState = Literal["complete", "incomplete", "partial", "unreachable"]  # of a root (coverage.py)
 UnscannedStatus = Literal["unreadable", "unsupported"]
+Status = Literal["analyzed", "encrypted", "corrupt", "unsupported", "too-large", "timeout", "unreadable",
+                 "analyzer-crashed", "not-an-artifact"]  # model.Status
+ImpactName = Literal["financial", "quality"]  # model.Impact
+SeverityName = Literal["info", "low", "medium", "high"]  # model.Severity
+Change = Literal["new", "changed", "unchanged", "not-rechecked"]
+Signoff = Literal["valid", "stale", "missing"]
+Target = Literal["ERP", "QMS", "MES", "data platform / BI"]  # where a high-risk tool's logic belongs (plan.py)
 
 JSON = Any  # a value of the JSON contract (dicts, lists, strings, numbers, None): open by nature
+K = TypeVar("K", bound=str)
 
 
-def _pairs(value: Mapping[str, Any]) -> dict[str, JSON]:
+def _pairs(value: Mapping[K, Any]) -> dict[K, JSON]:
     return {k: v.json() if hasattr(v, "json") else v for k, v in value.items()}
 
 
@@ -48,7 +57,7 @@ class Crawl:
     roots: tuple[str, ...]
     started: str
     finished: str | None
-    state: str  # CrawlState; as stored (a crawl killed while running reads "stopped")
+    state: CrawlState  # a crawl killed while running reads "stopped"
     reason: str | None
     seconds: float | None
     previous: int | None  # the crawl the changes are counted against
@@ -67,7 +76,7 @@ class CrawlRef:
     label: tuple[str, ...]
     started: str
     finished: str | None
-    state: str
+    state: CrawlState
 
     def json(self) -> JSON:
         return {"id": self.id, "roots": list(self.roots), "label": list(self.label), "started": self.started,
@@ -79,7 +88,7 @@ class RootCoverage:
     """What the crawl covered of one root, and the sentence that says it."""
 
     root: str
-    state: str  # complete, incomplete, unreachable, ... (coverage.py)
+    state: CoverageState
     reason: str | None
     baseline: int | None
     unlisted: int
@@ -261,8 +270,8 @@ class Decision:
     shadow_it_tools: int
     shadow_it_files: int
     effort_weeks: tuple[float, float]
-    by_target: dict[str, TargetEffort]  # target system -> effort, most tools first
-    writes_into: dict[str, tuple[str, ...]]  # impact -> write targets
+    by_target: dict[Target, TargetEffort]  # target system -> effort, most tools first
+    writes_into: dict[ImpactName, tuple[str, ...]]  # impact -> write targets
     exposure: dict[str, list[str]]  # GL accounts / cost centers / quality limits -> values (exposure.py)
     ask: tuple[Ask, ...]
     sentence: str
@@ -340,7 +349,7 @@ class Removed:
     path: str
     root: str
     relpath: str
-    classification: str
+    classification: ClassName
     last_crawl: int | None
 
     def json(self) -> JSON:
@@ -368,8 +377,6 @@ class Changes:
 
 
 # one artifact -----------------------------------------------------------------------------------
-Change = Literal["new", "changed", "unchanged", "not-rechecked"]
-Signoff = Literal["valid", "stale", "missing"]
 
 
 class EvidenceRow(NamedTuple):
@@ -387,8 +394,8 @@ class FindingRow(NamedTuple):
     rule: str
     family: str
     title: str
-    severity: str  # info, low, medium, high (model.Severity)
-    impact: str | None  # financial, quality (model.Impact) or None
+    severity: SeverityName
+    impact: ImpactName | None
     evidence: tuple[EvidenceRow, ...]
 
     def json(self) -> JSON:
@@ -466,10 +473,10 @@ class ArtifactRow(NamedTuple):
     mtime: float | None
     sha256: str | None
     fingerprint: str | None
-    status: str  # analyzed, unreadable, corrupt, ... (model.Status)
+    status: Status
     status_reason: str
-    classification: str  # ClassName
-    impacts: tuple[str, ...]
+    classification: ClassName
+    impacts: tuple[ImpactName, ...]
     risk_score: int
     risk_factors: tuple[Factor, ...]
     action: str
@@ -481,10 +488,10 @@ class ArtifactRow(NamedTuple):
     registered: bool
     registry_id: int | None
     owner: str | None
-    signoff: str  # Signoff
+    signoff: Signoff
     registry_match: str | None
     review: ReviewState | None
-    change: str  # Change
+    change: Change
     crawl_id: int
     department: str
     name: str
@@ -531,7 +538,7 @@ class Location(NamedTuple):
     name: str
     department: str
     mtime: float | None
-    change: str
+    change: Change
     sha256: str | None
 
     def json(self) -> JSON:
@@ -571,8 +578,8 @@ class Tool(NamedTuple):
     name: str
     kind: str
     format: str
-    classification: str  # ClassName
-    impacts: tuple[str, ...]
+    classification: ClassName
+    impacts: tuple[ImpactName, ...]
     risk_score: int
     risk_factors: tuple[Factor, ...]
     action: str
@@ -741,7 +748,7 @@ class CardOwner:
 
     registered: bool
     name: str | None
-    signoff: str
+    signoff: Signoff
     author: str | None
     last_modified_by: str | None
     file_owner: str | None
@@ -777,7 +784,7 @@ class Card:
     department: str
     kind: str
     format: str
-    impacts: tuple[str, ...]
+    impacts: tuple[ImpactName, ...]
     risk_score: int
     headline: str
     risk_factors: tuple[Factor, ...]
@@ -787,7 +794,7 @@ class Card:
     reaches: tuple[Reach, ...]
     data: DataOf
     exposure: dict[str, list[str]]  # GL accounts / cost centers / quality limits -> values (exposure.py)
-    target: str  # ERP, QMS, MES, data platform / BI
+    target: Target
     target_reason: str
     size: dict[str, int]  # measured size: vba_lines, procedures, queries... (only those measured)
     effort: Effort
@@ -796,7 +803,7 @@ class Card:
     tool_id: str | None
     tool_name: str
     copies: int
-    copies_differ: str
+    copies_differ: Literal["identical", "in data only"]
     departments: tuple[str, ...]
     last_changed: LastChanged
     ask: Contact
@@ -830,7 +837,7 @@ class MigrationGroup:
     """The backlog by target system and business process: the cards (ranks), the groups of them that go
     together, and the effort."""
 
-    target: str
+    target: Target
     process: str
     cards: tuple[int, ...]
     together: tuple[tuple[int, ...], ...]
