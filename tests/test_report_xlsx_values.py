@@ -20,6 +20,8 @@ from test_secrets import ACCESS_SECRETS, SECRETS, plant
 
 from shadowscan.reports import xlsx
 from shadowscan.reports.csvfmt import FINDING_COLUMNS, TOOL_COLUMNS
+from shadowscan.reports.data import build
+from shadowscan.store import Store
 from shadowscan.textio import visible
 
 SHEETS = {"Summary": ("section", "item", "value"), "Tools": TOOL_COLUMNS, "Inventory": xlsx.INVENTORY,
@@ -199,11 +201,11 @@ def test_an_empty_inventory_gives_every_sheet_with_its_header(tmp_path):
 @pytest.mark.slow
 def test_links_stop_at_excels_limit_a_sheet(made, tmp_path, monkeypatch):
     """Excel opens no sheet with more than 65,530 hyperlinks: past the limit a count is shown unlinked."""
-    _, report = made
+    made_xlsx, _ = made
     monkeypatch.setattr(xlsx, "MAX_LINKS", 2)
     out = tmp_path / "r.xlsx"
-    with out.open("wb") as f:
-        xlsx.write(report, f)
+    with Store(str(made_xlsx.parent / "inv.db"), readonly=True) as store, out.open("wb") as f:
+        xlsx.write(build(store), f)
     keys, _ = rows_of(openpyxl.load_workbook(out)["Inventory"])
     column = keys.index("findings")
     ws = openpyxl.load_workbook(out)["Inventory"]

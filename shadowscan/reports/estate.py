@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .. import coverage
 from ..roots import contains
+from .view import Coverage
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,15 @@ def labels(roots: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def merge_coverage(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_coverage(summaries: Sequence[Coverage]) -> Coverage:
     """One ``coverage`` section from the coverage of each crawl in the estate."""
     if len(summaries) == 1:
         return summaries[0]
-    roots = [r for s in summaries for r in s["roots"]]
-    complete = bool(summaries) and all(s["complete"] for s in summaries)
+    roots = tuple(r for s in summaries for r in s.roots)
+    complete = bool(summaries) and all(s.complete for s in summaries)
     if complete:  # every crawl's files that could not be analysed are said, not only the first crawl's
-        statement = coverage.statement(roots, complete)
+        statement = coverage.statement([r.json() for r in roots], complete)
     else:
         prefix = "Coverage INCOMPLETE: the figures below count only what was scanned, they are not an all-clear. "
-        statement = prefix + " ".join(s["statement"].removeprefix(prefix) for s in summaries if not s["complete"])
-    return {"complete": complete, "statement": statement, "roots": roots,
-            "not_analysed": {k: sum(s.get("not_analysed", {}).get(k, 0) for s in summaries)
-                             for k in {k for s in summaries for k in s.get("not_analysed", {})}}}
+        statement = prefix + " ".join(s.statement.removeprefix(prefix) for s in summaries if not s.complete)
+    return Coverage.over(complete, statement, roots)
