@@ -149,6 +149,9 @@ def test_tools_backlog_and_summary_hold_the_reports_values(made):
         for key in ("rank", "priority", "relpath", "target", "target_reason", "risk_score", "headline", "next_step",
                     "path"):
             assert same(row[key], c[key]), (key, row[key], c[key])
+        person = c["owner"]["name"] or c["owner"].get("last_modified_by") or c["owner"].get("author")
+        assert person is None or person in str(row["owner"]), (row["owner"], c["owner"])
+        assert "?" not in str(row["owner"]), "nobody known is said as 'unregistered', not '(last edited by ?)'"
     _, summary = rows_of(wb["Summary"])
     items = {(r["section"], r["item"]): r["value"] for r in summary}
     assert items[("artifacts", "total")] == report["summary"]["total"] == len(report["artifacts"])

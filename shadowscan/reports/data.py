@@ -498,7 +498,7 @@ def decision(cards: Sequence[view.Card]) -> view.Decision:
     return view.Decision(
         shadow_it_tools=n, shadow_it_files=files, effort_weeks=(round(low, 1), round(high, 1)),
         by_target={t: view.TargetEffort(int(r[0]), (round(r[1], 1), round(r[2], 1))) for t, r in order},
-        writes_into={k: tuple(v[:12]) for k, v in sorted(exposure.items())},
+        writes_into={k: tuple(v[:12]) for k, v in sorted(exposure.items()) if v},  # an impact with no named target says nothing
         exposure=merge_exposure(c.exposure for c in cards),
         ask=tuple(view.Ask(c.tool_id, c.name, c.ask.name, c.ask.role) for c in cards[:10]),
         sentence=sentence,

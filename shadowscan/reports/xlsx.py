@@ -260,7 +260,9 @@ def _inventory(a: ArtifactRow, copies: dict[str, int]) -> list[Any]:
 
 
 def _backlog(c: Card) -> list[Any]:
-    owner = c.owner.name or f"unregistered (last edited by {c.owner.last_modified_by or '?'})"
+    # the same person the CSV backlog and the migration plan name (owners.document_person, decided in plan.py)
+    owner = c.owner.name or (f"unregistered (edited by {c.owner.document_person})" if c.owner.document_person
+                             else "unregistered")
     return [c.rank, c.priority, c.relpath, c.tool_id, c.copies, c.department, c.target, c.target_reason,
             c.effort.size, c.effort.estimate, c.effort.points,
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c.size.items()), ";".join(c.impacts),
