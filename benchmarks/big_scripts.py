@@ -66,9 +66,10 @@ GO
 
 
 def write_sql_dump(path: Path, megabytes: float, seed: int = 7) -> int:
-    """A SQL dump of about ``megabytes``: three tables, each a CREATE TABLE, then INSERTs; the
-    first table one row per statement (SQL Server's "Generate Scripts"), the others multi-row
-    INSERTs of 100 rows (``mysqldump --extended-insert`` style, one row a line). Returns rows."""
+    """A SQL dump of about ``megabytes``: three tables, each a CREATE TABLE, then INSERTs: one
+    row per line without a ``;`` and a ``GO`` every 1,000 rows (SQL Server's "Generate Scripts"),
+    one row per statement and line (``pg_dump --inserts``), multi-row INSERTs of 100 rows
+    (``mysqldump --extended-insert``, one row a line). Returns the number of rows."""
     rng = random.Random(seed)
     target = int(megabytes * 1_000_000)
     tables = ["SalesOrderLines", "PurchaseOrderLines", "ScrapPostings"]
@@ -84,6 +85,9 @@ def write_sql_dump(path: Path, megabytes: float, seed: int = 7) -> int:
                     rows += 1
                     if rows % 1000 == 0:
                         line += "GO\n"
+                elif t == 1:
+                    line = f"INSERT INTO public.{table.lower()} VALUES {_row(rng, rows)};\n"
+                    rows += 1
                 else:
                     batch = [_row(rng, rows + k) for k in range(100)]
                     rows += 100
@@ -215,7 +219,7 @@ def main() -> None:
         from shadowscan.rules.writes import RULES
         plain = RULES[0].pattern.pattern
         load = os.getloadavg()
-        for path, mb in files:
+        for path, _mb in files:
             size = path.stat().st_size / 1e6
             rows: list[tuple[str, str]] = []
             grep_cpu, out = _child_cpu(["grep", "-c", "-i", "insert", str(path)])
