@@ -256,7 +256,7 @@ def _checks(language: str) -> tuple[Check, ...]:
 
 # ``re`` matches these, ignoring case, as the ASCII letters i and s, while ``str.lower`` makes
 # something else of them (İ -> i + U+0307, ı and ſ stay): in text without them, a literal that is
-# not in the lower-cased text cannot be matched, ASCII or not (tests/test_rules.py derives the
+# not in the lower-cased text cannot be matched, ASCII or not (tests/test_engine_exact.py derives the
 # three from ``re`` itself, over every code point).
 _FOLDS_APART = re.compile("[\u0130\u0131\u017f]")
 _CACHED_SPLIT = 256  # longer subjects are split without the memo (it would keep the text of long units alive)
