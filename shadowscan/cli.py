@@ -45,7 +45,7 @@ from .registry import (
     validate,
     who_am_i,
 )
-from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
+from .reports import BY_EXTENSION, FORMATS, NoCrawl, Report, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
@@ -596,7 +596,7 @@ def _umask() -> int:
     return mask
 
 
-def _emit(report: dict[str, Any], fmt: str, output: str | None) -> None:
+def _emit(report: Report, fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
     form = FORMATS[fmt]
     if not form.is_directory:

@@ -16,6 +16,8 @@ from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
 from shadowscan.reports import html as html_format
+from shadowscan.reports.data import build
+from shadowscan.store import Store
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (Debian package chromium)")]
@@ -78,6 +80,15 @@ def test_demo_report_renders_filters_and_shows_details(browser, tmp_path):
     click(page, "#inventory th[data-key='nm']")  # sort by path, A-Z
     paths = page.evaluate("[...document.querySelectorAll('#inventory tbody td.path')].map(td => td.textContent)")
     assert paths == sorted(paths, key=str.lower)
+    # the owner column names the person the CSV and XLSX name: decided once, not again in the page
+    owners = dict(page.evaluate("[...document.querySelectorAll('#inventory tbody tr')].map(tr => "
+                                "[tr.querySelector('td.path').textContent, tr.querySelectorAll('td.wide')[3].textContent])"))
+    for a in report["artifacts"]:
+        hints = a["facts"].get("owner_hints") or {}
+        person = hints.get("last_modified_by") or hints.get("author")
+        if a["relpath"] in owners and not a["registered"]:
+            assert owners[a["relpath"]] == (f"unregistered; edited by {person}" if person else "unregistered")
+    assert any("edited by" in o for o in owners.values())
     page.evaluate("var s = document.getElementById('size'); s.value = '25'; s.dispatchEvent(new Event('change'))")
     assert page.evaluate(ROWS) == min(25, total)
     assert page.evaluate("document.getElementById('page').textContent") == f"page 1 of {-(-total // 25)}"
@@ -122,9 +133,10 @@ def test_hostile_names_never_run_as_script(browser, tmp_path):
 
 def test_a_compressed_inventory_unpacks_in_the_browser(browser, tmp_path):
     """Large inventories travel gzip+base64; force that on the hostile report and use it."""
-    _, report = html_report(tmp_path, make_hostile_share(tmp_path / "share"))
+    html_report(tmp_path, make_hostile_share(tmp_path / "share"))
     page_file = tmp_path / "compressed.html"
-    page_file.write_text(html_format.render(report, compress_over=0), encoding="utf-8")
+    with Store(str(tmp_path / "inv.db"), readonly=True) as store:
+        page_file.write_text(html_format.render(build(store), compress_over=0), encoding="utf-8")
     assert 'data-encoding="gzip+base64"' in page_file.read_text(encoding="utf-8")
     page = browser.new_page()
     page.navigate(page_file.as_uri())
