@@ -222,8 +222,8 @@ class _Progress:
     def _rate(self) -> float:
         return self.done / max(time.monotonic() - self.started, 1e-6)
 
-    def listed_one(self, _candidate: Candidate) -> None:
-        self.listed += 1
+    def listed_more(self, count: int) -> None:
+        self.listed += count
         self._update()
 
     def __call__(self, artifact: Artifact) -> None:
@@ -231,8 +231,8 @@ class _Progress:
         self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
         self._update()
 
-    def skipped(self, _candidate: Candidate) -> None:
-        self.done += 1
+    def skipped(self, count: int) -> None:
+        self.done += count
         self._update()
 
     def waiting(self, left: int) -> None:
@@ -430,11 +430,13 @@ class _Hooks:
     def __call__(self, artifact: Artifact) -> None:
         self.progress(artifact)
 
-    def listed(self, candidate: Candidate) -> None:
-        self.progress.listed_one(candidate)
+    def listed(self, count: int) -> None:
+        """``count`` more files listed."""
+        self.progress.listed_more(count)
 
-    def skipped(self, candidate: Candidate) -> None:
-        self.progress.skipped(candidate)
+    def skipped(self, count: int) -> None:
+        """``count`` files listed need nothing done (read before, no artifact, unchanged since)."""
+        self.progress.skipped(count)
 
     def listing_done(self) -> None:
         self.progress.listing_done()

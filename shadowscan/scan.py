@@ -24,7 +24,7 @@ from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import take_atime_failures
 from .registry import Registry
 from .roots import overlaps
-from .sources import SourceOptions, source_for, sweep_private_copies
+from .sources import Listing, SourceOptions, source_for, sweep_private_copies
 from .store import LeaseLost, Store, Stored, safe_text, split_path
 
 HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
@@ -155,6 +155,35 @@ def _problem_record(problem: crawling.Problem) -> Candidate | Unscanned:
     return Candidate(problem.path, problem.root, problem.relpath, found[0], found[1], 0, 0.0)
 
 
+class PassedFiles:
+    """What the inventory remembers of the files that were read and found to be no artifact (table
+    ``passed``), looked up once per listed folder: name -> (size, mtime) when they were read."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.folders: dict[str, dict[str, tuple[int, float]]] = {}  # odd names' folders (below)
+
+    def of(self, listing: Listing) -> dict[str, tuple[int, float]]:
+        """The remembered files of ``listing``'s folder, by the names the listing spells them with.
+
+        The table keys files by ``split_path(safe_text(path))``: for a plain name (ASCII, no
+        backslash) that is the folder's key and the name itself. Any other name (undecodable bytes,
+        a backslash, non-ASCII letters) is keyed exactly as :meth:`Store.set_passed` keys it."""
+        folder = split_path(safe_text(listing.prefix + "x"))[0]
+        known = self.store.passed_in(folder, ENGINE)
+        odd = [entry[0] for entry in listing.files if not entry[0].isascii() or "\\" in entry[0]]
+        if odd:
+            known = dict(known)
+            self.folders = {folder: known}
+            for name in odd:
+                where, key = split_path(safe_text(listing.prefix + name))
+                if where not in self.folders:
+                    self.folders[where] = self.store.passed_in(where, ENGINE)
+                if key in self.folders[where]:
+                    known[name] = self.folders[where][key]
+        return known
+
+
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
               progress: Progress | None = None, queue: Queue | None = None) -> CrawlResult:
     """Crawl ``roots`` (canonical: see :mod:`.roots`) into ``store``; returns counts and coverage.
@@ -253,11 +282,11 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                              and options.limits.timeout > timeout_of(latest["id"])))
         return change, (latest if reusable else None)
 
+    passed = PassedFiles(store) if options.incremental else None
+
     def tasks() -> Iterator[Task]:
-        passed_folder: str | None = None
-        passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
-            for item in crawling.walk([root], options.excludes, options.source):
+            for item in crawling.listings([root], options.excludes, options.source):
                 if isinstance(item, crawling.Problem):
                     problem = _problem_record(item)
                     if isinstance(problem, Unscanned):
@@ -265,32 +294,33 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                         continue
                     counts["listed"] += 1
                     if listed:
-                        listed(problem)
+                        listed(1)
                     record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
                            change_of(problem, root)[0])
                     continue
-                counts["listed"] += 1
+                counts["listed"] += len(item.files)
                 if listed:
-                    listed(item)
-                folder, name = split_path(safe_text(item.path))
-                if folder != passed_folder:  # a folder's files come one after another
-                    passed_folder = folder
-                    passed = store.passed_in(folder) if options.incremental else {}
-                if passed and passed.get(name) == (item.size, item.mtime, ENGINE):
-                    if skipped:  # read before and found to be no artifact; unchanged since
-                        skipped(item)
-                    continue
-                change, reusable = change_of(item, root)
-                if reusable is not None:
-                    stored = store.stored(reusable)
-                    record(root, item, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
-                elif item.size > options.limits.max_file_size:
-                    record(root, item, None, Analysis.failed(
-                        Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte "
-                                          "cap; raise --max-size to analyse it"), change)
-                else:
-                    store.commit()  # no write transaction stays open while the pool works on a slow file
-                    yield (item, change, root), analyze_file, (item, options.limits, options.source)
+                    listed(len(item.files))
+                # read before and found to be no artifact, unchanged since: nothing to do (no record, no query)
+                unchanged = passed.of(item) if passed is not None else {}
+                left = [entry for entry in item.files if unchanged.get(entry[0]) != (entry[3], entry[4])] \
+                    if unchanged else item.files
+                if skipped and len(left) < len(item.files):
+                    skipped(len(item.files) - len(left))
+                for entry in left:
+                    candidate = item.candidate(entry)
+                    change, reusable = change_of(candidate, root)
+                    if reusable is not None:
+                        stored = store.stored(reusable)
+                        record(root, candidate, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
+                    elif candidate.size > options.limits.max_file_size:
+                        record(root, candidate, None, Analysis.failed(
+                            Status.TOO_LARGE, f"{candidate.size:,} bytes is over the "
+                                              f"{options.limits.max_file_size:,}-byte cap; raise --max-size to "
+                                              "analyse it"), change)
+                    else:
+                        store.commit()  # no write transaction stays open while the pool works on a slow file
+                        yield (candidate, change, root), analyze_file, (candidate, options.limits, options.source)
         store.commit()
         listing_done = getattr(progress, "listing_done", None)
         if listing_done:
@@ -323,7 +353,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                         continue
                     store.commit()  # a write transaction never stays open while the pool waits
                     if skipped:
-                        skipped(candidate)
+                        skipped(1)
         heartbeat(force=True)
         store.commit()
         for cov in result.coverage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .base import (
     COPY_PREFIX,
+    Listing,
     Problem,
     Source,
     SourceOptions,
@@ -41,5 +42,5 @@ def display_path(path: str) -> str:
     return path.replace("\\", "/") if is_smb(path) else path
 
 
-__all__ = ["COPY_PREFIX", "Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path",
+__all__ = ["COPY_PREFIX", "Listing", "Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path",
            "private_copy", "sweep_private_copies"]
