@@ -672,12 +672,15 @@ def db_version(config: Config) -> None:
 @click.option("--root", "forget", multiple=True, metavar="PATH",
               help="Forget this root entirely (a retired or mistyped share): its crawls leave the inventory and "
                    "the reports. Repeatable.")
+@click.option("--wait", type=click.FloatRange(0), default=0.0, show_default=True, metavar="SECONDS",
+              help="While a crawl is running, wait up to this long for it to end (then refuse, exit status 2).")
 @db_option
 @pass_config
-def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
+def prune(config: Config, keep: int, forget: tuple[str, ...], wait: float) -> None:
     """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
     The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
-    compacted afterwards."""
+    compacted afterwards. Never while a crawl of the inventory runs (it may be about to reuse what
+    would be deleted): refused with exit status 2, or after waiting up to --wait seconds."""
     with _open(config) as store:
         size = store.size()
         known = {root for _, roots in store.crawl_roots() for root in roots}
@@ -686,7 +689,8 @@ def prune(config: Config, keep: int, forget: tuple[str, ...]) -> None:
         if unknown:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
-        dropped, versions = store.prune(keep, targets)
+        dropped, versions = store.prune(keep, targets, wait,
+                                        waiting=lambda why: click.echo(f"shadowscan: {why}", err=True))
         after = store.size()
     if not dropped and not versions:
         click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")

@@ -31,18 +31,18 @@ LOCK_SUFFIXES = (".ldb", ".laccdb")
 # (kind, format) per extension as spelled in names ("xlsx", "XLSX", ...): a share's names repeat a
 # few spellings, so a walk lowers and looks up each spelling once. Only candidates' extensions are
 # kept, so the cache is bounded (by the case spellings of KINDS) whatever names a share holds.
-_SPELLINGS: dict[str, tuple[Kind, str]] = {}
+SPELLINGS: dict[str, tuple[Kind, str]] = {}
 
 
 def kind_of_extension(ext: str) -> tuple[Kind, str] | None:
     """(kind, format) for the extension of a name (without the dot, in any case), None for anything else."""
-    found = _SPELLINGS.get(ext)
+    found = SPELLINGS.get(ext)
     if found is None:
         fmt = ext.lower()
         kind = KINDS.get(fmt)
         if kind is None:
             return None
-        found = _SPELLINGS[ext] = (kind, fmt)
+        found = SPELLINGS[ext] = (kind, fmt)
     return found
 
 

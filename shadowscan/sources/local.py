@@ -12,7 +12,7 @@ except ImportError:  # Windows
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from ..kinds import KINDS, LOCK_PREFIX, excluded, kind_of, kind_of_extension
+from ..kinds import KINDS, LOCK_PREFIX, SPELLINGS, excluded, kind_of, kind_of_extension
 from ..model import Candidate
 from ..readfile import close_restoring, iter_chunks, open_readonly, read_bytes
 from .base import Entry, Listing, Problem, flatten, private_copy
@@ -145,7 +145,7 @@ class LocalSource:
         by_fd = os.scandir in os.supports_fd
         fd, before = open_readonly(folder, directory=True) if by_fd else (-1, None)
         candidate_extensions = KINDS  # local names: looked up for every entry of the share
-        kind_of_ext = kind_of_extension
+        spellings = SPELLINGS
         is_regular = stat.S_ISREG
         follow = self.follow_links
         try:
@@ -161,8 +161,12 @@ class LocalSource:
                         # Most files of a share are no candidate: one look at the extension, before
                         # any other work (a path, a link check, a stat) is spent on them.
                         _, dot, ext = name.rpartition(".")
-                        found = kind_of_ext(ext) if dot and ext.lower() in candidate_extensions else None
-                        if found is None or name.startswith(LOCK_PREFIX):
+                        found = spellings.get(ext)  # a spelling seen before (most candidates)
+                        if found is None:
+                            if not dot or ext.lower() not in candidate_extensions:
+                                continue
+                            found = kind_of_extension(ext)
+                        if not dot or name.startswith(LOCK_PREFIX):
                             continue
                     if not follow and entry.is_symlink():
                         path = prefix + name
@@ -204,7 +208,7 @@ class LocalSource:
             if by_fd:
                 close_restoring(fd, folder, before)
         dirs.sort(key=lambda d: d[0])
-        files.sort(key=lambda f: f[0])
+        files.sort()  # by name: names differ, so nothing past the name is compared
         troubles.sort(key=lambda t: t[0])
         return dirs, files, troubles
 
