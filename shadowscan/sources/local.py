@@ -161,13 +161,9 @@ class LocalSource:
                         # Most files of a share are no candidate: one look at the extension, before
                         # any other work (a path, a link check, a stat) is spent on them.
                         _, dot, ext = name.rpartition(".")
-                        found = spellings.get(ext)  # a spelling seen before (most candidates)
-                        if found is None:
-                            if not dot or ext.lower() not in candidate_extensions:
-                                continue
-                            found = kind_of_extension(ext)
-                        if not dot or name.startswith(LOCK_PREFIX):
+                        if ext.lower() not in candidate_extensions or not dot or name.startswith(LOCK_PREFIX):
                             continue
+                        found = spellings.get(ext) or kind_of_extension(ext)  # each spelling classified once
                     if not follow and entry.is_symlink():
                         path = prefix + name
                         outside = self._outside(path, real_root)
