@@ -157,14 +157,14 @@ def _problem_record(problem: crawling.Problem) -> Candidate | Unscanned:
 
 class PassedFiles:
     """What the inventory remembers of the files that were read and found to be no artifact (table
-    ``passed``), looked up once per listed folder: name -> (size, mtime) when they were read."""
+    ``passed``), looked up once per listed folder: (name, size, mtime) when they were read."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.folders: dict[str, dict[str, tuple[int, float]]] = {}  # odd names' folders (below)
 
-    def of(self, listing: Listing) -> dict[str, tuple[int, float]]:
-        """The remembered files of ``listing``'s folder, by the names the listing spells them with.
+    def of(self, listing: Listing) -> set[tuple[str, int, float]]:
+        """The remembered files of ``listing``'s folder, with the names the listing spells them with:
+        an entry whose (name, size, mtime) is among them is unchanged since it was read.
 
         The table keys files by ``split_path(safe_text(path))``: for a plain name (ASCII, no
         backslash) that is the folder's key and the name itself. Any other name (undecodable bytes,
@@ -173,14 +173,14 @@ class PassedFiles:
         known = self.store.passed_in(folder, ENGINE)
         odd = [entry[0] for entry in listing.files if not entry[0].isascii() or "\\" in entry[0]]
         if odd:
-            known = dict(known)
-            self.folders = {folder: known}
+            folders: dict[str, dict[str, tuple[int, float]]] = {}
             for name in odd:
                 where, key = split_path(safe_text(listing.prefix + name))
-                if where not in self.folders:
-                    self.folders[where] = self.store.passed_in(where, ENGINE)
-                if key in self.folders[where]:
-                    known[name] = self.folders[where][key]
+                if where not in folders:
+                    rows = known if where == folder else self.store.passed_in(where, ENGINE)
+                    folders[where] = {n: (size, mtime) for n, size, mtime in rows}
+                if key in folders[where]:
+                    known.add((name, *folders[where][key]))
         return known
 
 
@@ -302,8 +302,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 if listed:
                     listed(len(item.files))
                 # read before and found to be no artifact, unchanged since: nothing to do (no record, no query)
-                unchanged = passed.of(item) if passed is not None else {}
-                left = [entry for entry in item.files if unchanged.get(entry[0]) != (entry[3], entry[4])] \
+                unchanged = passed.of(item) if passed is not None else set()
+                left = [entry for entry in item.files if (entry[0], entry[3], entry[4]) not in unchanged] \
                     if unchanged else item.files
                 if skipped and len(left) < len(item.files):
                     skipped(len(item.files) - len(left))

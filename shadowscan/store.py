@@ -601,11 +601,11 @@ class Store:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
-    def passed_in(self, folder: str, engine: str) -> dict[str, tuple[int, float]]:
+    def passed_in(self, folder: str, engine: str) -> set[tuple[str, int, float]]:
         """Files of ``folder`` (the first half of ``split_path(safe_text(path))``) that ``engine`` read
-        before and found to be no artifact: name -> (size, mtime) as they were then."""
-        return {r[0]: (r[1], r[2]) for r in self.db.execute(
-            "SELECT name, size, mtime FROM passed WHERE folder = ? AND engine = ?", (folder, engine))}
+        before and found to be no artifact: (name, size, mtime) as they were then."""
+        return set(self.db.tuples("SELECT name, size, mtime FROM passed WHERE folder = ? AND engine = ?",
+                                  (folder, engine)))
 
     def set_passed(self, path: str, root: str, size: int, mtime: float, engine: str | None) -> None:
         """Record that ``path`` (this size and mtime) is no artifact, or with ``engine`` None that it is
