@@ -62,7 +62,8 @@ Exit status:
   0  completed, every root covered, nothing at or above --fail-on
   1  findings at or above --fail-on (crawl; default: never)
   2  usage error, or the command could not run (bad option, unusable --db or output path);
-     a registry, sign-off or review change refused (one line says why; nothing written)
+     a registry, sign-off or review change refused (one line says why; nothing written);
+     prune while a crawl runs (nothing removed; prune --wait SECONDS waits for it)
   3  incomplete coverage: a root, folder or file could not be scanned, or the crawl was
      interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)"""
 CONTEXT = {"help_option_names": ["-h", "--help"]}

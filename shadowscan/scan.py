@@ -155,33 +155,27 @@ def _problem_record(problem: crawling.Problem) -> Candidate | Unscanned:
     return Candidate(problem.path, problem.root, problem.relpath, found[0], found[1], 0, 0.0)
 
 
-class PassedFiles:
-    """What the inventory remembers of the files that were read and found to be no artifact (table
-    ``passed``), looked up once per listed folder: (name, size, mtime) when they were read."""
+def remembered(store: Store, listing: Listing) -> set[tuple[str, int, float]]:
+    """What the inventory remembers of ``listing``'s files that were read and found to be no
+    artifact (table ``passed``), looked up once per folder, with the names the listing spells them
+    with: an entry whose (name, size, mtime) is among them is unchanged since it was read.
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def of(self, listing: Listing) -> set[tuple[str, int, float]]:
-        """The remembered files of ``listing``'s folder, with the names the listing spells them with:
-        an entry whose (name, size, mtime) is among them is unchanged since it was read.
-
-        The table keys files by ``split_path(safe_text(path))``: for a plain name (ASCII, no
-        backslash) that is the folder's key and the name itself. Any other name (undecodable bytes,
-        a backslash, non-ASCII letters) is keyed exactly as :meth:`Store.set_passed` keys it."""
-        folder = split_path(safe_text(listing.prefix + "x"))[0]
-        known = self.store.passed_in(folder, ENGINE)
-        odd = [entry[0] for entry in listing.files if not entry[0].isascii() or "\\" in entry[0]]
-        if odd:
-            folders: dict[str, dict[str, tuple[int, float]]] = {}
-            for name in odd:
-                where, key = split_path(safe_text(listing.prefix + name))
-                if where not in folders:
-                    rows = known if where == folder else self.store.passed_in(where, ENGINE)
-                    folders[where] = {n: (size, mtime) for n, size, mtime in rows}
-                if key in folders[where]:
-                    known.add((name, *folders[where][key]))
-        return known
+    The table keys files by ``split_path(safe_text(path))``: for a plain name (ASCII, no
+    backslash) that is the folder's key and the name itself. Any other name (undecodable bytes,
+    a backslash, non-ASCII letters) is keyed exactly as :meth:`Store.set_passed` keys it."""
+    folder = split_path(safe_text(listing.prefix + "x"))[0]
+    known = store.passed_in(folder, ENGINE)
+    odd = [entry[0] for entry in listing.files if not entry[0].isascii() or "\\" in entry[0]]
+    if odd:
+        folders: dict[str, dict[str, tuple[int, float]]] = {}
+        for name in odd:
+            where, key = split_path(safe_text(listing.prefix + name))
+            if where not in folders:
+                rows = known if where == folder else store.passed_in(where, ENGINE)
+                folders[where] = {n: (size, mtime) for n, size, mtime in rows}
+            if key in folders[where]:
+                known.add((name, *folders[where][key]))
+    return known
 
 
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
@@ -282,8 +276,6 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                              and options.limits.timeout > timeout_of(latest["id"])))
         return change, (latest if reusable else None)
 
-    passed = PassedFiles(store) if options.incremental else None
-
     def tasks() -> Iterator[Task]:
         for root in roots:
             for item in crawling.listings([root], options.excludes, options.source):
@@ -302,7 +294,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 if listed:
                     listed(len(item.files))
                 # read before and found to be no artifact, unchanged since: nothing to do (no record, no query)
-                unchanged = passed.of(item) if passed is not None else set()
+                unchanged = remembered(store, item) if options.incremental else set()
                 left = [entry for entry in item.files if (entry[0], entry[3], entry[4]) not in unchanged] \
                     if unchanged else item.files
                 if skipped and len(left) < len(item.files):
