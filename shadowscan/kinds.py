@@ -12,8 +12,9 @@ KINDS: dict[str, Kind] = {
     **{ext: Kind.EXCEL for ext in ("xlsm", "xlsb", "xls", "xlam", "xltm", "xla", "xlsx", "xlt", "xltx")},
     **{ext: Kind.ACCESS for ext in ("mdb", "accdb", "mde", "accde")},
     **{ext: Kind.SCRIPT for ext in ("py", "ps1", "psm1", "vbs", "bat", "cmd", "sql", "r")},
-    # VBA modules exported from a workbook or database (kept beside it, or in version control)
-    **{ext: Kind.SCRIPT for ext in ("bas", "cls", "frm")},
+    # VBA modules exported from a workbook or database (kept beside it, or in version control), and
+    # Visual Basic source saved as .vb (VB.NET, or macros kept as text)
+    **{ext: Kind.SCRIPT for ext in ("bas", "cls", "frm", "vb")},
     "ipynb": Kind.NOTEBOOK,
     **{ext: Kind.POWERBI for ext in ("pbix", "pbit")},
     # Spreadsheets kept like an .xlsx: only with Basic macros, event bindings, database ranges or

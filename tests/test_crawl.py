@@ -85,6 +85,7 @@ def test_kind_of():
     assert kind_of("Module1.bas") == (Kind.SCRIPT, "bas")  # exported VBA modules
     assert kind_of("Klasse.CLS") == (Kind.SCRIPT, "cls")
     assert kind_of("Form1.frm") == (Kind.SCRIPT, "frm")
+    assert kind_of("Macro MB1A.vb") == (Kind.SCRIPT, "vb")
     assert kind_of("xlsm") is None and kind_of(".xlsm") == (Kind.EXCEL, "xlsm")
     # lock files are told by their extension alone only while no kind claims .ldb / .laccdb
     assert not {suffix.lstrip(".") for suffix in LOCK_SUFFIXES} & set(KINDS)

@@ -285,6 +285,158 @@ COLOURS_PY = '''PALETTE = (
 '''
 
 
+PRICE_EDIT_VBA = '''Sub SalvarPreco()
+    rs.Open "SELECT precoVenda FROM t_Servicos WHERE id = " & id, conexao, adOpenKeyset, adLockOptimistic
+    rs!precoVenda = txtPreco.Value
+    rs.Update
+End Sub
+'''
+PRICE_FUNCTION_VBA = '''Function Verkaufspreis(ek As Double) As Double
+    Verkaufspreis = Round(ek * MARGE, 2) - 0.01
+End Function
+'''
+CALIBRATION_ORM_PY = '''def alta(form):
+    lectura = Medicion(form["patron"], form["instrumento"], form["temp"])
+    db.session.add(lectura)
+    db.session.commit()
+'''
+INVOICE_ORM_PY = '''def bill(order, session):
+    session.add(Invoice(order_id=order.id, total=order.total))
+    session.commit()
+'''
+
+
+KEYSTROKE_SAP_PY = '''import pyautogui
+def book_hours(rows):
+    focus_window("SAP Easy Access")
+    pyautogui.typewrite('/nCN25')
+    pyautogui.hotkey('enter')
+    for network, hours in rows:
+        pyautogui.typewrite(str(network))
+        pyautogui.typewrite(str(hours))
+'''
+FORMULA_VERDICT_VBA = '''Sub Avaliar()
+    Range("M42:O42").FormulaR1C1 = "=IF(ABS(R[-2]C)<=R[-1]C,""PASSOU"",""FALHA"")"
+End Sub
+'''
+CPK_R = '''output$verdict <- renderText({
+  if (cpk() > 1.33) {"Pass"} else {"Fail"}
+})
+'''
+PART_PT_PY = '''def avaliar_peca(peso, comprimento):
+    if peso < 95 or peso > 105:
+        situacao = "Reprovada"
+    else:
+        situacao = "Aprovada"
+    return situacao
+'''
+WAGE_UDF_VBA = '''Function GROSS_PAY(time_in As Range, time_out As Range, rate As Currency) As Currency
+    GROSS_PAY = FormatCurrency((WorksheetFunction.Sum(time_out) - WorksheetFunction.Sum(time_in)) * rate * 24)
+End Function
+'''
+
+
+@pytest.mark.parametrize("name,text,language,rule", [
+    ("SAP transaction typed by keystroke automation", KEYSTROKE_SAP_PY, "python", "financial.erp-gui"),
+    ("a verdict formula written into cells by a macro, Portuguese", FORMULA_VERDICT_VBA, "vba", "quality.decision"),
+    ("an R if-expression choosing Pass/Fail by Cpk", CPK_R, "r", "quality.decision"),
+    ("a part approved or rejected against bare bounds, Portuguese feminine", PART_PT_PY, "python", "quality.decision"),
+    ("a worksheet function that returns gross pay", WAGE_UDF_VBA, "vba", "financial.prices"),
+    ("a price edited on an existing record, bang syntax, Portuguese", PRICE_EDIT_VBA, "vba", "financial.register"),
+    ("a selling price returned by a VBA Function, German", PRICE_FUNCTION_VBA, "vba", "financial.prices"),
+    ("calibration readings stored through an ORM session, Spanish", CALIBRATION_ORM_PY, "python", "quality.writes"),
+    ("an invoice stored through an ORM session", INVOICE_ORM_PY, "python", "financial.register"),
+])
+def test_records_and_returns(name, text, language, rule):
+    _, findings = verdict(text, language)
+    assert rule in {f.rule for f in findings}, (name, sorted(f.rule for f in findings))
+
+
+DISTANCE_VBA = '''Function Entfernung(von As String, nach As String) As Double
+    Set objHTTP = CreateObject("MSXML2.ServerXMLHTTP")
+    objHTTP.Open "GET", "https://example.invalid/distance?o=" & von & "&d=" & nach, False
+    objHTTP.send ("")
+    meter = Val(objHTTP.responseText)
+    Umrechnung = Round(meter / 1000, 1)
+    Entfernung = Umrechnung
+End Function
+'''
+CLIPBOARD_VBA = '''Sub Abgleich()
+    titel = "Summe Factura de Compra"
+    ws.Range("A1").Value = titel
+    wsDatos.Range("D2:D" & ultima).Copy
+    ws.Range("J2").PasteSpecial Paste:=xlPasteValues
+End Sub
+'''
+SESSION_SET_PY = '''def collect(rows):
+    seen = set()
+    for inspection in rows:
+        seen.add(inspection)
+    return seen
+'''
+
+
+KEYSTROKE_NOT_SAP_PY = '''import pyautogui
+def fill(rows):
+    for r in rows:
+        pyautogui.typewrite('VA01')
+'''
+ZSCORE_R = '''Zl <- (input$mean - input$lsl) / input$sd
+Zu <- (input$usl - input$mean) / input$sd
+output$z <- renderText(min(Zl, Zu))
+'''
+FORMULA_SUM_VBA = '''Sub Totals()
+    Range("D10").Formula = "=SUM(D2:D9)"
+    Range("E10").Formula = "=IF(D10>0,""Revenue"",""None"")"
+End Sub
+'''
+
+
+@pytest.mark.parametrize("name,text,language", [
+    ("keystrokes typed into a window nobody names as SAP's", KEYSTROKE_NOT_SAP_PY, "python"),
+    ("Z-scores against a lower spec limit are not money", ZSCORE_R, "r"),
+    ("a formula written by a macro that decides nothing", FORMULA_SUM_VBA, "vba"),
+    ("a web request's Send and a unit conversion named Umrechnung", DISTANCE_VBA, "vba"),
+    ("cells copied under a caption that names an invoice", CLIPBOARD_VBA, "vba"),
+    ("a set of inspections is not a stored record", SESSION_SET_PY, "python"),
+])
+def test_requests_captions_and_sets_issue_nothing(name, text, language):
+    result, findings = verdict(text, language)
+    flows = {f.rule for f in findings if f.impact is not None}
+    assert not flows, (name, sorted(flows))
+    assert result.classification.value == "citizen-development", name
+
+
+FAILURE_RATE_VBA = '''Sub Shares()
+    For i = 1 To n
+        Range("Q" & i + 1).Value = (FailRatePerHour * 100) / FailRateTotal
+    Next i
+End Sub
+'''
+LOT_BLOCKED_PY = '''import csv, pyodbc
+cn = pyodbc.connect("DSN=QMS")
+for r in csv.DictReader(open("results.csv")):
+    if float(r["value"]) > float(r["usl"]):
+        cn.execute("UPDATE Lots SET Status='BLOCKED' WHERE LotId=?", r["lot"])
+'''
+
+
+def test_a_failure_rate_is_not_a_price():
+    result, findings = verdict(FAILURE_RATE_VBA, "vba")
+    assert "financial.prices" not in {f.rule for f in findings}
+    assert result.classification.value == "citizen-development"
+
+
+def test_a_lot_blocked_against_the_usl_is_a_quality_decision():
+    _, findings = verdict(LOT_BLOCKED_PY, "python")
+    assert "quality.decision" in {f.rule for f in findings}
+
+
+def test_z_scores_named_zl_are_not_money():
+    _, findings = verdict(ZSCORE_R, "r")
+    assert not {f.rule for f in findings} & {"financial.term", "financial.computes"}
+
+
 def test_a_limit_table_kept_as_data_controls_decisions():
     result, findings = verdict(LIMIT_TABLE_PY, "python")
     assert "quality.limit-table" in {f.rule for f in findings} and Impact.QUALITY in result.impacts

@@ -158,6 +158,21 @@ def test_nul_padding_after_the_code_is_not_binary(tmp_path):
     assert "quality.decision" in {f.rule for f in analysis.findings}
 
 
+def test_nul_padding_ending_in_fill_bytes_is_not_binary(tmp_path):
+    path = tmp_path / "Check.bas"
+    path.write_bytes(b'Attribute VB_Name = "Check"\r\nFunction S(d)\r\n  If d > due Then S = "EXPIRED"\r\nEnd Function\r\n'
+                     + b"\x00" * 400 + b"\xad\xba\xad\xba")
+    analysis = analyze(str(path), "bas", Limits())
+    assert analysis.status is Status.ANALYZED, analysis.reason
+    assert "quality.decision" in {f.rule for f in analysis.findings}
+
+
+def test_binary_after_a_line_break_is_still_corrupt(tmp_path):
+    path = tmp_path / "x.bas"
+    path.write_bytes(b"Sub A()\r\n" + bytes(range(1, 9)) * 400)
+    assert analyze(str(path), "bas", Limits()).status is Status.CORRUPT
+
+
 def test_too_large(tmp_path):
     path = tmp_path / "big.sql"
     path.write_text("SELECT 1;\n" * 1000)

@@ -16,7 +16,8 @@ from ..model import Analysis, Evidence, ExcelFacts, Finding, Kind, Limits, Statu
 from ..rules.catalogue import rule
 from ..rules.correlate import QUAL_DECISION, QUAL_LIMITS, correlate
 from ..rules.engine import merge_findings, scan_text, snippet
-from ..rules.vocab import DECISION_LITERAL, LIMIT_NAME, split_identifiers
+from ..rules.flow import FORMULA_DECISION
+from ..rules.vocab import LIMIT_NAME, split_identifiers
 from .excel_file import Workbook, read_workbook
 from .vba import analyze_vba_modules, logic_parts
 
@@ -25,9 +26,6 @@ from .vba import analyze_vba_modules, logic_parts
 KINDS = frozenset({Kind.EXCEL})
 NEEDS_FILE = False  # workbooks are read from their bytes in memory
 
-# A decision value as a result argument of IF/IFS/SWITCH (",\"FAIL\""), not compared with (="FAIL").
-_IF_RESULT = re.compile(r"\b(?:if|ifs|switch)\s*\(.*,\s*[\"']" + DECISION_LITERAL + r"[\"']\s*[,)]",
-                        re.IGNORECASE)
 # [Book.xlsx]Sheet!A1, '[Book.xlsx]Sheet'!A1, [1]Sheet!A1 (an external link's index), http/UNC paths;
 # not structured references inside the workbook (Table1[[#This Row],[Date]], jan[Total hours])
 _EXTERNAL_REF = re.compile(r"\[[^\[\]]*\.(?:xl\w*|csv|ods)\]|\[\d+\][^\[\]!]*!|https?://", re.IGNORECASE)
@@ -107,7 +105,7 @@ def cell_logic(header: str, formula: str, location: str, limit_column: bool) -> 
     that names a limit; in a formula "=" compares, so a decision is a decision value that
     IF/IFS/SWITCH returns (``=IF(F2>D2,"FAIL","PASS")``: the cell *is* the decision)."""
     found = []
-    if _IF_RESULT.search(formula):
+    if FORMULA_DECISION.search(formula):
         found.append(QUAL_DECISION[0])
     if limit_column:
         target = "".join(ch if ch.isalnum() else "_" for ch in header)

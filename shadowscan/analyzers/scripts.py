@@ -26,6 +26,7 @@ LANGUAGES = {
     "py": "python", "ps1": "powershell", "psm1": "powershell", "vbs": "vbscript",
     "bat": "batch", "cmd": "batch", "sql": "sql", "r": "r",
     "bas": "vba", "cls": "vba", "frm": "vba",  # exported VBA modules: standard, class, form
+    "vb": "vba",  # Visual Basic source: VB.NET, or VBA macros kept as text; the same rules read both
 }
 # .cls and .frm are also other things (a LaTeX class, other tools' forms): an exported VBA class or
 # form carries the header the VBA editor writes near the top, or (exported by a source-control add-in
@@ -48,6 +49,16 @@ _FUNCTION = {
 }
 
 
+def _unpadded(text: str) -> str:
+    """The text without padding after its last line: a run of NUL bytes (a transfer or a fixed-size
+    save), possibly ending in a few fill bytes (``\\xad\\xba``), is no content."""
+    end = text.rfind("\n") + 1
+    tail = text[end:]
+    if tail.count("\x00") * 2 > len(tail):
+        return text[:end]
+    return text
+
+
 def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> Analysis:
     language = LANGUAGES.get(fmt.lower())
     if language is None:
@@ -59,7 +70,8 @@ def analyze(path: str, fmt: str, limits: Limits, data: bytes | None = None) -> A
             return Analysis.failed(Status.TOO_LARGE, str(exc))
     text, encoding = decode(data)
     facts: ScriptFacts = {"language": language, "encoding": encoding, "lines": text.count("\n") + 1 if text else 0}
-    sample = text.rstrip("\x00")[:65536]  # NUL padding after the last line (a transfer, a fixed-size save) is no content
+    text = _unpadded(text)
+    sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     if sample and controls / len(sample) > _MAX_CONTROL_RATIO:
         return Analysis.failed(

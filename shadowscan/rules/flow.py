@@ -63,6 +63,7 @@ _HEADERS = {
     "r": re.compile(r"^\s*[\w.]+\s*(?:<-|=)\s*function\s*\(", I),
 }
 _HEADERS["vbscript"] = _HEADERS["basic"] = _HEADERS["vba"]
+_VB_FUNCTION = re.compile(r"^\s*(?:(?:public|private|friend|static)\s+)*(?:function|property\s+get)\s+(\w+)", I)
 _PY_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+\w+|^(\s*)class\s+\w+")
 
 
@@ -108,6 +109,64 @@ _RECORD = {
                                  r"|writerow", I)),
     "other": Checked(re.compile(r"\binsert\s+into\b|\bupdate\s+\S+\s+set\b|\bexport-csv\b.*-append|\bbulk\s+insert\b", I)),
 }
+# An HTTP request object (MSXML2.XMLHTTP, WinHttp.WinHttpRequest): its ``.Send`` asks a web
+# service for data, it mails nothing.
+_HTTP_OBJECT = re.compile(r"^\s*(?:set\s+)?(\w+)\s*=\s*(?:createobject\s*\(\s*\"[^\"]*(?:xmlhttp|winhttp)[^\"]*\"|"
+                          r"new\s+[\w.]*(?:xmlhttp|winhttp)\w*)|^\s*(?:dim|private|public)\s+(\w+)\s+as\s+"
+                          r"(?:new\s+)?[\w.]*(?:xmlhttp|winhttp)\w*", I)
+# an object stored through an ORM session: ``db.session.add(medicion)``, ``session.add(Invoice(...))``
+_ORM_ADD = re.compile(r"\bsession\.add\(\s*([A-Za-z_]\w*)")
+_CONSTRUCTOR = re.compile(r"^([A-Za-z_][\w.]*)\s*\(")
+_TRAILING_NAME = re.compile(r"(\w+)\s*$")
+# members that are cells: ``Range(...).Copy`` puts cells on the clipboard inside the workbook;
+# only a sheet or workbook copied (``Sheets("Invoice").Copy``) makes a new document
+_CELL_MEMBERS = frozenset({"range", "cells", "rows", "columns", "usedrange", "currentregion", "selection",
+                           "entirerow", "entirecolumn", "resize", "offset", "specialcells", "databodyrange",
+                           "end", "areas", "cell", "row", "column"})
+
+
+def http_objects(units: Sequence[tuple[int, str]]) -> frozenset[str]:
+    """Names that hold an HTTP request object anywhere in the text (VBA/VBScript)."""
+    found = set()
+    for _, code in units:
+        if "http" in code.lower():
+            match = _HTTP_OBJECT.match(code)
+            if match:
+                found.add((match.group(1) or match.group(2)).lower())
+    return frozenset(found)
+
+
+def _member_before(code: str) -> str:
+    """The last member named before the end of ``code``, past one balanced argument list:
+    ``ws.Range("A1:" & Cells(1, 2))`` -> ``range``."""
+    text = code.rstrip()
+    if text.endswith(")"):
+        depth = 0
+        for position in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[position], 0)
+            if depth == 0:
+                text = text[:position]
+                break
+    match = _TRAILING_NAME.search(text)
+    return match.group(1).lower() if match else ""
+
+
+def _issues(code: str, family: str, http: frozenset[str]) -> bool:
+    """Whether a line exports, prints, saves, mails or copies out a document (not a web request's
+    ``.Send``, not cells copied to the clipboard)."""
+    match = _ISSUE[family].search(code)
+    if match is None:
+        return False
+    if family != "vb":
+        return True
+    action = match.group(0).lower()
+    if action.startswith(".send"):
+        return _member_before(code[:match.start()]) not in http
+    if action.startswith(".copy") and "after" not in action and "before" not in action:
+        return _member_before(code[:match.start()]) not in _CELL_MEMBERS
+    return True
+
+
 _APPEND_ROW = Checked(re.compile(r"\.end\(xlup\)\.row\s*\+\s*1|\.rows\.count\s*\+\s*1|\.usedrange\.rows\.count\s*\+\s*1|"
                          r"\.max_row\s*\+\s*1|\bcounta\([^)]*\)\s*\+\s*1", I))
 _RECORDSET_FIELD = re.compile(r"^\s*(?:\w+!\[?[^=\]]+\]?|\w+\s*\(\s*\"[^\"]+\"\s*\)|\w+\.fields\s*\(\s*\"[^\"]+\"\s*\)"
@@ -129,7 +188,7 @@ _PLAIN_NUMBERS = {"0", "1", "2", "10", "12", "24", "60", "100", "1000", "3600", 
 _DECISION_WORDS = re.compile(r"(?:^|[\s:_\-(/])(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.)]*$", I)
 _STATUS_WORDS = re.compile(r"^\s*(?:" + vocab.STATUS_LITERAL + "|" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL
                            + r")(?!\w)[\s!.,]*(?:\w+[\s!.,]*){0,3}$", I)
-_ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>[^=<>!]+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)"
+_ASSIGN = re.compile(r"^(?:(?:let|set|dim|const|public|private)\s+)?(?P<lhs>(?:[^=<>!]|!(?=\[?\w))+?)\s*(?P<op>[+\-*/]?=|<-)(?!=)"
                      r"\s*(?P<rhs>.+)$", I)
 _RETURN = re.compile(r"^return\s+(?P<rhs>.+)$", I)
 _SPEC_RANGE = re.compile(r"\b(?:spec|usl|lsl)\b.*\b(?:min|max|lo|hi)\b", I)
@@ -153,6 +212,7 @@ class _Line:
     op: str = ""
     comparison: bool = False
     strings: list[str] = field(default_factory=list)
+    returns: bool = False  # the value leaves the procedure (``return x``, a VBA Function's name assigned)
 
 
 def _family(language: str) -> str:
@@ -179,7 +239,7 @@ def _parse(index: int, code: str, language: str) -> _Line:
         line.comparison = True
     returned = _RETURN.match(body)
     if returned:
-        line.lhs, line.rhs, line.op = "return", returned.group("rhs"), "="
+        line.lhs, line.rhs, line.op, line.returns = "return", returned.group("rhs"), "=", True
         return line
     match = _ASSIGN.match(body)
     if match and not re.match(r"^\s*(?:if|elseif|while|for|select|case|print|debug\.print|msgbox)\b", match.group("lhs"), I):
@@ -218,6 +278,33 @@ def _is_pricing(line: _Line, tainted: set[str]) -> bool:
     if re.search(r"\(\s*1\s*[+\-]\s*\w", rhs) and rate:
         return True
     return bool(("+" in rhs or line.op == "+=") and rate and _money(lhs_words))  # total = net + vat
+
+
+# A formula whose value is a decision: IF/IFS/SWITCH returns one (``=IF(F2>D2,"FAIL","PASS")``);
+# in a cell, or written into cells by a macro (``.FormulaR1C1 = "=IF(ABS(t)<=tc,""PASSOU"",""FALHA"")"``)
+FORMULA_DECISION = re.compile(r"\b(?:if|ifs|switch)\s*\(.*,\s*[\"']" + vocab.DECISION_LITERAL + r"[\"']\s*[,)]", I)
+_FORMULA_TARGET = re.compile(r"\.formula(?:r1c1|local|array|2|r1c1local)?\s*$", I)
+
+
+# R's if as an expression: ``if (cpk > 1.33) {"Pass"} else {"Fail"}``; the values chosen are literals
+_R_CHOICE = re.compile(r"\bif\s*\((?P<cond>[^{}]+?)\)\s*\{?\s*(?P<q>[\"'])(?P<a>[^\"']*)(?P=q)\s*\}?\s*else\s*\{?\s*"
+                       r"(?P<r>[\"'])(?P<b>[^\"']*)(?P=r)", I)
+
+
+def _inline_choice(code: str) -> bool:
+    """An R if-expression that chooses between decisions by a comparison."""
+    match = _R_CHOICE.search(code)
+    if match is None or not _COMPARISON.search(match.group("cond")):
+        return False
+    return _decision_literal(match.group("a")) or _decision_literal(match.group("b"))
+
+
+def _formula_written(line: _Line) -> bool:
+    """A macro line that writes a formula deciding quality into cells."""
+    if not line.op or not _FORMULA_TARGET.search(line.lhs):
+        return False
+    text = line.rhs.strip()
+    return text[:2] == '"=' and bool(FORMULA_DECISION.search(text[1:-1].replace('""', '"')))
 
 
 _WHOLE_DECISION = re.compile(r"^\s*(?:" + vocab.DECISION_LITERAL + "|" + vocab.DUE_LITERAL + r")[\s!.]*$", I)
@@ -328,18 +415,25 @@ def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Itera
                 owner = i  # the innermost (last) span that holds the line
         groups.setdefault(owner, []).append(index)
     family = _family(language)
+    http = http_objects(units) if family == "vb" else frozenset()
     yield from erp_gui(units)
     yield from _recorded_choices(units, family)
     yield from _limit_table(units)
     for indexes in groups.values():
         lines = [_parse(i, units[i][1], language) for i in indexes if units[i][1]]
-        yield from _procedure(lines, family, language)
+        yield from _procedure(lines, family, language, http)
 
 
-def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]:
+def _procedure(lines: list[_Line], family: str, language: str, http: frozenset[str] = frozenset()) -> Iterator[Flow]:
     if not lines:
         return
-    issue, record = _ISSUE[family], _RECORD[family]
+    record = _RECORD[family]
+    function = _VB_FUNCTION.match(lines[0].code) if family == "vb" else None
+    if function:  # a VBA Function returns what is assigned to its name
+        name = function.group(1).lower()
+        for ln in lines[1:]:
+            if ln.lhs.lower() == name:
+                ln.returns = True
     tainted: set[str] = set()
     append_vars: set[str] = set()
     pricing: list[_Line] = []
@@ -351,7 +445,7 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
     strong_decision = False
     due: list[_Line] = []
     docs = [ln for ln in lines if vocab.MONEY_DOCUMENT.search(ln.words)]
-    actions = [ln for ln in lines if issue.search(ln.code) or record.search(ln.code)]
+    actions = [ln for ln in lines if _issues(ln.code, family, http) or record.search(ln.code)]
     records = [ln for ln in lines if record.search(ln.code) or _RECORDSET_WRITE.search(ln.code)]
     # a decision needs something it is taken against: a comparison, or limits the procedure names
     compares = any(ln.comparison for ln in lines) or any(
@@ -369,7 +463,7 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
             money_value = _money(lhs_words) or _money(rhs_words) or bool(_names(ln.rhs) & tainted)
             if money_value and _IDENT.fullmatch(ln.lhs.strip()) and not _STRING.fullmatch(ln.rhs.strip()):
                 tainted.add(lhs_key)
-            target = bool(_SINK_TARGET.search(ln.lhs)) or ln.lhs == "return"
+            target = bool(_SINK_TARGET.search(ln.lhs)) or ln.returns
             if target:
                 sinks.append(ln)
                 if append_vars & _names(ln.lhs) and money_value:
@@ -381,13 +475,15 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
                 elif (vocab.QUALITY.search(field_words) or vocab.LIMIT_NAME.search(field_words)) \
                         and not _KEY_FIELD.search(field_words):
                     fields_quality.append(ln)
-            kind = _sets_decision(ln)
+            kind = _sets_decision(ln) or ("strong" if family == "vb" and _formula_written(ln) else None)
             if kind:
                 decisions.append(ln)
                 strong_decision = strong_decision or kind == "strong"
             if _DATE_STEP.search(ln.rhs) and (vocab.DUE.search(lhs_words) or vocab.DUE.search(rhs_words)) \
                     and (vocab.QUALITY.search(lhs_words + " " + rhs_words) or quality_context):
                 due.append(ln)
+    if family == "python":
+        _orm_records(lines, fields_money, fields_quality)
     # a row filled field by field (Cells(r, 9) = ..., Cells(r, 13) = ..., ...) is a record written
     row_cells: dict[str, set[str]] = {}
     for ln in sinks:
@@ -398,7 +494,7 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
     actions.sort(key=lambda a: a.index)
     # prices written somewhere: the assignment itself is a cell/field, or a later line writes the value
     for p in pricing:
-        if _SINK_TARGET.search(p.lhs) or p.lhs == "return":
+        if _SINK_TARGET.search(p.lhs) or p.returns:
             yield (*PRICES, (p.index,))
             break
         later = next((s for s in sinks if s.index > p.index and p.lhs.lower() in _names(s.rhs)), None)
@@ -408,6 +504,10 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
             break
     # a document is issued by exporting, printing, saving, mailing or filing it; deleting rows is not
     issuing = [a for a in actions if not _DELETES.search(a.code)]
+    if docs and not any(_names_document(d) for d in docs):
+        # the document is named only in text (a label, a caption): filing rows or pasting cells
+        # under such a label issues nothing; exporting, printing, saving or mailing does
+        issuing = [a for a in issuing if _issues(a.code, family, http)]
     if docs and issuing:
         action = next((a for a in issuing if a.index >= docs[0].index), issuing[0])
         doc = max((d for d in docs if d.index <= action.index), key=lambda d: d.index, default=docs[0])
@@ -415,21 +515,73 @@ def _procedure(lines: list[_Line], family: str, language: str) -> Iterator[Flow]
     if register:
         yield (*REGISTER, (register[0].index,))
     if records and fields_money:
-        yield (*REGISTER, (fields_money[0].index, records[0].index))
+        yield (*REGISTER, (fields_money[0].index, _record_after(records, fields_money[0]).index))
     if records and fields_quality:
-        yield (*QUAL_RECORDS, (fields_quality[0].index, records[0].index))
-    if decisions and compares:
+        yield (*QUAL_RECORDS, (fields_quality[0].index, _record_after(records, fields_quality[0]).index))
+    written = next((d for d in decisions if family == "vb" and _formula_written(d)), None) or next(
+        (ln for ln in lines if language == "r" and "else" in ln.code and _inline_choice(ln.code)), None)
+    if written is not None:  # the formula compares within itself
+        yield (*STATUS, (written.index,))
+    elif decisions and compares:
         statuses = {s.lower() for d in decisions for s in d.strings}
-        if strong_decision or len(statuses) >= 2 and quality_context:
+        # a status set where the procedure compares against a named limit (value > usl) is a decision too
+        limit_compared = any(ln.comparison and vocab.LIMIT_NAME.search(ln.words) for ln in lines)
+        if strong_decision or len(statuses) >= 2 and quality_context or limit_compared:
             yield (*STATUS, tuple(d.index for d in decisions[:3]))
     if due:
         yield (*DUE_DATES, (due[0].index,))
 
 
+def _orm_records(lines: Sequence[_Line], fields_money: list[_Line], fields_quality: list[_Line]) -> None:
+    """Objects stored through an ORM session count as records whose fields are what the object
+    is: a measurement or calibration record is quality data, an invoice or a price money."""
+    for ln in lines:
+        match = _ORM_ADD.search(ln.code)
+        if not match:
+            continue
+        name = match.group(1)
+        made = next((a for a in lines if a.index < ln.index and a.lhs == name and _CONSTRUCTOR.match(a.rhs)), None)
+        constructor = _CONSTRUCTOR.match(made.rhs if made else ln.code[match.start(1):])
+        words = vocab.split_identifiers(name + " " + (constructor.group(1) if constructor else ""))
+        if vocab.QUALITY.search(words):
+            fields_quality.append(made or ln)
+        elif vocab.MONEY.search(words) or vocab.MONEY_DOCUMENT.search(words) or vocab.LEDGER.search(words):
+            fields_money.append(made or ln)
+
+
+def _record_after(records: Sequence[_Line], field_line: _Line) -> _Line:
+    """The write that stores a field: the record line nearest to it (``rs.AddNew`` before,
+    ``rs.Update`` after)."""
+    return min(records, key=lambda r: (abs(r.index - field_line.index), r.index))
+
+
+# a string that names a sheet, a field or a table: Sheets("Invoice"), rs.Fields("Preço unitário")
+_NAMING_CALL = re.compile(r"\b(?:sheets|worksheets|workbooks|fields|tabledefs|querydefs|openrecordset|listobjects|"
+                          r"charts|range)\s*\(\s*$|!\[?$", I)
+
+
+def _names_document(line: _Line) -> bool:
+    """Whether a line names a money document in its code (a variable, a sheet, a field, a record
+    written), not only in text it shows (a caption, a message, a label written into a cell)."""
+    if vocab.MONEY_DOCUMENT.search(vocab.split_identifiers(_STRING.sub(" ", line.code))):
+        return True
+    for match in _STRING.finditer(line.code):
+        text = match.group(1) if match.group(1) is not None else match.group(2)
+        if not vocab.MONEY_DOCUMENT.search(vocab.split_identifiers(text)):
+            continue
+        if _NAMING_CALL.search(line.code[:match.start()]) or (line.lhs and match.group(0) in line.lhs):
+            return True
+    return False
+
+
 # ERP user interfaces ------------------------------------------------------------------------
 _SAP_GUI = re.compile(r"getscriptingengine|\bfindbyid\s*\(|\bsapgui\b|\.modifycell\b|\.getcellvalue\b", I)
-_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*(?:transaction\s*=\s*)?)"""  # also Transaction="me21n"
-                    r"""["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*["']""", I)
+_TCODE = re.compile(r"""(?:\.text\s*=\s*|\bstarttransaction\s*\(?\s*(?:transaction\s*=\s*)?|"""  # also Transaction="me21n"
+                    r"""\b(?:typewrite|write|sendkeys)\s*\(?\s*)"""  # typed into the SAP window by keystrokes
+                    r"""["']\s*(?:/[nNoO])?\s*([A-Za-z0-9_\-]{2,20})\s*(?:\{enter\}|~)?["']""", I)
+# keystroke automation (pyautogui, SendKeys) of a window the script names as SAP's
+_KEYSTROKES = re.compile(r"\b(?:pyautogui|pywinauto|keyboard)\.(?:typewrite|write)\s*\(|\bsendkeys\b", I)
+_SAP_NAMED = re.compile(r"\bsap\b", I)
 
 
 def _erp_codes() -> dict[str, Any]:
@@ -447,9 +599,11 @@ SAP_QUALITY = _meta("quality.erp-gui")
 
 
 def erp_gui(units: Sequence[tuple[int, str]]) -> Iterator[Flow]:
-    """SAP GUI scripting: the transactions a script runs say whether it writes (ME21N, MIGO,
-    VA01, QA11) or only reads (ME2N, COOIS); setting a price field is a financial write."""
-    if not any(_SAP_GUI.search(code) for _, code in units):
+    """SAP GUI scripting, or keystrokes typed into a window named SAP's: the transactions a script
+    runs say whether it writes (ME21N, MIGO, VA01, QA11) or only reads (ME2N, COOIS); setting a
+    price field is a financial write."""
+    if not any(_SAP_GUI.search(code) for _, code in units) and not (
+            any(_KEYSTROKES.search(code) for _, code in units) and any(_SAP_NAMED.search(code) for _, code in units)):
         return
     financial: list[int] = []
     quality: list[int] = []

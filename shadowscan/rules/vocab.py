@@ -87,7 +87,8 @@ class Matcher:
     exact words, phrases, stems (``invoic*``), compound tails of long words (``unitprice``),
     stems of six or more letters inside compounds for German and Dutch, CJK terms anywhere."""
 
-    def __init__(self, terms: Iterable[tuple[str, bool]], not_before: frozenset[str] = frozenset()) -> None:
+    def __init__(self, terms: Iterable[tuple[str, bool]], not_before: frozenset[str] = frozenset(),
+                 not_words: Iterable[str] = (), not_after: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.words: set[str] = set()
         self.phrases: dict[str, list[tuple[str, ...]]] = {}
         self.stems: set[str] = set()
@@ -95,6 +96,11 @@ class Matcher:
         self.inner: list[str] = []
         self.cjk: list[str] = []
         self.not_before = not_before
+        self.not_after = not_after
+        # words that hold a term but mean something else (German ``berechnung``, calculation, holds
+        # ``rechnung``, invoice): taken out of a word before its pieces are looked up
+        excluded = sorted({fold(w) for w in not_words if w.strip()}, key=len, reverse=True)
+        self._excluded = re.compile("|".join(re.escape(w) for w in excluded)) if excluded else None
         for raw, compounds in terms:
             term = fold(raw.strip())
             if not term:
@@ -126,12 +132,18 @@ class Matcher:
         known = self._single.get(token)
         if known is not None:
             return known
-        hit = token in self.words or any(token[:k] in self.stems for k in self.stem_lengths if k <= len(token)) \
-            or any(token[-k:] in self.tails for k in self.tail_lengths if k < len(token)) \
-            or any(stem in token for stem in self.inner)
+        if self._excluded is not None and token not in self.words and self._excluded.search(token):
+            hit = any(self._term(piece) for piece in self._excluded.split(token) if len(piece) > 2)
+        else:
+            hit = self._term(token)
         if len(self._single) < 200_000:
             self._single[token] = hit
         return hit
+
+    def _term(self, token: str) -> bool:
+        return token in self.words or any(token[:k] in self.stems for k in self.stem_lengths if k <= len(token)) \
+            or any(token[-k:] in self.tails for k in self.tail_lengths if k < len(token)) \
+            or any(stem in token for stem in self.inner)
 
     def _hit(self, tokens: tuple[str, ...], i: int) -> int:
         """Length in words of a term starting at tokens[i], or 0."""
@@ -146,13 +158,19 @@ class Matcher:
                 return n
         return 1 if self._word(token) else 0
 
+    def _ruled_out(self, tokens: tuple[str, ...], i: int, n: int) -> bool:
+        """A term that the word after it (``cost time``) or the pair of words it starts (``failure rate``)
+        makes mean something else."""
+        return bool(self.not_before and i + n < len(tokens) and tokens[i + n] in self.not_before) or \
+            bool(self.not_after and i > 0 and (tokens[i - 1], tokens[i]) in self.not_after)
+
     def findall(self, words: str) -> list[str]:
         tokens = _tokens(words)
         found = []
         i = 0
         while i < len(tokens):
             n = self._hit(tokens, i)
-            if n and not (self.not_before and i + n < len(tokens) and tokens[i + n] in self.not_before):
+            if n and not self._ruled_out(tokens, i, n):
                 found.append(" ".join(tokens[i:i + n]))
                 i += n
             else:
@@ -170,7 +188,7 @@ class Matcher:
         hit = False
         for i in range(len(tokens)):
             n = self._hit(tokens, i)
-            if n and not (self.not_before and i + n < len(tokens) and tokens[i + n] in self.not_before):
+            if n and not self._ruled_out(tokens, i, n):
                 hit = True
                 break
         if not hit and self.cjk and _CJK.search(words):
@@ -188,7 +206,9 @@ class Lexicon:
         self.languages = dict(languages)
         self.terms: dict[str, list[tuple[str, bool]]] = {name: [] for name in CLASSES}
         abbreviations: dict[str, str] = {}
+        self.not_words: list[str] = []
         for data in self.languages.values():
+            self.not_words.extend(str(w) for w in data.get("not_terms") or [])
             compounds = bool(data.get("compounds"))
             for name in CLASSES:
                 self.terms[name].extend((str(t), compounds) for t in data.get(name) or [])
@@ -203,8 +223,9 @@ class Lexicon:
             return words
         return self._abbrev.sub(lambda m: self.abbreviations.get(" ".join(m.group(0).split()), m.group(0)), words)
 
-    def matcher(self, *names: str, not_before: frozenset[str] = frozenset()) -> Matcher:
-        return Matcher([t for name in names for t in self.terms[name]], not_before)
+    def matcher(self, *names: str, not_before: frozenset[str] = frozenset(),
+                not_after: frozenset[tuple[str, str]] = frozenset()) -> Matcher:
+        return Matcher([t for name in names for t in self.terms[name]], not_before, self.not_words, not_after)
 
     def literals(self, *names: str) -> str:
         """A regex alternation of the exact values (as written and folded), for string literals in code."""
@@ -230,16 +251,21 @@ def lexicon() -> Lexicon:
     return _lexicon()
 
 
-# A money word followed by a time word is a duration (costTime, cost_seconds), not money.
+# A money word followed by a time word is a duration (costTime, cost_seconds), not money; a rate
+# after a word for failures is a failure rate (failRatePerHour, error_rate), not a price.
+_FAILURE_WORDS = frozenset((failure, rate) for failure in ("fail", "failure", "failures", "error", "errors", "defect",
+                                                          "defects", "fault", "faults", "reject", "rejection", "breakdown")
+                           for rate in ("rate", "rates"))
 _LEX = _lexicon()
-MONEY = _LEX.matcher("money", "money_rate", not_before=_TIME_WORDS)
-MONEY_RATE = _LEX.matcher("money_rate")
+MONEY = _LEX.matcher("money", "money_rate", not_before=_TIME_WORDS, not_after=_FAILURE_WORDS)
+MONEY_RATE = _LEX.matcher("money_rate", not_after=_FAILURE_WORDS)
 MONEY_DOCUMENT = _LEX.matcher("money_document")
 LEDGER = _LEX.matcher("ledger")
 QUANTITY = _LEX.matcher("quantity")
 DUE = _LEX.matcher("due")
 MEASUREMENT = _LEX.matcher("measurement")
-FINANCIAL = _LEX.matcher("money", "money_rate", "money_document", "ledger", not_before=_TIME_WORDS)
+FINANCIAL = _LEX.matcher("money", "money_rate", "money_document", "ledger", not_before=_TIME_WORDS,
+                        not_after=_FAILURE_WORDS)
 QUALITY = _LEX.matcher("quality")
 LIMIT_NAME = _LEX.matcher("limit")
 # Values that are a quality decision when a program sets them; and statuses that are one
