@@ -68,8 +68,9 @@ def _analyze_file(candidate: Candidate, limits: Limits,
     except FileNotFoundError:
         return None, Analysis.failed(Status.UNREADABLE, "the file vanished during the crawl (deleted or moved)")
     except PermissionError as exc:
-        return None, Analysis.failed(Status.UNREADABLE, f"permission denied: {exc.strerror or exc}; "
-                                                        "grant the scanning account read access")
+        why = exc.strerror or str(exc)  # "Permission denied" said once, another reason (EPERM) kept
+        said = "permission denied" if why.lower() == "permission denied" else f"permission denied ({why})"
+        return None, Analysis.failed(Status.UNREADABLE, f"{said}; grant the scanning account read access")
     except OSError as exc:
         return None, Analysis.failed(Status.UNREADABLE, f"cannot read the file: {exc.strerror or exc} "
                                                         "(locked, offline or damaged storage)")

@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -44,7 +45,7 @@ from .registry import (
     validate,
     who_am_i,
 )
-from .reports import BY_EXTENSION, FORMATS, NoCrawl, build
+from .reports import BY_EXTENSION, FORMATS, NoCrawl, Report, build
 from .roots import canonical, dedupe
 from .scan import CrawlOptions, CrawlResult, one_line, run_crawl
 from .sources import SourceOptions, display_path, is_smb, source_for, sweep_private_copies
@@ -52,6 +53,7 @@ from .store import SCHEMA_VERSION, LeaseLost, Store, StoreError
 from .textio import visible
 
 DEFAULT_DB = "shadowscan.db"
+DEFAULT_OUTPUT = "out"  # the one output folder made when missing (the README's examples write into ./out)
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
@@ -104,7 +106,8 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:  # one line, with where to look, instead of click's usage block
             hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            message = " ".join(exc.format_message().split())  # click lists a choice one per line
+            click.echo(f"Error: {message}{hint}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             exc.show()
@@ -197,9 +200,10 @@ def _visible(text: str) -> str:
 class _Progress:
     """The crawl's progress on stderr: files listed so far, analysed of listed, rate, ETA once the
     listing is complete and the current file. On a terminal a live line (rich) fitted to its width;
-    otherwise a plain line every ``every`` seconds; nothing when quiet."""
+    otherwise a plain line every ``every`` seconds, also while nothing finishes (a heartbeat naming
+    the file in analysis the longest, and for how long); nothing when quiet."""
 
-    def __init__(self, mode: str, every: float = 10.0) -> None:
+    def __init__(self, mode: str, every: float = 10.0, in_flight: bool = True) -> None:
         self.mode, self.every = mode, every
         self.listed = self.done = 0
         self.complete = False
@@ -207,6 +211,12 @@ class _Progress:
         self.started = self.last = time.monotonic()
         self._live: Any = None
         self._task: Any = None
+        # files listed and not finished yet, with when they were listed: being analysed (a queued crawl's
+        # files are analysed by workers elsewhere, and not tracked)
+        self._flight: dict[str, tuple[str, float]] | None = {} if in_flight else None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         if mode == "tty":
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -224,16 +234,38 @@ class _Progress:
         return self.done / max(time.monotonic() - self.started, 1e-6)
 
     def listed_more(self, count: int) -> None:
-        self.listed += count
+        if self.mode == "plain" and self._ticker is None:  # started with the crawl, stopped by close()
+            self._ticker = threading.Thread(target=self._beat, name="shadowscan-progress", daemon=True)
+            self._ticker.start()
+        with self._lock:
+            self.listed += count
         self._update()
 
     def __call__(self, artifact: Artifact) -> None:
-        self.done += 1
-        self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
+        with self._lock:
+            self.done += 1
+            self.current = _visible(artifact.candidate.relpath or artifact.candidate.path)
+            if self._flight is not None:
+                self._flight.pop(artifact.candidate.path, None)
         self._update()
 
-    def skipped(self, count: int) -> None:
-        self.done += count
+    def pending(self, candidate: Candidate) -> None:
+        """A listed file the crawl reads or judges: in flight until it is stored or found no artifact."""
+        if self._flight is not None:
+            with self._lock:
+                self._flight[candidate.path] = (candidate.relpath or candidate.path, time.monotonic())
+
+    def skipped(self, candidate: Candidate) -> None:
+        with self._lock:
+            self.done += 1
+            if self._flight is not None:
+                self._flight.pop(candidate.path, None)
+        self._update()
+
+    def remembered(self, count: int) -> None:
+        """``count`` listed files read before, found to be no artifact and unchanged since: done."""
+        with self._lock:
+            self.done += count
         self._update()
 
     def waiting(self, left: int) -> None:
@@ -252,18 +284,37 @@ class _Progress:
         if self._live is not None:
             self._live.update(self._task, completed=self.done, listed=self.listed,
                               rate=f"{self._rate():,.0f} files/s", current=self.current)
-        elif self.mode == "plain" and time.monotonic() - self.last >= self.every:
-            self.last = time.monotonic()
-            click.echo(self.line(), err=True)
+        elif self.mode == "plain":
+            self._say_if_due()
+
+    def _say_if_due(self) -> None:
+        with self._lock:
+            if time.monotonic() - self.last >= self.every:
+                self.last = time.monotonic()
+                click.echo(self.line(), err=True)
+
+    def _beat(self) -> None:
+        """A line at least every ``every`` seconds while the crawl runs, whether or not a file finishes."""
+        while not self._stop.wait(max(min(self.every, 1.0), 0.05)):
+            self._say_if_due()
 
     def line(self) -> str:
         rate = self._rate()
         eta = (f", about {_duration((self.listed - self.done) / rate)} left" if self.complete and rate > 0 else
                ", still listing")
-        return (f"shadowscan: listed {plural(self.listed, 'file')}, analysed {self.done:,} of {self.listed:,} "
-                f"({rate:,.0f} files/s{eta}) {self.current}").rstrip()
+        text = (f"shadowscan: listed {plural(self.listed, 'file')}, analysed {self.done:,} of {self.listed:,} "
+                f"({rate:,.0f} files/s{eta})")
+        if self._flight:  # the file in analysis the longest (a slow one keeps the count still)
+            name, since = min(self._flight.values(), key=lambda item: item[1])
+            more = f" (and {len(self._flight) - 1:,} more)" if len(self._flight) > 1 else ""
+            return f"{text}; analysing {_visible(name)} for {_duration(time.monotonic() - since)}{more}"
+        return f"{text} {self.current}".rstrip()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self._live is not None:
             self._live.stop()
             self._live = None
@@ -294,12 +345,37 @@ def summary_line(result: CrawlResult, db: str) -> str:
     changes = ", ".join(f"{result.changes[k]:,} {k}" for k in ("new", "changed", "unchanged", "not-rechecked",
                                                                "removed") if result.changes.get(k))
     coverage = "complete" if result.complete else "INCOMPLETE"
-    unscanned = f"; {plural(result.unscanned, 'folder')} not scanned" if result.unscanned else ""
+    unscanned = "".join(f"; {part}" for part in _not_scanned(result))
     atime = (f" The account cannot preserve access times on {result.atime_not_kept} files and folders "
              "(not their owner): they show this crawl's read." if result.atime_not_kept else "")
     return (f"Crawl {result.crawl_id} {state}: {plural(result.total, 'artifact')} ({classes}); "
             f"status: {statuses or 'none'}{unscanned}; since last crawl: {changes or 'nothing'}; coverage {coverage}; "
             f"{result.seconds:.1f} s. Inventory: {db}{atime}")
+
+
+def _broken_link(root: str) -> str | None:
+    """Where a local root that is a symbolic link to nothing points (None: it is no broken link)."""
+    if is_smb(root) or not os.path.islink(root) or os.path.exists(root):
+        return None
+    with contextlib.suppress(OSError):
+        return os.readlink(root)
+    return None
+
+
+def _not_scanned(result: CrawlResult) -> list[str]:
+    """What the crawl could not look into, in words: roots not reached (a broken link said so) and folders."""
+    roots = [c.root for c in result.coverage if c.state == "unreachable"]
+    links = sum(_broken_link(root) is not None for root in roots)
+    folders = max(result.unscanned - len(roots), 0)
+    parts = []
+    if links:
+        parts.append("root is a broken link" if links == len(roots) == 1 else
+                     f"{links} roots are broken links" if links > 1 else "1 root is a broken link")
+    if len(roots) > links:
+        parts.append(f"{plural(len(roots) - links, 'root')} not reached")
+    if folders:
+        parts.append(f"{plural(folders, 'folder')} not scanned")
+    return parts
 
 
 def _fail_on_hits(result: CrawlResult, level: str) -> int:
@@ -326,7 +402,9 @@ def _fail_on_hits(result: CrawlResult, level: str) -> int:
                    "Repeatable.")
 @click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Also write the report in this format to --output (default stdout). Repeatable.")
-@click.option("--output", "-o", default=None, help="Where --format goes ('-': stdout; the summary then goes to stderr).")
+@click.option("--output", "-o", default=None,
+              help="Where --format goes ('-': stdout; the summary then goes to stderr); without --format the "
+                   "format comes from the extension. Its folder must exist (one named out is made).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
               help="Exit 1 when an artifact is at or above this level: shadow-it; unregistered (or shadow-it); "
                    "stale-signoff (or unregistered, or shadow-it).")
@@ -355,6 +433,8 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
     targets: list[tuple[str, str | None]] = [(_format_of(p), p) for p in report_paths]
     if formats:
         targets += _targets(formats, output if output is not None else "-")
+    elif output is not None:  # -o alone: the format from its extension (never silently nothing)
+        targets.append((_format_of(output, "--output"), output))
     to_stdout = any(t in (None, "-") for _, t in targets)
     for fmt, target in targets:  # and a report that could not be written, before crawling for an hour
         _check_writable(fmt, target)
@@ -371,8 +451,9 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
         raise CliError("--queue needs a PostgreSQL inventory that workers on other hosts reach "
                        "(--db postgresql://...)")
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
-    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10))
+    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10), in_flight=not queued)
     with _open(config, must_exist=False) as store, contextlib.ExitStack() as stack:
+        stack.callback(progress.close)
         queue = None
         if queued:
             queue = QueueSender(store, config.db, progress.waiting)
@@ -414,6 +495,9 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
             if cov.state != "complete":
                 row = {"root": cov.root, "state": cov.state, "reason": cov.reason, "unlisted": len(cov.unlisted),
                        "unreadable": cov.unreadable, "not_rechecked": cov.not_rechecked, "baseline": cov.baseline}
+                target = _broken_link(cov.root) if cov.state == "unreachable" else None
+                if target is not None:
+                    row["reason"] = f"it is a broken link to {target}"
                 click.echo(f"Coverage incomplete: {root_sentence(row)}", err=True)
         sys.exit(EXIT_INCOMPLETE)
     hits = _fail_on_hits(result, fail_on)
@@ -435,9 +519,17 @@ class _Hooks:
         """``count`` more files listed."""
         self.progress.listed_more(count)
 
-    def skipped(self, count: int) -> None:
-        """``count`` files listed need nothing done (read before, no artifact, unchanged since)."""
-        self.progress.skipped(count)
+    def pending(self, candidate: Candidate) -> None:
+        """A listed file to read or judge (every listed file but the remembered ones)."""
+        self.progress.pending(candidate)
+
+    def skipped(self, candidate: Candidate) -> None:
+        """A file read and found to be no artifact."""
+        self.progress.skipped(candidate)
+
+    def remembered(self, count: int) -> None:
+        """``count`` listed files need nothing done (read before, no artifact, unchanged since)."""
+        self.progress.remembered(count)
 
     def listing_done(self) -> None:
         self.progress.listing_done()
@@ -448,11 +540,16 @@ def _terminate(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _format_of(path: str) -> str:
-    fmt = BY_EXTENSION.get(Path(path).suffix.lower().lstrip("."))
+def _format_of(path: str, option: str = "--report") -> str:
+    """The format a file name asks for by its extension (``r.findings.csv``: csv-findings)."""
+    longest_first = sorted((f for f in FORMATS.values() if f.suffix), key=lambda f: -len(f.suffix))
+    fmt = next((f for f in longest_first if path.lower().endswith(f.suffix)), None)
+    if fmt is None and os.path.isdir(path):
+        raise CliError(f"cannot write the report to {path}: it is a folder (pass a file name)")
     if fmt is None:
-        raise click.BadParameter(f"cannot tell the format of {path!r}: use one of "
-                                 + ", ".join(f".{ext}" for ext in BY_EXTENSION), param_hint="--report")
+        hint = " or pass -f FORMAT" if option == "--output" else ""
+        raise click.BadParameter(f"cannot tell the format of {path!r}: use a name ending in "
+                                 + ", ".join(f".{ext}" for ext in BY_EXTENSION) + hint, param_hint=option)
     return fmt.name
 
 
@@ -486,20 +583,32 @@ def _write_atomic(target: Path, data: str | bytes = b"", writer: Callable[[IO[by
         raise
 
 
-def _check_writable(fmt: str, target: str | None) -> None:
-    """Refuse an output that cannot be written (a folder where a file goes, a folder we may not
-    write into) before any work is done; the writer still writes through a temporary name."""
+def _check_writable(fmt: str, target: str | None, nothing: str = "nothing was crawled") -> None:
+    """Refuse an output that cannot be written (a folder where a file goes, a folder that does not
+    exist, a folder we may not write into) before any work is done; the writer still writes through a
+    temporary name."""
     if target is None or target == "-":
         return
     path = Path(target)
-    folder_format = isinstance(getattr(FORMATS[fmt], "FOLDER", None), bool) or fmt == "migration"
+    folder_format = FORMATS[fmt].is_directory
     if path.is_dir() and not folder_format:
-        raise CliError(f"cannot write the report to {target}: it is a folder; nothing was crawled")
+        raise CliError(f"cannot write the report to {target}: it is a folder; {nothing}")
+    _check_folder(path, nothing)
     parent = path if folder_format and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; nothing was crawled")
+        raise CliError(f"cannot write the report to {target}: no permission to write in {parent}; {nothing}")
+
+
+def _check_folder(path: Path, nothing: str) -> None:
+    """An output goes into a folder that exists: a mistyped path never makes folders. Only an output
+    folder named ``out`` (the README's and the demo's) is made, in a folder that exists."""
+    folder = path.parent
+    if folder.is_dir() or (folder.name == DEFAULT_OUTPUT and folder.parent.is_dir()):
+        return
+    what = "is not a folder" if folder.exists() else "does not exist"
+    raise CliError(f"cannot write {path}: the folder {folder} {what} (create it first); {nothing}")
 
 
 def _umask() -> int:
@@ -508,7 +617,7 @@ def _umask() -> int:
     return mask
 
 
-def _emit(report: dict[str, Any], fmt: str, output: str | None) -> None:
+def _emit(report: Report, fmt: str, output: str | None) -> None:
     """Render one format of a built report to ``output`` (a file, a folder, or stdout)."""
     form = FORMATS[fmt]
     if not form.is_directory:
@@ -571,13 +680,13 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
 
 
 @main.command()
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)), default=("html",),
-              show_default=True,
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Output format: " + "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values())
-                   + ". Repeat for several; each goes to its own file.")
+                   + ". Repeat for several; each goes to its own file. Default: from the extension of --output "
+                     "(.html, .json, .csv, .xlsx, .sarif); html on stdout.")
 @click.option("--output", "-o", default=None,
-              help="Output file, or folder for migration (several formats: the extension is replaced per format). "
-                   "Default: stdout.")
+              help="Output file, or folder for migration (several formats: the extension is replaced per format); "
+                   "its folder must exist (one named out is made). Default: stdout.")
 @click.option("--crawl", "crawl_id", type=int, default=None,
               help="One crawl only (default: the estate, every root's latest crawl; `shadowscan crawls` lists them).")
 @click.option("--root", "scope", multiple=True,
@@ -589,7 +698,11 @@ def report(config: Config, formats: tuple[str, ...], output: str | None, crawl_i
            scope: tuple[str, ...], site: str | None) -> None:
     """Write a report of the estate: every root's latest crawl (or of --crawl ID, under --root, of --site).
     Opens the inventory read-only."""
+    if not formats:
+        formats = (_format_of(output, "--output"),) if output not in (None, "-") else ("html",)
     targets = _targets(formats, output)
+    for fmt, target in targets:  # before the report is built
+        _check_writable(fmt, target, "nothing was written")
     with _open(config, readonly=True) as store:
         roots = [canonical(p) for p in scope]
         if site is not None:
@@ -626,8 +739,8 @@ def crawls_command(config: Config, site: str | None) -> None:
         counts = plural(row["artifacts"], "artifact")
         if row["pending"]:
             counts += f", {row['pending']:,} waiting for a worker"
-        elif state == "running":
-            counts += f" of {row['listed']:,} listed"
+        elif state == "running":  # stored counts live, listed at the crawl's last heartbeat: at least as many
+            counts += f" of {max(row['listed'], row['artifacts']):,}+ listed"
         click.echo(f"{row['id']:>5}  {row['started']}  {state:<11} {_visible(where):<24} {counts:>15}"
                    f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
 
@@ -641,13 +754,17 @@ def db_group() -> None:
 @db_option
 @pass_config
 def db_upgrade(config: Config) -> None:
-    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one)."""
-    if not Store.exists(config.db):
-        raise CliError(f"no inventory at {display_name(config.db)}: run `shadowscan crawl PATH` first (or pass --db)")
+    """Apply the schema migrations the inventory lacks (a crawl does it too when it opens an older one).
+    An empty database (a new PostgreSQL database, an SQLite file not there yet) gets the whole schema:
+    the deploy step before the first crawler or worker starts."""
+    fresh = not Store.exists(config.db)
     with Store(config.db, upgrade=False) as store:
         before = store.schema_version()
         done = store.upgrade()
         after = store.schema_version()
+    if fresh or before == 0:
+        click.echo(f"Created the inventory {display_name(config.db)} (schema {after}).")
+        return
     if not done:
         click.echo(f"The inventory {display_name(config.db)} is up to date (schema {after}).")
         return
@@ -668,8 +785,8 @@ def db_version(config: Config) -> None:
 
 
 @main.command()
-@click.option("--keep", type=click.IntRange(1), required=True,
-              help="How many of the newest crawls of each root to keep.")
+@click.option("--keep", type=click.IntRange(1), default=None,
+              help="How many of the newest crawls of each root to keep (without it, with --root: all of them).")
 @click.option("--root", "forget", multiple=True, metavar="PATH",
               help="Forget this root entirely (a retired or mistyped share): its crawls leave the inventory and "
                    "the reports. Repeatable.")
@@ -677,11 +794,14 @@ def db_version(config: Config) -> None:
               help="While a crawl is running, wait up to this long for it to end (then refuse, exit status 2).")
 @db_option
 @pass_config
-def prune(config: Config, keep: int, forget: tuple[str, ...], wait: float) -> None:
-    """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget.
-    The registry, sign-offs and everything the kept crawls' reports show are kept; the file is
-    compacted afterwards. Never while a crawl of the inventory runs (it may be about to reuse what
-    would be deleted): refused with exit status 2, or after waiting up to --wait seconds."""
+def prune(config: Config, keep: int | None, forget: tuple[str, ...], wait: float) -> None:
+    """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget
+    (either or both). The registry, sign-offs and everything the kept crawls' reports show are kept;
+    the file is compacted afterwards. Never while a crawl of the inventory runs (it may be about to
+    reuse what would be deleted): refused with exit status 2, or after waiting up to --wait seconds."""
+    if keep is None and not forget:
+        raise click.UsageError("prune needs --keep N (the newest crawls of each root to keep), --root PATH "
+                               "(a root to forget), or both")
     with _open(config) as store:
         size = store.size()
         known = {root for _, roots in store.crawl_roots() for root in roots}
@@ -690,17 +810,22 @@ def prune(config: Config, keep: int, forget: tuple[str, ...], wait: float) -> No
         if unknown:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
-        dropped, versions = store.prune(keep, targets, wait,
+        dropped, versions = store.prune(keep or sys.maxsize, targets, wait,
                                         waiting=lambda why: click.echo(f"shadowscan: {why}", err=True))
         after = store.size()
     if not dropped and not versions:
-        click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}.")
+        click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}." if keep else
+                   "Nothing to prune.")
         return
     ids = f" ({', '.join(map(str, dropped))})" if dropped else ""
     gone = f" and forgot {', '.join(targets)}" if targets else ""
+    kept = f"the newest {plural(keep, 'crawl')} of each root" if keep else "the crawls of the other roots"
     click.echo(f"Removed {plural(len(dropped), 'crawl')}{ids}{gone}, {plural(versions, 'stored version')}; "
-               f"kept the newest {plural(keep, 'crawl')} of each root, "
-               f"the registry and sign-offs. Inventory {size / 1e6:.1f} MB -> {after / 1e6:.1f} MB.")
+               f"kept {kept}, the registry and sign-offs. Inventory {_megabytes(size)} -> {_megabytes(after)}.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
 
 
 # registry ---------------------------------------------------------------------------------
@@ -808,10 +933,13 @@ def register(config: Config, /, path: str, username: str | None, port: int, by: 
         check_platform(clean["platform"], _artifact_path(path))
     except RegistryError as exc:
         raise CliError(f"{exc}; nothing written") from exc
-    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
-    accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
     fresh = not Store.exists(config.db)  # a registry may come before the first crawl: said, so a mistyped --db shows
-    with _open(config, must_exist=False) as store:
+    # an inventory that exists is opened (and one that may not be written refused) before the file is read
+    with contextlib.ExitStack() as stack:
+        store = None if fresh else stack.enter_context(_open(config))
+        sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+        accepted = _writes_check(path, analysis, clean["data_access"], accept_writes, by)
+        store = store or stack.enter_context(_open(config, must_exist=False))
         try:
             entry = _registry(store).register(path=_artifact_path(path), kind=kind_of(Path(path).name)[0].value,  # type: ignore[index]
                                               fingerprint=analysis.fingerprint or "", sha256=sha256,
@@ -867,9 +995,11 @@ def review(config: Config, path: str, verdict: str, impacts: str, by: str, reaso
         verdict, found, by, reason = check_review(verdict, impacts.split(","), by, reason)
     except RegistryError as exc:
         raise CliError(f"{exc}; nothing written") from exc
-    sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
-    said = classify(analysis)
-    with _open(config, must_exist=False) as store:
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(_open(config)) if Store.exists(config.db) else None  # refused before reading
+        sha256, analysis = _analyse_one(path, _source_options((path,), username, port))
+        said = classify(analysis)
+        store = store or stack.enter_context(_open(config, must_exist=False))
         try:
             done = _registry(store).review(
                 path=_artifact_path(path), fingerprint=analysis.fingerprint or "", sha256=sha256, verdict=verdict,
@@ -1105,6 +1235,7 @@ def registry_export(config: Config, output: str) -> None:
     if output == "-":
         click.echo(text, nl=False)
     else:
+        _check_folder(Path(output), "nothing was written")
         _write_atomic(Path(output), text)
         click.echo(f"Wrote registry: {Path(output).resolve()}", err=True)
 

@@ -296,6 +296,10 @@ class Database:
         """Which of the ``running`` crawl rows (id, pid, host) have a live crawler."""
         raise NotImplementedError
 
+    def read_only(self) -> str | None:
+        """Why this connection may not write the inventory (None: it may)."""
+        return None
+
     def compact(self) -> None:
         raise NotImplementedError
 
@@ -393,9 +397,34 @@ class SQLiteDatabase(Database):
     def live_crawls(self, rows: Sequence[Row]) -> set[int]:
         return {int(r["id"]) for r in rows if pid_alive(r["pid"], r["host"])}
 
+    def read_only(self) -> str | None:
+        # SQLite opens a file it may not write read-only without a word, and says so at the first write:
+        # a write transaction begun and rolled back tells now. Another process writing (busy) may write it.
+        if self.conn.in_transaction:
+            return None
+        timeout = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:  # a table made and never kept: the first page written is where a read-only file says so
+                self.conn.execute("CREATE TABLE shadowscan_write_probe (x)")
+            finally:
+                self.conn.rollback()
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                return str(exc)
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        return None
+
     def compact(self) -> None:
+        # VACUUM writes the whole file into the WAL: checkpointed afterwards, so the file is compact and the
+        # journal empty when its size is measured (and no second copy is left beside it)
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def size(self) -> int:
         return sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
@@ -521,6 +550,22 @@ class PostgresDatabase(Database):
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (self.lock_namespace,)).fetchall()}
         return {int(r["id"]) for r in rows if int(r["id"]) in held}
+
+    def read_only(self) -> str | None:
+        row = self.conn.execute(
+            "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', "
+            "to_regclass('crawls') IS NULL OR (has_table_privilege('crawls', 'INSERT') "
+            "AND has_table_privilege('crawls', 'UPDATE'))").fetchone()
+        self.conn.commit()
+        if row is None:
+            return None
+        if row[0]:
+            return "the server is a standby (read-only replica); pass the primary's URL"
+        if row[1]:
+            return "the server makes its sessions read-only (default_transaction_read_only)"
+        if not row[2]:
+            return "the database user may not write its tables (grant INSERT, UPDATE, DELETE on them)"
+        return None
 
     def compact(self) -> None:
         self.conn.commit()

@@ -201,7 +201,10 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         cov.baseline = baselines[cov.root]
     registry = Registry(store.db, history=False)  # judging needs no entry's change history
     now = datetime.now(timezone.utc)
-    listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
+    # the progress display's hooks, each optional: files listed (a count), a file to read or judge, a
+    # file read and found to be no artifact, files remembered as no artifact and unchanged (a count)
+    listed, pending, skipped, unread = (getattr(progress, hook, None)
+                                             for hook in ("listed", "pending", "skipped", "remembered"))
 
     last_commit = last_beat = time.monotonic()
     counts = {"listed": 0, "stored": 0}
@@ -287,6 +290,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                     counts["listed"] += 1
                     if listed:
                         listed(1)
+                    if pending:
+                        pending(problem)
                     record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
                            change_of(problem, root)[0])
                     continue
@@ -297,10 +302,12 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                 unchanged = remembered(store, item) if options.incremental else set()
                 left = [entry for entry in item.files if (entry[0], entry[3], entry[4]) not in unchanged] \
                     if unchanged else item.files
-                if skipped and len(left) < len(item.files):
-                    skipped(len(item.files) - len(left))
+                if unread and len(left) < len(item.files):
+                    unread(len(item.files) - len(left))
                 for entry in left:
                     candidate = item.candidate(entry)
+                    if pending:
+                        pending(candidate)
                     change, reusable = change_of(candidate, root)
                     if reusable is not None:
                         stored = store.stored(reusable)
@@ -345,7 +352,7 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                         continue
                     store.commit()  # a write transaction never stays open while the pool waits
                     if skipped:
-                        skipped(1)
+                        skipped(candidate)
         heartbeat(force=True)
         store.commit()
         for cov in result.coverage:

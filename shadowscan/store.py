@@ -87,8 +87,7 @@ def _open_error(path: str, exc: BaseException) -> StoreError:
         return StoreError(f"{path} is not a shadowscan inventory (not an SQLite database): "
                           "pass another --db or move the file away")
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"cannot write the inventory {path}: the file or its folder is read-only "
-                          "(pass a --db in a writable folder)")
+        return ReadOnly.of(path, text)
     if "disk is full" in text or "disk I/O" in text:
         return StoreError(f"cannot write the inventory {path}: {text} (free space or pass another --db)")
     if "unable to open" in text:
@@ -97,6 +96,34 @@ def _open_error(path: str, exc: BaseException) -> StoreError:
                "permission denied" if not os.access(folder, os.W_OK | os.X_OK) else text)
         return StoreError(f"cannot open the inventory {path}: {why}")
     return StoreError(f"cannot use the inventory {path}: {text}")
+
+
+def _read_only_why(path: str, text: str) -> str:
+    """Why this account cannot write the SQLite inventory at ``path`` (an existing file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    journal = path + "-wal"
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        pass
+    if not os.access(path, os.W_OK):
+        info = os.stat(path)
+        return f"the file is owned by {_owner(info.st_uid)} with mode {info.st_mode & 0o777:o}"
+    if os.path.exists(journal) and not os.access(journal, os.W_OK):
+        return f"its journal {journal} is owned by {_owner(os.stat(journal).st_uid)}"
+    if not os.path.exists(journal) and not os.access(folder, os.W_OK | os.X_OK):
+        return f"it may not create the journal SQLite keeps beside the file in {folder}"
+    return text
+
+
+def _owner(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
 
 
 def _pg_error(name: str, target: str, exc: BaseException) -> StoreError:
@@ -186,6 +213,9 @@ class Store:
             raise StoreError(f"{self.name} was written by a newer shadowscan (schema {version}): upgrade shadowscan")
         if version < SCHEMA_VERSION and self.auto_upgrade:
             self.upgrade()
+        why = self.db.read_only()
+        if why is not None:  # refused now, not at the first write of a crawl that has started
+            raise ReadOnly.of(self.name, why, None if is_url(self.target) else self.target)
 
     def upgrade(self) -> list[migrations.Migration]:
         """Apply the schema migrations this inventory lacks (``shadowscan db upgrade``)."""
@@ -811,6 +841,17 @@ class CrawlBusy(StoreError):
 
 class PruneBusy(StoreError):
     """A crawl is running: prune would delete what it may be about to reuse."""
+
+
+class ReadOnly(StoreError):
+    """The inventory exists but this account may not write it (a command that writes refuses before it starts)."""
+
+    @classmethod
+    def of(cls, name: str, why: str, path: str | None = None) -> ReadOnly:
+        if path is not None or not is_url(name):
+            why = _read_only_why(path or name, why)
+        return cls(f"the inventory {name} is read-only for this user: {why} "
+                   "(reports can still read it; pass another --db to write)")
 
 
 class LeaseLost(StoreError):

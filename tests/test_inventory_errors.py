@@ -408,3 +408,43 @@ def test_register_into_a_new_inventory_says_so(tmp_path):
     second = CliRunner().invoke(main, [*args[:3], str(tmp_path / "other.py"), *args[4:]])
     assert second.exit_code == 0, second.output
     assert "there was no inventory" not in second.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0, reason="needs root to drop privileges to nobody")
+def test_an_inventory_this_user_may_not_write_is_refused_before_anything_starts():
+    """An inventory owned by another account in a folder everyone may write (/tmp): SQLite opens it
+    read-only without a word and fails at the first write, once a crawl has started. Every command that
+    writes refuses it first, in one line saying so, exit 2; nothing is recorded; reports still read it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        base.chmod(0o1777)
+        share = share_with(base / "share")
+        tool = share / "tool_0.py"
+        db = base / "inv.db"
+        assert run("--db", str(db), "crawl", str(share), "-q").exit_code == 0
+        assert run("--db", str(db), "register", str(tool), "--owner", "Anna Berg", "--function", "quality",
+                   "--purpose", "test limits", "--platform", "python", "--data-access", "read-write"
+                   ).exit_code == 0
+        export = base / "registry.json"
+        assert run("--db", str(db), "registry", "export", "-o", str(export)).exit_code == 0
+        db.chmod(0o644)
+        before = db.read_bytes()
+        for args in (["crawl", str(share)],
+                     ["signoff", "1", "--by", "Anna Berg"],
+                     ["register", str(share / "tool_1.py"), "--owner", "Anna Berg", "--function", "quality",
+                      "--purpose", "test limits", "--platform", "python", "--data-access", "read-write"],
+                     ["registry", "edit", "1", "--purpose", "new"],
+                     ["registry", "remove", "1"],
+                     ["registry", "import", str(export)],
+                     ["prune", "--keep", "1"],
+                     ["db", "upgrade"]):
+            code, err = as_nobody("--db", str(db), *args)
+            assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
+            assert err.startswith(f"Error: the inventory {db} is read-only for this user: the file is owned by root "
+                                  "with mode 644"), (args, err)
+            assert "OperationalError" not in err and "crawl failed" not in err
+        assert db.read_bytes() == before
+        code, err = as_nobody("--db", str(db), "report", "-f", "json", "-o", str(base / "r.json"))
+        assert code == 0, err
+        rows = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute("SELECT COUNT(*) FROM crawls").fetchone()
+        assert rows == (1,)

@@ -100,6 +100,41 @@ def test_processes_upgrading_one_old_sqlite_inventory_at_once_all_succeed(tmp_pa
         con.close()
 
 
+@pytest.mark.slow
+def test_db_upgrade_creates_the_schema_of_an_empty_database(tmp_path, inventory):
+    """The README's set-up step: `db upgrade` on a database just created (PostgreSQL: createdb; SQLite:
+    no file yet) makes the whole schema, says it created an inventory, and the first crawl stores into it."""
+    result = run("--db", inventory, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Created the inventory {display_name(inventory)} (schema {migrations.SCHEMA_VERSION}).\n"
+    with Store(inventory, readonly=True) as store:
+        assert store.schema_version() == migrations.SCHEMA_VERSION
+    assert "up to date" in run("--db", inventory, "db", "upgrade").output
+    crawled = run("--db", inventory, "crawl", make_share(tmp_path / "share"), "-q", "-j", "1")
+    assert crawled.exit_code == 0, crawled.output
+
+
+def test_a_postgresql_user_who_may_only_read_is_refused_before_the_crawl(tmp_path, pg_url):
+    """A database user granted SELECT only: reports work, every command that writes is refused in one
+    line saying so (the crawl never starts, exit 2), not with 'permission denied for table' mid-crawl."""
+    share = make_share(tmp_path / "share")
+    assert run("--db", pg_url, "crawl", share, "-q", "-j", "1").exit_code == 0
+    db = connect(pg_url)
+    db.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN "
+               "CREATE ROLE reader LOGIN; END IF; END $$")
+    db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    db.commit()
+    db.close()
+    reader = pg_url.replace("postgresql://shadowscan@", "postgresql://reader@")
+    for args in (("crawl", share), ("prune", "--keep", "1"), ("registry", "remove", "1")):
+        line = one_line_error(run("--db", reader, *args))
+        assert line.startswith(f"Error: the inventory {reader} is read-only for this user: the database user may "
+                               "not write its tables"), line
+    assert json.loads(run("--db", reader, "report", "-f", "json").output)["summary"]["total"] == 3
+    with Store(pg_url, readonly=True) as store:
+        assert [c["id"] for c in store.crawls()] == [1]
+
+
 def test_a_postgresql_inventory_of_an_older_schema_upgrades(tmp_path, pg_url):
     """A PostgreSQL inventory at schema 2 (the baseline) takes the later migrations in place."""
     db = connect(pg_url)

@@ -16,6 +16,8 @@ from conftest import SAMPLES, crawl_and_report
 from test_report_injection import make_hostile_share
 
 from shadowscan.reports import html as html_format
+from shadowscan.reports.data import build
+from shadowscan.store import Store
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (Debian package chromium)")]
@@ -122,9 +124,10 @@ def test_hostile_names_never_run_as_script(browser, tmp_path):
 
 def test_a_compressed_inventory_unpacks_in_the_browser(browser, tmp_path):
     """Large inventories travel gzip+base64; force that on the hostile report and use it."""
-    _, report = html_report(tmp_path, make_hostile_share(tmp_path / "share"))
+    html_report(tmp_path, make_hostile_share(tmp_path / "share"))
     page_file = tmp_path / "compressed.html"
-    page_file.write_text(html_format.render(report, compress_over=0), encoding="utf-8")
+    with Store(str(tmp_path / "inv.db"), readonly=True) as store:
+        page_file.write_text(html_format.render(build(store), compress_over=0), encoding="utf-8")
     assert 'data-encoding="gzip+base64"' in page_file.read_text(encoding="utf-8")
     page = browser.new_page()
     page.navigate(page_file.as_uri())

@@ -21,9 +21,10 @@ import pytest
 from conftest import SAMPLES
 
 from shadowscan.reports import FORMATS, plan
-from shadowscan.reports.data import Artifacts, artifacts_of, build
+from shadowscan.reports.data import Artifacts, build
 from shadowscan.reports.exposure import find, merge
 from shadowscan.reports.html import exposure_text, scatter
+from shadowscan.reports.view import Card, CardOwner, Contact, DataOf, Does, Effort, LastChanged, PriorityBasis, Report
 from shadowscan.scan import CrawlOptions, run_crawl
 from shadowscan.store import Store
 
@@ -63,9 +64,17 @@ def test_exposure_merges_tools_without_repeating_values():
 
 
 # the risk x effort chart ---------------------------------------------------------------------
-def _card(rank: int, points: float, risk: int, copies: int = 1) -> dict:
-    return {"rank": rank, "name": f"tool{rank}", "risk_score": risk, "copies": copies,
-            "effort": {"points": points, "size": "S"}}
+def _card(rank: int, points: float = 1.0, risk: int = 80, copies: int = 1, writes: str = "FI_Buchungen") -> Card:
+    """A card with what the chart and the grouping read; the rest plain."""
+    last = LastChanged(f"/s/tool{rank}.xlsm", f"tool{rank}.xlsm", None)
+    return Card(relpath=f"tool{rank}.xlsm", name=f"tool{rank}", path=f"/s/tool{rank}.xlsm", department="Finance",
+                kind="excel", format="xlsm", impacts=("financial",), risk_score=risk, headline="", risk_factors=(),
+                priority=1.0, priority_basis=PriorityBasis(2.0, risk, 1.0, 0), does=Does((), (), (), (writes,)),
+                reaches=(), data=DataOf(), exposure={}, target="ERP", target_reason="", size={},
+                effort=Effort("S", "", points, (1.0, 3.0)), owner=CardOwner(False, None, "missing", None, None, None, None),
+                next_step="", tool_id=f"T-{rank}", tool_name=f"tool{rank}", copies=copies, copies_differ="identical",
+                departments=("Finance",), last_changed=last, ask=Contact("department", "Finance"), locations=(),
+                rank=rank)
 
 
 def _boxes_overlap(a: tuple, b: tuple) -> bool:
@@ -79,18 +88,18 @@ def _boxes_overlap(a: tuple, b: tuple) -> bool:
 ])
 def test_chart_labels_overlap_no_label_and_no_dot(cards):
     dots = scatter(cards)
-    assert [d["card"]["rank"] for d in dots] == [c["rank"] for c in cards]
+    assert [d.card.rank for d in dots] == [c.rank for c in cards]
     boxes = []
     for d in dots:
-        if not d["label"]:
+        if not d.label:
             continue
-        x, y, end = d["label"]
-        width = 6.0 * len(str(d["card"]["rank"]))
+        x, y, end = d.label
+        width = 6.0 * len(str(d.card.rank))
         box = (x - width if end else x, y - 9.0, x if end else x + width, y)
         assert box[0] >= 0 and box[2] <= 300 and box[1] >= 0 and box[3] <= 200
         for other in dots:  # the label covers no dot, its own included
-            dot = (other["x"] - other["r"], other["y"] - other["r"], other["x"] + other["r"], other["y"] + other["r"])
-            assert not _boxes_overlap(box, dot), (d["card"]["rank"], other["card"]["rank"])
+            dot = (other.x - other.r, other.y - other.r, other.x + other.r, other.y + other.r)
+            assert not _boxes_overlap(box, dot), (d.card.rank, other.card.rank)
         boxes.append(box)
     assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if _boxes_overlap(a, b)]
     assert boxes, "at least the first rank gets its label"
@@ -98,7 +107,7 @@ def test_chart_labels_overlap_no_label_and_no_dot(cards):
 
 # the report read again per format ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
+def demo(tmp_path_factory) -> tuple[Path, Report]:
     tmp = tmp_path_factory.mktemp("scale")
     share = tmp / "share"
     shutil.copytree(SAMPLES / "share", share)
@@ -113,29 +122,30 @@ def demo(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.mark.slow
 def test_artifacts_are_read_again_the_same_each_time(demo):
     _, report = demo
-    artifacts = report["artifacts"]
+    artifacts = report.artifacts
     assert isinstance(artifacts, Artifacts)
     first, second = list(artifacts), list(artifacts)
-    assert first == second and len(first) == len(artifacts) == report["summary"]["total"]
-    assert [(a["risk_score"], a["name"]) for a in first] == sorted(
-        ((a["risk_score"], a["name"]) for a in first), key=lambda k: (-k[0], k[1]))
+    assert first == second and len(first) == len(artifacts) == report.summary.total
+    assert [(a.risk_score, a.name) for a in first] == sorted(
+        ((a.risk_score, a.name) for a in first), key=lambda k: (-k[0], k[1]))
     assert artifacts[0] == first[0] and artifacts[-1] == first[-1]
     # what the scratch table keeps per artifact is the same artifacts, in the same order
-    assert [a["path"] for a in artifacts_of(report)] == [a["path"] for a in first]
-    assert [a["findings_count"] for a in artifacts_of(report)] == [len(a["findings"]) for a in first]
+    placed = [p for chunk in artifacts.spool.placed() for p in chunk]
+    assert [p.path for p in placed] == [a.path for a in first]
+    assert [p.findings for p in placed] == [len(a.findings) for a in first]
     # every artifact carries its structure and tool; the representatives of the cards are whole artifacts
-    assert all("structure" in a and a["tool_id"].startswith("T-") for a in first)
-    assert {c["tool_id"] for c in report["migration"]} <= {a["tool_id"] for a in first}
+    assert all(a.structure is not None and a.tool_id.startswith("T-") for a in first)
+    assert {c.tool_id for c in report.migration} <= {a.tool_id for a in first}
 
 
 @pytest.mark.slow
 def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     _, report = demo
-    artifacts = list(report["artifacts"])
-    findings = sum(len(a["findings"]) for a in artifacts)
+    artifacts = list(report.artifacts)
+    findings = sum(len(a.findings) for a in artifacts)
     parsed = json.loads(FORMATS["json"].render(report))
     assert parsed["schema"] == "shadowscan/report-v1"
-    assert parsed["artifacts"] == json.loads(json.dumps(artifacts))
+    assert parsed["artifacts"] == json.loads(json.dumps([a.json() for a in artifacts]))
     assert parsed["summary"]["decision"]["exposure"]["GL accounts"]  # the demo posts to a literal account
     sarif = json.loads(FORMATS["sarif"].render(report))
     run = sarif["runs"][0]
@@ -145,7 +155,7 @@ def test_streamed_formats_carry_every_artifact(demo, tmp_path):
     assert set(run["originalUriBaseIds"]) == {r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"]
                                               for r in run["results"]}
     rows = list(csv.DictReader(io.StringIO(FORMATS["csv"].render(report).lstrip("\ufeff"))))
-    assert [r["path"] for r in rows] == [a["path"] for a in artifacts]
+    assert [r["path"] for r in rows] == [a.path for a in artifacts]
     out = tmp_path / "r.xlsx"
     with out.open("wb") as f:
         FORMATS["xlsx"].write(report, f)
@@ -160,7 +170,7 @@ def test_a_report_survives_its_store_being_closed(demo):
     db, report = demo
     with Store(str(db), readonly=True) as store:
         again = build(store)
-    assert list(again["artifacts"]) == list(report["artifacts"])
+    assert list(again.artifacts) == list(report.artifacts)
 
 
 def test_exposure_on_the_first_screen_names_values_then_fields_briefly():
@@ -175,15 +185,12 @@ def test_a_large_group_names_the_first_tools_on_each_card_and_lists_all_in_the_p
     """30 high-risk tools that write the same table go together: each card names 20 of the others and counts
     the rest (listing every other tool on every card grows with the square of the group), the plan's group
     lists all 30; a tool writing elsewhere stands alone."""
-    cards = [{"rank": n, "name": f"tool{n}", "tool_id": f"T-{n}", "impacts": ["financial"], "target": "ERP",
-              "effort": {"weeks": [1.0, 3.0]}, "reaches": [],
-              "does": {"write_targets": ["FI_Buchungen" if n <= 30 else "Other"]}} for n in range(1, 32)]
-    plan.link(cards)
+    cards = plan.link([_card(n, writes="FI_Buchungen" if n <= 30 else "Other") for n in range(1, 32)])
     first, last, alone = cards[0], cards[29], cards[30]
-    assert [o["rank"] for o in first["migrate_with"]] == list(range(2, 22)) and first["migrate_with_more"] == 9
-    assert len(last["migrate_with"]) == plan.MIGRATE_WITH and last["migrate_with_more"] == 9
-    assert first["migrate_with"][0]["shares"] == ["writes fi_buchungen"]
-    assert {c["group"] for c in cards[:30]} == {1} and alone["group"] == 31 and alone["migrate_with"] == []
-    assert "migrate_with_more" not in alone
+    assert [o.rank for o in first.migrate_with] == list(range(2, 22)) and first.migrate_with_more == 9
+    assert len(last.migrate_with) == plan.MIGRATE_WITH and last.migrate_with_more == 9
+    assert first.migrate_with[0].shares == ("writes fi_buchungen",)
+    assert {c.group for c in cards[:30]} == {1} and alone.group == 31 and alone.migrate_with == ()
+    assert alone.migrate_with_more is None and "migrate_with_more" not in alone.json()
     (group,) = plan.groups(cards)
-    assert group["together"] == [list(range(1, 31))] and group["cards"] == list(range(1, 32))
+    assert group.together == (tuple(range(1, 31)),) and group.cards == tuple(range(1, 32))

@@ -30,7 +30,8 @@ from shadowscan.registry import Registry
 from shadowscan.registry_types import PLATFORM_OF_FORMAT
 from shadowscan.reports import FORMATS
 from shadowscan.reports.data import CHECKLIST, CLASSES, build
-from shadowscan.reports.families import CLASS_ORDER, ask, by_department, counts, key_of, tool_id
+from shadowscan.reports.families import CLASS_ORDER, by_department, counts, tool_id
+from shadowscan.reports.view import Tool
 from shadowscan.scan import CrawlOptions, judge, run_crawl
 from shadowscan.store import Store
 
@@ -91,6 +92,18 @@ def reviews(artifacts: list[dict[str, Any]]) -> dict[str, int]:
                           and r["verdict"] != "shadow-it"),
         "stale": sum(1 for a in artifacts if a.get("review") and a["review"]["state"] == "stale"),
     }
+
+
+def key_of(a: dict[str, Any]) -> str:
+    """The logic fingerprint, else identical bytes, else the path."""
+    return f"fp:{a['fingerprint']}" if a.get("fingerprint") else f"sha:{a['sha256']}" if a.get("sha256") else \
+        f"path:{a['path']}"
+
+
+def ask(a: dict[str, Any]) -> dict[str, str]:
+    role, name = owners.who_to_ask(owners.hints_of(a["facts"]), a.get("owner") if a.get("registered") else None,
+                                   a["department"])
+    return {"role": role, "name": name}
 
 
 def group(artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,37 +182,38 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_folded_summaries_equal_the_straightforward_computation(generated: Path) -> None:
     with Store(str(generated), readonly=True) as store:
         report = build(store)
-    whole = list(report["artifacts"])  # every artifact, whole, in report order
-    assert len(whole) == len(report["artifacts"]) == report["summary"]["total"] > 2 * COPIES
-    assert len(report["crawls"]) == 3, "the demo share and both generated roots"
-    summary = report["summary"]
+    whole = [a.json() for a in report.artifacts]  # every artifact, whole, in report order, as the contract has it
+    assert len(whole) == len(report.artifacts) == report.summary.total > 2 * COPIES
+    assert len(report.crawls) == 3, "the demo share and both generated roots"
+    summary = report.summary
     want = summarize(whole)
-    assert {k: summary[k] for k in want} == want
-    assert summary["reviews"] == reviews(whole)
-    assert summary["access_times_not_kept"] == sum(1 for a in whole if a["facts"].get("access_time"))
+    assert {k: summary.json()[k] for k in want} == want
+    assert summary.reviews.json() == reviews(whole)
+    assert summary.access_times_not_kept == sum(1 for a in whole if a["facts"].get("access_time"))
 
     tools = group(whole)
-    assert list(report["tools"]) == tools
+    assert [t.json() for t in report.tools] == tools
     assert len({t["copies_differ"] for t in tools}) == 2 and any(len(t["names"]) < t["copies"] for t in tools)
     # the generated inventory exercises what is counted: registered copies, sign-offs valid and stale, gaps
-    assert summary["owners"]["registered"] and summary["governance"]["signoff"] and summary["governance"]["cost_center"]
-    assert summary["changes"]["changed_without_signoff"] and summary["governance"]["with_gaps"]
-    assert summary["tools"] == counts(tools) and summary["by_department_tools"] == by_department(tools)
+    assert summary.owners.registered and summary.governance.signoff and summary.governance.cost_center
+    assert summary.changes.changed_without_signoff and summary.governance.with_gaps
+    typed = [Tool.of(t) for t in tools]
+    assert summary.tools == counts(typed) and summary.by_department_tools == by_department(typed)
 
     by_change: dict[str, list[dict[str, Any]]] = {}
     for a in sorted(whole, key=lambda a: (a["crawl_id"], a["relpath"], a["path"])):  # part by part
         by_change.setdefault(a["change"], []).append(a)
     for key, change in (("new", "new"), ("changed", "changed"), ("not_rechecked", "not-rechecked")):
-        assert list(report["changes"][key]) == [a["path"] for a in by_change.get(change, [])]
-        assert summary["changes"][key] == len(by_change.get(change, []))
-    assert summary["changes"]["unchanged"] == len(by_change["unchanged"])
-    assert summary["changes"]["changed_without_signoff"] == sum(
+        assert list(getattr(report.changes, key)) == [a["path"] for a in by_change.get(change, [])]
+        assert getattr(summary.changes, key) == len(by_change.get(change, []))
+    assert summary.changes.unchanged == len(by_change["unchanged"])
+    assert summary.changes.changed_without_signoff == sum(
         1 for a in whole if "changed without sign-off" in a["gaps"])
     # the migration plan is made from the same tools: one card per high-risk tool, its representative
     shadow = [t for t in tools if t["classification"] == "shadow-it"]
-    assert sorted(c["tool_id"] for c in report["migration"]) == sorted(t["tool_id"] for t in shadow)
-    assert all(c["path"] == next(t["representative"] for t in shadow if t["tool_id"] == c["tool_id"])
-               for c in report["migration"])
+    assert sorted(c.tool_id for c in report.migration) == sorted(t["tool_id"] for t in shadow)
+    assert all(c.path == next(t["representative"] for t in shadow if t["tool_id"] == c.tool_id)
+               for c in report.migration)
 
 
 @pytest.mark.slow
@@ -208,7 +222,7 @@ def test_the_json_report_lists_what_the_straightforward_computation_lists(genera
     with Store(str(generated), readonly=True) as store:
         report = build(store)
     parsed = json.loads(FORMATS["json"].render(report))
-    whole = list(report["artifacts"])
+    whole = [a.json() for a in report.artifacts]
     assert parsed["tools"] == json.loads(json.dumps(group(whole)))
     assert parsed["changes"]["new"] == [a["path"] for a in sorted(whole, key=lambda a: (a["crawl_id"], a["relpath"],
                                                                                           a["path"]))

@@ -20,6 +20,8 @@ from test_secrets import ACCESS_SECRETS, SECRETS, plant
 
 from shadowscan.reports import xlsx
 from shadowscan.reports.csvfmt import FINDING_COLUMNS, TOOL_COLUMNS
+from shadowscan.reports.data import build
+from shadowscan.store import Store
 from shadowscan.textio import visible
 
 SHEETS = {"Summary": ("section", "item", "value"), "Tools": TOOL_COLUMNS, "Inventory": xlsx.INVENTORY,
@@ -147,6 +149,9 @@ def test_tools_backlog_and_summary_hold_the_reports_values(made):
         for key in ("rank", "priority", "relpath", "target", "target_reason", "risk_score", "headline", "next_step",
                     "path"):
             assert same(row[key], c[key]), (key, row[key], c[key])
+        person = c["owner"]["name"] or c["owner"].get("last_modified_by") or c["owner"].get("author")
+        assert person is None or person in str(row["owner"]), (row["owner"], c["owner"])
+        assert "?" not in str(row["owner"]), "nobody known is said as 'unregistered', not '(last edited by ?)'"
     _, summary = rows_of(wb["Summary"])
     items = {(r["section"], r["item"]): r["value"] for r in summary}
     assert items[("artifacts", "total")] == report["summary"]["total"] == len(report["artifacts"])
@@ -199,11 +204,11 @@ def test_an_empty_inventory_gives_every_sheet_with_its_header(tmp_path):
 @pytest.mark.slow
 def test_links_stop_at_excels_limit_a_sheet(made, tmp_path, monkeypatch):
     """Excel opens no sheet with more than 65,530 hyperlinks: past the limit a count is shown unlinked."""
-    _, report = made
+    made_xlsx, _ = made
     monkeypatch.setattr(xlsx, "MAX_LINKS", 2)
     out = tmp_path / "r.xlsx"
-    with out.open("wb") as f:
-        xlsx.write(report, f)
+    with Store(str(made_xlsx.parent / "inv.db"), readonly=True) as store, out.open("wb") as f:
+        xlsx.write(build(store), f)
     keys, _ = rows_of(openpyxl.load_workbook(out)["Inventory"])
     column = keys.index("findings")
     ws = openpyxl.load_workbook(out)["Inventory"]

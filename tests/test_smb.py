@@ -177,7 +177,7 @@ def test_password_never_shows(samba, crawls, tmp_path):
     assert all(PASSWORD.encode() not in b and PASSWORD.encode("utf-16-le") not in b for b in blobs)
     bad = cli(tmp_path / "bad.db", "crawl", samba.url("share"), "--port", samba.port, "-U", USER,
               password="wrong-" + PASSWORD)
-    assert bad.returncode == 3 and "1 folder not scanned" in bad.stdout  # exit 3: the root could not be opened
+    assert bad.returncode == 3 and "1 root not reached" in bad.stdout  # exit 3: the root could not be opened
     assert "//127.0.0.1/share could not be reached" in bad.stderr and "nothing under it was scanned" in bad.stderr
     (root,) = report_json(tmp_path / "bad.db")["unscanned"]
     assert "cannot open the crawl root" in root["reason"] and "logon" in root["reason"].lower()

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -18,7 +19,9 @@ from estate_fixtures import copied_share
 from sentences import headline_problems
 
 from shadowscan.cli import main
+from shadowscan.reports.data import build, decision
 from shadowscan.reports.xlsx import HEADERS
+from shadowscan.store import Store
 
 KEY = {name: key for key, name in HEADERS.items()}
 
@@ -253,3 +256,15 @@ def test_layout_at_desktop_and_phone_width_and_print(which, width, demo_html, co
         assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + \
             pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
         assert page.errors() == []
+
+
+def test_an_impact_whose_tools_name_no_write_target_is_left_out(tmp_path):
+    db = tmp_path / "inv.db"
+    cli(db, "crawl", SAMPLES / "share", "--quiet", "--jobs", "2")
+    with Store(str(db)) as store:
+        cards = list(build(store).migration)
+    quality = [replace(c, does=replace(c.does, write_targets=())) for c in cards if "quality" in c.impacts]
+    financial = [c for c in cards if "quality" not in c.impacts]
+    assert quality and financial
+    into = decision(financial + quality).writes_into
+    assert "quality" not in into and into["financial"], "no empty 'quality data:' line on the first screen"

@@ -1,4 +1,4 @@
-"""Output formats. Each module renders the same report dict (see :mod:`.data`) and runs
+"""Output formats. Each module renders the same typed report (:mod:`.view`, built by :mod:`.data`) and runs
 no analysis; the CLI decides where the output goes.
 
 A renderer returns text, bytes (XLSX) or, for a format that is a set of files (the
@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 
 from ..store import Store
+from .view import Report
+
+__all__ = ["BY_EXTENSION", "FORMATS", "Format", "NoCrawl", "Output", "Report", "build"]
 
 Output = str | bytes | Mapping[str, str]
 
@@ -23,11 +26,11 @@ class NoCrawl(LookupError):
     """The inventory holds no crawl (or not the one asked for)."""
 
 
-def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
-    """The report dict (:func:`.data.build`), its module loaded when a report is made: a crawl
+def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> Report:
+    """The report (:func:`.data.build`), its module loaded when a report is made: a crawl
     without ``--report`` does not pay for importing it."""
     builder = importlib.import_module(".data", __name__).build
-    return cast(Callable[[Store, "int | None", Sequence[str]], "dict[str, Any]"], builder)(store, crawl_id, scope)
+    return cast(Callable[[Store, "int | None", Sequence[str]], Report], builder)(store, crawl_id, scope)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Format:
         found: Callable[..., Any] = getattr(importlib.import_module(f".{module}", __name__), function)
         return found
 
-    def render(self, report: dict[str, Any]) -> Output:
+    def render(self, report: Report) -> Output:
         if not self.streams:
             rendered: Output = self._function()(report)
             return rendered
@@ -53,7 +56,7 @@ class Format:
         self._function()(report, out)
         return out.getvalue() if self.is_binary else out.getvalue().decode("utf-8")
 
-    def write(self, report: dict[str, Any], out: IO[bytes]) -> None:
+    def write(self, report: Report, out: IO[bytes]) -> None:
         """Write a one-file format into ``out`` (piece by piece where the format streams)."""
         if self.streams:
             self._function()(report, out)

@@ -1,4 +1,4 @@
-"""Build the report dict from the inventory: the one input every output format reads.
+"""Build the typed report (:mod:`.view`) from the inventory: the one input every output format reads.
 
 Its shape is the public JSON contract ``shadowscan/report-v1`` (documented in README).
 Formats never query the store or look at findings to decide anything: what a report
@@ -8,7 +8,7 @@ backlog) is worked out here, once, and every format renders the same answer.
 Memory stays flat in the size of the inventory: the summaries are folded as counts while the
 artifacts stream past (:class:`Summaries`); what is listed per artifact (the report order, the
 ``changes`` paths, every tool's copies) is kept in the report's scratch table (:mod:`.spool`) and
-read from it by :class:`Artifacts`, :class:`Paths`, :class:`Changes` and :class:`Tools`.
+read from it by :class:`Artifacts`, :class:`Paths` and :class:`Tools`.
 """
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from typing import Any, overload
 from .. import coverage, owners
 from ..classify import in_sandbox
 from ..coverage import plural
-from ..model import Unscanned
+from ..model import Family, Unscanned
 from ..registry import NOT_BUSINESS, Registry
+from ..registry_types import Entry
 from ..roots import contains
 from ..rules import catalogue
 from ..store import Store
-from . import NoCrawl, estate, families, plan
+from . import NoCrawl, estate, families, plan, view
 from .exposure import merge as merge_exposure
 from .spool import CHUNK, Item, Placed, Spool
 
@@ -42,58 +43,69 @@ TOP_LEVEL = "(top level)"
 TREND_POINTS = 24  # crawls in the trend chart
 
 
-def _document_author(a: dict[str, Any]) -> bool:
-    """The document names a person to ask (the file system's owner account does not count)."""
-    return owners.document_person(owners.hints_of(a["facts"])) is not None
-
-
 @dataclass(frozen=True)
 class _Context:
     """What turns a stored row into a report artifact: the same answer in both passes over the inventory."""
 
     label: dict[str, str]
     several: bool
-    entries: dict[int, dict[str, Any]]
-    coverage: dict[str, dict[str, Any]]  # root -> its coverage record
-    roots: tuple[dict[str, Any], ...]
+    entries: dict[int, Entry]
+    coverage: dict[str, view.RootCoverage]  # root -> its coverage record
+    roots: tuple[view.RootCoverage, ...]
     last_checked: dict[int, dict[str, int | None]]  # crawl -> path -> the last crawl that looked at it
 
-    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> dict[str, Any]:
+    def artifact(self, row: Any, part: estate.Part, whole: bool = True) -> view.ArtifactRow:
         """The report's artifact of a stored row; not ``whole``: without what only the formats show
         (its structure), for the pass that makes the summaries."""
-        artifact = _artifact(row, part.crawl_id)
-        top = department(row["relpath"])
-        root = part.root
-        artifact["department"] = f"{self.label[root]}/{top}" if self.several and top != TOP_LEVEL else \
-            (self.label[root] if self.several else top)
-        artifact["name"] = f"{self.label[root]}/{row['relpath']}" if self.several else row["relpath"]
-        artifact["checklist"], artifact["gaps"] = checklist(artifact, self.entries.get(artifact["registry_id"]))
+        findings = tuple(view.FindingRow(rule, family, title, severity, impact, tuple(
+            view.EvidenceRow(e["location"], e.get("line"), e.get("snippet", "")) for e in evidence))
+            for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"]))
+        facts = json.loads(row["facts"])
+        impacts = tuple(json.loads(row["impacts"]))
+        state = json.loads(row["registry"])
+        registered, registry_id = bool(state.get("registered")), state.get("registry_id")
+        owner, signoff = state.get("owner"), state.get("signoff", "missing")
+        review = view.ReviewState.of(state["review"]) if state.get("review") else None
+        relpath, root, path, change = row["relpath"], part.root, row["path"], row["change"]
+        top = department(relpath)
+        if self.several:
+            dept = f"{self.label[root]}/{top}" if top != TOP_LEVEL else self.label[root]
+            name = f"{self.label[root]}/{relpath}"
+        else:
+            dept, name = top, relpath
+        items, gaps = checklist(findings, signoff, self.entries.get(registry_id))
+        classification = row["classification"]
         # issue 16: a sanctioned platform that only reads is "in sandbox" (classify.in_sandbox decides)
-        artifact["sandbox"] = in_sandbox(artifact["facts"].get("platform"), {f["family"] for f in artifact["findings"]},
-                                         artifact["impacts"]) \
-            if artifact["classification"] == "citizen-development" else None
-        artifact["headline"] = headline(artifact)
-        review = artifact["review"]
-        if review and review["state"] == "current" and review["overrules"]:
-            artifact["headline"] = (f"Reviewed as {review['verdict']} by {review['by']} on {review['at'][:10]} "
-                                    f"({review['reason']}); the analysis said {review['analysis_classification']}: "
-                                    f"{artifact['headline']}")
-        elif review and review["state"] == "stale":
-            artifact["headline"] += f" Review by {review['by']} is stale: the logic changed since."
-        if whole:
-            artifact["structure"] = structure(artifact["facts"])
-        covered = self.coverage.get(artifact["root"]) or next(
-            (r for r in self.roots if r["root"] == artifact["path"]), None)
-        artifact["coverage"] = covered["sentence"] if covered else ""
-        if artifact["change"] == "not-rechecked":
-            last = self.last_checked.get(part.crawl_id, {}).get(artifact["path"])
-            artifact["last_checked"] = last
-            artifact["coverage"] = f"not re-checked in this crawl (last checked in crawl {last}): " + \
-                artifact["coverage"]
-            artifact["headline"] = f"Not re-checked in this crawl (as last seen in crawl {last}): " \
-                                   f"{artifact['headline']}"
-        artifact["tool_id"] = families.tool_id(families.key_of(artifact))
-        return artifact
+        sandbox = in_sandbox(facts.get("platform"), {Family(f.family) for f in findings}, impacts) \
+            if classification == "citizen-development" else None
+        text = headline(row["status"], row["status_reason"], classification, findings, impacts, sandbox,
+                        _owner_phrase(registered, owner, signoff))
+        if review and review.state == "current" and review.overrules:
+            text = (f"Reviewed as {review.verdict} by {review.by} on {review.at[:10]} ({review.reason}); "
+                    f"the analysis said {review.analysis_classification}: {text}")
+        elif review and review.state == "stale":
+            text += f" Review by {review.by} is stale: the logic changed since."
+        covered = self.coverage.get(row["root"]) or next((r for r in self.roots if r.root == path), None)
+        sentence = covered.sentence if covered else ""
+        last = None
+        if change == "not-rechecked":
+            last = self.last_checked.get(part.crawl_id, {}).get(path)
+            sentence = f"not re-checked in this crawl (last checked in crawl {last}): " + sentence
+            text = f"Not re-checked in this crawl (as last seen in crawl {last}): {text}"
+        person = owners.document_person(owners.hints_of(facts))
+        return view.ArtifactRow(
+            path=path, root=row["root"], relpath=relpath, kind=row["kind"], format=row["format"], size=row["size"],
+            mtime=row["mtime"], sha256=row["sha256"], fingerprint=row["fingerprint"], status=row["status"],
+            status_reason=row["status_reason"], classification=classification, impacts=impacts,
+            risk_score=row["risk_score"],
+            risk_factors=tuple(view.Factor(name, points) for name, points in json.loads(row["factors"])),
+            action=row["action"], reasons=tuple(json.loads(row["reasons"])), findings=findings, facts=facts,
+            registered=registered, registry_id=registry_id, owner=owner, signoff=signoff,
+            registry_match=state.get("registry_match"), review=review, change=change, crawl_id=part.crawl_id,
+            department=dept, name=name, checklist=items, gaps=gaps, sandbox=sandbox, headline=text,
+            structure=structure(facts) if whole else None, coverage=sentence, last_checked=last,
+            tool_id=families.tool_id(families.key(row["fingerprint"], row["sha256"], path)),
+            shown_owner=str(owner) if owner else person or "", document_author=person is not None)
 
 
 class Artifacts:
@@ -108,10 +120,10 @@ class Artifacts:
     def __len__(self) -> int:
         return self.spool.count
 
-    def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[dict[str, Any]]:
+    def _read(self, placed: Iterable[Sequence[Placed]]) -> Iterator[view.ArtifactRow]:
         return (a for a, _ in self._read_placed(placed))
 
-    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[dict[str, Any], Placed]]:
+    def _read_placed(self, placed: Iterable[Sequence[Placed]]) -> Iterator[tuple[view.ArtifactRow, Placed]]:
         with Store(self.db, readonly=True) as store:
             for chunk in placed:
                 rows: dict[tuple[int, int], Any] = {}
@@ -123,11 +135,11 @@ class Artifacts:
                     if row is not None:  # pruned since the report was built
                         yield self.context.artifact(row, self.parts[p.part]), p
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[view.ArtifactRow]:
         if self.spool.count:
             yield from self._read(self.spool.placed())
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> view.ArtifactRow:
         n = index + self.spool.count if index < 0 else index
         if not 0 <= n < self.spool.count:
             raise IndexError(index)
@@ -138,12 +150,12 @@ class Artifacts:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_tools(self) -> Iterator[tuple[dict[str, Any], int]]:
+    def with_tools(self) -> Iterator[tuple[view.ArtifactRow, int]]:
         """The artifacts as :meth:`__iter__`, each with the place of its tool in the ``tools`` section."""
         if self.spool.count:
             yield from ((a, p.tool) for a, p in self._read_placed(self.spool.placed()))
 
-    def where(self, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def where(self, wanted: Iterable[str]) -> Iterator[view.ArtifactRow]:
         """The whole artifacts of some paths (the migration plan's representatives), in report order, read
         from the inventory a few hundred at a time."""
         placed = self.spool.at_paths(wanted)
@@ -153,15 +165,9 @@ class Artifacts:
         """Path -> place in the report order (from 0) of some paths."""
         return {p.path: p.pos for p in self.spool.at_paths(wanted)}
 
-    def with_gaps(self, limit: int) -> list[tuple[dict[str, Any], int]]:
+    def with_gaps(self, limit: int) -> list[tuple[view.ArtifactRow, int]]:
         """The first ``limit`` governed artifacts with governance gaps, whole, with their place in the order."""
         return [(a, p.pos) for a, p in self._read_placed([self.spool.with_gaps(limit)])]
-
-    def findings_counts(self) -> Iterator[dict[str, Any]]:
-        """Per artifact in report order: its path and how many findings it has (without reading it)."""
-        for chunk in self.spool.placed():
-            for p in chunk:
-                yield {"path": p.path, "findings_count": p.findings}
 
 
 class Paths(Sequence[str]):
@@ -197,29 +203,7 @@ class Paths(Sequence[str]):
         return f"Paths({self.change!r}, {len(self)})"
 
 
-class Changes(Mapping[str, str]):
-    """Path -> new / changed (since the previous crawl), looked up in the scratch table; any other path is
-    unchanged (see :func:`change_of`)."""
-
-    KINDS = ("new", "changed")
-
-    def __init__(self, spool: Spool) -> None:
-        self.spool = spool
-
-    def __getitem__(self, path: str) -> str:
-        change = self.spool.change_of(path)
-        if change not in self.KINDS:
-            raise KeyError(path)
-        return change
-
-    def __iter__(self) -> Iterator[str]:
-        return (path for path, _ in self.spool.changed(self.KINDS))
-
-    def __len__(self) -> int:
-        return sum(self.spool.count_of(k) for k in self.KINDS)
-
-
-class Tools(Sequence[dict[str, Any]]):
+class Tools(Sequence[view.Tool]):
     """The ``tools`` section, read from the report's scratch table when iterated, one tool at a time: each
     with every copy (``locations``) and file name (``names``). :meth:`brief` gives them without those two
     lists, for what shows only counts, names and the first copies."""
@@ -230,31 +214,25 @@ class Tools(Sequence[dict[str, Any]]):
     def __len__(self) -> int:
         return self.spool.tool_count
 
-    def brief(self, classification: str | None = None) -> Iterator[dict[str, Any]]:
+    def brief(self, classification: str | None = None) -> Iterator[view.Tool]:
         """The tools (of one class) in order, without ``names`` and ``locations``."""
         for _, _, text in self.spool.briefs(classification):
-            yield json.loads(text)
+            yield view.Tool.of(json.loads(text))
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[view.Tool]:
         briefs = self.spool.briefs()
         for rank, names, located in self.spool.tool_copies():
             tool = next(briefs)
             while tool[0] < rank:  # cannot happen: every tool has a copy
                 tool = next(briefs)
-            t = json.loads(tool[2])
-            t["names"] = names
-            out = {k: t[k] for k in _TOOL_KEYS}
-            out["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
-                                 "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
-                                for loc in located]
-            yield out
+            yield view.Tool.of(json.loads(tool[2]), names, located)
 
     @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    def __getitem__(self, index: int) -> view.Tool: ...
     @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: slice) -> list[view.Tool]: ...
 
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+    def __getitem__(self, index: int | slice) -> view.Tool | list[view.Tool]:
         return list(self)[index]
 
     def __eq__(self, other: object) -> bool:
@@ -262,22 +240,10 @@ class Tools(Sequence[dict[str, Any]]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def with_locations(self, classification: str, limit: int) -> list[dict[str, Any]]:
+    def with_locations(self, classification: str, limit: int) -> list[view.Tool]:
         """The tools of one class, each with its first ``limit`` copies (latest change first)."""
-        out = []
-        for _, key, text in self.spool.briefs(classification):
-            t = json.loads(text)
-            t["locations"] = [{"path": loc.path, "name": loc.name, "department": loc.department,
-                               "mtime": loc.mtime, "change": loc.change, "sha256": loc.sha256}
-                              for loc in self.spool.locations(key, limit)]
-            out.append(t)
-        return out
-
-
-# the order of a tool's fields in the ``tools`` section (``locations`` last)
-_TOOL_KEYS = ("tool_id", "name", "names", "kind", "format", "classification", "impacts", "risk_score", "risk_factors",
-              "action", "headline", "copies", "copies_differ", "variants", "departments", "representative",
-              "last_changed", "registered", "changed_without_signoff", "ask", "fingerprint")
+        return [view.Tool.of(json.loads(text), None, self.spool.locations(key, limit))
+                for _, key, text in self.spool.briefs(classification)]
 
 
 class Summaries:
@@ -307,84 +273,83 @@ class Summaries:
         row["total"] += 1
         row[classification] += 1
 
-    def add(self, a: dict[str, Any]) -> None:
-        cls = a["classification"]
+    def add(self, a: view.ArtifactRow) -> None:
+        cls = a.classification
         self.total += 1
         self.classes[cls] += 1
-        self.status[a["status"]] += 1
-        self.impact.update(a["impacts"])
-        self.kind[a["kind"]] += 1
-        self.in_sandbox += bool(a.get("sandbox"))
-        self._class_row(self.kind_class, a["kind"], cls)
-        self._class_row(self.department_class, a["department"], cls)
+        self.status[a.status] += 1
+        self.impact.update(a.impacts)
+        self.kind[a.kind] += 1
+        self.in_sandbox += bool(a.sandbox)
+        self._class_row(self.kind_class, a.kind, cls)
+        self._class_row(self.department_class, a.department, cls)
+        items = a.checklist
         if cls == "shadow-it":
-            self.impact_combined[" + ".join(a["impacts"])] += 1
-            self.shadow_with_owner += a["checklist"]["business_owner"]
-        if a["kind"] != "folder":
+            self.impact_combined[" + ".join(a.impacts)] += 1
+            self.shadow_with_owner += items.business_owner
+        if a.kind != "folder":
             self.governed += 1
-            self.registered += bool(a["registered"])
-            self.business_owner += a["checklist"]["business_owner"]
-            self.hints_only += not a["registered"] and _document_author(a)
-            for key in self.items:
-                self.items[key] += a["checklist"][key]
-            self.complete += all(a["checklist"].values())
-            self.with_gaps += bool(a["gaps"])
-        self.without_signoff += "changed without sign-off" in a["gaps"]
-        self.access_times += bool(a["facts"].get("access_time"))
-        review = a.get("review")
-        if review and review["state"] == "current":
+            self.registered += a.registered
+            self.business_owner += items.business_owner
+            self.hints_only += not a.registered and a.document_author
+            self.items["business_owner"] += items.business_owner
+            self.items["signoff"] += items.signoff
+            self.items["cost_center"] += items.cost_center
+            self.items["review_cadence"] += items.review_cadence
+            self.complete += items.complete()
+            self.with_gaps += bool(a.gaps)
+        self.without_signoff += "changed without sign-off" in a.gaps
+        self.access_times += bool(a.facts.get("access_time"))
+        review = a.review
+        if review and review.state == "current":
             self.reviewed += 1
-            self.overrules += bool(review["overrules"])
-            self.downgrades += review["analysis_classification"] == "shadow-it" and review["verdict"] != "shadow-it"
-        elif review and review["state"] == "stale":
+            self.overrules += review.overrules
+            self.downgrades += review.analysis_classification == "shadow-it" and review.verdict != "shadow-it"
+        elif review and review.state == "stale":
             self.stale_reviews += 1
-        self.changes[a["change"]] += 1
+        self.changes[a.change] += 1
 
     @staticmethod
-    def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-        return dict(sorted(rows.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+    def _by_class(rows: dict[str, dict[str, int]]) -> dict[str, view.ClassCounts]:
+        return {key: class_counts(row) for key, row in
+                sorted(rows.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0]))}
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "shadow-it": self.classes.get("shadow-it", 0),
-            "citizen-development": self.classes.get("citizen-development", 0),
-            "unknown": self.classes.get("unknown", 0),
-            "by_status": dict(sorted(self.status.items())),
-            "by_impact": dict(sorted(self.impact.items())),
-            "by_impact_combined": dict(sorted(self.impact_combined.items())),
-            "by_kind": dict(sorted(self.kind.items())),
-            "in_sandbox": self.in_sandbox,
-            "by_kind_class": self._by_class(self.kind_class),
-            "by_department": self._by_class(self.department_class),
-            "owners": {
-                "artifacts": self.governed,
-                "registered": self.registered,
-                "business_owner": self.business_owner,
-                "shadow_it_with_owner": self.shadow_with_owner,
-                "owner_hints_only": self.hints_only,
-            },
-            "governance": {"population": self.governed, **self.items, "complete": self.complete,
-                           "with_gaps": self.with_gaps},
-        }
+    def summary(self, tools: Tools, changes: view.ChangeCounts, coverage_complete: bool,
+                decision: view.Decision) -> view.Summary:
+        """The summary of the artifacts folded, with the figures that come from elsewhere (the tools, the
+        changes, the coverage, the first screen's decision)."""
+        return view.Summary(
+            total=self.total, shadow_it=self.classes.get("shadow-it", 0),
+            citizen_development=self.classes.get("citizen-development", 0), unknown=self.classes.get("unknown", 0),
+            by_status=dict(sorted(self.status.items())), by_impact=dict(sorted(self.impact.items())),
+            by_impact_combined=dict(sorted(self.impact_combined.items())), by_kind=dict(sorted(self.kind.items())),
+            in_sandbox=self.in_sandbox, by_kind_class=self._by_class(self.kind_class),
+            by_department=self._by_class(self.department_class),
+            owners=view.Owners(self.governed, self.registered, self.business_owner, self.shadow_with_owner,
+                               self.hints_only),
+            governance=view.Governance(self.governed, self.items["business_owner"], self.items["signoff"],
+                                       self.items["cost_center"], self.items["review_cadence"], self.complete,
+                                       self.with_gaps),
+            tools=families.counts(tools.brief()), by_department_tools=families.by_department(tools.brief()),
+            changes=changes, access_times_not_kept=self.access_times, coverage_complete=coverage_complete,
+            reviews=self.reviews(), decision=decision)
 
-    def changed(self, removed: int, previous: int | None) -> dict[str, Any]:
+    def changed(self, removed: int, previous: int | None) -> view.ChangeCounts:
         """Counts of what moved since the previous crawl (``previous_crawl`` None: this is the first)."""
-        return {
-            "previous_crawl": previous,
-            "new": self.changes["new"], "changed": self.changes["changed"], "unchanged": self.changes["unchanged"],
-            "not_rechecked": self.changes["not-rechecked"], "removed": removed,
-            "changed_without_signoff": self.without_signoff,
-        }
+        return view.ChangeCounts(previous, self.changes["new"], self.changes["changed"], self.changes["unchanged"],
+                                 self.changes["not-rechecked"], removed, self.without_signoff)
 
-    def reviews(self) -> dict[str, int]:
+    def reviews(self) -> view.ReviewCounts:
         """Reviewers' decisions in this crawl: in force, overruling the analysis (and of those, downgrading a
         tool the analysis proves financial or quality-deciding), and stale (the logic changed since)."""
-        return {"reviewed": self.reviewed, "overrules": self.overrules, "downgrades": self.downgrades,
-                "stale": self.stale_reviews}
+        return view.ReviewCounts(self.reviewed, self.overrules, self.downgrades, self.stale_reviews)
 
 
-def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> dict[str, Any]:
+def class_counts(row: Mapping[str, int]) -> view.ClassCounts:
+    return view.ClassCounts(row["total"], row["shadow-it"], row["citizen-development"], row["unknown"])
+
+
+def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) -> view.Report:
     """The report of the estate: every root's latest crawl (see :mod:`.estate`), or one crawl
     (``crawl_id``); ``scope`` (canonical paths) narrows it to what lies under them.
 
@@ -408,7 +373,8 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
     crawls: dict[int, Any] = {cid: store.crawl(cid) for cid in sorted({p.crawl_id for p in parts})}
     label = estate.labels([p.root for p in parts])
     registry = Registry(store.db)
-    entries = {e.id: e.to_dict() for e in registry.entries()}
+    typed_entries = registry.entries()
+    entries = {e.id: e for e in typed_entries}
     # coverage first: it does not depend on the artifacts, and every artifact row says it
     summaries, baselines, removed = [], [], []
     for cid, crawl in crawls.items():
@@ -417,14 +383,14 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
         rows = [r for r in store.coverage(cid) if r["root"] in roots] or [
             {"root": r, "state": "complete" if state == "finished" else "incomplete", "reason": None,
              "baseline": None, "unlisted": 0, "unreadable": 0, "not_rechecked": 0} for r in roots]
-        summaries.append(coverage.summarize(rows, state, crawl["reason"]))
+        summaries.append(view.Coverage.of(coverage.summarize(rows, state, crawl["reason"])))
         baselines += [r["baseline"] for r in rows if r.get("baseline")]
-        removed += [r for r in _removed(store, cid) if r["root"] in roots]
+        removed += [r for r in _removed(store, cid) if r.root in roots]
     covered = estate.merge_coverage(summaries)
-    unscanned = [_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
-                 if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope))]
-    context = _Context(label, len(parts) > 1, entries, {r["root"]: r for r in covered["roots"]},
-                       tuple(covered["roots"]), {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
+    unscanned = tuple(_unscanned(u, part, label, len(parts) > 1) for part in parts for u in store.unscanned(part.crawl_id)
+                 if u.root == part.root and part.holds(u.path) and (not scope or any(contains(s, u.path) for s in scope)))
+    context = _Context(label, len(parts) > 1, entries, {r.root: r for r in covered.roots},
+                       covered.roots, {cid: store.last_checked_all(cid, "not-rechecked") for cid in crawls})
     spool = Spool()
     folded = Summaries()
     for n, part in enumerate(parts):
@@ -435,100 +401,61 @@ def build(store: Store, crawl_id: int | None = None, scope: Sequence[str] = ()) 
                 continue
             a = context.artifact(row, part, whole=False)
             folded.add(a)
-            spool.add(Item(n, part.crawl_id, int(row["id"]), a["relpath"], families.key_of(a), len(a["findings"]),
-                           bool(a["gaps"]) and a["kind"] != "folder", families.copy_of(a)))
+            spool.add(Item(n, part.crawl_id, int(row["id"]), a.relpath, families.key_of(a), len(a.findings),
+                           bool(a.gaps) and a.kind != "folder", families.copy_of(a)))
     spool.order()
     spool.fold(families.fold(key, copies) for key, copies in spool.copies_by_tool())
     artifacts = Artifacts(store.target, spool, parts, context)
     previous = max(baselines) if baselines else None
     newest = crawls[max(crawls)]
     tools = Tools(spool)
-    summary = folded.summary()
-    summary["tools"] = families.counts(tools.brief())
-    summary["by_department_tools"] = families.by_department(tools.brief())
-    summary["changes"] = folded.changed(len(removed), previous)
-    # files whose access time this crawl's account could not preserve (not their owner)
-    summary["access_times_not_kept"] = folded.access_times
-    summary["coverage_complete"] = covered["complete"]
-    summary["reviews"] = folded.reviews()
     shadow = tools.with_locations("shadow-it", plan.LOCATIONS)
-    representatives = artifacts.where(t["representative"] for t in shadow)
+    representatives = artifacts.where(t.representative for t in shadow)
     migration = plan.backlog(representatives, newest["started"], shadow)
-    summary["decision"] = decision(summary, shadow, migration)
-    roots = [p.root for p in parts]
-    return {
-        "schema": SCHEMA,
-        "crawl": {"id": newest["id"], "roots": roots, "started": newest["started"],
-                  "finished": newest["finished"], "state": _state(store, newest), "reason": newest["reason"],
-                  "seconds": newest["seconds"], "previous": previous},
-        "crawls": [{"id": cid, "roots": [p.root for p in parts if p.crawl_id == cid], "label":
-                    [label[p.root] for p in parts if p.crawl_id == cid], "started": c["started"],
-                    "finished": c["finished"], "state": _state(store, c)} for cid, c in crawls.items()],
-        "coverage": covered,
-        "unscanned": unscanned,
-        "summary": summary,
-        "trend": trend(store, max(crawls), scope or ([] if crawl_id is None else roots)),
-        "tools": tools,
-        "artifacts": artifacts,
-        "changes": {"previous_crawl": previous, "new": Paths(spool, "new"), "changed": Paths(spool, "changed"),
-                    "not_rechecked": Paths(spool, "not-rechecked"), "removed": removed},
-        "registry": list(entries.values()),
-        "reviews": [r.to_dict() for r in registry.reviews()],
-        "migration": migration,
-        "migration_groups": plan.groups(migration),
-    }
+    changes = folded.changed(len(removed), previous)
+    summary = folded.summary(tools, changes, covered.complete, decision(migration))
+    estate_roots = tuple(p.root for p in parts)
+    return view.Report(
+        schema=SCHEMA,
+        crawl=view.Crawl(newest["id"], estate_roots, newest["started"], newest["finished"], _state(store, newest),
+                         newest["reason"], newest["seconds"], previous),
+        crawls=tuple(view.CrawlRef(cid, tuple(p.root for p in parts if p.crawl_id == cid),
+                                   tuple(label[p.root] for p in parts if p.crawl_id == cid), c["started"],
+                                   c["finished"], _state(store, c)) for cid, c in crawls.items()),
+        coverage=covered,
+        unscanned=unscanned,
+        summary=summary,
+        trend=trend(store, max(crawls), scope or ([] if crawl_id is None else list(estate_roots))),
+        tools=tools,
+        artifacts=artifacts,
+        changes=view.Changes(previous, Paths(spool, "new"), Paths(spool, "changed"), Paths(spool, "not-rechecked"),
+                             tuple(removed)),
+        registry=tuple(typed_entries),
+        reviews=tuple(registry.reviews()),
+        migration=migration,
+        migration_groups=plan.groups(migration),
+    )
 
 
-def artifacts_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """Per artifact, in report order, its ``path`` and ``findings_count``: what a format needs without
-    reading every artifact again (a report loaded from JSON: its artifacts)."""
-    artifacts = report["artifacts"]
-    return artifacts.findings_counts() if isinstance(artifacts, Artifacts) else list(artifacts)
-
-
-def tools_of(report: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    """The report's tools without their copies listed (a report loaded from JSON: its tools)."""
-    tools = report.get("tools", [])
-    return tools.brief() if isinstance(tools, Tools) else list(tools)
-
-
-def _state(store: Store, crawl: Any) -> str:
-    state = crawl["state"]
+def _state(store: Store, crawl: Any) -> view.CrawlState:
+    state: view.CrawlState = crawl["state"]
     if state == "running" and not store.alive(crawl):
         return "stopped"  # killed, or failed where even its end could not be written
-    return str(state)
+    return state
 
 
-def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> dict[str, Any]:
+def _unscanned(part_of: Unscanned, part: estate.Part, label: dict[str, str], several: bool) -> view.UnscannedPart:
     """What the report says of a part of a root the crawl could not look into (``unscanned``): named as an
     artifact would be, with the coverage sentence's words (``reason``) and ``status`` unreadable (not
     opened or listed: coverage incomplete) or unsupported (a folder link not followed)."""
     name = part_of.relpath or part_of.path
-    return {"path": part_of.path, "root": part_of.root, "relpath": part_of.relpath,
-            "name": f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
-            "status": part_of.status.value, "reason": part_of.reason, "crawl_id": part.crawl_id}
+    status: view.UnscannedStatus = "unsupported" if part_of.status.value == "unsupported" else "unreadable"
+    return view.UnscannedPart(part_of.path, part_of.root, part_of.relpath,
+                              f"{label[part.root]}/{part_of.relpath}" if several and part_of.relpath else name,
+                              status, part_of.reason, part.crawl_id)
 
 
-def _artifact(row: Any, crawl_id: int) -> dict[str, Any]:
-    findings = [{"rule": rule, "family": family, "title": title, "severity": severity, "impact": impact,
-                 "evidence": evidence}
-                for rule, family, title, severity, impact, evidence in json.loads(row["findings_json"])]
-    return {
-        "path": row["path"], "root": row["root"], "relpath": row["relpath"], "kind": row["kind"],
-        "format": row["format"], "size": row["size"], "mtime": row["mtime"], "sha256": row["sha256"],
-        "fingerprint": row["fingerprint"],
-        "status": row["status"], "status_reason": row["status_reason"],
-        "classification": row["classification"], "impacts": json.loads(row["impacts"]),
-        "risk_score": row["risk_score"], "risk_factors": [
-            {"factor": name, "points": points} for name, points in json.loads(row["factors"])],
-        "action": row["action"], "reasons": json.loads(row["reasons"]),
-        "findings": findings, "facts": json.loads(row["facts"]),
-        **_registry_fields(json.loads(row["registry"])),
-        "change": row["change"], "crawl_id": crawl_id,
-    }
-
-
-def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> list[dict[str, Any]]:
+def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POINTS) -> tuple[view.TrendPoint, ...]:
     """The estate as it stood after each crawl (up to ``upto``): high-risk tools, unregistered tools,
     tools changed without sign-off. One point per crawl, the last ``points`` crawls."""
     pairs = store.crawl_roots(upto)
@@ -536,46 +463,46 @@ def trend(store: Store, upto: int, scope: Sequence[str], points: int = TREND_POI
     for crawl_id, _ in pairs[-points:]:
         parts = estate.select([p for p in pairs if p[0] <= crawl_id], scope)
         if parts:
-            out.append({"crawl": crawl_id, **store.tool_counts([(p.crawl_id, p.root) for p in parts])})
-    return out
+            counts = store.tool_counts([(p.crawl_id, p.root) for p in parts])
+            out.append(view.TrendPoint(crawl_id, counts["shadow_it_tools"], counts["unregistered_tools"],
+                                       counts["changed_without_signoff"], counts["artifacts"]))
+    return tuple(out)
 
 
-def decision(summary: dict[str, Any], tools: list[dict[str, Any]], cards: list[dict[str, Any]]) -> dict[str, Any]:
+def decision(cards: Sequence[view.Card]) -> view.Decision:
     """The first screen: how many high-risk tools, the effort to migrate them by target system,
     what they write into, who to ask, and what changed. ``sentence`` says it in one line."""
-    by_target: dict[str, dict[str, Any]] = {}
+    by_target: dict[view.Target, list[float]] = {}  # target -> tools, low, high
     for c in cards:
-        row = by_target.setdefault(c["target"], {"tools": 0, "weeks": [0.0, 0.0]})
-        row["tools"] += 1
-        row["weeks"][0] += c["effort"]["weeks"][0]
-        row["weeks"][1] += c["effort"]["weeks"][1]
-    order = sorted(by_target.items(), key=lambda kv: (-kv[1]["tools"], kv[0]))
-    low = sum(r["weeks"][0] for r in by_target.values())
-    high = sum(r["weeks"][1] for r in by_target.values())
-    n, files = len(cards), sum(c["copies"] for c in cards)
-    exposure: dict[str, list[str]] = {}
+        row = by_target.setdefault(c.target, [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += c.effort.weeks[0]
+        row[2] += c.effort.weeks[1]
+    order = sorted(by_target.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    low = sum(r[1] for r in by_target.values())
+    high = sum(r[2] for r in by_target.values())
+    n, files = len(cards), sum(c.copies for c in cards)
+    exposure: dict[view.ImpactName, list[str]] = {}
     for c in cards:
-        for impact in c["impacts"]:
+        for impact in c.impacts:
             names = exposure.setdefault(impact, [])
-            names += [t for t in c["does"]["write_targets"] if t not in names]
+            names += [t for t in c.does.write_targets if t not in names]
     if n:
         copies = f" ({plural(files, 'file')})" if files != n else ""
-        targets = " and ".join(f"{r['tools']} to {t}" for t, r in order) if len(order) <= 2 else \
-            ", ".join(f"{r['tools']} to {t}" for t, r in order[:-1]) + f" and {order[-1][1]['tools']} to {order[-1][0]}"
+        targets = " and ".join(f"{int(r[0])} to {t}" for t, r in order) if len(order) <= 2 else \
+            ", ".join(f"{int(r[0])} to {t}" for t, r in order[:-1]) + f" and {int(order[-1][1][0])} to {order[-1][0]}"
         sentence = (f"{plural(n, 'high-risk tool')}{copies} to migrate: about {weeks(low, high)} of work, "
                     f"{targets}.")
     else:
         sentence = "No high-risk tool: nothing generates financial data or controls quality decisions."
-    return {
-        "shadow_it_tools": n, "shadow_it_files": files, "effort_weeks": [round(low, 1), round(high, 1)],
-        "by_target": {t: {"tools": r["tools"], "weeks": [round(r["weeks"][0], 1), round(r["weeks"][1], 1)]}
-                      for t, r in order},
-        "writes_into": {k: v[:12] for k, v in sorted(exposure.items())},
-        "exposure": merge_exposure(c["exposure"] for c in cards),
-        "ask": [{"tool_id": c["tool_id"], "tool": c["name"], "who": c["ask"].get("name"), "role": c["ask"].get("role")}
-                for c in cards[:10]],
-        "sentence": sentence,
-    }
+    return view.Decision(
+        shadow_it_tools=n, shadow_it_files=files, effort_weeks=(round(low, 1), round(high, 1)),
+        by_target={t: view.TargetEffort(int(r[0]), (round(r[1], 1), round(r[2], 1))) for t, r in order},
+        writes_into={k: tuple(v[:12]) for k, v in sorted(exposure.items()) if v},  # an impact with no named target says nothing
+        exposure=merge_exposure(c.exposure for c in cards),
+        ask=tuple(view.Ask(c.tool_id, c.name, c.ask.name, c.ask.role) for c in cards[:10]),
+        sentence=sentence,
+    )
 
 
 def weeks(low: float, high: float) -> str:
@@ -584,25 +511,10 @@ def weeks(low: float, high: float) -> str:
     return f"{lo} person-week" if lo == hi == 1 else f"{lo}–{hi} person-weeks" if lo != hi else f"{lo} person-weeks"
 
 
-def _registry_fields(state: dict[str, Any]) -> dict[str, Any]:
-    return {"registered": bool(state.get("registered")), "registry_id": state.get("registry_id"),
-            "owner": state.get("owner"), "signoff": state.get("signoff", "missing"),
-            "registry_match": state.get("registry_match"), "review": state.get("review")}
-
-
-def _removed(store: Store, crawl_id: int) -> list[dict[str, Any]]:
+def _removed(store: Store, crawl_id: int) -> list[view.Removed]:
     last = store.last_checked_all(crawl_id, "removed")
-    return [{"path": row["path"], "root": row["root"], "relpath": row["relpath"],
-             "classification": row["classification"], "last_crawl": last.get(row["path"])}
+    return [view.Removed(row["path"], row["root"], row["relpath"], row["classification"], last.get(row["path"]))
             for row in store.removed_rows(crawl_id)]
-
-
-def change_of(report: dict[str, Any]) -> Mapping[str, str]:
-    """Path -> new / changed (since the previous crawl); any other path is unchanged."""
-    artifacts = report["artifacts"]
-    if isinstance(artifacts, Artifacts):
-        return Changes(artifacts.spool)
-    return {**{p: "new" for p in report["changes"]["new"]}, **{p: "changed" for p in report["changes"]["changed"]}}
 
 
 def department(relpath: str) -> str:
@@ -611,37 +523,38 @@ def department(relpath: str) -> str:
     return head if sep and head else TOP_LEVEL
 
 
-def checklist(artifact: dict[str, Any], entry: dict[str, Any] | None) -> tuple[dict[str, bool], list[str]]:
+def checklist(findings: Sequence[view.FindingRow], signoff: str,
+              entry: Entry | None) -> tuple[view.Checklist, tuple[str, ...]]:
     """POLICY.md's governance checklist for one artifact: which items hold, and the gaps in words."""
-    rules = {f["rule"] for f in artifact["findings"]}
     if entry is None:
-        return {key: False for key, _ in CHECKLIST}, ["no registered business owner"]
-    it_owner = entry["function"] in NOT_BUSINESS or "governance.it-owner" in rules
-    state = {
-        "business_owner": not it_owner,
-        "signoff": artifact["signoff"] == "valid",
-        "cost_center": bool(entry.get("cost_center")),
-        "review_cadence": bool(entry.get("review_every")) and "governance.review-overdue" not in rules,
-    }
+        return view.Checklist(False, False, False, False), ("no registered business owner",)
+    rules = {f.rule for f in findings}
+    it_owner = entry.function in NOT_BUSINESS or "governance.it-owner" in rules
+    state = view.Checklist(
+        business_owner=not it_owner,
+        signoff=signoff == "valid",
+        cost_center=bool(entry.cost_center),
+        review_cadence=bool(entry.review_every) and "governance.review-overdue" not in rules,
+    )
     gaps = []
     if it_owner:
-        gaps.append(f"owner {entry['owner']} is IT, not the business")
-    if artifact["signoff"] == "stale" or "governance.changed-without-signoff" in rules:
+        gaps.append(f"owner {entry.owner} is IT, not the business")
+    if signoff == "stale" or "governance.changed-without-signoff" in rules:
         gaps.append("changed without sign-off")
-    elif not state["signoff"]:
+    elif not state.signoff:
         gaps.append("no Product Owner sign-off")
-    if not state["cost_center"]:
+    if not state.cost_center:
         gaps.append("no cost center")
-    if not entry.get("review_every"):
+    if not entry.review_every:
         gaps.append("no review cadence")
     elif "governance.review-overdue" in rules:
         gaps.append("review overdue")
-    return state, gaps
+    return state, tuple(gaps)
 
 
 # one plain sentence per artifact ------------------------------------------------------------
-def _into(finding: dict[str, Any] | None) -> str:
-    names = plan.targets(finding["evidence"]) if finding else []
+def _into(finding: view.FindingRow | None) -> str:
+    names = plan.targets(finding.evidence) if finding else []
     if not names:
         return ""
     return " into " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
@@ -661,15 +574,16 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def headline(a: dict[str, Any]) -> str:
+def headline(status: str, status_reason: str, classification: str, findings: Sequence[view.FindingRow],
+             impacts: Sequence[str], sandbox: str | None, owner_phrase: str) -> str:
     """What the artifact does that matters, and who answers for it: whole sentences that agree with
     its class (a citizen tool never "generates", a high-risk one never only "reads and shows")."""
-    if a["status"] != "analyzed":
-        first = (a["status_reason"] or a["status"]).split(":")[0].split(";")[0].strip()
-        return f"Could not be analysed ({a['status']}): {first.rstrip('.')}. {_owner_phrase(a)}."
-    rules = {f["rule"]: f for f in a["findings"]}
+    if status != "analyzed":
+        first = (status_reason or status).split(":")[0].split(";")[0].strip()
+        return f"Could not be analysed ({status}): {first.rstrip('.')}. {owner_phrase}."
+    rules = {f.rule: f for f in findings}
     parts = []
-    if a["classification"] == "shadow-it":
+    if classification == "shadow-it":
         present = [r for r in catalogue.RULES if r.does and r.id in rules]
         # what it computes, then what it does with it; a bare computation is dropped when a rule of the
         # same family already says it computes and writes
@@ -680,23 +594,23 @@ def headline(a: dict[str, Any]) -> str:
             phrase = info.does + (_into(rules[info.id]) if info.id in ("quality.writes", "financial.writes") else "")
             parts.append(phrase)
         if not parts:
-            parts.append("generates " + " and ".join(a["impacts"]) + " data")
+            parts.append("generates " + " and ".join(impacts) + " data")
         text = _series(parts[:4])
     else:
-        writes = next((f for f in a["findings"] if f["family"] == "writes"), None)
-        reach = next((f for f in a["findings"] if f["family"] == "reach"), None)
+        writes = next((f for f in findings if f.family == "writes"), None)
+        reach = next((f for f in findings if f.family == "reach"), None)
         if writes:
-            text = f"{writes['title']}, but writes no financial or quality data"
+            text = f"{writes.title}, but writes no financial or quality data"
         elif reach:
-            text = f"reads and shows data: {_lower_first(reach['title'])}"
+            text = f"reads and shows data: {_lower_first(reach.title)}"
         else:
             text = "reads and shows data"
-    if a.get("sandbox"):
-        text = f"in sandbox ({a['sandbox']}): {text}"
-    return f"{text[0].upper()}{text[1:]}. {_owner_phrase(a)}."
+    if sandbox:
+        text = f"in sandbox ({sandbox}): {text}"
+    return f"{text[0].upper()}{text[1:]}. {owner_phrase}."
 
 
-def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
+def structure(facts: Mapping[str, Any], limit: int = 30) -> tuple[str, ...]:
     """What the analyzer saw inside the file, one line per part (sheets, modules, connections, tables...)."""
     def names(items: list[Any]) -> str:
         shown = ", ".join(str(i) for i in items[:limit])
@@ -724,12 +638,12 @@ def structure(facts: dict[str, Any], limit: int = 30) -> list[str]:
             out.append(f"{key}: {facts[key]}")
     if facts.get("external_links"):
         out.append(f"links to: {names(facts['external_links'])}")
-    return out
+    return tuple(out)
 
 
-def _owner_phrase(a: dict[str, Any]) -> str:
-    if not a["registered"]:
+def _owner_phrase(registered: bool, owner: str | None, signoff: str) -> str:
+    if not registered:
         return "No registered owner"
-    if a["signoff"] == "stale":
-        return f"Owner {a['owner']}, changed without sign-off"
-    return f"Owner {a['owner']}, sign-off {a['signoff']}"
+    if signoff == "stale":
+        return f"Owner {owner}, changed without sign-off"
+    return f"Owner {owner}, sign-off {signoff}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..roots import contains
+from .view import Coverage
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,15 @@ def labels(roots: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def merge_coverage(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_coverage(summaries: Sequence[Coverage]) -> Coverage:
     """One ``coverage`` section from the coverage of each crawl in the estate."""
     if len(summaries) == 1:
         return summaries[0]
-    roots = [r for s in summaries for r in s["roots"]]
-    complete = bool(summaries) and all(s["complete"] for s in summaries)
+    roots = tuple(r for s in summaries for r in s.roots)
+    complete = bool(summaries) and all(s.complete for s in summaries)
     if complete:
-        statement = summaries[0]["statement"]
+        statement = summaries[0].statement
     else:
         prefix = "Coverage INCOMPLETE: the figures below count only what was scanned, they are not an all-clear. "
-        statement = prefix + " ".join(s["statement"].removeprefix(prefix) for s in summaries if not s["complete"])
-    return {"complete": complete, "statement": statement, "roots": roots}
+        statement = prefix + " ".join(s.statement.removeprefix(prefix) for s in summaries if not s.complete)
+    return Coverage(complete, statement, roots)

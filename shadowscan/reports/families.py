@@ -13,23 +13,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import owners
 from .spool import Copy
+from .view import CLASS_NAMES, ArtifactRow, ClassCounts, Tool, ToolCounts
 
 CLASS_ORDER = {"shadow-it": 0, "unknown": 1, "citizen-development": 2}
 LOCATIONS = 50  # copies listed by name per tool in the HTML page (exports carry every copy's tool_id)
 
 
-def key_of(a: dict[str, Any]) -> str:
+def key(fingerprint: str | None, sha256: str | None, path: str) -> str:
     """What makes two artifacts the same tool: the logic fingerprint, else identical bytes, else the path."""
-    if a.get("fingerprint"):
-        return f"fp:{a['fingerprint']}"
-    if a.get("sha256"):
-        return f"sha:{a['sha256']}"
-    return f"path:{a['path']}"
+    if fingerprint:
+        return f"fp:{fingerprint}"
+    if sha256:
+        return f"sha:{sha256}"
+    return f"path:{path}"
+
+
+def key_of(a: ArtifactRow) -> str:
+    """The tool key of an artifact (:func:`key`)."""
+    return key(a.fingerprint, a.sha256, a.path)
 
 
 def tool_id(key: str) -> str:
@@ -37,23 +43,25 @@ def tool_id(key: str) -> str:
     return "T-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
-def ask(a: dict[str, Any]) -> dict[str, str]:
+def ask(a: ArtifactRow) -> dict[str, str]:
     """Who to ask about an artifact: the registered owner, else the last editor, else the author,
     else the account that owns the file (unless a system account), else the department."""
-    role, name = owners.who_to_ask(owners.hints_of(a["facts"]), a.get("owner") if a.get("registered") else None,
-                                   a["department"])
+    return _ask(a.facts, a.owner if a.registered else None, a.department)
+
+
+def _ask(facts: Mapping[str, Any], owner: str | None, department: str) -> dict[str, str]:
+    role, name = owners.who_to_ask(owners.hints_of(facts), owner, department)
     return {"role": role, "name": name}
 
 
-def copy_of(a: dict[str, Any]) -> Copy:
+def copy_of(a: ArtifactRow) -> Copy:
     """What the tool of an artifact keeps of it (see :func:`fold`)."""
-    rep = {"tool_id": a["tool_id"], "kind": a["kind"], "format": a["format"], "classification": a["classification"],
-           "risk_factors": a["risk_factors"], "action": a["action"], "headline": a["headline"],
-           "fingerprint": a.get("fingerprint"), "owner": a.get("owner"),
-           "owner_hints": a["facts"].get("owner_hints") or {}}
-    return Copy(CLASS_ORDER.get(a["classification"], 3), a["risk_score"], a.get("mtime"), a.get("name") or a["relpath"],
-                a["path"], bool(a["registered"]), a["signoff"] == "stale", ";".join(a["impacts"]), a["department"],
-                a.get("sha256"), a["relpath"].rsplit("/", 1)[-1], a["change"], json.dumps(rep))
+    rep = {"tool_id": a.tool_id, "kind": a.kind, "format": a.format, "classification": a.classification,
+           "risk_factors": [f.json() for f in a.risk_factors], "action": a.action, "headline": a.headline,
+           "fingerprint": a.fingerprint, "owner": a.owner, "owner_hints": a.facts.get("owner_hints") or {}}
+    return Copy(CLASS_ORDER.get(a.classification, 3), a.risk_score, a.mtime, a.name or a.relpath,
+                a.path, a.registered, a.signoff == "stale", ";".join(a.impacts), a.department,
+                a.sha256, a.relpath.rsplit("/", 1)[-1], a.change, json.dumps(rep))
 
 
 def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, int, str, int, str]:
@@ -83,33 +91,33 @@ def fold(key: str, copies: Sequence[tuple[int, Copy]]) -> tuple[str, int, int, i
         "last_changed": {"path": latest.path, "name": latest.name, "mtime": latest.mtime},
         "registered": sum(1 for _, c in copies if c.registered),
         "changed_without_signoff": sum(1 for _, c in copies if c.stale),
-        "ask": ask({"facts": {"owner_hints": fields["owner_hints"]}, "owner": fields["owner"],
-                    "registered": rep.registered, "department": rep.department}),
+        "ask": _ask({"owner_hints": fields["owner_hints"]}, fields["owner"] if rep.registered else None,
+                    rep.department),
         "fingerprint": fields["fingerprint"],
     }
     return key, rep.class_rank, rep.risk, len(copies), tool["name"], copies[0][0], json.dumps(tool)
 
 
-def counts(tools: Iterable[dict[str, Any]]) -> dict[str, int]:
+def counts(tools: Iterable[Tool]) -> ToolCounts:
     """Tools per class, and how many files they are (one pass over the tools)."""
-    out = {"total": 0, "shadow-it": 0, "citizen-development": 0, "unknown": 0, "files": 0, "with_copies": 0}
-    shadow_files = 0
+    out: Counter[str] = Counter()
+    total = files = with_copies = shadow_files = 0
     for t in tools:
-        out["total"] += 1
-        out["files"] += t["copies"]
-        out["with_copies"] += t["copies"] > 1
-        out[t["classification"]] = out.get(t["classification"], 0) + 1
-        shadow_files += t["copies"] if t["classification"] == "shadow-it" else 0
-    out["shadow-it_files"] = shadow_files
-    return out
+        total += 1
+        files += t.copies
+        with_copies += t.copies > 1
+        out[t.classification] += 1
+        shadow_files += t.copies if t.classification == "shadow-it" else 0
+    return ToolCounts(total, out["shadow-it"], out["citizen-development"], out["unknown"], files, with_copies,
+                      shadow_files)
 
 
-def by_department(tools: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def by_department(tools: Iterable[Tool]) -> dict[str, ClassCounts]:
     """Per department, the tools that have a copy there (a tool in three departments counts in each)."""
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, list[int]] = {}  # total, shadow-it, citizen-development, unknown
     for t in tools:
-        for d in t["departments"]:
-            row = out.setdefault(d, {"total": 0, "shadow-it": 0, "citizen-development": 0, "unknown": 0})
-            row["total"] += 1
-            row[t["classification"]] += 1
-    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["shadow-it"], -kv[1]["total"], kv[0])))
+        for d in t.departments:
+            row = out.setdefault(d, [0, 0, 0, 0])
+            row[0] += 1
+            row[1 + CLASS_NAMES.index(t.classification)] += 1
+    return {d: ClassCounts(*row) for d, row in sorted(out.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))}

@@ -17,7 +17,8 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, cast
@@ -26,8 +27,9 @@ import jinja2
 
 from .. import __version__
 from ..textio import visible, visible_deep
-from .data import CHECKLIST, CLASSES, Artifacts, Tools, change_of, tools_of
+from .data import CHECKLIST
 from .estate import labels
+from .view import JSON, ArtifactRow, Card, ClassCounts, Dot, FindingRow, Others, Report, Summary, shown
 
 TOP_RISKS = 10
 TOP_GAPS = 15
@@ -173,43 +175,35 @@ class _Packer:
         self.b64.close()
 
 
-def _row(a: dict[str, Any], change: Mapping[str, str], rule: Any, word: Any, roots: dict[str, int],
-         tool: int) -> dict[str, Any]:
+def _row(a: ArtifactRow, rule: Callable[[FindingRow], int], word: Callable[[str], int], roots: dict[str, int],
+         tool: int) -> dict[str, JSON]:
     findings = []
-    for f in sorted(a["findings"], key=lambda f: (not f["impact"], -SEVERITY.get(f["severity"], 0))):
-        cap = EVIDENCE if f["impact"] or SEVERITY.get(f["severity"], 0) >= SEVERITY["medium"] else 1
-        evidence = [[word(e.get("location") or ""), e.get("line"), _cut(e.get("snippet"), SNIPPET)]
-                    for e in f["evidence"][:cap]]
-        findings.append([rule(f), f["severity"], f["impact"] or "", evidence, max(0, len(f["evidence"]) - cap)])
-    hints = a["facts"].get("owner_hints") or {}
+    for f in sorted(a.findings, key=lambda f: (not f.impact, -SEVERITY.get(f.severity, 0))):
+        cap = EVIDENCE if f.impact or SEVERITY.get(f.severity, 0) >= SEVERITY["medium"] else 1
+        evidence = [[word(e.location or ""), e.line, _cut(e.snippet, SNIPPET)] for e in f.evidence[:cap]]
+        findings.append([rule(f), f.severity, f.impact or "", evidence, max(0, len(f.evidence) - cap)])
+    hints = a.facts.get("owner_hints") or {}
     return {
-        "r": a["risk_score"], "c": a["classification"], "p": a["relpath"], "k": a["kind"], "fm": a["format"],
-        "s": a["status"], "d": a["department"], "o": a["owner"] or "",
-        "a": a["action"], "ch": _change(a, change),
-        "h": a["headline"], "i": a["impacts"], "z": a["size"], "m": a["mtime"],
-        "g": a["gaps"], "rg": [a["registered"], a["registry_id"], a["signoff"], a["registry_match"]],
+        "r": a.risk_score, "c": a.classification, "p": a.relpath, "k": a.kind, "fm": a.format,
+        "s": a.status, "d": a.department, "o": a.owner or "", "a": a.action,
+        # new / changed since the previous crawl, else unchanged (an artifact not re-checked too)
+        "ch": a.change if a.change in ("new", "changed") else "unchanged",
+        "h": a.headline, "i": list(a.impacts), "z": a.size, "m": a.mtime,
+        "g": list(a.gaps), "rg": [a.registered, a.registry_id, a.signoff, a.registry_match],
         "oh": {k: str(v) for k, v in hints.items() if k in ("author", "last_modified_by", "title", "file_owner")},
-        "sr": a["status_reason"], "why": [_cut(r, REASON) for r in a["reasons"]],
-        "x": [[word(f["factor"]), f["points"]] for f in a["risk_factors"]], "f": findings,
-        "st": [_cut(line, 1000) for line in a["structure"]],
-        **({"rt": roots[a["root"]]} if a["root"] in roots else {"fp": a["path"]}),
+        "sr": a.status_reason, "why": [_cut(r, REASON) for r in a.reasons],
+        "x": [[word(f.factor), f.points] for f in a.risk_factors], "f": findings,
+        "st": [_cut(line, 1000) for line in a.structure or ()],
+        **({"rt": roots[a.root]} if a.root in roots else {"fp": a.path}),
         "t": tool,
     }
 
 
-def _change(a: dict[str, Any], change: Mapping[str, str]) -> str:
-    """new / changed since the previous crawl, else unchanged (an artifact not re-checked too)."""
-    if "change" in a:
-        return str(a["change"]) if a["change"] in ("new", "changed") else "unchanged"
-    return change.get(visible(a["path"]), "unchanged")
-
-
-def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
+def write_blob(report: Report, out: IO[bytes], head: bytes, compress_over: int = COMPRESS_OVER) -> None:
     """The compact inventory the page's script reads, written into ``out`` after ``head`` (the page up to
     ``data-encoding="``): the encoding ("json", or "gzip+base64" when it is large), ``">`` and the data.
     Rows plus detail, one artifact at a time; rule titles and short repeated strings (locations, risk
     factors) sent once. Every string shown with control and bidi characters as escapes."""
-    change = change_of(report)
     rules: dict[str, int] = {}
     rule_list: list[list[str]] = []
     words: dict[str, int] = {}
@@ -217,34 +211,29 @@ def write_blob(report: dict[str, Any], out: IO[bytes], head: bytes, compress_ove
     def word(text: str) -> int:
         return words.setdefault(visible(text), len(words))
 
-    def rule(f: dict[str, Any]) -> int:
-        if f["rule"] not in rules:
-            rules[f["rule"]] = len(rule_list)
-            rule_list.append(visible_deep([f["rule"], f["title"], f["family"]]))
-        return rules[f["rule"]]
+    def rule(f: FindingRow) -> int:
+        if f.rule not in rules:
+            rules[f.rule] = len(rule_list)
+            rule_list.append(visible_deep([f.rule, f.title, f.family]))
+        return rules[f.rule]
 
-    roots = {root: n for n, root in enumerate(report["crawl"]["roots"])}
+    roots = {root: n for n, root in enumerate(report.crawl.roots)}
     label = labels(list(roots)) if len(roots) > 1 else {}
-    artifacts, tools = report["artifacts"], report.get("tools", [])
-    if isinstance(artifacts, Artifacts) and isinstance(tools, Tools):  # each artifact's tool from the scratch table
-        ranked: Iterable[tuple[dict[str, Any], int]] = artifacts.with_tools()
-    else:
-        tool_index = {t["tool_id"]: n for n, t in enumerate(tools_of(report))}
-        ranked = ((a, tool_index.get(a.get("tool_id") or "", -1)) for a in artifacts)
+    ranked = report.artifacts.with_tools()  # each artifact's tool from the scratch table
     packer = _Packer(out, head, compress_over)
     packer.add('{"rows":[')
     for n, (a, tool) in enumerate(ranked):
-        row = _row(a, change, rule, word, roots, tool)
+        row = _row(a, rule, word, roots, tool)
         if needs_visible(json.dumps(row, ensure_ascii=False)):
             row = visible_deep(row)  # control and bidi characters shown as escapes, never rendered raw
         packer.add(("," if n else "") + script_json(row))
     packer.add('],"rules":' + script_json(rule_list) + ',"words":' + script_json(list(words)) + ',"roots":'
                + script_json(list(roots)) + ',"tools":[')
-    for n, t in enumerate(tools_of(report)):  # one tool at a time
+    for n, t in enumerate(report.tools.brief()):  # one tool at a time
         packer.add(("," if n else "") + script_json(visible_deep([
-            t["tool_id"], t["name"], t["classification"], t["risk_score"], t["copies"], len(t["departments"]),
-            t["last_changed"]["name"], t["last_changed"]["mtime"], t["copies_differ"], t["headline"],
-            t["ask"]["name"] + " (" + t["ask"]["role"] + ")", t["kind"]])))
+            t.tool_id, t.name, t.classification, t.risk_score, t.copies, len(t.departments),
+            t.last_changed.name, t.last_changed.mtime, t.copies_differ, t.headline,
+            t.ask.name + " (" + t.ask.role + ")", t.kind])))
     packer.add('],"labels":' + script_json([label.get(r, "") for r in roots] if label else []) + "}")
     packer.close()
 
@@ -253,14 +242,14 @@ SCATTER = 200  # dots in the risk x effort chart
 LABELLED = 10  # of which the first (by rank) carry their rank as a label, where it does not overlap another
 
 
-def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def scatter(cards: Sequence[Card]) -> list[Dot]:
     """The risk x effort chart's dots (viewBox 300 x 220: x 40-285 by effort points, y 190-10 by risk) and
     where each of the first ranks' labels goes: beside its dot on whichever side overlaps no label placed
     before it and no other dot; none where every side is taken (the dot's tooltip still names it)."""
     shown = cards[:SCATTER]
-    peak = max([1.0, *[float(c["effort"]["points"]) for c in shown]])
-    dots = [{"card": c, "x": 40 + 245 * float(c["effort"]["points"]) / peak, "y": 190 - 1.8 * c["risk_score"],
-             "r": round(max(4.0, min(12.0, 3 + c["copies"] ** 0.5)), 1), "label": None} for c in shown]
+    peak = max([1.0, *[float(c.effort.points) for c in shown]])
+    dots = [Dot(c, 40 + 245 * float(c.effort.points) / peak, 190 - 1.8 * c.risk_score,
+                round(max(4.0, min(12.0, 3 + c.copies ** 0.5)), 1)) for c in shown]
     taken: list[tuple[float, float, float, float]] = []  # label boxes (left, top, right, bottom)
 
     def clear(box: tuple[float, float, float, float]) -> bool:
@@ -269,64 +258,53 @@ def scatter(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return False
         if any(left < b[2] and b[0] < right and top < b[3] and b[1] < bottom for b in taken):
             return False
-        return not any(left < d["x"] + d["r"] and d["x"] - d["r"] < right and top < d["y"] + d["r"]
-                       and d["y"] - d["r"] < bottom for d in dots)
+        return not any(left < d.x + d.r and d.x - d.r < right and top < d.y + d.r and d.y - d.r < bottom
+                       for d in dots)
 
-    for d in dots[:LABELLED]:
-        width, height, gap = 6.0 * len(str(d["card"]["rank"])), 9.0, d["r"] + 1
+    for n, d in enumerate(dots[:LABELLED]):
+        width, height, gap = 6.0 * len(str(d.card.rank)), 9.0, d.r + 1
         for dx, dy, end in ((gap, -gap, False), (gap, gap + height, False), (-gap, -gap, True),
                             (-gap, gap + height, True), (gap, 3.0, False), (-gap, 3.0, True)):
-            x, y = d["x"] + dx, d["y"] + dy  # text anchor point: baseline, start (or end) of the text
+            x, y = d.x + dx, d.y + dy  # text anchor point: baseline, start (or end) of the text
             box = (x - width if end else x, y - height, x if end else x + width, y)
             if clear(box):
                 taken.append(box)
-                d["label"] = (x, y, end)
+                dots[n] = replace(d, label=(x, y, end))
                 break
     return dots
 
 
-def _departments(summary: dict[str, Any]) -> tuple[list[tuple[str, dict[str, int]]], dict[str, Any] | None]:
+def _departments(summary: Summary) -> tuple[list[tuple[str, ClassCounts]], Others | None]:
     """The top departments by high-risk tools, then tools; the rest summed as "others" (in words, not a bar:
     with 500 departments a bar of the rest would dwarf every other)."""
-    items = list(summary["by_department_tools"].items())
+    items = list(summary.by_department_tools.items())
     if len(items) <= TOP_DEPARTMENTS:
         return items, None
-    rest = {"total": 0, **{c: 0 for c in CLASSES}}
-    for _, row in items[TOP_DEPARTMENTS:]:
-        for key in rest:
-            rest[key] += row[key]
-    return items[:TOP_DEPARTMENTS], {"count": len(items) - TOP_DEPARTMENTS, "row": rest}
+    rest = items[TOP_DEPARTMENTS:]
+    return items[:TOP_DEPARTMENTS], Others(len(rest), ClassCounts(
+        sum(r.total for _, r in rest), sum(r.shadow_it for _, r in rest), sum(r.citizen_development for _, r in rest),
+        sum(r.unknown for _, r in rest)))
 
 
-def _shown(report: dict[str, Any]) -> tuple[list[tuple[dict[str, Any], int | None]], list[tuple[dict[str, Any], int]]]:
+def _shown(report: Report) -> tuple[list[tuple[Card, int | None]], list[tuple[ArtifactRow, int]]]:
     """The top cards with each one's place in the inventory, and the first governed artifacts with gaps
-    (escaped: only these few are shown from the artifacts themselves)."""
-    cards = report.get("migration", [])[:TOP_RISKS]
-    artifacts = report["artifacts"]
-    if isinstance(artifacts, Artifacts):  # read from the scratch table and the inventory, not every artifact
-        index = artifacts.positions(card["path"] for card in cards)
-        gaps = [(visible_deep(a), n) for a, n in artifacts.with_gaps(TOP_GAPS)]
-        return [(visible_deep(card), index.get(card["path"])) for card in cards], gaps
-    wanted = {card["path"] for card in cards}
-    found: dict[str, int] = {}
-    gaps = []
-    for n, a in enumerate(artifacts):  # a report loaded from JSON: one pass over its artifacts
-        if a["path"] in wanted:
-            found[a["path"]] = n
-        if len(gaps) < TOP_GAPS and a["gaps"]:
-            gaps.append((visible_deep(a), n))
-    return [(visible_deep(card), found.get(card["path"])) for card in cards], gaps
+    (escaped: only these few are shown from the artifacts themselves), read from the scratch table and the
+    inventory, not every artifact."""
+    cards = report.migration[:TOP_RISKS]
+    index = report.artifacts.positions(card.path for card in cards)
+    gaps = [(shown(a), n) for a, n in report.artifacts.with_gaps(TOP_GAPS)]
+    return [(shown(card), index.get(card.path)) for card in cards], gaps
 
 
-def write(report: dict[str, Any], out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:
+def write(report: Report, out: IO[bytes], compress_over: int = COMPRESS_OVER) -> None:
     """The page, written into ``out``: rendered around its inventory blob, which is streamed in as it is made."""
     top, gaps = _shown(report)
-    # control and bidi characters shown as escapes, never rendered raw (the artifacts as the blob reads them)
-    shown = visible_deep({k: v for k, v in report.items() if k != "artifacts"}) | {"artifacts": report["artifacts"]}
-    departments, others = _departments(shown["summary"])
+    # control and bidi characters shown as escapes, never rendered raw (the artifacts and tools as the blob reads them)
+    escaped = shown(report)
+    departments, others = _departments(escaped.summary)
     token = secrets.token_hex(16)  # where the blob goes: no text of the report can hold it
     page = environment().get_template("report.html.j2").render(
-        report=shown, top=top, gaps=gaps, unscanned_cap=UNSCANNED, scatter=scatter(shown.get("migration", [])),
+        report=escaped, top=top, gaps=gaps, unscanned_cap=UNSCANNED, scatter=scatter(escaped.migration),
         departments=departments,
         others=others, checklist=CHECKLIST, blob=(token, token), evidence_cap=EVIDENCE, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
@@ -335,7 +313,7 @@ def write(report: dict[str, Any], out: IO[bytes], compress_over: int = COMPRESS_
     out.write(tail.encode("utf-8"))
 
 
-def render(report: dict[str, Any], compress_over: int = COMPRESS_OVER) -> str:
+def render(report: Report, compress_over: int = COMPRESS_OVER) -> str:
     """The page as one string (:func:`write`)."""
     out = io.BytesIO()
     write(report, out, compress_over)

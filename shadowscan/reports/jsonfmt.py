@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from ..textio import json_visible
+from .view import Changes, Report
 
 ONE_A_LINE = frozenset({"artifacts", "tools"})
 
@@ -41,15 +42,15 @@ def _line(out: IO[bytes], value: Any) -> None:
     out.write(b"]")
 
 
-def write(report: dict[str, Any], out: IO[bytes]) -> None:
+def write(report: Report, out: IO[bytes]) -> None:
     out.write(b"{")
-    for n, (key, value) in enumerate(report.items()):
+    for n, (key, value) in enumerate(report.sections()):
         out.write(("\n  " if n == 0 else ",\n  ").encode() + _text(key).encode("utf-8") + b": ")
         if key in ONE_A_LINE:
             _items(out, value)
-        elif key == "changes" and isinstance(value, dict):
+        elif isinstance(value, Changes):
             out.write(b"{")
-            for m, (k, v) in enumerate(value.items()):
+            for m, (k, v) in enumerate(value.lists()):
                 out.write(("\n    " if m == 0 else ",\n    ").encode() + _text(k).encode("utf-8") + b": ")
                 _line(out, v)
             out.write(b"\n  }")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any
 
 from .. import __version__
-from ..textio import visible_deep
-from .csvfmt import write_rows
+from .csvfmt import Row, write_rows
 from .html import environment
+from .view import Card, Report, shown
 
 BACKLOG_COLUMNS = ("rank", "priority", "relpath", "tool_id", "copies", "department", "target", "target_reason",
                    "effort", "effort_estimate", "effort_points", "measured_size", "impacts", "risk_score", "headline",
@@ -20,31 +19,35 @@ BACKLOG_COLUMNS = ("rank", "priority", "relpath", "tool_id", "copies", "departme
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def card_file(card: dict[str, Any]) -> str:
-    stem = _UNSAFE.sub("_", PurePosixPath(card["relpath"]).name).strip("._") or "artifact"
-    return f"cards/{card['rank']:03d}-{stem[:60]}.html"
+def card_file(card: Card) -> str:
+    stem = _UNSAFE.sub("_", PurePosixPath(card.relpath).name).strip("._") or "artifact"
+    return f"cards/{card.rank:03d}-{stem[:60]}.html"
 
 
-def _csv_row(c: dict[str, Any]) -> dict[str, Any]:
+def _csv_row(c: Card) -> Row:
+    """The row of :data:`BACKLOG_COLUMNS` of one card."""
     return {
-        **c, "effort": c["effort"]["size"], "effort_estimate": c["effort"]["estimate"],
-        "effort_points": c["effort"]["points"],
-        "measured_size": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()),
-        "impacts": ";".join(c["impacts"]), "writes_into": ";".join(c["does"]["write_targets"]),
-        "reaches": "; ".join(f"{r['system']} ({r['where']})" for r in c["reaches"]),
-        "owner": c["owner"]["name"] or c["owner"]["last_modified_by"] or c["owner"]["author"] or "",
-        "registered": c["owner"]["registered"],
+        "rank": c.rank, "priority": c.priority, "relpath": c.relpath, "tool_id": c.tool_id, "copies": c.copies,
+        "department": c.department, "target": c.target, "target_reason": c.target_reason,
+        "effort": c.effort.size, "effort_estimate": c.effort.estimate, "effort_points": c.effort.points,
+        "measured_size": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c.size.items()),
+        "impacts": ";".join(c.impacts), "risk_score": c.risk_score, "headline": c.headline,
+        "writes_into": ";".join(c.does.write_targets),
+        "reaches": "; ".join(f"{r.system} ({r.where})" for r in c.reaches),
+        "owner": c.owner.name or c.owner.document_person or "",
+        "registered": c.owner.registered, "next_step": c.next_step, "path": c.path,
     }
 
 
-def render(report: dict[str, Any]) -> dict[str, str]:
-    report = visible_deep(report)  # control and bidi characters shown as escapes, never rendered raw
-    cards = [dict(c, file=card_file(c)) for c in report.get("migration", [])]
+def render(report: Report) -> dict[str, str]:
+    report = shown(report)  # control and bidi characters shown as escapes, never rendered raw
+    cards = report.migration
+    pages = {c.rank: card_file(c) for c in cards}
     template = environment().get_template("migration.html.j2")
-    common = {"report": report, "version": __version__,
+    common = {"report": report, "version": __version__, "pages": pages,
               "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     files = {"index.html": template.render(page="index", cards=cards, card=None, **common),
              "backlog.csv": write_rows(BACKLOG_COLUMNS, (_csv_row(c) for c in cards))}
     for c in cards:
-        files[c["file"]] = template.render(page="card", cards=cards, card=c, **common)
+        files[pages[c.rank]] = template.render(page="card", cards=cards, card=c, **common)
     return files

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..textio import json_visible
+from .view import ArtifactRow, EvidenceRow, FindingRow, Report, UnscannedPart
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -31,6 +32,8 @@ VERDICTS = {
     "unknown": ("verdict.not-analysable", "Could not be analysed: review by hand", "warning"),
 }
 FILE_LOCATIONS = frozenset({"script"})
+# SARIF's own objects (results, locations, rules) are written as JSON: dict[str, Any] is the SARIF schema's
+# open JSON here, not report data (that is typed: view.py)
 
 
 def _root_uri(root: str) -> str:
@@ -47,27 +50,26 @@ def _root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _location(a: dict[str, Any], base: str, evidence: dict[str, Any] | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(a["relpath"] or PurePosixPath(a["path"]).name),
+def _location(a: ArtifactRow, base: str, evidence: EvidenceRow | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(a.relpath or PurePosixPath(a.path).name),
                                                      "uriBaseId": base}}
     location: dict[str, Any] = {"physicalLocation": physical}
     if evidence:
-        line = evidence.get("line")
-        if evidence.get("location") in FILE_LOCATIONS and isinstance(line, int) and line >= 1:
-            physical["region"] = {"startLine": line, "snippet": {"text": evidence.get("snippet") or ""}}
+        line = evidence.line
+        if evidence.location in FILE_LOCATIONS and isinstance(line, int) and line >= 1:
+            physical["region"] = {"startLine": line, "snippet": {"text": evidence.snippet or ""}}
         else:
-            location["logicalLocations"] = [{"fullyQualifiedName": evidence.get("location") or "",
-                                             "kind": "module"}]
+            location["logicalLocations"] = [{"fullyQualifiedName": evidence.location or "", "kind": "module"}]
     return location
 
 
-def _message(f: dict[str, Any], ev: dict[str, Any] | None) -> str:
+def _message(f: FindingRow, ev: EvidenceRow | None) -> str:
     if not ev:
-        return str(f["title"])
-    where = ev.get("location") or ""
-    if ev.get("line"):
-        where += f" line {ev['line']}"
-    return f"{f['title']} — {where}: {ev.get('snippet') or ''}".rstrip(": ")
+        return str(f.title)
+    where = ev.location or ""
+    if ev.line:
+        where += f" line {ev.line}"
+    return f"{f.title} — {where}: {ev.snippet or ''}".rstrip(": ")
 
 
 class _Rules:
@@ -87,53 +89,53 @@ class _Rules:
         return self.index[rule_id]
 
 
-def results(a: dict[str, Any], base: str, rules: _Rules) -> list[dict[str, Any]]:
+def results(a: ArtifactRow, base: str, rules: _Rules) -> list[dict[str, Any]]:
     """The results of one artifact: its verdict, then one per finding."""
-    props = {"classification": a["classification"], "impacts": a["impacts"], "risk_score": a["risk_score"],
-             "action": a["action"], "status": a["status"]}
-    rule_id, text, level = VERDICTS.get(a["classification"], VERDICTS["unknown"])
+    props = {"classification": a.classification, "impacts": list(a.impacts), "risk_score": a.risk_score,
+             "action": a.action, "status": a.status}
+    rule_id, text, level = VERDICTS.get(a.classification, VERDICTS["unknown"])
     out = [{"ruleId": rule_id, "ruleIndex": rules.add(rule_id, text, level, "verdict"), "level": level,
-            "message": {"text": a["headline"] + " " + " ".join(a["reasons"])},
+            "message": {"text": a.headline + " " + " ".join(a.reasons)},
             "locations": [_location(a, base)], "properties": props,
-            "partialFingerprints": {"sha256": a["sha256"] or ""}}]
-    for f in a["findings"]:
-        ev = f["evidence"][0] if f["evidence"] else None
-        level = LEVEL.get(f["severity"], "note")
-        result = {"ruleId": f["rule"], "ruleIndex": rules.add(f["rule"], f["title"], level, f["family"]),
+            "partialFingerprints": {"sha256": a.sha256 or ""}}]
+    for f in a.findings:
+        ev = f.evidence[0] if f.evidence else None
+        level = LEVEL.get(f.severity, "note")
+        result = {"ruleId": f.rule, "ruleIndex": rules.add(f.rule, f.title, level, f.family),
                   "level": level, "message": {"text": _message(f, ev)},
                   "locations": [_location(a, base, ev)],
-                  "properties": {"family": f["family"], "impact": f["impact"], "classification": a["classification"]}}
+                  "properties": {"family": f.family, "impact": f.impact, "classification": a.classification}}
         related = [dict(_location(a, base, e), id=n, message={"text": _message(f, e)})
-                   for n, e in enumerate(f["evidence"][1:20], 1)]
+                   for n, e in enumerate(f.evidence[1:20], 1)]
         if related:
             result["relatedLocations"] = related
         out.append(result)
     return out
 
 
-def _unscanned(u: dict[str, Any]) -> dict[str, Any]:
+def _unscanned(u: UnscannedPart) -> dict[str, Any]:
     """A root or folder the crawl could not look into: an error (coverage incomplete), or a note for a
     folder link it does not follow."""
-    return {"level": "error" if u["status"] == "unreadable" else "note", "descriptor": {"id": "unscanned"},
-            "message": {"text": f"{u['name']} was not scanned ({u['status']}): {u['reason']}"},
+    return {"level": "error" if u.status == "unreadable" else "note", "descriptor": {"id": "unscanned"},
+            "message": {"text": f"{u.name} was not scanned ({u.status}): {u.reason}"},
             "locations": [{"physicalLocation": {"artifactLocation": {
-                "uri": _root_uri(u["root"]) + quote(u["relpath"])}}}]}
+                "uri": _root_uri(u.root) + quote(u.relpath)}}}]}
 
 
 def _dump(value: Any) -> bytes:
     return json_visible(json.dumps(value, ensure_ascii=False)).encode("utf-8")
 
 
-def write(report: dict[str, Any], out: IO[bytes]) -> None:
+def write(report: Report, out: IO[bytes]) -> None:
     """One run; its results written one artifact at a time (a line each), then the rules that fired and the
     roots they are relative to (a JSON object's members may come in any order)."""
-    cov = report["coverage"]
+    cov, crawl, summary = report.coverage, report.crawl, report.summary
     rules = _Rules()
     bases: dict[str, str] = {}
     out.write(b'{"$schema": ' + _dump(SCHEMA_URI) + b', "version": ' + _dump(VERSION) + b', "runs": [{\n"results": [')
     first = True
-    for a in report["artifacts"]:
-        base = bases.setdefault(a["root"], f"ROOT{len(bases) + 1}")
+    for a in report.artifacts:
+        base = bases.setdefault(a.root, f"ROOT{len(bases) + 1}")
         for result in results(a, base, rules):
             out.write((b"\n" if first else b",\n") + _dump(result))
             first = False
@@ -141,20 +143,21 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
         "tool": {"driver": {"name": "shadowscan", "version": __version__, "semanticVersion": __version__,
                             "rules": list(rules.rules.values())}},
         "originalUriBaseIds": {base: {"uri": _root_uri(root)} for root, base in bases.items()},
-        "invocations": [{"executionSuccessful": report["crawl"]["state"] == "finished" and cov["complete"],
+        "invocations": [{"executionSuccessful": crawl.state == "finished" and cov.complete,
                          "toolExecutionNotifications": [
-                             {"level": "note" if cov["complete"] else "error",
-                              "descriptor": {"id": "coverage"}, "message": {"text": cov["statement"]}},
+                             {"level": "note" if cov.complete else "error",
+                              "descriptor": {"id": "coverage"}, "message": {"text": cov.statement}},
                              *[{"level": "error", "descriptor": {"id": "coverage"},
-                                "message": {"text": r["sentence"]},
+                                "message": {"text": r.sentence},
                                 "locations": [{"physicalLocation": {"artifactLocation": {
-                                    "uri": _root_uri(r["root"])}}}]}
-                               for r in cov["roots"] if r["state"] != "complete"],
-                             *[_unscanned(u) for u in report.get("unscanned", [])]],
-                         "properties": {"coverage": cov},
-                         "startTimeUtc": report["crawl"]["started"],
-                         **({"endTimeUtc": report["crawl"]["finished"]} if report["crawl"]["finished"] else {})}],
-        "properties": {"crawl": report["crawl"]["id"], "summary": {
-            k: report["summary"][k] for k in ("total", "shadow-it", "citizen-development", "unknown")}},
+                                    "uri": _root_uri(r.root)}}}]}
+                               for r in cov.roots if r.state != "complete"],
+                             *[_unscanned(u) for u in report.unscanned]],
+                         "properties": {"coverage": cov.json()},
+                         "startTimeUtc": crawl.started,
+                         **({"endTimeUtc": crawl.finished} if crawl.finished else {})}],
+        "properties": {"crawl": crawl.id, "summary": {
+            "total": summary.total, "shadow-it": summary.shadow_it,
+            "citizen-development": summary.citizen_development, "unknown": summary.unknown}},
     }
     out.write(b"\n],\n" + _dump(tail)[1:] + b"]}\n")

@@ -13,9 +13,11 @@ it works the same whichever backend the inventory is on.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from .view import Location
 
 CACHE_KIB = 1024  # page cache (and sort memory) of the scratch database; the rest lives in its temporary file
 BATCH = 1000  # rows inserted at a time
@@ -88,16 +90,6 @@ class Placed:
     tool: int  # the place of its tool in the ``tools`` section (-1 before the tools are folded)
 
 
-@dataclass(frozen=True)
-class Location:
-    """One copy of a tool, as the ``tools`` section lists it."""
-
-    path: str
-    name: str
-    department: str
-    mtime: float | None
-    change: str
-    sha256: str | None
 
 
 class Spool:
@@ -168,21 +160,11 @@ class Spool:
         return [Placed(int(r[0]) - 1, *r[1:]) for r in self.db.execute(
             f"SELECT {_PLACED} WHERE o.gaps ORDER BY o.pos LIMIT ?", (limit,))]
 
-    def change_of(self, path: str) -> str | None:
-        row = self.db.execute("SELECT change FROM ordered WHERE path = ? LIMIT 1", (path,)).fetchone()
-        return None if row is None else str(row[0])
-
     def paths(self, change: str) -> Iterator[str]:
         """The paths with a change (new, changed, ...), by part, then relative path and path."""
         for row in self.db.execute("SELECT path FROM ordered WHERE change = ? ORDER BY part, relpath, path",
                                    (change,)):
             yield str(row[0])
-
-    def changed(self, changes: Sequence[str]) -> Iterator[tuple[str, str]]:
-        """(path, change) of the artifacts whose change is one of ``changes``."""
-        marks = ",".join("?" * len(changes))
-        for row in self.db.execute(f"SELECT path, change FROM ordered WHERE change IN ({marks})", list(changes)):
-            yield str(row[0]), str(row[1])
 
     def count_of(self, change: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM ordered WHERE change = ?", (change,)).fetchone()[0])

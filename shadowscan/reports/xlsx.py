@@ -16,7 +16,7 @@ import gc
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
@@ -24,9 +24,11 @@ from typing import IO, Any
 
 from rvgsrust_xlsxwriter import ConditionalFormat2ColorScale, ConditionalFormatFormula, Format, Workbook, Worksheet
 
+from ..registry_types import Entry
 from ..textio import visible
-from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, owner_of, tool_row
-from .data import CHECKLIST, change_of
+from .csvfmt import FINDING_COLUMNS, TOOL_COLUMNS, findings_of, neutralise, tool_row
+from .data import CHECKLIST
+from .view import ArtifactRow, Card, Report
 
 MAX_CELL = 32767  # Excel's limit of characters in a cell
 MAX_LINKS = 65530  # Excel's limit of hyperlinks in a sheet: later rows show their count without a link
@@ -203,35 +205,36 @@ def _letter(n: int) -> str:
     return letters
 
 
-def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
-    s, crawl = report["summary"], report["crawl"]
-    cov = report["coverage"]
+def _summary_rows(report: Report) -> list[list[Any]]:
+    s, crawl, cov = report.summary, report.crawl, report.coverage
     rows: list[list[Any]] = [
-        ["coverage", "complete" if cov["complete"] else "INCOMPLETE: not an all-clear", cov["statement"]],
-        *[["coverage of a root", r["root"], r["sentence"]] for r in cov["roots"]],
-        ["crawl", "id", crawl["id"]], ["crawl", "roots", ", ".join(crawl["roots"])],
-        ["crawl", "started", crawl["started"]], ["crawl", "finished", crawl["finished"] or ""],
-        ["crawl", "state", crawl["state"]], ["crawl", "previous crawl", crawl.get("previous")],
-        ["decision", "first screen", s["decision"]["sentence"]],
-        ["tools", "distinct tools", s["tools"]["total"]],
-        ["tools", "high-risk tools" + ("" if cov["complete"] else " (coverage incomplete)"), s["tools"]["shadow-it"]],
-        ["tools", "citizen development tools", s["tools"]["citizen-development"]],
-        ["tools", "not analysable", s["tools"]["unknown"]],
-        ["artifacts", "total", s["total"]],
-        ["artifacts", "high-risk shadow IT" + ("" if cov["complete"] else " (coverage incomplete)"), s["shadow-it"]],
-        ["artifacts", "citizen development", s["citizen-development"]], ["artifacts", "not analysable", s["unknown"]],
+        ["coverage", "complete" if cov.complete else "INCOMPLETE: not an all-clear", cov.statement],
+        *[["coverage of a root", r.root, r.sentence] for r in cov.roots],
+        ["crawl", "id", crawl.id], ["crawl", "roots", ", ".join(crawl.roots)],
+        ["crawl", "started", crawl.started], ["crawl", "finished", crawl.finished or ""],
+        ["crawl", "state", crawl.state], ["crawl", "previous crawl", crawl.previous],
+        ["decision", "first screen", s.decision.sentence],
+        ["tools", "distinct tools", s.tools.total],
+        ["tools", "high-risk tools" + ("" if cov.complete else " (coverage incomplete)"), s.tools.shadow_it],
+        ["tools", "citizen development tools", s.tools.citizen_development],
+        ["tools", "not analysable", s.tools.unknown],
+        ["artifacts", "total", s.total],
+        ["artifacts", "high-risk shadow IT" + ("" if cov.complete else " (coverage incomplete)"), s.shadow_it],
+        ["artifacts", "citizen development", s.citizen_development], ["artifacts", "not analysable", s.unknown],
     ]
-    rows += [["impact", k, n] for k, n in s["by_impact"].items()]
-    rows += [["kind", k, n] for k, n in s["by_kind"].items()]
-    rows += [["status", k, n] for k, n in s["by_status"].items()]
-    rows += [[f"department: {d}", c, row[c]] for d, row in s["by_department"].items()
+    rows += [["impact", k, n] for k, n in s.by_impact.items()]
+    rows += [["kind", k, n] for k, n in s.by_kind.items()]
+    rows += [["status", k, n] for k, n in s.by_status.items()]
+    rows += [[f"department: {d}", c, row.of(c) if c != "total" else row.total] for d, row in s.by_department.items()
              for c in ("shadow-it", "citizen-development", "unknown", "total")]
-    g = s["governance"]
-    rows += [["governance", label, f"{g[key]} of {g['population']}"] for key, label in CHECKLIST]
-    rows += [["governance", "all four in place", f"{g['complete']} of {g['population']}"]]
-    ch = s["changes"]
-    rows += [["since previous crawl", k.replace("_", " "), ch[k]]
-             for k in ("new", "changed", "unchanged", "not_rechecked", "removed", "changed_without_signoff")]
+    g = s.governance
+    rows += [["governance", label, f"{getattr(g, key)} of {g.population}"] for key, label in CHECKLIST]
+    rows += [["governance", "all four in place", f"{g.complete} of {g.population}"]]
+    ch = s.changes
+    rows += [["since previous crawl", k.replace("_", " "), n]
+             for k, n in (("new", ch.new), ("changed", ch.changed), ("unchanged", ch.unchanged),
+                          ("not_rechecked", ch.not_rechecked), ("removed", ch.removed),
+                          ("changed_without_signoff", ch.changed_without_signoff))]
     return rows
 
 
@@ -247,36 +250,36 @@ REGISTRY = ("id", "path", "owner", "function", "purpose", "platform", "data_acce
             "last_signoff_at")
 
 
-def _inventory(a: dict[str, Any], change: Mapping[str, str], copies: dict[str, int]) -> list[Any]:
-    return [a["risk_score"], a["classification"], ";".join(a["impacts"]), a["relpath"], a.get("tool_id"),
-            copies.get(a.get("tool_id") or "", 1), a["department"], a["kind"],
-            a["format"], a["size"], _when(a["mtime"]), a["status"], a["status_reason"], a["action"], a["headline"],
-            owner_of(a), "yes" if a["registered"] else "no", a["signoff"], "; ".join(a["gaps"]),
-            a.get("change") or change.get(a["path"], "unchanged"), len(a["findings"]),
-            ";".join(f["rule"] for f in a["findings"]), "; ".join(a["structure"]), a.get("coverage", ""), a["sha256"],
-            a["path"]]
+def _inventory(a: ArtifactRow, copies: dict[str, int]) -> list[Any]:
+    return [a.risk_score, a.classification, ";".join(a.impacts), a.relpath, a.tool_id,
+            copies.get(a.tool_id or "", 1), a.department, a.kind,
+            a.format, a.size, _when(a.mtime), a.status, a.status_reason, a.action, a.headline,
+            a.shown_owner, "yes" if a.registered else "no", a.signoff, "; ".join(a.gaps),
+            a.change, len(a.findings), ";".join(f.rule for f in a.findings), "; ".join(a.structure or ()),
+            a.coverage, a.sha256, a.path]
 
 
-def _backlog(c: dict[str, Any]) -> list[Any]:
-    owner = c["owner"]["name"] or f"unregistered (last edited by {c['owner']['last_modified_by'] or '?'})"
-    return [c["rank"], c["priority"], c["relpath"], c.get("tool_id"), c.get("copies", 1), c["department"], c["target"],
-            c["target_reason"],
-            c["effort"]["size"], c["effort"]["estimate"], c["effort"]["points"],
-            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c["size"].items()), ";".join(c["impacts"]),
-            c["risk_score"], c["headline"], ", ".join(c["does"]["write_targets"]),
-            "; ".join(f"{kind}: {', '.join(values)}" for kind, values in c.get("exposure", {}).items()),
-            "; ".join(f"{r['system']} ({r['where']})" for r in c["reaches"]), owner, c["next_step"], c["path"]]
+def _backlog(c: Card) -> list[Any]:
+    # the same person the CSV backlog and the migration plan name (owners.document_person, decided in plan.py)
+    owner = c.owner.name or (f"unregistered (edited by {c.owner.document_person})" if c.owner.document_person
+                             else "unregistered")
+    return [c.rank, c.priority, c.relpath, c.tool_id, c.copies, c.department, c.target, c.target_reason,
+            c.effort.size, c.effort.estimate, c.effort.points,
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in c.size.items()), ";".join(c.impacts),
+            c.risk_score, c.headline, ", ".join(c.does.write_targets),
+            "; ".join(f"{kind}: {', '.join(values)}" for kind, values in c.exposure.items()),
+            "; ".join(f"{r.system} ({r.where})" for r in c.reaches), owner, c.next_step, c.path]
 
 
-def _registry(e: dict[str, Any]) -> list[Any]:
-    last = e["signoffs"][-1] if e.get("signoffs") else {}
-    return [e["id"], e["path"], e["owner"], e["function"], e["purpose"], e["platform"], e["data_access"],
-            e.get("product_owner"), ", ".join(e.get("contributors") or ()), e.get("cost_center"),
-            e.get("review_every"), e.get("scale_decision"), e.get("registered_at"), last.get("signed_by"),
-            last.get("signed_at")]
+def _registry(e: Entry) -> list[Any]:
+    last = e.signoffs[-1] if e.signoffs else None
+    return [e.id, e.path, e.owner, e.function, e.purpose, e.platform, e.data_access,
+            e.product_owner, ", ".join(e.contributors or ()), e.cost_center,
+            e.review_every, e.scale_decision, e.registered_at, last.signed_by if last else None,
+            last.signed_at if last else None]
 
 
-def write(report: dict[str, Any], out: IO[bytes]) -> None:
+def write(report: Report, out: IO[bytes]) -> None:
     """The workbook into ``out``: built in a temporary folder (the rows of each sheet, then the package) and
     copied. No row is held; what the writer holds per hyperlink (about 1 KiB) stops at Excel's 65,530."""
     gc.freeze()  # what exists now (the report, its light records) is left out of the collections the rows cause
@@ -287,7 +290,7 @@ def write(report: dict[str, Any], out: IO[bytes]) -> None:
         _text.cache_clear()
 
 
-def _write(report: dict[str, Any], out: IO[bytes]) -> None:
+def _write(report: Report, out: IO[bytes]) -> None:
     with tempfile.TemporaryDirectory(prefix="shadowscan-xlsx-") as tmp:
         wb = Workbook()
         wb.set_tempdir(tmp)
@@ -299,22 +302,21 @@ def _write(report: dict[str, Any], out: IO[bytes]) -> None:
         summary, tools_sheet, inventory, findings, unscanned, backlog, registry = sheets
         for row in _summary_rows(report):
             summary.add(row)
-        tools = report.get("tools", [])
-        for t in tools:
-            tools_sheet.add(tool_row(t)[c] for c in TOOL_COLUMNS)
-        change = change_of(report)
-        copies = {t["tool_id"]: t["copies"] for t in tools}
+        copies = {}
+        for t in report.tools:
+            tools_sheet.add(tool_row(t))
+            copies[t.tool_id] = t.copies
         finding = itemgetter(*FINDING_COLUMNS)
-        for a in report["artifacts"]:  # one pass: its Inventory row, then its rows on the Findings sheet
+        for a in report.artifacts:  # one pass: its Inventory row, then its rows on the Findings sheet
             rows = list(findings_of(a))
-            inventory.add(_inventory(a, change, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
+            inventory.add(_inventory(a, copies), f"'Findings'!A{findings.rows + 2}" if rows else None)
             for f in rows:
                 findings.add(finding(f))
-        for u in report.get("unscanned", []):
-            unscanned.add([u["name"], u["status"], u["reason"], u["root"], u["path"]])
-        for c in report.get("migration", []):
+        for u in report.unscanned:
+            unscanned.add([u.name, u.status, u.reason, u.root, u.path])
+        for c in report.migration:
             backlog.add(_backlog(c))
-        for e in report.get("registry", []):
+        for e in report.registry:
             registry.add(_registry(e))
         for sheet in sheets:
             sheet.finish()
