@@ -80,6 +80,15 @@ def test_demo_report_renders_filters_and_shows_details(browser, tmp_path):
     click(page, "#inventory th[data-key='nm']")  # sort by path, A-Z
     paths = page.evaluate("[...document.querySelectorAll('#inventory tbody td.path')].map(td => td.textContent)")
     assert paths == sorted(paths, key=str.lower)
+    # the owner column names the person the CSV and XLSX name: decided once, not again in the page
+    owners = dict(page.evaluate("[...document.querySelectorAll('#inventory tbody tr')].map(tr => "
+                                "[tr.querySelector('td.path').textContent, tr.querySelectorAll('td.wide')[3].textContent])"))
+    for a in report["artifacts"]:
+        hints = a["facts"].get("owner_hints") or {}
+        person = hints.get("last_modified_by") or hints.get("author")
+        if a["relpath"] in owners and not a["registered"]:
+            assert owners[a["relpath"]] == (f"unregistered; edited by {person}" if person else "unregistered")
+    assert any("edited by" in o for o in owners.values())
     page.evaluate("var s = document.getElementById('size'); s.value = '25'; s.dispatchEvent(new Event('change'))")
     assert page.evaluate(ROWS) == min(25, total)
     assert page.evaluate("document.getElementById('page').textContent") == f"page 1 of {-(-total // 25)}"

@@ -186,6 +186,7 @@ def _row(a: ArtifactRow, rule: Callable[[FindingRow], int], word: Callable[[str]
     return {
         "r": a.risk_score, "c": a.classification, "p": a.relpath, "k": a.kind, "fm": a.format,
         "s": a.status, "d": a.department, "o": a.owner or "", "a": a.action,
+        "so": "" if a.registered else a.shown_owner,  # the person to show, decided once (data.py), not in the page
         # new / changed since the previous crawl, else unchanged (an artifact not re-checked too)
         "ch": a.change if a.change in ("new", "changed") else "unchanged",
         "h": a.headline, "i": list(a.impacts), "z": a.size, "m": a.mtime,

@@ -49,6 +49,7 @@ QUAL_WRITES = catalogue.rule("quality.writes").meta
 QUAL_DECISION = catalogue.rule("quality.decision").meta
 QUAL_LIMITS = catalogue.rule("quality.computes-limits").meta
 FIN_COMPUTES = catalogue.rule("financial.computes").meta
+YIELDS = frozenset(meta[0] for meta in (FIN_WRITES, QUAL_WRITES, QUAL_DECISION, QUAL_LIMITS, FIN_COMPUTES))
 
 
 def _action_part(code: str, language: str) -> str:
@@ -79,7 +80,8 @@ def _write_subject(code: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correlation]:
+def _written(code: str, language: str) -> tuple[bool, bool]:
+    """Whether a unit that writes writes financial data, quality data."""
     # What a write is *about* is named by its tables and columns, not by the text values it
     # stores: drop SQL string literals ('...') where they cannot be the program's own strings.
     about = _SQL_LITERAL.sub("''", code) if language in _SQL_LITERAL_LANGUAGES else code
@@ -97,7 +99,14 @@ def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correl
     quality_words = vocab.QUALITY.findall(split)
     # "scrap cost", "Ausschusskosten", "koszt złomu": scrap next to money is a cost category
     quality = bool(quality_words) and not (financial and all(_SCRAP.match(w) for w in quality_words))
+    return financial, quality
+
+
+def correlate(code: str, language: str, hits: Sequence[Rule]) -> Iterator[Correlation]:
+    """The correlations of one unit; ``hits`` are the pattern rules that matched it (only whether
+    a persistent one did matters). Every id yielded is in :data:`YIELDS`."""
     if any(rule.persistent for rule in hits):
+        financial, quality = _written(code, language)
         if financial:
             yield FIN_WRITES
         if quality:

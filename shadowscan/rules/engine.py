@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from ..model import Evidence, Family, Finding, Impact, Severity
 from ..redact import redact
 from ..textio import bound_runs
+from . import correlate as correlate_rules
 from . import flow, patterns, vocab
 from .correlate import correlate
 from .financial import TERM as FIN_TERM
@@ -157,26 +158,54 @@ def snippet(text: str) -> str:
     return flat
 
 
+class _Lazy:
+    """Evidence whose snippet is made (redacted, cut) only when it is kept or compared: a long
+    script matches on thousands of lines of which at most :data:`MAX_EVIDENCE` per rule are kept."""
+
+    __slots__ = ("location", "line", "text", "_made")
+
+    def __init__(self, location: str, line: int, text: str) -> None:
+        self.location, self.line, self.text = location, line, text
+        self._made: Evidence | None = None
+
+    def made(self) -> Evidence:
+        if self._made is None:
+            self._made = Evidence(self.location, self.line, snippet(self.text))
+        return self._made
+
+
+def _same(kept: Evidence | _Lazy, new: Evidence | _Lazy) -> bool:
+    """``kept == new`` as Evidence, making a snippet only where location and line agree."""
+    if kept.location != new.location or kept.line != new.line:
+        return False
+    return (kept.made() if isinstance(kept, _Lazy) else kept) == (new.made() if isinstance(new, _Lazy) else new)
+
+
 class _Collector:
-    """Aggregates matches into one Finding per rule id, evidence capped."""
+    """Aggregates matches into one Finding per rule id, evidence capped. ``full`` holds the
+    rule ids that have :data:`MAX_EVIDENCE` pieces of evidence: nothing more is added to them."""
 
     def __init__(self) -> None:
         self._meta: dict[str, tuple[Family, str, Severity, Impact | None]] = {}
-        self._evidence: dict[str, list[Evidence]] = {}
+        self._evidence: dict[str, list[Evidence | _Lazy]] = {}
+        self.full: set[str] = set()
 
     def add(self, rule_id: str, family: Family, title: str, severity: Severity,
-            evidence: Evidence, impact: Impact | None = None) -> None:
+            evidence: Evidence | _Lazy, impact: Impact | None = None) -> None:
         if rule_id not in self._meta:
             self._meta[rule_id] = (family, title, severity, impact)
             self._evidence[rule_id] = []
         found = self._evidence[rule_id]
-        if len(found) < MAX_EVIDENCE and evidence not in found:
+        if len(found) < MAX_EVIDENCE and not any(_same(kept, evidence) for kept in found):
             found.append(evidence)
+            if len(found) == MAX_EVIDENCE:
+                self.full.add(rule_id)
 
     def findings(self) -> list[Finding]:
         out = []
         for rule_id, (family, title, severity, impact) in self._meta.items():
-            out.append(Finding(rule_id, family, title, severity, tuple(self._evidence[rule_id]), impact))
+            evidence = tuple(e.made() if isinstance(e, _Lazy) else e for e in self._evidence[rule_id])
+            out.append(Finding(rule_id, family, title, severity, evidence, impact))
         return out
 
 
@@ -189,6 +218,7 @@ def _rules_for(language: str) -> tuple[Rule, ...]:
 
 _VOCABULARY = (Family.FINANCIAL, Family.QUALITY)
 View = tuple[bool, bool]  # (with comments, identifiers split)
+Check = tuple[Rule, View, frozenset[str] | None]  # a rule, its view, its required literals (None: always run)
 
 
 def _view(rule: Rule) -> View:
@@ -218,64 +248,106 @@ def _prefilters(language: str) -> dict[View, tuple[frozenset[str] | None, re.Pat
 
 
 @cache
-def _checks(language: str) -> tuple[tuple[Rule, View, frozenset[str] | None], ...]:
+def _checks(language: str) -> tuple[Check, ...]:
     """Each rule of ``language`` with its view and its required literals (None: always run)."""
     return tuple((rule, _view(rule), required_literals(rule.pattern) if isinstance(rule.pattern, re.Pattern) else None)
                  for rule in _rules_for(language))
 
 
+# ``re`` matches these, ignoring case, as the ASCII letters i and s, while ``str.lower`` makes
+# something else of them (İ -> i + U+0307, ı and ſ stay): in text without them, a literal that is
+# not in the lower-cased text cannot be matched, ASCII or not (tests/test_engine_exact.py derives the
+# three from ``re`` itself, over every code point).
+_FOLDS_APART = re.compile("[\u0130\u0131\u017f]")
+_CACHED_SPLIT = 256  # longer subjects are split without the memo (it would keep the text of long units alive)
+_split_long: Callable[[str], str] = getattr(vocab.split_identifiers, "__wrapped__", vocab.split_identifiers)
+
+
+def _split(text: str) -> str:
+    return vocab.split_identifiers(text) if len(text) <= _CACHED_SPLIT else _split_long(text)
+
+
 def _subject(unit: Unit, view: View, prefilter: tuple[frozenset[str] | None, re.Pattern[str] | None]
              ) -> tuple[str, str, bool]:
-    """(text as the view sees it, or "" when no rule of the view can match; lower-cased; ASCII?)"""
+    """(text as the view sees it, or "" when no rule of the view can match; lower-cased;
+    whether literal checks on the lower-cased text are exact)"""
     subject = unit.text if view[0] else unit.code
-    subject = vocab.split_identifiers(subject) if view[1] else subject
+    subject = _split(subject) if view[1] else subject
     if not subject:
         return "", "", True
-    ascii_text = subject.isascii()
-    lower = subject.lower() if ascii_text else ""
+    foldable = subject.isascii() or not _FOLDS_APART.search(subject)
+    lower = subject.lower() if foldable else ""
     literals, alternation = prefilter
-    if literals is not None and ascii_text:
+    if literals is not None and foldable:
         if not any(lit in lower for lit in literals):
             return "", "", True
     elif alternation is not None and not alternation.search(subject):
         return "", "", True
-    return subject, lower, ascii_text
+    return subject, lower, foldable
+
+
+_WRITES = (correlate_rules.FIN_WRITES[0], correlate_rules.QUAL_WRITES[0])
+
+
+def _open(checks: tuple[Check, ...], full: set[str]) -> tuple[tuple[Check, ...], bool, bool]:
+    """What is still worth looking for once the rules in ``full`` have all their evidence: the
+    checks of rules that may still add evidence (a persistent rule also while a write correlation
+    may: it needs to know the unit writes); whether a correlation may add any; whether a write may."""
+    writes_open = any(rule_id not in full for rule_id in _WRITES)
+    active = tuple(c for c in checks if c[0].id not in full or (c[0].persistent and writes_open))
+    return active, any(rule_id not in full for rule_id in correlate_rules.YIELDS), writes_open
 
 
 def scan_text(text: str, language: str, location: str, line_offset: int = 0) -> list[Finding]:
-    """Run every rule for ``language`` over ``text``; evidence points at ``location``."""
+    """Run every rule for ``language`` over ``text``; evidence points at ``location``.
+
+    Units are matched as they are split off, and only what the flows across lines need is kept
+    (each unit's line and code). A rule id with :data:`MAX_EVIDENCE` pieces of evidence is not
+    looked for again, a snippet is made only for evidence that is kept: on a long script (an
+    INSERT dump) the later lines cost the few rules that have not found enough, not all of them.
+    The result is the same as matching every rule on every unit."""
     checks = _checks(language)
     prefilters = _prefilters(language)
     collector = _Collector()
-    all_units = list(_windows(units(bound_runs(text), language)))  # bounded: no rule sees an endless line
-    for unit in all_units:
+    flows = language in FLOW_LANGUAGES
+    pairs: list[tuple[int, str]] = []  # (line, code) of every unit, for the flows
+    shown: dict[int, str] = {}  # the text of a unit whose text is not its code (a comment), for flow evidence
+    active, correlating, writes_open = checks, True, True
+    full = 0
+    for index, unit in enumerate(_windows(units(bound_runs(text), language))):  # bounded: no rule sees an endless line
+        if flows:
+            pairs.append((unit.line, unit.code))
+            if unit.text != unit.code:
+                shown[index] = unit.text
+        if len(collector.full) != full:
+            full = len(collector.full)
+            active, correlating, writes_open = _open(checks, collector.full)
         hits: list[Rule] = []
-        views: dict[View, tuple[str, str, bool]] = {}  # view -> (subject, lower, ascii); "" when nothing can match
-        evidence: Evidence | None = None
-        for rule, key, literals in checks:
+        views: dict[View, tuple[str, str, bool]] = {}  # view -> (subject, lower, foldable); "" when nothing can match
+        evidence: _Lazy | None = None
+        for rule, key, literals in active:
             seen = views.get(key)
             if seen is None:
                 views[key] = seen = _subject(unit, key, prefilters[key])
-            subject, lower, ascii_text = seen
+            subject, lower, foldable = seen
             if not subject:
                 continue
-            if literals is not None and ascii_text and not any(lit in lower for lit in literals):
+            if literals is not None and foldable and not any(lit in lower for lit in literals):
                 continue  # the rule cannot match: none of the words it needs is there
             if rule.pattern.search(subject):
                 hits.append(rule)
-                evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
+                evidence = evidence or _Lazy(location, unit.line + line_offset, unit.text)
                 collector.add(rule.id, rule.family, rule.title, rule.severity, evidence)
-        if unit.code:
-            for rule_id, family, title, severity, impact in correlate(unit.code, language, hits):
-                evidence = evidence or Evidence(location, unit.line + line_offset, snippet(unit.text))
+        if correlating and unit.code:
+            for rule_id, family, title, severity, impact in correlate(unit.code, language, hits if writes_open else ()):
+                evidence = evidence or _Lazy(location, unit.line + line_offset, unit.text)
                 collector.add(rule_id, family, title, severity, evidence, impact)
-    if language in FLOW_LANGUAGES:
-        pairs = [(u.line, u.code) for u in all_units]
+    if flows:
         for rule_id, family, title, severity, impact, indexes in flow.analyse(pairs, text, language):
             for index in indexes:
-                unit = all_units[index]
+                line, code = pairs[index]
                 collector.add(rule_id, family, title, severity,
-                              Evidence(location, unit.line + line_offset, snippet(unit.text)), impact)
+                              _Lazy(location, line + line_offset, shown.get(index, code)), impact)
     return collector.findings()
 
 
