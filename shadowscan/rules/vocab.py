@@ -55,11 +55,22 @@ _SPLIT = re.compile(
 )
 
 
-@lru_cache(maxsize=1 << 16)
+# Caches hold short texts only: identifiers and code lines repeat, a long line (a row of a data
+# dump) rarely does, and caching it would make memory grow with the file instead of its vocabulary.
+CACHED_CHARS = 512
+
+
 def split_identifiers(text: str) -> str:
     """``scrapCost_EUR`` -> ``scrap cost eur``; ``amtTot`` -> ``amount total``: words the vocabulary sees."""
+    return _split_cached(text) if len(text) <= CACHED_CHARS else _split(text)
+
+
+def _split(text: str) -> str:
     words = fold(_SPLIT.sub(" ", text).replace("_", " "))
     return _lexicon().expand(words)
+
+
+_split_cached = lru_cache(maxsize=1 << 16)(_split)
 
 
 # loading --------------------------------------------------------------------------------
@@ -79,7 +90,7 @@ def _tokens_tuple(words: str) -> tuple[str, ...]:
 
 
 def _tokens(words: str) -> tuple[str, ...]:
-    return _tokens_tuple(words)
+    return _tokens_tuple(words) if len(words) <= CACHED_CHARS else tuple(_WORD.findall(words.lower()))
 
 
 class Matcher:
@@ -193,9 +204,10 @@ class Matcher:
                 break
         if not hit and self.cjk and _CJK.search(words):
             hit = any(t in words for t in self.cjk)
-        if len(self._seen) > 100_000:
-            self._seen.clear()
-        self._seen[words] = hit
+        if len(words) <= CACHED_CHARS:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            self._seen[words] = hit
         return hit
 
 
