@@ -4,11 +4,14 @@ in the languages and naming styles plants use; the negatives are the look-alikes
 must stay citizen development (showing is not deciding)."""
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from shadowscan.classify import classify
 from shadowscan.model import Analysis, Impact, Status
 from shadowscan.rules.engine import merge_findings, scan_text
+from shadowscan.rules.flow import _owners
 
 
 def verdict(text: str, language: str):
@@ -453,3 +456,27 @@ def test_creating_records_through_an_erp_api_is_a_financial_write():
 def test_a_quality_transaction_in_sap_is_not_financial():
     result, _ = verdict(SAP_QUALITY, "vbscript")
     assert result.impacts == (Impact.QUALITY,)
+
+
+def test_lines_go_to_their_innermost_procedure_in_one_sweep():
+    """flow._owners (a sweep with a stack) gives what searching every span for every line gives."""
+    rng = random.Random(7)
+
+    def spans_within(low: int, high: int, depth: int, out: list[tuple[int, int]]) -> None:
+        x = low
+        while x < high and rng.random() < 0.7:
+            start = rng.randint(x, high)
+            end = rng.randint(start, high)
+            out.append((start, end))
+            if depth < 3 and end - start > 2:
+                spans_within(start + 1, end, depth + 1, out)
+            x = end + 1
+
+    for _ in range(500):
+        spans: list[tuple[int, int]] = []
+        spans_within(1, 60, 0, spans)
+        spans.sort()
+        numbers = sorted(rng.sample(range(65), rng.randint(0, 40)))
+        for order in (numbers, numbers[::-1]):
+            expected = [max((i for i, (a, b) in enumerate(spans) if a <= n <= b), default=-1) for n in order]
+            assert _owners(order, spans) == expected, (order, spans)

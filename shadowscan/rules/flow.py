@@ -404,15 +404,30 @@ def _sets_decision(line: _Line) -> str | None:
     return None
 
 
+def _owners(numbers: Sequence[int], spans: Sequence[tuple[int, int]]) -> list[int]:
+    """For each line number, the index of the innermost span that holds it (the last in ``spans``,
+    which are sorted by start and nested or apart), else -1. One sweep with a stack of open spans
+    when the numbers ascend, as units do; a line-by-line search otherwise."""
+    if any(b < a for a, b in zip(numbers, numbers[1:])):
+        return [max((i for i, (start, end) in enumerate(spans) if start <= n <= end), default=-1) for n in numbers]
+    owners: list[int] = []
+    open_spans: list[int] = []
+    following = 0
+    for number in numbers:
+        while following < len(spans) and spans[following][0] <= number:
+            open_spans.append(following)
+            following += 1
+        while open_spans and spans[open_spans[-1]][1] < number:
+            open_spans.pop()
+        owners.append(open_spans[-1] if open_spans else -1)
+    return owners
+
+
 def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Iterator[Flow]:
     """Flows found in ``units`` ((line, code) pairs of one text). Each is reported once per procedure."""
     spans = procedures(text, language)
     groups: dict[int, list[int]] = {}
-    for index, (number, _code) in enumerate(units):
-        owner = -1
-        for i, (start, end) in enumerate(spans):
-            if start <= number <= end:
-                owner = i  # the innermost (last) span that holds the line
+    for index, owner in enumerate(_owners([number for number, _ in units], spans)):
         groups.setdefault(owner, []).append(index)
     family = _family(language)
     http = http_objects(units) if family == "vb" else frozenset()
