@@ -64,7 +64,8 @@ Exit status:
   0  completed, every root covered, nothing at or above --fail-on
   1  findings at or above --fail-on (crawl; default: never)
   2  usage error, or the command could not run (bad option, unusable --db or output path);
-     a registry, sign-off or review change refused (one line says why; nothing written)
+     a registry, sign-off or review change refused (one line says why; nothing written);
+     prune while a crawl runs (nothing removed; prune --wait SECONDS waits for it)
   3  incomplete coverage: a root, folder or file could not be scanned, or the crawl was
      interrupted or failed (3 wins over 1: the findings of a partial scan are not the whole answer)
   4  covered, but the crawl's limits stopped the analysis of files (timeout, analyzer-crashed,
@@ -234,14 +235,12 @@ class _Progress:
     def _rate(self) -> float:
         return self.done / max(time.monotonic() - self.started, 1e-6)
 
-    def listed_one(self, candidate: Candidate) -> None:
+    def listed_more(self, count: int) -> None:
         if self.mode == "plain" and self._ticker is None:  # started with the crawl, stopped by close()
             self._ticker = threading.Thread(target=self._beat, name="shadowscan-progress", daemon=True)
             self._ticker.start()
         with self._lock:
-            self.listed += 1
-            if self._flight is not None:
-                self._flight[candidate.path] = (candidate.relpath or candidate.path, time.monotonic())
+            self.listed += count
         self._update()
 
     def __call__(self, artifact: Artifact) -> None:
@@ -252,11 +251,23 @@ class _Progress:
                 self._flight.pop(artifact.candidate.path, None)
         self._update()
 
+    def pending(self, candidate: Candidate) -> None:
+        """A listed file the crawl reads or judges: in flight until it is stored or found no artifact."""
+        if self._flight is not None:
+            with self._lock:
+                self._flight[candidate.path] = (candidate.relpath or candidate.path, time.monotonic())
+
     def skipped(self, candidate: Candidate) -> None:
         with self._lock:
             self.done += 1
             if self._flight is not None:
                 self._flight.pop(candidate.path, None)
+        self._update()
+
+    def remembered(self, count: int) -> None:
+        """``count`` listed files read before, found to be no artifact and unchanged since: done."""
+        with self._lock:
+            self.done += count
         self._update()
 
     def waiting(self, left: int) -> None:
@@ -514,11 +525,21 @@ class _Hooks:
     def __call__(self, artifact: Artifact) -> None:
         self.progress(artifact)
 
-    def listed(self, candidate: Candidate) -> None:
-        self.progress.listed_one(candidate)
+    def listed(self, count: int) -> None:
+        """``count`` more files listed."""
+        self.progress.listed_more(count)
+
+    def pending(self, candidate: Candidate) -> None:
+        """A listed file to read or judge (every listed file but the remembered ones)."""
+        self.progress.pending(candidate)
 
     def skipped(self, candidate: Candidate) -> None:
+        """A file read and found to be no artifact."""
         self.progress.skipped(candidate)
+
+    def remembered(self, count: int) -> None:
+        """``count`` listed files need nothing done (read before, no artifact, unchanged since)."""
+        self.progress.remembered(count)
 
     def listing_done(self) -> None:
         self.progress.listing_done()
@@ -779,12 +800,15 @@ def db_version(config: Config) -> None:
 @click.option("--root", "forget", multiple=True, metavar="PATH",
               help="Forget this root entirely (a retired or mistyped share): its crawls leave the inventory and "
                    "the reports. Repeatable.")
+@click.option("--wait", type=click.FloatRange(0), default=0.0, show_default=True, metavar="SECONDS",
+              help="While a crawl is running, wait up to this long for it to end (then refuse, exit status 2).")
 @db_option
 @pass_config
-def prune(config: Config, keep: int | None, forget: tuple[str, ...]) -> None:
+def prune(config: Config, keep: int | None, forget: tuple[str, ...], wait: float) -> None:
     """Delete all but the newest --keep crawls of each root, and every crawl of a --root to forget
     (either or both). The registry, sign-offs and everything the kept crawls' reports show are kept;
-    the file is compacted afterwards."""
+    the file is compacted afterwards. Never while a crawl of the inventory runs (it may be about to
+    reuse what would be deleted): refused with exit status 2, or after waiting up to --wait seconds."""
     if keep is None and not forget:
         raise click.UsageError("prune needs --keep N (the newest crawls of each root to keep), --root PATH "
                                "(a root to forget), or both")
@@ -796,11 +820,12 @@ def prune(config: Config, keep: int | None, forget: tuple[str, ...]) -> None:
         if unknown:
             raise CliError(f"no crawl of {', '.join(unknown)} in this inventory (its roots: "
                            f"{', '.join(sorted(known)) or 'none'}): nothing removed")
-        dropped, versions = store.prune(keep or sys.maxsize, targets)
+        dropped, versions = store.prune(keep or sys.maxsize, targets, wait,
+                                        waiting=lambda why: click.echo(f"shadowscan: {why}", err=True))
         after = store.size()
     if not dropped and not versions:
         click.echo(f"Nothing to prune: no root has more than {plural(keep, 'crawl')}." if keep else
-                   "Nothing to prune: the crawls of that root are still running.")
+                   "Nothing to prune.")
         return
     ids = f" ({', '.join(map(str, dropped))})" if dropped else ""
     gone = f" and forgot {', '.join(targets)}" if targets else ""

@@ -8,12 +8,21 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from .kinds import KINDS, excluded, kind_of
 from .model import Candidate
-from .sources import Problem, SourceOptions, source_for
+from .sources import Listing, Problem, SourceOptions, source_for
 
-__all__ = ["KINDS", "Problem", "kind_of", "excluded", "walk"]
+__all__ = ["KINDS", "Listing", "Problem", "kind_of", "excluded", "walk", "listings"]
+
 
 def walk(roots: Iterable[str], excludes: Sequence[str] = (),
          options: SourceOptions | None = None) -> Iterator[Candidate | Problem]:
     """Yield candidates (and problems) under each root, local or SMB, in directory order."""
     for root in roots:
         yield from source_for(root, options).walk(root, excludes)
+
+
+def listings(roots: Iterable[str], excludes: Sequence[str] = (),
+             options: SourceOptions | None = None) -> Iterator[Listing | Problem]:
+    """The same walk, folder by folder: each folder's candidate files come as one :class:`Listing`
+    (name and stat only), so that a crawl builds a :class:`Candidate` only for a file it must look at."""
+    for root in roots:
+        yield from source_for(root, options).listings(root, excludes)

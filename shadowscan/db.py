@@ -21,7 +21,7 @@ import urllib.parse
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     import psycopg
@@ -213,6 +213,10 @@ class Database:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> Iterable[tuple[Any, ...]]:
+        """The rows of a query as plain tuples (no row objects: for many rows that are only compared)."""
+        raise NotImplementedError
+
     def script(self, sql: str) -> None:
         """Several statements at once, in one transaction."""
         raise NotImplementedError
@@ -347,6 +351,11 @@ class SQLiteDatabase(Database):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> Iterable[tuple[Any, ...]]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cast("Iterable[tuple[Any, ...]]", cursor.execute(sql, params))
+
     def script(self, sql: str) -> None:
         try:
             self.conn.executescript("BEGIN;" + sql + ";COMMIT;")
@@ -452,6 +461,11 @@ class PostgresDatabase(Database):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:
             cur.executemany(_to_pyformat(sql), rows)
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> Iterable[tuple[Any, ...]]:
+        from psycopg.rows import tuple_row  # loaded with the connection already (see __init__)
+
+        return self.conn.cursor(row_factory=tuple_row).execute(_to_pyformat(sql) if params else sql, params or None)
 
     def script(self, sql: str) -> None:
         try:

@@ -29,16 +29,31 @@ LOCK_PREFIX = "~$"
 LOCK_SUFFIXES = (".ldb", ".laccdb")
 
 
+# (kind, format) per extension as spelled in names ("xlsx", "XLSX", ...): a share's names repeat a
+# few spellings, so a walk lowers and looks up each spelling once. Only candidates' extensions are
+# kept, so the cache is bounded (by the case spellings of KINDS) whatever names a share holds.
+SPELLINGS: dict[str, tuple[Kind, str]] = {}
+
+
+def kind_of_extension(ext: str) -> tuple[Kind, str] | None:
+    """(kind, format) for the extension of a name (without the dot, in any case), None for anything else."""
+    found = SPELLINGS.get(ext)
+    if found is None:
+        fmt = ext.lower()
+        kind = KINDS.get(fmt)
+        if kind is None:
+            return None
+        found = SPELLINGS[ext] = (kind, fmt)
+    return found
+
+
 def kind_of(name: str) -> tuple[Kind, str] | None:
-    """(kind, format) for a candidate file name, None for anything else."""
-    if name.startswith(LOCK_PREFIX) or name.lower().endswith(LOCK_SUFFIXES):
-        return None
+    """(kind, format) for a candidate file name, None for anything else. (Lock files end in
+    ``.ldb``/``.laccdb``, :data:`LOCK_SUFFIXES`, which no kind has: only the ``~$`` prefix needs a test.)"""
     _, dot, ext = name.rpartition(".")
-    if not dot:
+    if not dot or name.startswith(LOCK_PREFIX):
         return None
-    fmt = ext.lower()
-    kind = KINDS.get(fmt)
-    return (kind, fmt) if kind else None
+    return kind_of_extension(ext)
 
 
 def excluded(relpath: str, name: str, patterns: Sequence[str]) -> bool:

@@ -25,7 +25,7 @@ from .pool import Failure, Task, WorkerPool, default_jobs
 from .readfile import take_atime_failures
 from .registry import Registry
 from .roots import overlaps
-from .sources import SourceOptions, source_for, sweep_private_copies
+from .sources import Listing, SourceOptions, source_for, sweep_private_copies
 from .store import LeaseLost, Store, Stored, safe_text, split_path
 
 HEARTBEAT_SECONDS = 5.0  # how often a crawl writes its progress into its row
@@ -165,6 +165,29 @@ def _problem_record(problem: crawling.Problem) -> Candidate | Unscanned:
     return Candidate(problem.path, problem.root, problem.relpath, found[0], found[1], 0, 0.0)
 
 
+def remembered(store: Store, listing: Listing) -> set[tuple[str, int, float]]:
+    """What the inventory remembers of ``listing``'s files that were read and found to be no
+    artifact (table ``passed``), looked up once per folder, with the names the listing spells them
+    with: an entry whose (name, size, mtime) is among them is unchanged since it was read.
+
+    The table keys files by ``split_path(safe_text(path))``: for a plain name (ASCII, no
+    backslash) that is the folder's key and the name itself. Any other name (undecodable bytes,
+    a backslash, non-ASCII letters) is keyed exactly as :meth:`Store.set_passed` keys it."""
+    folder = split_path(safe_text(listing.prefix + "x"))[0]
+    known = store.passed_in(folder, ENGINE)
+    odd = [entry[0] for entry in listing.files if not entry[0].isascii() or "\\" in entry[0]]
+    if odd:
+        folders: dict[str, dict[str, tuple[int, float]]] = {}
+        for name in odd:
+            where, key = split_path(safe_text(listing.prefix + name))
+            if where not in folders:
+                rows = known if where == folder else store.passed_in(where, ENGINE)
+                folders[where] = {n: (size, mtime) for n, size, mtime in rows}
+            if key in folders[where]:
+                known.add((name, *folders[where][key]))
+    return known
+
+
 def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
               progress: Progress | None = None, queue: Queue | None = None) -> CrawlResult:
     """Crawl ``roots`` (canonical: see :mod:`.roots`) into ``store``; returns counts and coverage.
@@ -188,7 +211,10 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         cov.baseline = baselines[cov.root]
     registry = Registry(store.db, history=False)  # judging needs no entry's change history
     now = datetime.now(timezone.utc)
-    listed, skipped = getattr(progress, "listed", None), getattr(progress, "skipped", None)
+    # the progress display's hooks, each optional: files listed (a count), a file to read or judge, a
+    # file read and found to be no artifact, files remembered as no artifact and unchanged (a count)
+    listed, pending, skipped, unread = (getattr(progress, hook, None)
+                                             for hook in ("listed", "pending", "skipped", "remembered"))
 
     last_commit = last_beat = time.monotonic()
     counts = {"listed": 0, "stored": 0}
@@ -266,10 +292,8 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
         return change, (latest if reusable else None)
 
     def tasks() -> Iterator[Task]:
-        passed_folder: str | None = None
-        passed: dict[str, tuple[int, float, str]] = {}
         for root in roots:
-            for item in crawling.walk([root], options.excludes, options.source):
+            for item in crawling.listings([root], options.excludes, options.source):
                 if isinstance(item, crawling.Problem):
                     problem = _problem_record(item)
                     if isinstance(problem, Unscanned):
@@ -277,32 +301,37 @@ def run_crawl(roots: Sequence[str], store: Store, options: CrawlOptions,
                         continue
                     counts["listed"] += 1
                     if listed:
-                        listed(problem)
+                        listed(1)
+                    if pending:
+                        pending(problem)
                     record(root, problem, None, Analysis.failed(Status(item.status), item.reason),
                            change_of(problem, root)[0])
                     continue
-                counts["listed"] += 1
+                counts["listed"] += len(item.files)
                 if listed:
-                    listed(item)
-                folder, name = split_path(safe_text(item.path))
-                if folder != passed_folder:  # a folder's files come one after another
-                    passed_folder = folder
-                    passed = store.passed_in(folder) if options.incremental else {}
-                if passed and passed.get(name) == (item.size, item.mtime, ENGINE):
-                    if skipped:  # read before and found to be no artifact; unchanged since
-                        skipped(item)
-                    continue
-                change, reusable = change_of(item, root)
-                if reusable is not None:
-                    stored = store.stored(reusable)
-                    record(root, item, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
-                elif item.size > options.limits.max_file_size:
-                    record(root, item, None, Analysis.failed(
-                        Status.TOO_LARGE, f"{item.size:,} bytes is over the {options.limits.max_file_size:,}-byte "
-                                          "cap; raise --max-size to analyse it"), change)
-                else:
-                    store.commit()  # no write transaction stays open while the pool works on a slow file
-                    yield (item, change, root), analyze_file, (item, options.limits, options.source)
+                    listed(len(item.files))
+                # read before and found to be no artifact, unchanged since: nothing to do (no record, no query)
+                unchanged = remembered(store, item) if options.incremental else set()
+                left = [entry for entry in item.files if (entry[0], entry[3], entry[4]) not in unchanged] \
+                    if unchanged else item.files
+                if unread and len(left) < len(item.files):
+                    unread(len(item.files) - len(left))
+                for entry in left:
+                    candidate = item.candidate(entry)
+                    if pending:
+                        pending(candidate)
+                    change, reusable = change_of(candidate, root)
+                    if reusable is not None:
+                        stored = store.stored(reusable)
+                        record(root, candidate, reusable["sha256"], stored.analysis, change, cheap=True, stored=stored)
+                    elif candidate.size > options.limits.max_file_size:
+                        record(root, candidate, None, Analysis.failed(
+                            Status.TOO_LARGE, f"{candidate.size:,} bytes is over the "
+                                              f"{options.limits.max_file_size:,}-byte cap; raise --max-size to "
+                                              "analyse it"), change)
+                    else:
+                        store.commit()  # no write transaction stays open while the pool works on a slow file
+                        yield (candidate, change, root), analyze_file, (candidate, options.limits, options.source)
         store.commit()
         listing_done = getattr(progress, "listing_done", None)
         if listing_done:

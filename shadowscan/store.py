@@ -132,7 +132,7 @@ def _pg_error(name: str, target: str, exc: BaseException) -> StoreError:
     return StoreError(f"cannot use the inventory {name}: {text}")
 
 
-__all__ = ["Store", "StoreError", "CrawlBusy", "pid_alive", "safe_text", "SCHEMA_VERSION", "FINISHED"]
+__all__ = ["Store", "StoreError", "CrawlBusy", "PruneBusy", "pid_alive", "safe_text", "SCHEMA_VERSION", "FINISHED"]
 
 
 class Store:
@@ -442,23 +442,66 @@ class Store:
         self.db.commit()
         return carried, removed
 
-    def prune(self, keep: int, forget: Sequence[str] = ()) -> tuple[list[int], int]:
+    def prune(self, keep: int, forget: Sequence[str] = (), wait: float = 0.0,
+              waiting: Callable[[str], None] | None = None) -> tuple[list[int], int]:
         """Keep the newest ``keep`` crawls *of each root* (a crawl stays while it is among the newest
-        ``keep`` of any of its roots; never a running one) and delete the others, with the versions no
-        kept crawl holds. ``forget`` names roots to drop entirely (a retired or mistyped share): their
-        crawls go, and from a crawl that also covered other roots only their part. The registry and
-        its sign-offs are kept. Returns (deleted crawl ids, deleted versions)."""
-        forget = list(forget)
+        ``keep`` of any of its roots) and delete the others, with the versions no kept crawl holds.
+        ``forget`` names roots to drop entirely (a retired or mistyped share): their crawls go, and
+        from a crawl that also covered other roots only their part. The registry and its sign-offs
+        are kept. Returns (deleted crawl ids, deleted versions).
+
+        Never beside a live crawl of any root (:class:`PruneBusy`): a crawl reuses stored versions
+        and analyses (of any earlier crawl, and analyses across roots) that pruning may delete
+        between the crawl's look-up and its insert. Prune waits up to ``wait`` seconds for the
+        running crawls to end (``waiting`` is told why, once); it decides and deletes under the lock
+        a crawl takes to begin (:meth:`begin_crawl`), so no crawl starts until it has committed."""
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            busy = self._live_crawl()  # a plain read first: refusing takes no lock
+            self.commit()
+            if busy is None:
+                self.db.begin_exclusive()
+                busy = self._live_crawl()
+                if busy is None:
+                    break
+                self.db.rollback()
+            if time.monotonic() >= deadline:
+                raise PruneBusy(f"{busy} is running: prune deletes stored versions and analyses a running "
+                                "crawl may be about to reuse, so it runs only when no crawl does; nothing "
+                                "removed (prune --wait SECONDS waits for the crawls to end)")
+            if waiting and not told:
+                waiting(f"{busy} is running: waiting for it to end (up to {wait:.0f} s) before pruning")
+                told = True
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+        try:
+            return self._prune(keep, list(forget))
+        finally:
+            if self.db.in_transaction:
+                self.db.rollback()
+
+    def _live_crawl(self) -> str | None:
+        """The first live crawl of the inventory, in words (None when no crawl runs)."""
+        running = self.db.execute("SELECT id, roots, pid, host, started, site FROM crawls WHERE state = 'running' "
+                                  "ORDER BY id").fetchall()
+        alive = self.db.live_crawls(running)
+        for row in running:
+            if row["id"] in alive:
+                where = f"process {row['pid']}" + (f" on {row['host']}" if row["host"] else "") + \
+                    (f", site {row['site']}" if row["site"] else "")
+                return f"crawl {row['id']} of {', '.join(json.loads(row['roots']))} ({where}, started {row['started']})"
+        return None
+
+    def _prune(self, keep: int, forget: list[str]) -> tuple[list[int], int]:
+        """:meth:`prune` inside its exclusive transaction (no crawl runs or begins)."""
         by_root: dict[str, list[int]] = {}
         all_ids = []
         for cid, roots in self.crawl_roots():
             all_ids.append(cid)
             for root in roots:
                 by_root.setdefault(root, []).append(cid)
-        running = self.db.live_crawls(
-            self.db.execute("SELECT id, pid, host FROM crawls WHERE state = 'running'").fetchall())
         kept = {cid for root, ids in by_root.items() if root not in forget for cid in sorted(ids, reverse=True)[:keep]}
-        drop = [i for i in all_ids if i not in kept and i not in running]
+        drop = [i for i in all_ids if i not in kept]
         partial = [i for i in all_ids if i in kept and any(i in by_root.get(r, ()) for r in forget)]
         if not drop and not partial:
             return [], 0
@@ -598,11 +641,11 @@ class Store:
         return (f.rule, f.family.value, f.title, f.severity.value, f.impact.value if f.impact else None,
                 _json([e.to_dict() for e in f.evidence]))
 
-    def passed_in(self, folder: str) -> dict[str, tuple[int, float, str]]:
-        """Files of ``folder`` (the first half of ``split_path(safe_text(path))``) read before and found
-        to be no artifact: name -> (size, mtime, engine) as they were then."""
-        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
-            "SELECT name, size, mtime, engine FROM passed WHERE folder = ?", (folder,))}
+    def passed_in(self, folder: str, engine: str) -> set[tuple[str, int, float]]:
+        """Files of ``folder`` (the first half of ``split_path(safe_text(path))``) that ``engine`` read
+        before and found to be no artifact: (name, size, mtime) as they were then."""
+        return set(self.db.tuples("SELECT name, size, mtime FROM passed WHERE folder = ? AND engine = ?",
+                                  (folder, engine)))
 
     def set_passed(self, path: str, root: str, size: int, mtime: float, engine: str | None) -> None:
         """Record that ``path`` (this size and mtime) is no artifact, or with ``engine`` None that it is
@@ -804,6 +847,10 @@ def _wal(db: Database, patience: float = 30.0) -> None:
 
 class CrawlBusy(StoreError):
     """Another live crawl covers the same roots."""
+
+
+class PruneBusy(StoreError):
+    """A crawl is running: prune would delete what it may be about to reuse."""
 
 
 class ReadOnly(StoreError):

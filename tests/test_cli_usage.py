@@ -146,8 +146,9 @@ def test_plain_progress_beats_while_a_file_is_being_analysed(tmp_path, capsys):
 
     progress = _Progress("plain", every=0.05)
     try:
-        progress.listed_one(Candidate(str(tmp_path / "slow.sql"), str(tmp_path), "Quality/slow.sql", Kind.SCRIPT,
-                                      "sql", 10, 0.0))
+        progress.listed_more(1)
+        progress.pending(Candidate(str(tmp_path / "slow.sql"), str(tmp_path), "Quality/slow.sql", Kind.SCRIPT,
+                                   "sql", 10, 0.0))
         said = ""
         deadline = time.monotonic() + 30
         while "analysing Quality/slow.sql for 0:00:0" not in said and time.monotonic() < deadline:

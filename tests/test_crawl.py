@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from shadowscan.crawl import Problem, kind_of, walk
+from shadowscan.crawl import KINDS, Problem, kind_of, walk
+from shadowscan.kinds import LOCK_SUFFIXES
 from shadowscan.model import Kind
 
 
@@ -85,6 +86,24 @@ def test_kind_of():
     assert kind_of("Klasse.CLS") == (Kind.SCRIPT, "cls")
     assert kind_of("Form1.frm") == (Kind.SCRIPT, "frm")
     assert kind_of("Macro MB1A.vb") == (Kind.SCRIPT, "vb")
+    assert kind_of("xlsm") is None and kind_of(".xlsm") == (Kind.EXCEL, "xlsm")
+    # lock files are told by their extension alone only while no kind claims .ldb / .laccdb
+    assert not {suffix.lstrip(".") for suffix in LOCK_SUFFIXES} & set(KINDS)
+
+
+def test_the_walk_selects_by_name_in_any_spelling(tmp_path):
+    """The walk classifies each extension spelling once (a cache): every spelling still counts, lock
+    files and names that merely end in an extension's letters do not, and the paths are the folder's
+    path plus the name, as the user would open them."""
+    names = ["a.xlsx", "B.XLSX", "c.XlSx", "~$a.xlsx", "xlsx", "notes.txt", "report.xlsx.bak", "d.Py"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    items = list(walk([str(tmp_path)]))
+    assert sorted((i.relpath, i.format) for i in items) == [
+        ("B.XLSX", "xlsx"), ("a.xlsx", "xlsx"), ("c.XlSx", "xlsx"), ("d.Py", "py")]
+    assert {i.path for i in items} == {os.path.join(str(tmp_path), i.relpath) for i in items}
+    # a root given with a trailing separator gives the same paths
+    assert {i.path for i in walk([str(tmp_path) + os.sep])} == {i.path for i in items}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another account")

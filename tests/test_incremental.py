@@ -113,6 +113,31 @@ def test_files_found_to_be_no_artifact_are_not_read_again(tmp_path):
         assert store.db.execute("SELECT COUNT(*) FROM passed").fetchone()[0] == 0
 
 
+def test_plain_workbooks_with_odd_names_are_remembered_too(tmp_path):
+    """A re-crawl looks a folder's remembered files up by the names the listing spells: names that are
+    not plain ASCII (letters beyond ASCII, a backslash, bytes that are no UTF-8) are keyed as they were
+    stored. Each is garbled with its size and mtime kept: skipped, it stays out of the report; read
+    again by mistake, it would come back as a damaged workbook."""
+    from fixtures.office import write_workbook
+
+    share = tmp_path / "share"
+    (share / "Qualität").mkdir(parents=True)
+    names = ["Prüfung.xlsx", "lot\\17.xlsx", os.fsdecode(b"\xfflot.xlsx"), "plain.xlsx"]
+    for name in names:
+        write_workbook(share / "Qualität" / name, sheets={"Data": [["lot", "value"], ["A1", 3.5]]})
+    (share / "job.py").write_text("print(1)\n")
+    db = str(tmp_path / "inv.db")
+    crawl(db, share)
+    assert set(rows(db)) == {"job.py"}
+    for name in names:
+        sneak_edit(share / "Qualität" / name)
+    crawl(db, share)
+    assert set(rows(db)) == {"job.py"}
+    os.utime(share / "Qualität" / names[2], (1, 1))  # changed: read again (garbage now: an artifact)
+    crawl(db, share)
+    assert set(rows(db)) == {"job.py", "Qualität/\\xfflot.xlsx"}
+
+
 def test_a_changed_plain_workbook_is_read_again(tmp_path):
     from fixtures.office import write_workbook
 

@@ -19,6 +19,8 @@ from test_cli import make_share
 from shadowscan import migrations
 from shadowscan.cli import main
 from shadowscan.db import connect, display_name
+from shadowscan.roots import canonical
+from shadowscan.scan import CrawlOptions, run_crawl
 from shadowscan.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -498,3 +500,74 @@ def test_a_worker_whose_session_was_cut_reconnects(pg_url):
         assert not worker.store.db.broken and worker.store.pending_count(1) == 0
     finally:
         worker.close()
+
+
+class RacingStore(Store):
+    """A crawl's store that runs ``shadowscan prune --keep 1`` (a process of its own, on the same
+    inventory) at the moment the crawl has looked up a stored version to reuse and not yet referenced
+    it: the interleaving the review found (prune deleted the previous crawl, and with it the version,
+    and the crawl then failed on a foreign key), made certain instead of left to timing."""
+
+    def __init__(self, target, *prune_args):
+        super().__init__(target)
+        self.prune_args = prune_args
+        self.pruner = None
+        self.waited = ""
+
+    def add(self, crawl_id, artifact, change="new", engine="", commit=True, stored=None, replace=True):
+        if stored is not None and self.pruner is None:
+            self.commit()  # a crawl commits at least every 0.5 s: its rows so far are in
+            self.pruner = subprocess.Popen(
+                [sys.executable, "-m", "shadowscan.cli", "--db", self.target, "prune", "--keep", "1", *self.prune_args],
+                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if "--wait" in self.prune_args:  # the crawl goes on once prune has said that it waits for it
+                self.waited = self.pruner.stderr.readline()
+            else:  # refused at once, or (before the fix) done before the crawl goes on
+                self.pruner.wait(timeout=120)
+        return super().add(crawl_id, artifact, change, engine, commit, stored, replace)
+
+
+def crawl_beside_prune(tmp_path, inventory, *prune_args):
+    """Two crawls of a share, then a third with prune run in the middle: (crawl result, prune's
+    exit status, stdout, stderr)."""
+    share = make_share(tmp_path / "share")
+    for _ in range(2):
+        assert run("--db", inventory, "crawl", share, "-q", "-j", "1").exit_code == 0
+    with RacingStore(inventory, *prune_args) as store:
+        result = run_crawl([canonical(str(share))], store, CrawlOptions(jobs=1))
+        pruner = store.pruner
+    assert pruner is not None, "the crawl reused no stored version"
+    out, err = pruner.communicate(timeout=120)
+    return result, pruner.returncode, out, store.waited + err
+
+
+def test_prune_refuses_while_a_crawl_runs_and_the_crawl_loses_nothing(tmp_path, inventory):
+    result, status, out, err = crawl_beside_prune(tmp_path, inventory)
+    assert result.complete and result.changes["unchanged"] == 3 and result.total == 3, result
+    (line,) = err.strip().splitlines()
+    assert status == 2 and not out, err
+    assert line.startswith("Error: crawl 3 of ") and "is running: prune deletes stored versions" in line, line
+    assert "nothing removed" in line and "--wait" in line, line
+    db = connect(inventory)  # (members has no foreign key: before the fix, crawl 3's rows pointed at deleted versions)
+    try:
+        assert [tuple(r) for r in db.execute(
+            "SELECT (SELECT COUNT(*) FROM members WHERE version_id NOT IN (SELECT id FROM versions)), "
+            "(SELECT COUNT(*) FROM members WHERE crawl_id = 3)")] == [(0, 3)]
+    finally:
+        db.close()
+    report = json.loads(run("--db", inventory, "report", "-f", "json").output)
+    assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 3
+    assert {a["change"] for a in report["artifacts"]} == {"unchanged"}
+    pruned = run("--db", inventory, "prune", "--keep", "1")  # the crawl has ended: prune runs
+    assert pruned.exit_code == 0 and "Removed 2 crawls (1, 2)" in pruned.output, pruned.output
+    assert json.loads(run("--db", inventory, "report", "-f", "json").output)["summary"]["total"] == 3
+
+
+def test_prune_with_wait_prunes_once_the_running_crawl_has_ended(tmp_path, inventory):
+    result, status, out, err = crawl_beside_prune(tmp_path, inventory, "--wait", "60")
+    assert result.complete and result.total == 3, result
+    assert status == 0 and "Removed 2 crawls (1, 2)" in out, (out, err)
+    assert "crawl 3 of " in err and "is running: waiting for it to end (up to 60 s) before pruning" in err, err
+    report = json.loads(run("--db", inventory, "report", "-f", "json").output)
+    assert report["crawl"]["id"] == 3 and report["summary"]["total"] == 3
+    assert [line.split()[0] for line in run("--db", inventory, "crawls").output.splitlines()] == ["3"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .base import (
     COPY_PREFIX,
+    Listing,
     Problem,
     Source,
     SourceOptions,
@@ -17,7 +18,6 @@ from .base import (
     sweep_private_copies,
 )
 from .local import LocalSource
-from .smb import SmbSource, server_of
 
 _CACHE: dict[tuple[str, SourceOptions], Source] = {}
 
@@ -30,6 +30,10 @@ def source_for(path: str, options: SourceOptions | None = None) -> Source:
         if key not in _CACHE:
             _CACHE[key] = LocalSource(options.follow_links)
         return _CACHE[key]
+    # Loaded with the first SMB path, not at start-up: smbprotocol's client, its threads and
+    # struct layouts cost every local crawl (and every command) several milliseconds otherwise.
+    from .smb import SmbSource, server_of
+
     key = (server_of(path), options)
     if key not in _CACHE:
         _CACHE[key] = SmbSource(server_of(path), options)
@@ -41,5 +45,5 @@ def display_path(path: str) -> str:
     return path.replace("\\", "/") if is_smb(path) else path
 
 
-__all__ = ["COPY_PREFIX", "Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path",
+__all__ = ["COPY_PREFIX", "Listing", "Problem", "Source", "SourceOptions", "source_for", "is_smb", "display_path",
            "private_copy", "sweep_private_copies"]

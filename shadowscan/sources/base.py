@@ -15,7 +15,40 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import Candidate
+from ..model import Candidate, Kind
+
+# One candidate file of a listing: name, kind, format, size, mtime, owner account (or None)
+Entry = tuple[str, Kind, str, int, float, "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The candidate files of one folder as listed (name and stat only, sorted by name).
+
+    A crawl compares most entries with what the inventory remembers (size and mtime) and needs a
+    :class:`Candidate` only for the few that are new or changed: :meth:`candidate` builds it then,
+    so an unchanged file costs no path, relative path or record of its own."""
+
+    prefix: str  # the folder's path as the user would open it, with its separator: prefix + name is the path
+    root: str  # the crawl root (for a root that is a file: its folder)
+    rel_prefix: str  # the folder relative to the root, "/" separators, ending in "/" ("" for the root)
+    files: list[Entry]
+
+    def candidate(self, entry: Entry) -> Candidate:
+        name, kind, fmt, size, mtime, owner = entry
+        return Candidate(self.prefix + name, self.root, self.rel_prefix + name, kind, fmt, size, mtime, owner)
+
+    def candidates(self) -> Iterator[Candidate]:
+        return map(self.candidate, self.files)
+
+
+def flatten(items: Iterable[Listing | Problem]) -> Iterator[Candidate | Problem]:
+    """Listings as one stream of candidates (and the problems between them)."""
+    for item in items:
+        if isinstance(item, Listing):
+            yield from item.candidates()
+        else:
+            yield item
 
 
 @dataclass(frozen=True)
@@ -44,6 +77,8 @@ class SourceOptions:
 
 
 class Source(Protocol):
+    def listings(self, root: str, excludes: Sequence[str]) -> Iterator[Listing | Problem]: ...
+
     def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]: ...
 
     def read_bytes(self, path: str, cap: int) -> bytes: ...

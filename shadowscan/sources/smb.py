@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 from ..kinds import excluded, kind_of
 from ..model import Candidate
 from ..readfile import TooLarge
-from .base import Problem, SourceOptions, private_copy
+from .base import Entry, Listing, Problem, SourceOptions, flatten, private_copy
 
 LISTERS = 4             # folders listed at once (threads, each with its own connection)
 QUERY_BYTES = 65536     # one QUERY_DIRECTORY response: one credit, ~500 entries
@@ -146,10 +146,6 @@ def _parse_entries(buf: bytes) -> Iterator[tuple[str, int, int, float, int]]:
         if not nxt:
             return
         offset += nxt
-
-
-def _join(rel: str, name: str) -> str:
-    return f"{rel}/{name}" if rel else name
 
 
 # the source ---------------------------------------------------------------------------------
@@ -301,6 +297,10 @@ class SmbSource:
         return self._call(folder, lambda kwargs: _list_folder(folder.unc, kwargs))
 
     def walk(self, root: str, excludes: Sequence[str]) -> Iterator[Candidate | Problem]:
+        return flatten(self.listings(root, excludes))
+
+    def listings(self, root: str, excludes: Sequence[str]) -> Iterator[Listing | Problem]:
+        """Per folder its candidate files (a :class:`Listing`, size and mtime from the listing itself)."""
 
         try:
             top = parse(root)
@@ -312,9 +312,9 @@ class SmbSource:
         if not stat.S_ISDIR(st.st_mode):
             found = kind_of(top.parts[-1]) if top.parts else None
             if found:
-                parent = top.display.rsplit("/", 1)[0]
-                yield Candidate(top.display, parent, top.parts[-1], found[0], found[1], st.st_size,
-                                (st.st_mtime_ns // 100) / 1e7)
+                parent, name = top.display.rsplit("/", 1)
+                yield Listing(parent + "/", parent, "", [(name, found[0], found[1], st.st_size,
+                                                          (st.st_mtime_ns // 100) / 1e7, None)])
             return
         seen = {st.st_ino} if st.st_ino else set()
         todo: list[tuple[SmbPath, str]] = [(top, "")]
@@ -334,10 +334,12 @@ class SmbSource:
                         yield Problem(folder.display, root, rel, f"cannot list folder: {exc.strerror or exc}",
                                       folder=True)
                         continue
-                    dirs, files = [], []
+                    dirs: list[tuple[SmbPath, str]] = []
+                    files: list[Entry] = []
+                    rel_prefix = rel + "/" if rel else ""
                     for name, attrs, size, mtime, file_id in sorted(entries):
-                        relpath = _join(rel, name)
                         if attrs & _DIRECTORY:
+                            relpath = rel_prefix + name
                             if excludes and excluded(relpath, name, excludes):
                                 continue
                             if file_id and file_id in seen:  # a link back up the tree is walked once
@@ -346,11 +348,11 @@ class SmbSource:
                             dirs.append((SmbPath(folder.server, folder.share, (*folder.parts, name)), relpath))
                             continue
                         found = kind_of(name)
-                        if found is None or (excludes and excluded(relpath, name, excludes)):
+                        if found is None or (excludes and excluded(rel_prefix + name, name, excludes)):
                             continue
-                        files.append(Candidate(f"{folder.display}/{name}", root, relpath, found[0], found[1],
-                                               size, mtime))
-                    yield from files
+                        files.append((name, found[0], found[1], size, mtime, None))
+                    if files:
+                        yield Listing(folder.display + "/", root, rel_prefix, files)
                     todo.extend(reversed(dirs))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
