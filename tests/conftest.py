@@ -45,13 +45,15 @@ def crawl_and_report(tmp: Path, share: Path, formats: tuple[str, ...], out: Path
 
 
 def pytest_collection_modifyitems(items):
-    """A test on a real PostgreSQL server (the server fixture, or the PostgreSQL side of ``inventory``)
+    """A test on a real PostgreSQL server (the server fixture, or the PostgreSQL side of ``inventory`` or
+    ``backend``)
     is slow like the other real-server tests: ``-m "not slow"`` leaves it out (the server's start
     alone costs seconds), the whole suite runs it."""
     for item in items:
         on_server = {"postgres", "pg_url"} & set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
-        if on_server or (callspec is not None and callspec.params.get("inventory") == "postgresql"):
+        params = callspec.params if callspec is not None else {}
+        if on_server or "postgresql" in (params.get("inventory"), params.get("backend")):
             item.add_marker(pytest.mark.slow)
 
 

@@ -12,6 +12,7 @@ import ast
 import inspect
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,6 +101,7 @@ def findings_as_data(findings: list[Finding]) -> list[tuple]:
     return [(f.rule, f.family, f.title, f.severity, f.impact, f.evidence) for f in findings]
 
 
+@pytest.mark.slow  # runs the real CLI in other processes, or hundreds of generated inputs
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(LINES), min_size=1, max_size=90), st.sampled_from(LANGUAGES),
        st.integers(min_value=0, max_value=5))

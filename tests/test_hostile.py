@@ -739,6 +739,7 @@ def _work(monkeypatch, text: str) -> tuple[int, int, list]:
     return counts["search"], counts["snippet"], findings
 
 
+@pytest.mark.slow  # runs the real CLI in other processes, or hundreds of generated inputs
 def test_an_insert_dump_costs_the_rules_that_still_look_not_every_rule(monkeypatch):
     """A 20 MB INSERT dump took 52 s CPU, a 190 MB one ran into the crawl's timeout: every row ran
     every rule (non-ASCII rows skipped the literal pre-checks) and made a redacted snippet for

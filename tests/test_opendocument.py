@@ -364,6 +364,7 @@ def test_link_to_external_data_is_outside_data():
     assert a.facts["external_links"] == ["https://erp.example/prices.html"]
 
 
+@pytest.mark.slow  # runs the real CLI in other processes, or hundreds of generated inputs
 def test_damaged_deflate_data_is_corrupt_never_a_crash():
     """Every single-byte change of a package ends with a status and a reason from the analyzer
     (zlib's own errors included), never an exception for the pool to call a crash."""

@@ -541,6 +541,7 @@ def crawl_beside_prune(tmp_path, inventory, *prune_args):
     return result, pruner.returncode, out, store.waited + err
 
 
+@pytest.mark.slow  # runs the real CLI in other processes, or hundreds of generated inputs
 def test_prune_refuses_while_a_crawl_runs_and_the_crawl_loses_nothing(tmp_path, inventory):
     result, status, out, err = crawl_beside_prune(tmp_path, inventory)
     assert result.complete and result.changes["unchanged"] == 3 and result.total == 3, result
@@ -563,6 +564,7 @@ def test_prune_refuses_while_a_crawl_runs_and_the_crawl_loses_nothing(tmp_path, 
     assert json.loads(run("--db", inventory, "report", "-f", "json").output)["summary"]["total"] == 3
 
 
+@pytest.mark.slow  # runs the real CLI in other processes, or hundreds of generated inputs
 def test_prune_with_wait_prunes_once_the_running_crawl_has_ended(tmp_path, inventory):
     result, status, out, err = crawl_beside_prune(tmp_path, inventory, "--wait", "60")
     assert result.complete and result.total == 3, result
