@@ -55,11 +55,12 @@ def is_secret_name(name: str) -> bool:
         return True
     if any(word in low for word in _KEYWORDS) and not any(low == n for n in _NOT_SECRETS):
         return True
-    # a short word of its own inside a longer name: ERP_PW, sap.pw, db-pw
-    return "pw" in low and "pw" in _NAME_PARTS.split(low)
+    # a short word of its own inside a longer name: ERP_PW, sap.pw, db-pw, or its last word: strPw, dbPW
+    return "pw" in low and ("pw" in _NAME_PARTS.split(low) or _LAST_WORD_PW.search(name) is not None)
 
 
 _NAME_PARTS = re.compile(r"[^a-z0-9]+")
+_LAST_WORD_PW = re.compile(r"[a-z0-9](?:Pw|PW)[\"'\]}]*$")  # strPw, dbPW: the name's last word is "pw"
 
 
 def _quoted(val: str) -> str:

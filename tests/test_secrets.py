@@ -246,6 +246,9 @@ def test_every_shape_of_secret_in_every_kind_stays_masked(tmp_path):
     ("batch", "set DB_PASSWORD=BatLeak4!"),
     ("batch", 'set "DB_PASSWORD=BatLeak4!"'),
     ("batch", 'setx DB_PASSWORD "BatLeak4!"'),
+    ("powershell", '$pw = "Sup3rPw!"'),
+    ("vba", 'strPw = "Hung4rian!"'),
+    ("python", 'dbPW = "CamelPw9!"'),
 ])
 def test_a_literal_assigned_to_a_password_by_name_is_flagged_and_masked(language, line):
     """A SAP GUI password field (id type prefix ``pwd``), a CDO configuration field, a constant, a
@@ -266,8 +269,21 @@ def test_a_literal_assigned_to_a_password_by_name_is_flagged_and_masked(language
     ("batch", "set DB_PASSWORD=%1"),
     ("batch", "set /p DB_PASSWORD=Enter the password:"),
     ("powershell", "$env:DB_PASSWORD = Read-Host -AsSecureString"),
+    ("python", 'upward = "north-east"'),
+    ("python", 'pwm_duty = "fifty"'),
 ])
 def test_reading_or_prompting_for_a_password_is_no_hardcoded_secret(language, line):
     from shadowscan.rules.engine import scan_text
 
     assert not [f for f in scan_text(line + "\n", language, "script") if f.rule == "secrets.hardcoded"], line
+
+
+@pytest.mark.parametrize("language,line", [("powershell", '$pw = "Sup3rPw!"'), ("vba", 'strPw = "Hung4rian!"'),
+                                           ("python", 'dbPW = "CamelPw9!"')])
+def test_the_engines_own_evidence_of_a_short_password_name_is_masked(language, line):
+    """The evidence as the engine stores it (no second redaction): ``pw`` as a name or its last word."""
+    from shadowscan.rules.engine import scan_text
+
+    value = line.rsplit("=", 1)[-1].strip().strip('"')
+    snippets = [e.snippet for f in scan_text(line + "\n", language, "script") for e in f.evidence]
+    assert snippets and all(value not in s for s in snippets), snippets

@@ -25,7 +25,8 @@ RULES = (
     ),
     Rule.of(
         "secrets.hardcoded",
-        re.compile(r"\b\w*(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key)\w*(?:\.(?:text|value)\b)?"
+        re.compile(r"\b(?:\w*(?:password|passwort|passwd|hasło|haslo|pwd|secret|token|api_?key)\w*|\w*pw)"
+                   r"(?:\.(?:text|value)\b)?"
                    r"\}?\s*(?::?=|<-)\s*"
                    r"(?:\"[^\"*]{3,}\"|'[^'*]{3,}')|convertto-securestring\s+[\"'][^\"'*]+[\"']\s+-asplaintext", I),
         in_comments=True,
