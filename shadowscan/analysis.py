@@ -53,30 +53,64 @@ def analyze_file(candidate: Candidate, limits: Limits,
     return sha256, redact_analysis(analysis)
 
 
-# An empty file (0 bytes, or nothing but whitespace, NUL bytes and a byte-order mark) is no tool of
-# any kind: not an artifact, remembered like the other files that are none.
-EMPTY = "an empty file (0 bytes, or only whitespace or NUL bytes): no tool"
-_BLANK = b" \t\r\n\x0b\x0c\x00"
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# An empty file (0 bytes, or nothing but whitespace and a byte-order mark) is no tool of any kind:
+# not an artifact, remembered like the other files that are none. A file of nothing but NUL bytes
+# is not empty: its content was lost (a failed copy or sync leaves one at its old size), so it is
+# a damaged tool and stays in the inventory as corrupt.
+EMPTY = "an empty file (0 bytes, or only whitespace): no tool"
+NUL_ONLY = ("only NUL bytes: the content was lost (a failed copy or sync leaves such a file at its old size); "
+            "restore it from a backup")
+_BLANK = b" \t\r\n\x0b\x0c"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16 = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))  # text whose every ASCII letter has a NUL
+
+
+def _utf16(data: bytes) -> str | None:
+    """The text of UTF-16 with its byte-order mark, else None."""
+    for bom, codec in _UTF16:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="ignore")
+    return None
 
 
 def is_blank(data: bytes) -> bool:
-    """Nothing but whitespace, NUL bytes and a byte-order mark (or nothing at all)."""
-    stripped = data.strip(_BLANK)
-    for bom in _BOMS:
-        stripped = stripped.removeprefix(bom).strip(_BLANK)
-    return not stripped
+    """Nothing but whitespace and a byte-order mark (or nothing at all)."""
+    text = _utf16(data)
+    if text is not None:
+        return not text.strip()
+    return not data.strip(_BLANK).removeprefix(_UTF8_BOM).strip(_BLANK)
 
 
-def _blank_file(path: str) -> bool:
-    """:func:`is_blank` for a (private, local) file, read until its first byte of content."""
+def _lost(data: bytes) -> bool:
+    """Nothing but NUL bytes (and whitespace, a byte-order mark), at least one NUL."""
+    text = _utf16(data)
+    if text is not None:
+        return "\x00" in text and not text.strip("\x00 \t\r\n\x0b\x0c")
+    data = data.removeprefix(_UTF8_BOM)
+    return b"\x00" in data and not data.strip(_BLANK + b"\x00")
+
+
+def _content_of(path: str) -> str:
+    """"blank", "lost" (:func:`_lost`) or "content" for a (private, local) file, read until its first
+    byte of content."""
     with open(path, "rb") as f:
-        first = True
+        first, nul = True, False
         while chunk := f.read(1 << 20):
-            if not (is_blank(chunk) if first else not chunk.strip(_BLANK)):
-                return False
-            first = False
-    return True
+            if first and is_blank(chunk):
+                first = False
+                continue
+            if not _lost(chunk) and chunk.strip(_BLANK):
+                return "content"
+            nul, first = nul or b"\x00" in chunk, False
+    return "lost" if nul else "blank"
+
+
+def _empty_or_lost(sha256: str, state: str) -> tuple[str, Analysis] | None:
+    if state == "blank":
+        return sha256, Analysis.not_an_artifact(EMPTY)
+    if state == "lost":
+        return sha256, Analysis.failed(Status.CORRUPT, NUL_ONLY)
+    return None
 
 
 def _analyze_file(candidate: Candidate, limits: Limits,
@@ -86,13 +120,12 @@ def _analyze_file(candidate: Candidate, limits: Limits,
     try:
         if not analyzer.needs_file:  # analysed in memory
             data = source.read_bytes(candidate.path, limits.max_file_size)
-            if is_blank(data):
-                return hashlib.sha256(data).hexdigest(), Analysis.not_an_artifact(EMPTY)
-            return hashlib.sha256(data).hexdigest(), analyzer(candidate.path, candidate.format, limits, data=data)
+            digest = hashlib.sha256(data).hexdigest()
+            empty = _empty_or_lost(digest, "blank" if is_blank(data) else "lost" if _lost(data) else "content")
+            return empty or (digest, analyzer(candidate.path, candidate.format, limits, data=data))
         with source.local_file(candidate.path, limits.max_file_size) as local:
-            if _blank_file(local):
-                return sha256_file(local), Analysis.not_an_artifact(EMPTY)
-            return sha256_file(local), analyzer(local, candidate.format, limits)  # the private copy is local
+            empty = _empty_or_lost(sha256_file(local), _content_of(local))
+            return empty or (sha256_file(local), analyzer(local, candidate.format, limits))  # the private copy
     except TooLarge as exc:
         return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
     except FileNotFoundError:

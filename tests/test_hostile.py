@@ -90,7 +90,11 @@ def make_hostile_share(root: Path) -> dict[str, set[str]]:
     add("random.xls", {"corrupt"}, os.urandom(4096))
     add("empty.xlsm", {"not-an-artifact"}, b"")
     add("empty.py", {"not-an-artifact"}, b"")
-    add("blank.ps1", {"not-an-artifact"}, b"\xef\xbb\xbf  \r\n\t\x00\x00\n")
+    add("blank.ps1", {"not-an-artifact"}, b"\xef\xbb\xbf  \r\n\t\n")
+    # nothing but NULs: the content was lost (a failed copy or sync), a damaged tool, never "no tool"
+    add("lost.ps1", {"corrupt"}, b"\xef\xbb\xbf  \r\n\t\x00\x00\n")
+    add("lost.xlsm", {"corrupt"}, b"\x00" * 65536)
+    add("lost.py", {"corrupt"}, b"\x00" * 4096)
     add("bomb_sheet.xlsx", {"too-large"}, maker=bomb)
     add("bomb_strings.xlsm", {"too-large"}, maker=lambda p: bomb(p, "xl/sharedStrings.xml"))
     add("nested.xlsm", {"corrupt", "analyzed"}, maker=nested_xml)
@@ -169,9 +173,9 @@ def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-@pytest.mark.parametrize("content", [b"", b"  \r\n\t\n", b"\x00" * 4096, b"\xef\xbb\xbf\n\n", b"\xff\xfe \x00\n\x00"])
+@pytest.mark.parametrize("content", [b"", b"  \r\n\t\n", b"\xef\xbb\xbf\n\n", b"\xff\xfe \x00\n\x00"])
 def test_an_empty_file_of_any_kind_is_no_artifact(tmp_path, content):
-    """0 bytes, or only whitespace, NUL bytes and a byte-order mark: no tool, whatever its name says
+    """0 bytes, or only whitespace and a byte-order mark: no tool, whatever its name says
     (an empty ``.py`` was "citizen development, reads and shows data" and counted among the tools)."""
     from shadowscan.kinds import KINDS, kind_of
 
@@ -182,6 +186,22 @@ def test_an_empty_file_of_any_kind_is_no_artifact(tmp_path, content):
         _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
                                    Limits())
         assert analysis.status is Status.NOT_AN_ARTIFACT and "empty file" in analysis.reason, (ext, analysis)
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 4096, b"\n\x00\x00 \x00", b"\xff\xfe\x00\x00\x00\x00"])
+def test_a_file_of_nothing_but_nul_bytes_is_a_damaged_tool(tmp_path, content):
+    """A failed copy or sync leaves a file of NULs at its old size: its content was lost. It stays in
+    the inventory as corrupt with a reason, for every kind, never dropped as "no tool" (a crawl would
+    then report the tool removed and its coverage complete)."""
+    from shadowscan.kinds import KINDS, kind_of
+
+    for ext in sorted(KINDS):
+        path = tmp_path / f"lost.{ext}"
+        path.write_bytes(content)
+        kind, fmt = kind_of(path.name)
+        _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
+                                   Limits())
+        assert analysis.status is Status.CORRUPT and "NUL bytes" in analysis.reason, (ext, analysis)
 
 
 def test_a_file_with_content_after_blank_lines_is_read(tmp_path):
