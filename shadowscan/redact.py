@@ -104,14 +104,16 @@ def _conn(match: re.Match[str]) -> str:
 # text or value property (txtPassword.Text, Me!txtPwd.Value).
 _ASSIGN = re.compile(
     r"(?P<key>(?<![\w$@])(?:\$\{?(?i:env|global|script|local|private|using):|[$@])?(?P<name>\w{1,64})\}?"
-    r"(?:\.(?i:text|value)\b)?[\"']?[ \t]*(?::=|<-|==?|:(?!:))[ \t]*)"
-    r"(?P<val>\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s;\"'&,()\[\]]{1,256}(?![\w(\[.]))")
+    r"(?:[ \t]+(?i:as)[ \t]+\w{1,40})?"  # VBA: Const ERP_PASSWORD As String = "x"
+    r"(?:\.(?i:text|value)\b)?[\"']?[ \t]*(?::=|<-|=>|==?|:(?!:))[ \t]*)"
+    r"(?P<val>(?:[rRuUbBfF]{1,2}(?=[\"']))?(?:\"[^\"\r\n]*\"|'[^'\r\n]*')"  # f"x", r'x', u"x" too
+    r"|[^\s;\"'&,()\[\]]{1,256}(?![\w(\[.])(?![ \t]*=))")  # Dim pw: pw = "x": the name, not its value
 # a literal assigned to something whose name is a string: a key or an id that says password
 # (CDO .Fields.Item(".../sendpassword") = "x", os.environ["DB_PASSWORD"] = "x", {"X-Api-Key": "x"},
 # SAP GUI session.findById("wnd[0]/usr/pwdRSYST-BCODE").text = "x": "pwd" is the GUI's password
 # field type), or a constant whose name says so (.Item(cdoSendPassword) = "x"). A quote right after
 # a word character closes a string, it does not open one.
-_LITERAL = r"(?P<val>\"(?:[^\"\r\n]|\"\")+\"|'[^'\r\n]+')"
+_LITERAL = r"(?P<val>(?:[rRuUbBfF]{1,2}(?=[\"']))?(?:\"(?:[^\"\r\n]|\"\")+\"|'[^'\r\n]+'))"
 _KEYED = re.compile(
     r"(?P<key>(?<![\w\"'])(?P<q>[\"'])(?P<name>[^\"'\r\n]{1,200})(?P=q)[ \t]*(?:[)\]][ \t]*){0,2}"
     r"(?:\.(?i:text|value)\b[ \t]*)?(?:=(?![=>])|:(?![:=]))[ \t]*)" + _LITERAL)
@@ -147,7 +149,9 @@ _TOKEN = re.compile(r"\"[^\"]*\"?|'[^']*'?|\S+")
 # scheme://user:x@host
 _URL = re.compile(r"(?P<key>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@\"']{0,256}:)"
                   r"(?P<val>[^@/\s\"']{1,256})(?=@)")
-_BEARER = re.compile(r"(?P<key>\b(?:bearer|basic)[ \t]+)(?P<val>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+_BEARER = re.compile(r"(?P<key>\b(?:bearer|basic)[ \t]+)(?P<val>[A-Za-z0-9._~+/=-]{8,})"
+                     r"|(?P<tkey>\btoken[ \t]+)(?P<tval>(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})",
+                     re.IGNORECASE)  # "Authorization: Token x9..." (a word after "token" is prose, a code is not)
 # Basic authentication built in code: GetBytes("user:x"), b64encode(b"user:x"), btoa("user:x")
 _ENCODED_PAIR = re.compile(r"(?P<key>(?i:getbytes|b64encode|btoa|base64encode|encodebase64)\([ \t]*b?(?P<q>[\"'])"
                            r"[^\"':\r\n]{1,128}:)(?P<val>[^\"'\r\n]+)(?=[\"'])")
@@ -169,6 +173,7 @@ _CALLS: dict[str, int] = {
     "auth": 1,  # auth=(user, password)
     "getconnection": 1,  # UNO DataSource.getConnection(user, password) (LibreOffice Basic and Python macros)
 }
+_STRING_PREFIX = re.compile(r"[NrRuUbBfF]{1,2}(?=[\"'])")
 _CALL = re.compile(r"(?P<name>\b[A-Za-z_][\w]{0,40})(?:[ \t]*=)?[ \t]*(?P<open>\(|[ \t](?=[ \t]*[\"'@]))")
 # UNO property values (LibreOffice Basic and Python macros): a property named for a password gets
 # its value next to the name: p.Name = "Password" : p.Value = "x" (one line), or as a pair of
@@ -178,6 +183,12 @@ _PROPERTY_PAIR = re.compile(r"(?P<key>\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,
 _NAMED_ARGUMENT = re.compile(r"(?P<key>\([ \t]*(?P<q>[\"'])(?P<name>[^\"'\r\n]{1,40})(?P=q)[ \t]*,[ \t]*"
                              r"(?:[-\d]{1,6}[ \t]*,[ \t]*)?)(?P<val>\"[^\"\r\n]*\"?|'[^'\r\n]*'?)")
 # the same over lines: oProp.Name = "Password" ... oProp.Value = "x" (see redact_property_values)
+# a header written as one string: -H "X-Api-Key: x", "Authorization: Token x"
+_HEADER = re.compile(r"(?P<key>(?<![\w\"'])[\"'][ \t]*(?P<name>[\w-]{1,64})[ \t]*:[ \t]*)(?P<val>[^\"'\r\n]{1,512})(?=[\"'])")
+# a string naming a secret, then its value as the next string argument: req.setRequestHeader "X-Api-Key", "x";
+# headers.Add("X-Api-Key", "x")
+_NAMED_PAIR = re.compile(r"(?P<key>(?<![\w\"'])(?P<q>[\"'])(?P<name>[^\"'\r\n]{1,40})(?P=q)[ \t]*,[ \t]*)"
+                         r"(?P<val>(?:[rRuUbBfF]{1,2}(?=[\"']))?(?:\"[^\"\r\n]*\"?|'[^'\r\n]*'?))")
 _PROPERTY_NAME = re.compile(r"(?P<obj>\b[A-Za-z_]\w{0,40}(?:\(\s*\d{1,4}\s*\))?)\.Name[ \t]*=[ \t]*\"(?P<name>[^\"\r\n]{1,40})\"",
                             re.IGNORECASE)
 
@@ -231,13 +242,15 @@ def _mask_calls(text: str) -> str:
             if index < first or a < last:
                 continue
             arg = text[a:b].strip()
-            if arg and (arg[0] in "\"'" or arg.startswith(("@", "N'"))):
+            prefix = _STRING_PREFIX.match(arg)  # N'x' (T-SQL), f"x", r'x', u"x", b"x" (Python)
+            if arg and (arg[0] in "\"'" or arg.startswith("@") or prefix):
                 if arg.startswith("@") and "=" in arg:  # @rmtpassword = 'x': the assignment rule decides
                     continue
                 lead = len(text[a:b]) - len(text[a:b].lstrip())
-                value = arg[1:] if arg.startswith("N'") else arg
+                head = prefix.group(0) if prefix else ""
+                value = arg[len(head):]
                 if not _done(value):
-                    pieces.append(text[last:a + lead] + ("N" if arg.startswith("N'") else "") + _quoted(value))
+                    pieces.append(text[last:a + lead] + head + _quoted(value))
                     last = a + lead + len(arg)
     pieces.append(text[last:])
     return "".join(pieces)
@@ -259,15 +272,18 @@ _PROSE_WORDS = frozenset({
 
 def _assigned(match: re.Match[str]) -> str:
     key, val = match.group("key"), match.group("val")
+    after = match.string[match.end():match.end() + 40].split()
     if (key.rstrip().endswith(":") and not key.rstrip().endswith(":=") and val.lower() in _PROSE_WORDS
-            and match.string[match.end():match.end() + 1] in (" ", "")):
+            and match.string[match.end():match.end() + 1] in (" ", "")
+            and (not after or after[0].lower().strip(".,;") in _PROSE_WORDS)):  # "ask the owner", not "use x9"
         return match.group(0)
     return _named(match)
 
 
 def _always(match: re.Match[str]) -> str:
-    val = match.group("val")
-    return match.group(0) if _done(val) else match.group("key") + _quoted(val)
+    key, val = ("tkey", "tval") if "tkey" in match.re.groupindex and match.group("tkey") is not None else ("key", "val")
+    value = match.group(val)
+    return match.group(0) if _done(value) else match.group(key) + _quoted(value)
 
 
 def _net_use(match: re.Match[str]) -> str:
@@ -309,6 +325,8 @@ _STEPS: tuple[tuple[re.Pattern[str], Callable[..., str]], ...] = (
     (_NET_USE, _net_use),
     (_PROPERTY_PAIR, _named),
     (_NAMED_ARGUMENT, _named),
+    (_HEADER, _named),
+    (_NAMED_PAIR, _named),
 )
 
 

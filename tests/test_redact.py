@@ -19,6 +19,18 @@ SECRETS = [
     ('oProp.Name = "Password" : oProp.Value = "Kal!br2024"', "Kal!br2024"),
     ('aArgs = Array(MakePropertyValue("Password", "Kal!br2024"))', "Kal!br2024"),
     ('oConn = oSource.getConnection("qms_kal", "Kal!br2024")', "Kal!br2024"),
+    # shapes a review found in clear (2026-11-30): headers as one string or as a name-value pair of
+    # arguments, typed VBA constants, Python string prefixes, Perl/PHP arrows, a declaration before
+    # the assignment on one line, an Authorization token
+    ('curl -X POST -H "X-Api-Key: hunter2secret" https://erp.local/api', "hunter2secret"),
+    ('req.setRequestHeader "X-Api-Key", "hunter2secret"', "hunter2secret"),
+    ('Const ERP_PASSWORD As String = "hunter2secret": cn.Open "DSN=ERP"', "hunter2secret"),
+    ('password = f"hunter2secret"', "hunter2secret"),
+    ("password = r'hunter2secret'", "hunter2secret"),
+    ('password => "hunter2secret"', "hunter2secret"),
+    ('Dim pw: pw = "hunter2secret"', "hunter2secret"),
+    ('headers={"Authorization": f"Token hunter2secret"}', "hunter2secret"),
+    ('auth=("svc", f"hunter2secret")', "hunter2secret"),
 ]
 
 
@@ -47,6 +59,8 @@ def test_code_that_is_not_a_secret_stays(text):
     "Remove-Item Env:DB_PASSWORD -Force",
     "session.findById(\"wnd[0]/usr/txtRSYST-BNAME\").text = \"QSCAN\"",
     "If Me.txtPassword.Value = \"\" Then Exit Sub",
+    "Token validation failed for request abcdefghij",
+    'x = "Content-Type: application/json"',
 ])
 def test_prose_and_empty_values_stay(text):
     assert redact(text) == text
