@@ -737,6 +737,9 @@ def crawls_command(config: Config, site: str | None) -> None:
     site, artifacts stored (and files still waiting for a worker), coverage and roots."""
     with _open(config, readonly=True) as store:
         rows = store.crawls(site)
+        # files listed but not (fully) analysed (timeout, too large, crashed, ...), as the reports count them
+        unanalysed = {row["id"]: sum(n for c in store.coverage(row["id"]) for n in c["not_analysed"].values())
+                      for row in rows}
     if not rows:
         click.echo("No crawl in this inventory yet: `shadowscan crawl PATH` runs one." if site is None else
                    f"No crawl of site {site!r} in this inventory.")
@@ -751,8 +754,11 @@ def crawls_command(config: Config, site: str | None) -> None:
             counts += f", {row['pending']:,} waiting for a worker"
         elif state == "running":  # stored counts live, listed at the crawl's last heartbeat: at least as many
             counts += f" of {max(row['listed'], row['artifacts']):,}+ listed"
+        covered = "complete" if complete else "INCOMPLETE"
+        if unanalysed[row["id"]]:
+            covered += f", {plural(unanalysed[row['id']], 'file')} not analysed"
         click.echo(f"{row['id']:>5}  {row['started']}  {state:<11} {_visible(where):<24} {counts:>15}"
-                   f"  coverage {'complete' if complete else 'INCOMPLETE':<10}  {', '.join(row['roots'])}")
+                   f"  coverage {covered:<10}  {', '.join(row['roots'])}")
 
 
 @main.group("db")

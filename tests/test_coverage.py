@@ -431,6 +431,7 @@ def test_files_listed_but_not_analysed_are_never_an_all_clear(tmp_path):
     report = json.loads(texts["json"])
     assert report["coverage"]["not_analysed"] == {"too-large": 1, "corrupt": 1}
     assert report["coverage"]["roots"][0]["not_analysed"] == {"too-large": 1, "corrupt": 1}
+    assert "2 files not analysed" in run("--db", db, "crawls").output  # the list of crawls says it too
     # without the cap only the corrupt workbook is left: said, but no limit of the crawl stopped it
     again = run("--db", db, "crawl", str(share), "--jobs", "1")
     assert again.exit_code == 0, again.output
