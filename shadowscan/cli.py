@@ -56,6 +56,18 @@ DEFAULT_DB = "shadowscan.db"
 DEFAULT_OUTPUT = "out"  # the one output folder made when missing (the README's examples write into ./out)
 PASSWORD_ENV = "SHADOWSCAN_SMB_PASSWORD"
 PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
+
+
+def _progress_every() -> float:
+    """Seconds between progress lines when the output is no terminal (``SHADOWSCAN_PROGRESS_EVERY``, default 10)."""
+    raw = os.environ.get(PROGRESS_ENV) or "10"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise click.UsageError(f"{PROGRESS_ENV}={raw!r}: give the seconds between progress lines, a number above 0")
+    return seconds
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 FAIL_ON = ("shadow-it", "unregistered", "stale-signoff", "never")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_ANALYSED = 0, 1, 2, 3, 4
@@ -456,7 +468,7 @@ def crawl(config: Config, paths: tuple[str, ...], excludes: tuple[str, ...], max
         raise CliError("--queue needs a PostgreSQL inventory that workers on other hosts reach "
                        "(--db postgresql://...)")
     mode = "off" if quiet else "tty" if sys.stderr.isatty() else "plain"
-    progress = _Progress(mode, float(os.environ.get(PROGRESS_ENV) or 10), in_flight=not queued)
+    progress = _Progress(mode, _progress_every(), in_flight=not queued)
     with _open(config, must_exist=False) as store, contextlib.ExitStack() as stack:
         stack.callback(progress.close)
         queue = None
