@@ -59,14 +59,15 @@ PROGRESS_ENV = "SHADOWSCAN_PROGRESS_EVERY"
 
 
 def _progress_every() -> float:
-    """Seconds between progress lines when the output is no terminal (``SHADOWSCAN_PROGRESS_EVERY``, default 10)."""
+    """Seconds between progress lines when the output is no terminal (``SHADOWSCAN_PROGRESS_EVERY``, default 10;
+    0 prints a line for every file)."""
     raw = os.environ.get(PROGRESS_ENV) or "10"
     try:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
-    if not seconds > 0:
-        raise click.UsageError(f"{PROGRESS_ENV}={raw!r}: give the seconds between progress lines, a number above 0")
+    if not seconds >= 0:  # 0: a line for every file (the tests use it)
+        raise click.UsageError(f"{PROGRESS_ENV}={raw!r}: give the seconds between progress lines, 0 or more")
     return seconds
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 FAIL_ON = ("shadow-it", "unregistered", "stale-signoff", "never")

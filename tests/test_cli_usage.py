@@ -191,7 +191,7 @@ def test_crawls_never_shows_more_artifacts_than_files_listed(tmp_path):
     assert " running " in line and "3 artifacts of 3+ listed" in line, line
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+@pytest.mark.parametrize("value", ["abc", "-5", "nan"])
 def test_a_bad_progress_interval_is_one_line_naming_the_variable(tmp_path, monkeypatch, value):
     monkeypatch.setenv("SHADOWSCAN_PROGRESS_EVERY", value)
     line = one_line_error(run("--db", tmp_path / "inv.db", "crawl", make_share(tmp_path / "share")))
