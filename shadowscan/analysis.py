@@ -124,8 +124,9 @@ def _analyze_file(candidate: Candidate, limits: Limits,
             empty = _empty_or_lost(digest, "blank" if is_blank(data) else "lost" if _lost(data) else "content")
             return empty or (digest, analyzer(candidate.path, candidate.format, limits, data=data))
         with source.local_file(candidate.path, limits.max_file_size) as local:
-            empty = _empty_or_lost(sha256_file(local), _content_of(local))
-            return empty or (sha256_file(local), analyzer(local, candidate.format, limits))  # the private copy
+            digest = sha256_file(local)
+            empty = _empty_or_lost(digest, _content_of(local))
+            return empty or (digest, analyzer(local, candidate.format, limits))  # the private copy is local
     except TooLarge as exc:
         return None, Analysis.failed(Status.TOO_LARGE, f"{exc}; raise --max-size to analyse it")
     except FileNotFoundError:

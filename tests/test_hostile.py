@@ -173,18 +173,23 @@ def test_every_hostile_file_gets_a_status_and_reason(tmp_path):
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def _as_every_kind(tmp_path, stem, content):
+    """(extension, analysis) of ``content`` saved under every extension the crawl analyses."""
+    from shadowscan.kinds import KINDS, kind_of
+
+    for ext in sorted(KINDS):
+        path = tmp_path / f"{stem}.{ext}"
+        path.write_bytes(content)
+        kind, fmt = kind_of(path.name)
+        yield ext, analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
+                                Limits())[1]
+
+
 @pytest.mark.parametrize("content", [b"", b"  \r\n\t\n", b"\xef\xbb\xbf\n\n", b"\xff\xfe \x00\n\x00"])
 def test_an_empty_file_of_any_kind_is_no_artifact(tmp_path, content):
     """0 bytes, or only whitespace and a byte-order mark: no tool, whatever its name says
     (an empty ``.py`` was "citizen development, reads and shows data" and counted among the tools)."""
-    from shadowscan.kinds import KINDS, kind_of
-
-    for ext in sorted(KINDS):
-        path = tmp_path / f"empty.{ext}"
-        path.write_bytes(content)
-        kind, fmt = kind_of(path.name)
-        _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
-                                   Limits())
+    for ext, analysis in _as_every_kind(tmp_path, "empty", content):
         assert analysis.status is Status.NOT_AN_ARTIFACT and "empty file" in analysis.reason, (ext, analysis)
 
 
@@ -193,14 +198,7 @@ def test_a_file_of_nothing_but_nul_bytes_is_a_damaged_tool(tmp_path, content):
     """A failed copy or sync leaves a file of NULs at its old size: its content was lost. It stays in
     the inventory as corrupt with a reason, for every kind, never dropped as "no tool" (a crawl would
     then report the tool removed and its coverage complete)."""
-    from shadowscan.kinds import KINDS, kind_of
-
-    for ext in sorted(KINDS):
-        path = tmp_path / f"lost.{ext}"
-        path.write_bytes(content)
-        kind, fmt = kind_of(path.name)
-        _, analysis = analyze_file(Candidate(str(path), str(tmp_path), path.name, kind, fmt, len(content), 0.0),
-                                   Limits())
+    for ext, analysis in _as_every_kind(tmp_path, "lost", content):
         assert analysis.status is Status.CORRUPT and "NUL bytes" in analysis.reason, (ext, analysis)
 
 

@@ -117,6 +117,7 @@ _HTTP_OBJECT = re.compile(r"^\s*(?:set\s+)?(\w+)\s*=\s*(?:createobject\s*\(\s*\"
 # an object stored through an ORM session: ``db.session.add(medicion)``, ``session.add(Invoice(...))``
 _ORM_ADD = re.compile(r"\bsession\.add\(\s*([A-Za-z_]\w*)")
 _CONSTRUCTOR = re.compile(r"^([A-Za-z_][\w.]*)\s*\(")
+_HTTP_WORD = re.compile("http", I)  # one search of the text before any line is looked at for an HTTP object
 _TRAILING_NAME = re.compile(r"(\w+)\s*$")
 # members that are cells: ``Range(...).Copy`` puts cells on the clipboard inside the workbook;
 # only a sheet or workbook copied (``Sheets("Invoice").Copy``) makes a new document
@@ -430,7 +431,7 @@ def analyse(units: Sequence[tuple[int, str]], text: str, language: str) -> Itera
     for index, owner in enumerate(_owners([number for number, _ in units], spans)):
         groups.setdefault(owner, []).append(index)
     family = _family(language)
-    http = http_objects(units) if family == "vb" else frozenset()
+    http = http_objects(units) if family == "vb" and _HTTP_WORD.search(text) else frozenset()
     yield from erp_gui(units)
     yield from _recorded_choices(units, family)
     yield from _limit_table(units)
